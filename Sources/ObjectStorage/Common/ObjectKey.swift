@@ -1,0 +1,74 @@
+/// A validated object key: a relative, slash-separated path that cannot leave its store.
+///
+/// Refused: empty keys, keys over 1,024 bytes, a leading `/`, empty, `.` or `..` segments,
+/// NUL, other control characters and backslashes. A bad key is an error, never a path outside
+/// the store, whatever the backend.
+public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let rawValue: String
+
+    public static let maximumLength = 1024
+
+    public init(_ raw: String) throws(ObjectKeyError) {
+        try Self.validate(raw, allowTrailingSlash: false)
+        self.rawValue = raw
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (a: ObjectKey, b: ObjectKey) -> Bool { a.rawValue < b.rawValue }
+
+    /// The last path segment (`segment_00001.ts`).
+    public var fileName: String {
+        rawValue.split(separator: "/").last.map(String.init) ?? rawValue
+    }
+
+    /// The key with its last segment replaced, e.g. a segment beside its playlist.
+    public func sibling(_ name: String) throws(ObjectKeyError) -> ObjectKey {
+        let directory = rawValue.split(separator: "/").dropLast().joined(separator: "/")
+        return try ObjectKey(directory.isEmpty ? name : "\(directory)/\(name)")
+    }
+
+    /// Checks a listing or deletion prefix: the same rules, but it may end with `/` and may be empty (everything).
+    public static func validatePrefix(_ prefix: String) throws(ObjectKeyError) {
+        guard !prefix.isEmpty else { return }
+        try validate(prefix, allowTrailingSlash: true)
+    }
+
+    static func validate(_ raw: String, allowTrailingSlash: Bool) throws(ObjectKeyError) {
+        guard !raw.isEmpty else { throw .empty }
+        guard raw.utf8.count <= maximumLength else { throw .tooLong(raw.utf8.count) }
+        guard !raw.hasPrefix("/") else { throw .leadingSlash }
+        for scalar in raw.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F { throw .controlCharacter }
+            if scalar == "\\" { throw .backslash }
+        }
+        var segments = raw.split(separator: "/", omittingEmptySubsequences: false)
+        if allowTrailingSlash, raw.hasSuffix("/") { segments.removeLast() }
+        for segment in segments {
+            if segment.isEmpty { throw .emptySegment }
+            if segment == "." || segment == ".." { throw .dotSegment }
+        }
+    }
+}
+
+public enum ObjectKeyError: Error, Equatable, CustomStringConvertible {
+    case empty
+    case tooLong(Int)
+    case leadingSlash
+    case controlCharacter
+    case backslash
+    case emptySegment
+    case dotSegment
+
+    public var description: String {
+        switch self {
+        case .empty: "object key is empty"
+        case .tooLong(let n): "object key is \(n) bytes long (at most \(ObjectKey.maximumLength))"
+        case .leadingSlash: "object key must not start with /"
+        case .controlCharacter: "object key must not contain NUL or control characters"
+        case .backslash: "object key must not contain a backslash"
+        case .emptySegment: "object key must not contain an empty segment (//)"
+        case .dotSegment: "object key must not contain . or .. segments"
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TapedeckStore
+
+/// The router with every route and middleware; used by the server and by tests without a socket.
+public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Router<TapedeckRequestContext> {
+    let router = Router(context: TapedeckRequestContext.self)
+    // Order matters: the request id wraps everything, metrics see the final status, errors become JSON innermost.
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
+    router.add(middleware: ErrorMiddleware())
+
+    OpsController(
+        readinessChecks: dependencies.readinessChecks, metrics: dependencies.metrics, catalog: dependencies.catalog,
+        openAPIDocument: OpenAPIDocument.load()
+    ).register(on: router)
+
+    let api = router.group("/v1").add(middleware: AuthenticationMiddleware(catalog: dependencies.catalog))
+    RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)
+    return router
+}
+
+/// The HTTP application, with the given background services (job worker, periodic tasks) run
+/// beside the server and shut down with it.
+public func buildApplication(
+    settings: Settings, dependencies: AppDependencies, services: [any Service] = [],
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(settings: settings, dependencies: dependencies),
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Tapedeck"),
+        services: services,
+        onServerRunning: onServerRunning,
+        logger: dependencies.logger)
+}
+
+/// The OpenAPI document shipped with the binary.
+enum OpenAPIDocument {
+    static func load() -> ByteBuffer {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources"),
+            let data = try? Data(contentsOf: url)
+        else { return ByteBuffer(string: "{}") }
+        return ByteBuffer(bytes: data)
+    }
+}

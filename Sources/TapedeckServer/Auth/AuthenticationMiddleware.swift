@@ -1,0 +1,43 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TapedeckCore
+import TapedeckStore
+
+/// Establishes who is calling from `Authorization: Bearer <credential>`.
+///
+/// A missing, malformed, unknown or revoked credential is a 401 with the same message in every
+/// case, so the answer does not tell a prober which keys exist.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = TapedeckRequestContext
+    let catalog: Catalog
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let token = Self.bearerToken(request.headers[.authorization]) else { throw APIError.unauthorized }
+        guard let credential = APIKeyCredential.parse(token),
+            let key = try await catalog.pool.apiKeys.authenticate(credential)
+        else { throw APIError.unauthorized }
+        var context = context
+        context.principal = .admin(keyID: key.id, name: key.name)
+        context.logger[metadataKey: "principal"] = .string(context.principal!.actor)
+        return try await next(request, context)
+    }
+
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}
+
+extension TapedeckRequestContext {
+    /// The admin principal, or 401.
+    func requireAdmin() throws -> Principal {
+        guard let principal, case .admin = principal else { throw APIError.unauthorized }
+        return principal
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import TapedeckStore
+
+/// The service's validated configuration.
+///
+/// Built once at start-up from environment variables, an optional config file and command-line
+/// flags (see ``ConfigurationSources``); a bad value stops start-up with a ``SettingsError``.
+public struct Settings: Sendable {
+    public var host: String
+    public var port: Int
+    public var dataDirectory: String
+    public var database: DatabaseLocation
+    /// Externally visible base URL, no trailing slash; used in links and webhook URLs.
+    public var publicURL: String
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    /// Largest request body the JSON API accepts.
+    public var maxRequestBodyBytes: Int
+    /// Jobs one worker runs at once.
+    public var workerConcurrency: Int
+    /// How long a claimed job is held before another worker may take it over; renewed while it runs.
+    public var jobLeaseSeconds: Int
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    public static let defaultDataDirectory = "./tapedeck-data"
+
+    /// Reads and validates every setting.
+    public static func parse(_ values: SettingValues) throws(SettingsError) -> Settings {
+        let host = values.string("TAPEDECK_HOST") ?? "127.0.0.1"
+        guard host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" }) else {
+            throw SettingsError("TAPEDECK_HOST", "must be a host name or IP address, got \"\(host)\"")
+        }
+        let port = try values.int("TAPEDECK_PORT", default: 8080, in: 0...65535)
+        let dataDirectory = values.string("TAPEDECK_DATA_DIR") ?? defaultDataDirectory
+
+        let database: DatabaseLocation
+        if let url = values.string("DATABASE_URL") {
+            do {
+                database = try DatabaseLocation.parse(url)
+            } catch {
+                throw SettingsError("DATABASE_URL", error.description)
+            }
+        } else {
+            database = .sqlite(path: (dataDirectory as NSString).appendingPathComponent("tapedeck.sqlite"))
+        }
+
+        let publicURL =
+            try values.url("TAPEDECK_PUBLIC_URL")
+            ?? "http://\(host == "0.0.0.0" || host == "::" ? "localhost" : host.contains(":") ? "[\(host)]" : host):\(port)"
+
+        let logLevelName = values.string("TAPEDECK_LOG_LEVEL") ?? "info"
+        guard let logLevel = Logger.Level(rawValue: logLevelName.lowercased()) else {
+            let options = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw SettingsError("TAPEDECK_LOG_LEVEL", "must be one of \(options), got \"\(logLevelName)\"")
+        }
+
+        return Settings(
+            host: host, port: port, dataDirectory: dataDirectory, database: database, publicURL: publicURL,
+            logLevel: logLevel, logFormat: try values.choice("TAPEDECK_LOG_FORMAT", default: LogFormat.text),
+            maxRequestBodyBytes: try values.int("TAPEDECK_MAX_BODY_BYTES", default: 1 << 20, in: 1024...(64 << 20)),
+            workerConcurrency: try values.int("TAPEDECK_WORKER_CONCURRENCY", default: 4, in: 1...256),
+            jobLeaseSeconds: try values.int("TAPEDECK_JOB_LEASE_SECONDS", default: 60, in: 5...86_400))
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Hummingbird
+import TapedeckCore
+import TapedeckStore
+
+/// `/v1/recordings`: the admin API over the catalog.
+struct RecordingsController {
+    let catalog: Catalog
+    let scheduler: JobScheduler
+
+    func register(on group: RouterGroup<TapedeckRequestContext>) {
+        group.get("/recordings", use: list)
+        group.get("/recordings/{id}", use: show)
+        group.delete("/recordings/{id}", use: delete)
+        group.get("/recordings/{id}/events", use: events)
+    }
+
+    @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
+        Page<RecordingRepresentation>
+    > {
+        _ = try context.requireAdmin()
+        let room = request.query("room")
+        if let room, room.utf8.count > 256 {
+            throw APIError.invalid("room", "room must be at most 256 bytes")
+        }
+        var status: RecordingStatus?
+        if let raw = request.query("status") {
+            guard let parsed = RecordingStatus(rawValue: raw) else {
+                let options = RecordingStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                throw APIError.invalid("status", "status must be one of \(options), got \"\(raw.prefix(40))\"")
+            }
+            status = parsed
+        }
+        let limit = try request.limit()
+        let scope = KeysetCursor.scope("recordings", filters: ["room": room, "status": status?.rawValue])
+        let position = try request.cursor(scope: scope).map { cursor -> RecordingPosition in
+            guard let id = UUID(uuidString: cursor.tiebreaker) else {
+                throw APIError.invalid("cursor", "cursor is not valid; use next_cursor from a previous page", code: "invalid_cursor")
+            }
+            return RecordingPosition(createdAt: cursor.sortValue, id: id)
+        }
+        // One extra row tells whether another page exists.
+        let rows = try await catalog.pool.recordings.list(
+            filter: RecordingFilter(roomName: room, status: status), after: position, limit: limit + 1)
+        let page = Array(rows.prefix(limit))
+        let next = rows.count > limit ? page.last.map { last in
+            KeysetCursor(scope: scope, sortValue: last.createdAt.millisecondsSince1970, tiebreaker: last.id.uuidString)
+                .encode()
+        } : nil
+        return JSONResponse(Page(items: page.map(RecordingRepresentation.init), nextCursor: next))
+    }
+
+    @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
+        RecordingRepresentation
+    > {
+        _ = try context.requireAdmin()
+        let id = try context.uuidParameter("id")
+        guard let recording = try await catalog.pool.recordings.find(id: id) else {
+            throw APIError.notFound("recording")
+        }
+        return JSONResponse(RecordingRepresentation(recording: recording))
+    }
+
+    /// Marks the recording deleted and queues the deletion of its objects. Deleting again is a no-op.
+    @Sendable func delete(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
+        RecordingRepresentation
+    > {
+        let principal = try context.requireAdmin()
+        let id = try context.uuidParameter("id")
+        let outcome = try await catalog.transaction { tx -> TransitionOutcome in
+            let outcome = try await tx.recordings.transition(
+                id, to: .deleted, actor: principal.actor, cause: "deleted through the API")
+            if case .applied = outcome, let recording = try await tx.recordings.find(id: id) {
+                try await tx.jobs.enqueue(
+                    try PurgeRecordingObjectsJob.newJob(recordingID: id, keyPrefix: recording.keyPrefix))
+            }
+            return outcome
+        }
+        switch outcome {
+        case .notFound:
+            throw APIError.notFound("recording")
+        case .rejected(let current, let reason) where current != .deleted:
+            throw APIError.conflict("recording_active", reason)
+        case .applied:
+            scheduler.wakeup.signal()
+        case .ignored, .rejected:
+            break
+        }
+        guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
+        return JSONResponse(RecordingRepresentation(recording: recording), status: .accepted)
+    }
+
+    @Sendable func events(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
+        Page<EventRepresentation>
+    > {
+        _ = try context.requireAdmin()
+        let id = try context.uuidParameter("id")
+        let limit = try request.limit(default: 50, maximum: 500)
+        let scope = KeysetCursor.scope("recording-events", filters: ["recording": id.uuidString.lowercased()])
+        let after = try request.cursor(scope: scope)?.sortValue
+        guard try await catalog.pool.recordings.find(id: id) != nil else { throw APIError.notFound("recording") }
+        let rows = try await catalog.pool.events.list(recordingID: id, afterID: after, limit: limit + 1)
+        let page = Array(rows.prefix(limit))
+        let next = rows.count > limit ? page.last.map { KeysetCursor(scope: scope, sortValue: $0.id).encode() } : nil
+        return JSONResponse(Page(items: page.map(EventRepresentation.init), nextCursor: next))
+    }
+}

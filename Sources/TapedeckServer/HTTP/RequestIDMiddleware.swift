@@ -1,0 +1,43 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import TapedeckCore
+
+/// Gives every request an id (the caller's `X-Request-Id` when it is sane), puts it on every log
+/// line of the request and on the response, and logs one line per request.
+///
+/// Only the path is logged, never the query string: viewer and share tokens travel there.
+struct RequestIDMiddleware: RouterMiddleware {
+    typealias Context = TapedeckRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        let id = request.headers[.requestID].flatMap(Self.acceptable) ?? RandomToken.base62(length: 16)
+        context.requestID = id
+        context.logger[metadataKey: "request_id"] = .string(id)
+        let start = ContinuousClock.now
+        var response = try await next(request, context)
+        response.headers[.requestID] = id
+        let milliseconds = (ContinuousClock.now - start) / .milliseconds(1)
+        context.logger.info(
+            "\(request.method) \(request.uri.path) \(response.status.code)",
+            metadata: ["ms": "\((milliseconds * 100).rounded() / 100)"])
+        return response
+    }
+
+    static func acceptable(_ value: String) -> String? {
+        guard (1...128).contains(value.utf8.count),
+            value.utf8.allSatisfy({ c in
+                (48...57).contains(c) || (65...90).contains(c) || (97...122).contains(c) || c == 45 || c == 95 || c == 46
+            })
+        else { return nil }
+        return value
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-Id")!
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The Prometheus registry and the metrics the service records, passed explicitly (no global metrics system).
+public final class ServiceMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    /// Label sets of the job-depth gauge that have been set, so they can be zeroed when they empty.
+    private let jobDepthLabels = Mutex<Set<String>>([])
+
+    static let durationBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    static var httpRequests: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "http_requests", unitName: "total",
+        helpText: "HTTP requests answered, by method, route template and status.") }
+    static var httpRequestDuration: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "http_request_duration", unitName: "seconds",
+        helpText: "Time to produce the response head, by method and route template.") }
+    static var jobsProcessed: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "jobs_processed", unitName: "total",
+        helpText: "Job attempts by kind and outcome.") }
+    static var jobDuration: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "job_duration", unitName: "seconds", helpText: "Time a job attempt ran, by kind.") }
+    static var jobDepth: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "jobs", unitName: "",
+        helpText: "Jobs in the queue by kind and state (done jobs are not counted).") }
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    /// One request answered: counted by route and status, timed by route.
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: Self.httpRequests, labels: [("method", method), ("route", route), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: Self.httpRequestDuration, labels: [("method", method), ("route", route)],
+            buckets: Self.durationBuckets
+        ).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// One job attempt finished (`completed`, `retried`, `dead`, `released`, `postponed`).
+    public func recordJob(kind: String, outcome: String, duration: Duration) {
+        registry.makeCounter(descriptor: Self.jobsProcessed, labels: [("kind", kind), ("outcome", outcome)])
+            .increment()
+        registry.makeDurationHistogram(descriptor: Self.jobDuration, labels: [("kind", kind)], buckets: Self.durationBuckets)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// The queue's depth as last counted (at scrape time).
+    func setJobDepth(kind: String, state: String, count: Int) {
+        registry.makeGauge(descriptor: Self.jobDepth, labels: [("kind", kind), ("state", state)]).set(Int64(count))
+    }
+
+    /// Sets every previously reported (kind, state) not in `current` back to zero.
+    func zeroJobDepths(except current: Set<String>) {
+        let stale = jobDepthLabels.withLock { labels -> Set<String> in
+            let stale = labels.subtracting(current)
+            labels = current
+            return stale
+        }
+        for label in stale {
+            let parts = label.split(separator: "|", maxSplits: 1).map(String.init)
+            setJobDepth(kind: parts[0], state: parts.count > 1 ? parts[1] : "", count: 0)
+        }
+    }
+
+    func render() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

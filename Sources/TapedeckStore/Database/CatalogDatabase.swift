@@ -1,0 +1,115 @@
+import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+
+/// The catalog's database: a connection pool (FluentKit) and the SQL interface used by repositories.
+///
+/// SQLite gets exactly one connection, so every write in the process is serialised
+/// ("single writer") and transactions never fight over locks; PostgreSQL gets a pool.
+public final class CatalogDatabase: Sendable {
+    public let kind: DatabaseKind
+    public let location: DatabaseLocation
+    let databases: Databases
+    let logger: Logger
+
+    private init(kind: DatabaseKind, location: DatabaseLocation, databases: Databases, logger: Logger) {
+        self.kind = kind
+        self.location = location
+        self.databases = databases
+        self.logger = logger
+    }
+
+    /// Opens a pool. Nothing is connected until the first query.
+    public static func open(
+        _ location: DatabaseLocation, maxConnections: Int = 16, logger: Logger
+    ) throws -> CatalogDatabase {
+        let group = MultiThreadedEventLoopGroup.singleton
+        switch location {
+        case .sqlite(let path):
+            // One event loop → one connection in FluentSQLite's pool.
+            let databases = Databases(threadPool: NIOThreadPool.singleton, on: group.next())
+            let storage: SQLiteConfiguration.Storage =
+                path == ":memory:" ? .memory(identifier: UUID().uuidString) : .file(path: path)
+            if path != ":memory:" {
+                let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            databases.use(
+                .sqlite(
+                    SQLiteConfiguration(storage: storage, enableForeignKeys: true),
+                    connectionPoolTimeout: .seconds(30), sqlLogLevel: .trace),
+                as: .sqlite)
+            return CatalogDatabase(kind: .sqlite, location: location, databases: databases, logger: logger)
+        case .postgres(let url):
+            let databases = Databases(threadPool: NIOThreadPool.singleton, on: group)
+            let tls: PostgresClient.Configuration.TLS
+            switch url.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(.makeClientConfiguration())
+            case .require: tls = .require(.makeClientConfiguration())
+            }
+            var configuration = PostgresClient.Configuration(
+                host: url.host, port: url.port, username: url.username, password: url.password,
+                database: url.database, tls: tls)
+            configuration.options.maximumConnections = maxConnections
+            configuration.options.minimumConnections = 0
+            databases.use(
+                .postgres(configuration: configuration, sqlLogLevel: .trace, logger: logger), as: .psql)
+            return CatalogDatabase(kind: .postgres, location: location, databases: databases, logger: logger)
+        }
+    }
+
+    /// Fluent's view, used by the migrator.
+    var fluent: any Database {
+        databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+    }
+
+    /// The SQL interface repositories query through.
+    public var sql: any SQLDatabase {
+        fluent as! any SQLDatabase
+    }
+
+    /// Prepares the connection for this process: WAL lets readers in other processes
+    /// (a CLI command, a second worker) proceed while this one writes.
+    public func configureSession() async throws {
+        guard kind == .sqlite, location != .sqlite(path: ":memory:") else { return }
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+        try await sql.raw("PRAGMA synchronous=NORMAL").run()
+    }
+
+    /// Runs `body` in one transaction on one connection; rolls back if it throws.
+    ///
+    /// On SQLite the transaction takes the write lock up front (`BEGIN IMMEDIATE`), so two
+    /// processes cannot both read and then deadlock on upgrading to write.
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        let begin: SQLQueryString = kind == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
+        return try await sql.withSession { connection in
+            try await connection.raw(begin).run()
+            do {
+                let result = try await body(connection)
+                try await connection.raw("COMMIT").run()
+                return result
+            } catch {
+                // Shielded from cancellation: the connection must not go back to the pool mid-transaction.
+                await Task { try? await connection.raw("ROLLBACK").run() }.value
+                throw error
+            }
+        }
+    }
+
+    /// `SELECT 1`: is the database reachable?
+    public func ping() async throws {
+        _ = try await sql.raw("SELECT 1 AS one").first()
+    }
+
+    public func close() async {
+        await databases.shutdownAsync()
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import SQLKit
+import TapedeckCore
+
+public struct APIKeyRepository: Sendable {
+    let session: CatalogSession
+
+    /// `last_used_at` is refreshed at most this often, so authenticating is not a write per request.
+    static let lastUsedResolutionMs: Int64 = 60_000
+
+    /// Creates a key; the returned credential is the only time its secret exists outside the caller.
+    public func create(name: String) async throws -> (APIKey, APIKeyCredential) {
+        let credential = APIKeyCredential.generate()
+        let id = UUID()
+        try await session.sql.raw(
+            """
+            INSERT INTO api_keys (id, name, lookup, hash, created_at)
+            VALUES (\(bind: id), \(bind: name), \(bind: credential.lookup), \(bind: credential.secretHash),
+                \(bind: session.nowMs))
+            """
+        ).run()
+        return (try await find(id: id)!, credential)
+    }
+
+    public func find(id: UUID) async throws -> APIKey? {
+        try await session.sql.raw("SELECT * FROM api_keys WHERE id = \(bind: id)").first().map(Self.decode)
+    }
+
+    public func list() async throws -> [APIKey] {
+        try await session.sql.raw("SELECT * FROM api_keys ORDER BY created_at, id").all().map(Self.decode)
+    }
+
+    /// Revokes a key; `false` when there is no such key. Revoking twice keeps the first time.
+    public func revoke(id: UUID) async throws -> Bool {
+        let rows = try await session.sql.raw(
+            """
+            UPDATE api_keys SET revoked_at = COALESCE(revoked_at, \(bind: session.nowMs))
+            WHERE id = \(bind: id) RETURNING id
+            """
+        ).all()
+        return !rows.isEmpty
+    }
+
+    /// The active key this credential belongs to, or `nil` (unknown, wrong secret, revoked).
+    public func authenticate(_ credential: APIKeyCredential) async throws -> APIKey? {
+        guard let key = try await session.sql.raw(
+            "SELECT * FROM api_keys WHERE lookup = \(bind: credential.lookup)"
+        ).first().map(Self.decode) else { return nil }
+        guard credential.matches(storedHash: key.secretHash), key.revokedAt == nil else { return nil }
+        let now = session.nowMs
+        if (key.lastUsedAt?.millisecondsSince1970 ?? 0) < now - Self.lastUsedResolutionMs {
+            try await session.sql.raw(
+                "UPDATE api_keys SET last_used_at = \(bind: now) WHERE id = \(bind: key.id)"
+            ).run()
+        }
+        return key
+    }
+
+    static func decode(_ row: any SQLRow) throws -> APIKey {
+        APIKey(
+            id: try row.value("id"), name: try row.value("name"), lookup: try row.value("lookup"),
+            secretHash: try row.value("hash"), createdAt: try row.date("created_at"),
+            lastUsedAt: try row.optionalDate("last_used_at"), revokedAt: try row.optionalDate("revoked_at"))
+    }
+}

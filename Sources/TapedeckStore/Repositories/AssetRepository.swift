@@ -1,0 +1,80 @@
+import Foundation
+import SQLKit
+import TapedeckCore
+
+/// An asset about to be recorded.
+public struct NewAsset: Sendable, Equatable {
+    public var recordingID: UUID
+    public var kind: AssetKind
+    public var key: String
+    public var contentType: String
+    public var sizeBytes: Int64?
+    public var durationMs: Int64?
+    public var sha256: String?
+
+    public init(
+        recordingID: UUID, kind: AssetKind, key: String, contentType: String, sizeBytes: Int64? = nil,
+        durationMs: Int64? = nil, sha256: String? = nil
+    ) {
+        self.recordingID = recordingID
+        self.kind = kind
+        self.key = key
+        self.contentType = contentType
+        self.sizeBytes = sizeBytes
+        self.durationMs = durationMs
+        self.sha256 = sha256
+    }
+}
+
+public struct AssetRepository: Sendable {
+    let session: CatalogSession
+
+    /// Records an asset; recording the same key twice updates it instead of duplicating it,
+    /// so a job that runs again after a crash converges.
+    @discardableResult
+    public func upsert(_ asset: NewAsset) async throws -> Asset {
+        let row = try await session.sql.raw(
+            """
+            INSERT INTO assets (recording_id, kind, key, content_type, size_bytes, duration_ms, sha256, created_at)
+            VALUES (\(bind: asset.recordingID), \(bind: asset.kind.rawValue), \(bind: asset.key),
+                \(bind: asset.contentType), \(bind: asset.sizeBytes), \(bind: asset.durationMs), \(bind: asset.sha256),
+                \(bind: session.nowMs))
+            ON CONFLICT (recording_id, key) DO UPDATE SET kind = excluded.kind, content_type = excluded.content_type,
+                size_bytes = excluded.size_bytes, duration_ms = excluded.duration_ms, sha256 = excluded.sha256
+            RETURNING *
+            """
+        ).first()
+        guard let row else { throw CatalogDataError(description: "asset upsert returned nothing") }
+        return try Self.decode(row)
+    }
+
+    public func list(recordingID: UUID) async throws -> [Asset] {
+        try await session.sql.raw("SELECT * FROM assets WHERE recording_id = \(bind: recordingID) ORDER BY id")
+            .all().map(Self.decode)
+    }
+
+    /// Assets of several recordings in one query, grouped by recording.
+    public func list(recordingIDs: [UUID]) async throws -> [UUID: [Asset]] {
+        guard !recordingIDs.isEmpty else { return [:] }
+        let rows = try await session.sql.raw(
+            "SELECT * FROM assets WHERE recording_id IN (\(binds: recordingIDs)) ORDER BY id"
+        ).all()
+        return Dictionary(grouping: try rows.map(Self.decode), by: \.recordingID)
+    }
+
+    public func deleteAll(recordingID: UUID) async throws {
+        try await session.sql.raw("DELETE FROM assets WHERE recording_id = \(bind: recordingID)").run()
+    }
+
+    static func decode(_ row: any SQLRow) throws -> Asset {
+        let rawKind: String = try row.value("kind")
+        guard let kind = AssetKind(rawValue: rawKind) else {
+            throw CatalogDataError(description: "unknown asset kind \(rawKind)")
+        }
+        return Asset(
+            id: try row.value("id"), recordingID: try row.value("recording_id"), kind: kind, key: try row.value("key"),
+            contentType: try row.value("content_type"), sizeBytes: try row.optional("size_bytes"),
+            durationMs: try row.optional("duration_ms"), sha256: try row.optional("sha256"),
+            createdAt: try row.date("created_at"))
+    }
+}

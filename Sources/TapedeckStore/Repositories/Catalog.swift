@@ -1,0 +1,48 @@
+import Foundation
+import SQLKit
+import TapedeckCore
+
+/// Entry point to the catalog's repositories, over the pool or inside one transaction.
+public struct Catalog: Sendable {
+    public let database: CatalogDatabase
+    public let clock: any Clock
+
+    public init(database: CatalogDatabase, clock: any Clock) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Repositories bound to the pool: each statement on its own.
+    public var pool: CatalogSession { CatalogSession(sql: database.sql, kind: database.kind, clock: clock) }
+
+    /// Runs `body` in one transaction; every repository it uses writes atomically with the others.
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (CatalogSession) async throws -> T
+    ) async throws -> T {
+        let kind = database.kind
+        let clock = clock
+        return try await database.transaction { sql in
+            try await body(CatalogSession(sql: sql, kind: kind, clock: clock))
+        }
+    }
+}
+
+/// The repositories over one SQL connection (or the pool).
+public struct CatalogSession: Sendable {
+    public let sql: any SQLDatabase
+    public let kind: DatabaseKind
+    public let clock: any Clock
+
+    public var rooms: RoomRepository { RoomRepository(session: self) }
+    public var sessions: SessionRepository { SessionRepository(session: self) }
+    public var recordings: RecordingRepository { RecordingRepository(session: self) }
+    public var assets: AssetRepository { AssetRepository(session: self) }
+    public var events: EventRepository { EventRepository(session: self) }
+    public var apiKeys: APIKeyRepository { APIKeyRepository(session: self) }
+    public var jobs: JobQueue { JobQueue(session: self) }
+
+    var nowMs: Int64 { clock.now().millisecondsSince1970 }
+
+    /// `FOR UPDATE` where it means something; SQLite's single writer already excludes others.
+    var forUpdate: SQLQueryString { kind == .postgres ? " FOR UPDATE" : "" }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import SQLKit
+import TapedeckCore
+
+/// What a new recording row starts with.
+public struct NewRecording: Sendable {
+    public var id: UUID
+    public var roomID: UUID
+    public var sessionID: UUID?
+    public var provider: String
+    public var providerRecordingID: String?
+    public var status: RecordingStatus
+    public var layout: String?
+    public var audioOnly: Bool
+    public var requestedBy: String?
+    public var startedAt: Date?
+    public var storage: String
+    public var keyPrefix: String
+
+    public init(
+        id: UUID = UUID(), roomID: UUID, sessionID: UUID?, provider: String, providerRecordingID: String? = nil,
+        status: RecordingStatus, layout: String? = nil, audioOnly: Bool = false, requestedBy: String? = nil,
+        startedAt: Date? = nil, storage: String, keyPrefix: String
+    ) {
+        self.id = id
+        self.roomID = roomID
+        self.sessionID = sessionID
+        self.provider = provider
+        self.providerRecordingID = providerRecordingID
+        self.status = status
+        self.layout = layout
+        self.audioOnly = audioOnly
+        self.requestedBy = requestedBy
+        self.startedAt = startedAt
+        self.storage = storage
+        self.keyPrefix = keyPrefix
+    }
+}
+
+/// Which recordings a listing returns.
+public struct RecordingFilter: Sendable, Equatable {
+    public var roomName: String?
+    /// `nil` lists every status except `deleted`.
+    public var status: RecordingStatus?
+
+    public init(roomName: String? = nil, status: RecordingStatus? = nil) {
+        self.roomName = roomName
+        self.status = status
+    }
+}
+
+/// A position in the newest-first order of recordings: the last row of the previous page.
+public struct RecordingPosition: Sendable, Equatable {
+    public var createdAt: Int64
+    public var id: UUID
+
+    public init(createdAt: Int64, id: UUID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+}
+
+/// Fields set together with a status change (only non-nil ones are written).
+public struct RecordingChanges: Sendable, Equatable {
+    public var providerRecordingID: String?
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var durationMs: Int64?
+    public var sizeBytes: Int64?
+    public var error: String?
+    public var limitReached: Bool?
+
+    public init(
+        providerRecordingID: String? = nil, startedAt: Date? = nil, endedAt: Date? = nil, durationMs: Int64? = nil,
+        sizeBytes: Int64? = nil, error: String? = nil, limitReached: Bool? = nil
+    ) {
+        self.providerRecordingID = providerRecordingID
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.durationMs = durationMs
+        self.sizeBytes = sizeBytes
+        self.error = error
+        self.limitReached = limitReached
+    }
+}
+
+/// The result of asking for a status change.
+public enum TransitionOutcome: Sendable, Equatable {
+    case applied(from: RecordingStatus, to: RecordingStatus)
+    case ignored(current: RecordingStatus, reason: String)
+    case rejected(current: RecordingStatus, reason: String)
+    case notFound
+}
+
+public struct RecordingRepository: Sendable {
+    let session: CatalogSession
+
+    private static let selectColumns: SQLQueryString = """
+        SELECT r.*, rm.name AS room_name, s.key AS session_key
+        FROM recordings r
+        JOIN rooms rm ON rm.id = r.room_id
+        LEFT JOIN sessions s ON s.id = r.session_id
+        """
+
+    public func insert(_ new: NewRecording) async throws -> Recording {
+        let now = session.nowMs
+        try await session.sql.raw(
+            """
+            INSERT INTO recordings (id, room_id, session_id, provider, provider_recording_id, status, layout,
+                audio_only, requested_by, started_at, storage, key_prefix, created_at, updated_at)
+            VALUES (\(bind: new.id), \(bind: new.roomID), \(bind: new.sessionID), \(bind: new.provider),
+                \(bind: new.providerRecordingID), \(bind: new.status.rawValue), \(bind: new.layout),
+                \(bind: new.audioOnly), \(bind: new.requestedBy), \(bind: new.startedAt?.millisecondsSince1970),
+                \(bind: new.storage), \(bind: new.keyPrefix), \(bind: now), \(bind: now))
+            """
+        ).run()
+        try await session.events.append(
+            NewAuditEvent(
+                recordingID: new.id, sessionID: new.sessionID, type: "recording.created",
+                actor: new.requestedBy ?? "system", data: ["status": new.status.rawValue, "provider": new.provider]))
+        guard let recording = try await find(id: new.id) else {
+            throw CatalogDataError(description: "recording \(new.id) vanished after insert")
+        }
+        return recording
+    }
+
+    /// The recording with its assets.
+    public func find(id: UUID) async throws -> Recording? {
+        guard let row = try await session.sql.raw(Self.selectColumns + " WHERE r.id = \(bind: id)").first() else {
+            return nil
+        }
+        var recording = try Self.decode(row)
+        recording.assets = try await session.assets.list(recordingID: id)
+        return recording
+    }
+
+    /// One page, newest first, strictly after `position`; assets included.
+    public func list(
+        filter: RecordingFilter, after position: RecordingPosition?, limit: Int
+    ) async throws -> [Recording] {
+        var conditions: [SQLQueryString] = []
+        if let room = filter.roomName {
+            // A subquery rather than a join condition keeps the planner on recordings_room_created.
+            conditions.append("r.room_id = (SELECT id FROM rooms WHERE name = \(bind: room))")
+        }
+        if let status = filter.status {
+            conditions.append("r.status = \(bind: status.rawValue)")
+        } else {
+            conditions.append("r.status <> 'deleted'")
+        }
+        if let position {
+            conditions.append("(r.created_at, r.id) < (\(bind: position.createdAt), \(bind: position.id))")
+        }
+        var query = Self.selectColumns
+        if !conditions.isEmpty {
+            query += " WHERE " + conditions.joined(separator: " AND ")
+        }
+        query += " ORDER BY r.created_at DESC, r.id DESC LIMIT \(literal: limit)"
+        var recordings = try await session.sql.raw(query).all().map(Self.decode)
+        let assets = try await session.assets.list(recordingIDs: recordings.map(\.id))
+        for index in recordings.indices {
+            recordings[index].assets = assets[recordings[index].id] ?? []
+        }
+        return recordings
+    }
+
+    /// Moves a recording to `next` if the state machine allows it, writing the change and its
+    /// cause to the audit log. Call inside a transaction so the two stay together.
+    public func transition(
+        _ id: UUID, to next: RecordingStatus, actor: String, cause: String, changes: RecordingChanges = .init()
+    ) async throws -> TransitionOutcome {
+        guard
+            let row = try await session.sql.raw(
+                "SELECT status, session_id FROM recordings WHERE id = \(bind: id)" + session.forUpdate
+            ).first()
+        else { return .notFound }
+        let rawStatus: String = try row.value("status")
+        guard let current = RecordingStatus(rawValue: rawStatus) else {
+            throw CatalogDataError(description: "recording \(id) has unknown status \(rawStatus)")
+        }
+        switch RecordingStateMachine.decide(from: current, to: next) {
+        case .ignore(let reason):
+            return .ignored(current: current, reason: reason)
+        case .reject(let reason):
+            return .rejected(current: current, reason: reason)
+        case .apply:
+            break
+        }
+        var assignments: [SQLQueryString] = [
+            "status = \(bind: next.rawValue)", "updated_at = \(bind: session.nowMs)",
+        ]
+        if let value = changes.providerRecordingID { assignments.append("provider_recording_id = \(bind: value)") }
+        if let value = changes.startedAt { assignments.append("started_at = \(bind: value.millisecondsSince1970)") }
+        if let value = changes.endedAt { assignments.append("ended_at = \(bind: value.millisecondsSince1970)") }
+        if let value = changes.durationMs { assignments.append("duration_ms = \(bind: value)") }
+        if let value = changes.sizeBytes { assignments.append("size_bytes = \(bind: value)") }
+        if let value = changes.error { assignments.append("error = \(bind: value)") }
+        if let value = changes.limitReached { assignments.append("limit_reached = \(bind: value)") }
+        // The status guard makes a concurrent change (without a transaction) lose instead of overwrite.
+        let updated = try await session.sql.raw(
+            "UPDATE recordings SET " + assignments.joined(separator: ", ")
+                + " WHERE id = \(bind: id) AND status = \(bind: current.rawValue) RETURNING id"
+        ).all()
+        guard !updated.isEmpty else {
+            return .ignored(current: current, reason: "changed concurrently")
+        }
+        var data = ["from": current.rawValue, "to": next.rawValue, "cause": cause]
+        if let error = changes.error { data["error"] = error }
+        try await session.events.append(
+            NewAuditEvent(
+                recordingID: id, sessionID: try row.optional("session_id"), type: "recording.\(next.rawValue)",
+                actor: actor, data: data))
+        return .applied(from: current, to: next)
+    }
+
+    static func decode(_ row: any SQLRow) throws -> Recording {
+        let rawStatus: String = try row.value("status")
+        guard let status = RecordingStatus(rawValue: rawStatus) else {
+            throw CatalogDataError(description: "unknown recording status \(rawStatus)")
+        }
+        return Recording(
+            id: try row.value("id"), roomID: try row.value("room_id"), roomName: try row.value("room_name"),
+            sessionID: try row.optional("session_id"), sessionKey: try row.optional("session_key"),
+            provider: try row.value("provider"), providerRecordingID: try row.optional("provider_recording_id"),
+            status: status, layout: try row.optional("layout"), audioOnly: try row.value("audio_only"),
+            requestedBy: try row.optional("requested_by"), startedAt: try row.optionalDate("started_at"),
+            endedAt: try row.optionalDate("ended_at"), durationMs: try row.optional("duration_ms"),
+            sizeBytes: try row.optional("size_bytes"), error: try row.optional("error"),
+            limitReached: try row.value("limit_reached"), storage: try row.value("storage"),
+            keyPrefix: try row.value("key_prefix"), retainUntil: try row.optionalDate("retain_until"),
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+}

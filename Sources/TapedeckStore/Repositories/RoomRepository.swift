@@ -1,0 +1,58 @@
+import Foundation
+import SQLKit
+import TapedeckCore
+
+/// A room of the media server.
+public struct Room: Sendable, Equatable {
+    public var id: UUID
+    public var provider: String
+    public var name: String
+    public var displayName: String?
+    public var policyJSON: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+public struct RoomRepository: Sendable {
+    let session: CatalogSession
+
+    /// The room with this name, created on first use.
+    public func findOrCreate(name: String, provider: String) async throws -> Room {
+        if let room = try await find(name: name) { return room }
+        let now = session.nowMs
+        try await session.sql.raw(
+            """
+            INSERT INTO rooms (id, provider, name, created_at, updated_at)
+            VALUES (\(bind: UUID()), \(bind: provider), \(bind: name), \(bind: now), \(bind: now))
+            ON CONFLICT (name) DO NOTHING
+            """
+        ).run()
+        guard let room = try await find(name: name) else {
+            throw CatalogDataError(description: "room \(name) vanished after insert")
+        }
+        return room
+    }
+
+    public func find(name: String) async throws -> Room? {
+        try await session.sql.raw("SELECT * FROM rooms WHERE name = \(bind: name)").first().map(Self.decode)
+    }
+
+    public func find(id: UUID) async throws -> Room? {
+        try await session.sql.raw("SELECT * FROM rooms WHERE id = \(bind: id)").first().map(Self.decode)
+    }
+
+    public func setPolicy(name: String, provider: String, policyJSON: String?) async throws -> Room {
+        let room = try await findOrCreate(name: name, provider: provider)
+        try await session.sql.raw(
+            "UPDATE rooms SET policy_json = \(bind: policyJSON), updated_at = \(bind: session.nowMs) WHERE id = \(bind: room.id)"
+        ).run()
+        return try await find(id: room.id)!
+    }
+
+    static func decode(_ row: any SQLRow) throws -> Room {
+        Room(
+            id: try row.value("id"), provider: try row.value("provider"), name: try row.value("name"),
+            displayName: try row.optional("display_name"), policyJSON: try row.optional("policy_json"),
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import TapedeckServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the HTTP server, the job worker and the periodic tasks.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Overrides TAPEDECK_HOST (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Overrides TAPEDECK_PORT (default 8080; 0 picks a free port).")
+    var port: String?
+
+    @Option(name: .customLong("public-url"), help: "Overrides TAPEDECK_PUBLIC_URL.")
+    var publicURL: String?
+
+    func run() async throws {
+        try await reportingFailures {
+            var flags: [String: String] = [:]
+            flags["TAPEDECK_HOST"] = host
+            flags["TAPEDECK_PORT"] = port
+            flags["TAPEDECK_PUBLIC_URL"] = publicURL
+            let settings = try await common.settings(extraFlags: flags)
+            let logger = LoggingSetup.bootstrap(settings)
+            print("Tapedeck \(TapedeckVersion.current)")
+            for (name, value) in settings.summary {
+                print("  \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(value)")
+            }
+            let dependencies: AppDependencies
+            do {
+                dependencies = try await ServiceBootstrap.dependencies(settings, logger: logger, migrate: true)
+            } catch let error as SettingsError {
+                throw Failure.configuration(error)
+            } catch {
+                throw Failure.message("cannot open the catalog (\(settings.database.redactedDescription)): \(error)")
+            }
+            let worker = JobWorker(
+                catalog: dependencies.catalog, handlers: dependencies.jobHandlers,
+                options: .init(
+                    concurrency: settings.workerConcurrency, leaseSeconds: TimeInterval(settings.jobLeaseSeconds)),
+                metrics: dependencies.metrics, wakeup: dependencies.scheduler.wakeup, logger: logger)
+            let periodic = PeriodicTaskService(tasks: Housekeeping.tasks(dependencies), logger: logger)
+            let app = buildApplication(
+                settings: settings, dependencies: dependencies, services: [worker, periodic],
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? settings.port
+                    print("Listening on http://\(settings.host.contains(":") ? "[\(settings.host)]" : settings.host):\(port)")
+                    fflush(nil)
+                })
+            do {
+                try await app.runService()
+            } catch {
+                await dependencies.catalog.database.close()
+                throw Failure.message("server stopped: \(error)")
+            }
+            await dependencies.catalog.database.close()
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import TapedeckServer
+import TapedeckStore
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Run only the job worker (scale out beside serve on PostgreSQL).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Overrides TAPEDECK_WORKER_CONCURRENCY.")
+    var concurrency: Int?
+
+    func run() async throws {
+        try await reportingFailures {
+            var flags: [String: String] = [:]
+            flags["TAPEDECK_WORKER_CONCURRENCY"] = concurrency.map(String.init)
+            let settings = try await common.settings(extraFlags: flags)
+            let logger = LoggingSetup.bootstrap(settings)
+            if case .sqlite = settings.database {
+                logger.notice(
+                    "SQLite has a single writer: extra workers on the same file queue behind each other; use PostgreSQL to scale out")
+            }
+            let dependencies: AppDependencies
+            do {
+                dependencies = try await ServiceBootstrap.dependencies(settings, logger: logger, migrate: true)
+            } catch {
+                throw Failure.message("cannot open the catalog (\(settings.database.redactedDescription)): \(error)")
+            }
+            let worker = JobWorker(
+                catalog: dependencies.catalog, handlers: dependencies.jobHandlers,
+                options: .init(
+                    concurrency: settings.workerConcurrency, leaseSeconds: TimeInterval(settings.jobLeaseSeconds)),
+                metrics: dependencies.metrics, wakeup: dependencies.scheduler.wakeup, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            await dependencies.catalog.database.close()
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Testing
+import TapedeckStore
+import TestSupport
+
+@Suite("Catalog migrations")
+struct MigrationTests {
+    @Test("apply, report, revert and re-apply", arguments: TestDatabase.all)
+    func lifecycle(database: TestDatabase) async throws {
+        let scratch = try await ScratchDatabase.create(database)
+        let db = try CatalogDatabase.open(scratch.location, logger: TestLogger.make())
+        defer { Task { await db.close(); await scratch.drop() } }
+        let migrator = CatalogMigrator(db)
+
+        // A fresh database has everything pending.
+        #expect(try await migrator.status().allSatisfy { !$0.isApplied })
+
+        let applied = try await migrator.apply()
+        #expect(applied == CatalogMigrations.names)
+        #expect(try await migrator.status().allSatisfy { $0.batch == 1 })
+        #expect(try await migrator.apply().isEmpty, "applying twice changes nothing")
+
+        // Every table exists and accepts a query.
+        for table in ["rooms", "sessions", "participants", "recordings", "assets", "events", "inbound_events", "jobs",
+            "shares", "api_keys", "cues"]
+        {
+            _ = try await db.sql.raw("SELECT COUNT(*) AS n FROM \(ident: table)").first()
+        }
+
+        let reverted = try await migrator.revertLastBatch()
+        #expect(Set(reverted) == Set(CatalogMigrations.names))
+        #expect(try await migrator.status().allSatisfy { !$0.isApplied })
+        await #expect(throws: (any Error).self) {
+            try await db.sql.raw("SELECT COUNT(*) AS n FROM recordings").first()
+        }
+
+        #expect(try await migrator.apply() == CatalogMigrations.names)
+    }
+
+    @Test("migration names are stable and numbered")
+    func names() {
+        let names = CatalogMigrations.names
+        #expect(names.count == Set(names).count)
+        for (index, name) in names.enumerated() {
+            #expect(name.hasPrefix(String(format: "%04d_", index + 1)), "\(name)")
+        }
+    }
+}

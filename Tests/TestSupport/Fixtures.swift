@@ -1,0 +1,32 @@
+import Foundation
+import TapedeckCore
+import TapedeckStore
+
+/// Catalog rows for tests: a room, a session and recordings in it.
+public enum Fixtures {
+    @discardableResult
+    public static func recording(
+        _ catalog: Catalog, room: String = "standup", status: RecordingStatus = .ready, provider: String = "livekit",
+        assets: [(AssetKind, String)] = []
+    ) async throws -> Recording {
+        try await catalog.transaction { tx in
+            let room = try await tx.rooms.findOrCreate(name: room, provider: provider)
+            let session = try await tx.sessions.create(
+                roomID: room.id, roomName: room.name, providerSessionID: "RM_\(RandomToken.base62(length: 8))",
+                startedAt: tx.clock.now())
+            let id = UUID()
+            _ = try await tx.recordings.insert(
+                NewRecording(
+                    id: id, roomID: room.id, sessionID: session.id, provider: provider,
+                    providerRecordingID: "EG_\(RandomToken.base62(length: 10))", status: status, storage: "local",
+                    keyPrefix: "\(room.name)/\(session.key)/"))
+            for (kind, name) in assets {
+                try await tx.assets.upsert(
+                    NewAsset(
+                        recordingID: id, kind: kind, key: "\(room.name)/\(session.key)/\(name)",
+                        contentType: "application/octet-stream", sizeBytes: 100))
+            }
+            return try await tx.recordings.find(id: id)!
+        }
+    }
+}
