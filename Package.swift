@@ -101,13 +101,28 @@ let package = Package(
             dependencies: [
                 "TapedeckServer",
                 "TestSupport",
+                "QueueProbe",
+                "tapedeck",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
+        ),
+        // A worker process for the job queue's multi-process tests.
+        .executableTarget(
+            name: "QueueProbe",
+            dependencies: [
+                "TapedeckServer",
+                "TapedeckStore",
+                "TapedeckCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Tests/QueueProbe"
         ),
         // Shared helpers for the test targets: databases to test against, temporary folders.
         .target(
             name: "TestSupport",
-            dependencies: ["TapedeckStore"],
+            dependencies: ["TapedeckStore", "ObjectStorage", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/TestSupport"
         ),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import TapedeckCore
+import ObjectStorage
 import TapedeckStore
 
 /// Catalog rows for tests: a room, a session and recordings in it.
@@ -28,5 +29,12 @@ public enum Fixtures {
             }
             return try await tx.recordings.find(id: id)!
         }
+    }
+}
+
+extension Fixtures {
+    /// A key beside the recording's folder whose name starts like it (`<prefix minus slash>-other/x`).
+    public static func neighbourKey(of recording: Recording) throws -> ObjectKey {
+        try ObjectKey(String(recording.keyPrefix.dropLast()) + "-other/keep.txt")
     }
 }

@@ -7,11 +7,13 @@ import TapedeckStore
 
 /// The router with every route and middleware; used by the server and by tests without a socket.
 public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Router<TapedeckRequestContext> {
-    let router = Router(context: TapedeckRequestContext.self)
+    let router = Router(context: TapedeckRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let routeTable = RouteTable()
     // Order matters: the request id wraps everything, metrics see the final status, errors become JSON innermost.
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
-    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ErrorMiddleware(routes: routeTable))
+    router.add(middleware: BodyLimitMiddleware(limit: settings.maxRequestBodyBytes))
 
     OpsController(
         readinessChecks: dependencies.readinessChecks, metrics: dependencies.metrics, catalog: dependencies.catalog,
@@ -20,6 +22,10 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
 
     let api = router.group("/v1").add(middleware: AuthenticationMiddleware(catalog: dependencies.catalog))
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)
+
+    for route in router.routes {
+        routeTable.register(method: route.method.rawValue, template: route.path.description)
+    }
     return router
 }
 

@@ -9,6 +9,7 @@ import Logging
 /// anything unexpected becomes a 500 whose details go to the log, never to the client.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = TapedeckRequestContext
+    let routes: RouteTable
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -16,7 +17,16 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = Self.apiError(for: error)
+            var apiError = Self.apiError(for: error)
+            if apiError.status == .notFound, context.endpointPath == "NotFound" {
+                let allowed = routes.allowedMethods(forPath: request.uri.path)
+                if !allowed.isEmpty {
+                    apiError = APIError(
+                        .methodNotAllowed, code: "method_not_allowed",
+                        message: "\(request.method.rawValue) is not supported here; use \(allowed.joined(separator: ", "))",
+                        headers: [.allow: allowed.joined(separator: ", ")])
+                }
+            }
             if apiError.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             }

@@ -19,7 +19,8 @@ extension Request {
 
     /// The decoded `cursor`, checked against the listing it must come from.
     func cursor(scope: String) throws -> KeysetCursor? {
-        guard let raw = query("cursor") else { return nil }
+        // An empty cursor is the first page: clients often send `cursor=` when they have none.
+        guard let raw = query("cursor"), !raw.isEmpty else { return nil }
         do {
             return try KeysetCursor.decode(raw, expectedScope: scope)
         } catch .malformed {

@@ -1,0 +1,174 @@
+"""Source of Sources/TapedeckServer/Resources/openapi.json.
+
+The JSON document is the contract; this script only saves typing braces. Edit here, run
+`python3 scripts/openapi_source.py`, commit both. A Swift test checks the document against the
+router both ways, and the end-to-end suite validates live responses against it.
+"""
+import json
+import pathlib
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+def nullable(schema):
+    return {"oneOf": [schema, {"type": "null"}]}
+
+def error_responses(*codes):
+    descriptions = {
+        "400": "Bad input; `error.field` names the parameter or body field.",
+        "401": "Missing, malformed, unknown or revoked credentials.",
+        "403": "Authenticated, but not allowed.",
+        "404": "No such resource (or not visible to this caller).",
+        "409": "Conflicts with the resource's current state.",
+        "413": "Request body too large.",
+        "415": "Body is not JSON.",
+        "422": "Well-formed but not acceptable.",
+        "429": "Too many attempts; see Retry-After.",
+        "503": "A dependency is down; see Retry-After.",
+    }
+    return {code: {"description": descriptions[code],
+                   "content": {"application/json": {"schema": ref("Error")}}} for code in codes}
+
+def ok(schema_name, description="OK", status="200"):
+    return {status: {"description": description,
+                     "content": {"application/json": {"schema": ref(schema_name)}}}}
+
+uuid_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+limit_param = lambda default, maximum: {
+    "name": "limit", "in": "query", "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": maximum, "default": default}}
+cursor_param = {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+                "description": "Opaque; `next_cursor` of the previous page, with the same filters."}
+admin = [{"apiKey": []}]
+
+statuses = ["scheduled", "starting", "recording", "stopping", "processing", "ready", "failed", "aborted", "deleted"]
+
+schemas = {
+    "Error": {
+        "type": "object", "required": ["error"], "additionalProperties": False,
+        "properties": {"error": {
+            "type": "object", "required": ["code", "message"], "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string", "description": "Stable machine-readable code."},
+                "message": {"type": "string"},
+                "field": {"type": "string", "description": "The parameter or body field at fault."}}}}},
+    "Asset": {
+        "type": "object", "additionalProperties": False,
+        "required": ["kind", "key", "content_type", "size_bytes", "duration_ms"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["hls", "mp4", "audio", "thumbnail", "storyboard", "captions", "manifest"]},
+            "key": {"type": "string"},
+            "content_type": {"type": "string"},
+            "size_bytes": nullable({"type": "integer"}),
+            "duration_ms": nullable({"type": "integer"})}},
+    "Recording": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "room", "session_key", "provider", "status", "layout", "audio_only", "started_at",
+                     "ended_at", "duration_ms", "size_bytes", "error", "limit_reached", "assets", "created_at",
+                     "updated_at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "room": {"type": "string"},
+            "session_key": nullable({"type": "string"}),
+            "provider": {"type": "string"},
+            "status": {"type": "string", "enum": statuses},
+            "layout": nullable({"type": "string"}),
+            "audio_only": {"type": "boolean"},
+            "started_at": nullable({"type": "string", "format": "date-time"}),
+            "ended_at": nullable({"type": "string", "format": "date-time"}),
+            "duration_ms": nullable({"type": "integer"}),
+            "size_bytes": nullable({"type": "integer"}),
+            "error": nullable({"type": "string"}),
+            "limit_reached": {"type": "boolean", "description": "Stopped at a limit: usable but truncated."},
+            "assets": {"type": "array", "items": ref("Asset")},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"}}},
+    "RecordingPage": {
+        "type": "object", "additionalProperties": False, "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": ref("Recording")},
+                       "next_cursor": nullable({"type": "string"})}},
+    "Event": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "recording_id", "session_id", "type", "actor", "data", "at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "recording_id": nullable({"type": "string", "format": "uuid"}),
+            "session_id": nullable({"type": "string", "format": "uuid"}),
+            "type": {"type": "string"},
+            "actor": {"type": "string"},
+            "data": {"type": "object"},
+            "at": {"type": "string", "format": "date-time"}}},
+    "EventPage": {
+        "type": "object", "additionalProperties": False, "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": ref("Event")},
+                       "next_cursor": nullable({"type": "string"})}},
+    "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+    "Readiness": {
+        "type": "object", "required": ["status", "checks"],
+        "properties": {"status": {"type": "string", "enum": ["ready", "unavailable"]},
+                       "checks": {"type": "object", "additionalProperties": {"type": "string"}}}},
+}
+
+paths = {
+    "/healthz": {"get": {"operationId": "health", "summary": "The process is up.", "security": [],
+                         "responses": ok("Health")}},
+    "/readyz": {"get": {"operationId": "ready", "summary": "Database, storage and tools are usable.",
+                        "security": [],
+                        "responses": {**ok("Readiness"),
+                                      "503": {"description": "Not ready; `checks` says why.",
+                                              "content": {"application/json": {"schema": ref("Readiness")}}}}}},
+    "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics.", "security": [],
+                         "responses": {"200": {"description": "Prometheus text format.",
+                                               "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+    "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document.", "security": [],
+                              "responses": {"200": {"description": "OpenAPI 3.1 document.",
+                                                    "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/v1/recordings": {
+        "get": {"operationId": "listRecordings", "summary": "Recordings, newest first.", "security": admin,
+                "parameters": [
+                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256}},
+                    {"name": "status", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": statuses},
+                     "description": "Without it, every status except `deleted`."},
+                    limit_param(20, 100), cursor_param],
+                "responses": {**ok("RecordingPage"), **error_responses("400", "401", "503")}}},
+    "/v1/recordings/{id}": {
+        "get": {"operationId": "getRecording", "summary": "One recording with its assets.", "security": admin,
+                "parameters": [uuid_param],
+                "responses": {**ok("Recording"), **error_responses("400", "401", "404", "503")}},
+        "delete": {"operationId": "deleteRecording",
+                   "summary": "Mark deleted and delete its stored objects in the background. Idempotent.",
+                   "security": admin, "parameters": [uuid_param],
+                   "responses": {**ok("Recording", "Marked deleted; objects are being removed.", "202"),
+                                 **error_responses("400", "401", "404", "409", "503")}}},
+    "/v1/recordings/{id}/events": {
+        "get": {"operationId": "listRecordingEvents", "summary": "The recording's audit log, oldest first.",
+                "security": admin, "parameters": [uuid_param, limit_param(50, 500), cursor_param],
+                "responses": {**ok("EventPage"), **error_responses("400", "401", "404", "503")}}},
+}
+
+document = {
+    "openapi": "3.1.0",
+    "info": {"title": "Tapedeck", "version": "0.1.0",
+             "description": "Self-hosted recording service for LiveKit and 100ms sessions. "
+                            "Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`."},
+    "servers": [{"url": "/"}],
+    "security": admin,
+    "components": {
+        "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
+                                       "description": "An admin API key from `tapedeck keys create`."}},
+        "schemas": schemas},
+    "paths": paths,
+}
+
+if __name__ == "__main__":
+    import sys
+    target = pathlib.Path(__file__).resolve().parent.parent / "Sources/TapedeckServer/Resources/openapi.json"
+    text = json.dumps(document, indent=2, sort_keys=False) + "\n"
+    if "--check" in sys.argv:
+        if target.read_text() != text:
+            sys.exit("openapi.json is out of date: run python3 scripts/openapi_source.py")
+        print("openapi.json matches scripts/openapi_source.py")
+    else:
+        target.write_text(text)
+        print("wrote Sources/TapedeckServer/Resources/openapi.json")

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need (Debian packages,
+# a Python venv), starts a throwaway PostgreSQL on 127.0.0.1, builds, runs every Swift suite on
+# SQLite and PostgreSQL, then the end-to-end suites against the real binary; stops what it
+# started even when a test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export ARTIFACTS=${ARTIFACTS:-$ROOT/artifacts}
+mkdir -p "$ARTIFACTS"
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$(date +%s)
+
+step "System packages"
+scripts/install-system-packages.sh postgresql postgresql-client
+
+step "Python packages (.venv)"
+scripts/python-venv.sh
+
+step "Throwaway PostgreSQL"
+source scripts/throwaway-postgres.sh
+trap pg_stop EXIT
+pg_start
+
+step "OpenAPI document"
+.venv/bin/python scripts/openapi_source.py --check
+.venv/bin/openapi-spec-validator Sources/TapedeckServer/Resources/openapi.json
+
+step "Build"
+if ! swift build --build-tests > "$ARTIFACTS/build.log" 2>&1; then
+    grep -E "error:|Compiling.*failed" "$ARTIFACTS/build.log" | head -60
+    echo "build failed; full log in $ARTIFACTS/build.log"
+    exit 1
+fi
+export TAPEDECK_BIN="$(swift build --show-bin-path)/tapedeck"
+
+step "Swift tests (every catalog suite on SQLite and on PostgreSQL)"
+status=0
+swift test --skip-build > "$ARTIFACTS/swift-test.log" 2>&1 || status=$?
+grep -E "^✘|recorded an issue|Test run with" "$ARTIFACTS/swift-test.log" || true
+[ "$status" -eq 0 ] || { echo "Swift tests failed; full log in $ARTIFACTS/swift-test.log"; exit "$status"; }
+
+step "End-to-end suites (the real binary; SQLite and PostgreSQL)"
+(cd Tests/e2e && "$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider --junitxml="$ARTIFACTS/e2e.xml")
+
+step "All tests passed in $(( $(date +%s) - started )) s"
