@@ -41,6 +41,10 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // Catalog: migrations, SQL repositories, the durable job queue.
@@ -90,7 +94,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ObjectStorageTests",
-            dependencies: ["ObjectStorage", "TestSupport"]
+            dependencies: ["ObjectStorage", "TestSupport"],
+            resources: [.process("Vectors")]
         ),
         .testTarget(
             name: "TapedeckStoreTests",

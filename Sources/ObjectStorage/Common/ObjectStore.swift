@@ -14,8 +14,9 @@ public protocol ObjectStore: Sendable {
         _ key: ObjectKey, body: Body, contentType: String?
     ) async throws -> ObjectInfo where Body.Element == ByteBuffer
 
-    /// Stores a local file under `key`.
-    func putFile(_ key: ObjectKey, path: String, contentType: String?) async throws -> ObjectInfo
+    /// Stores a local file under `key`, reporting bytes sent so far to `progress`.
+    func putFile(_ key: ObjectKey, path: String, contentType: String?, progress: ProgressHandler?) async throws
+        -> ObjectInfo
 
     /// Streams an object (or one byte range of it). Throws ``ObjectStoreError/notFound(_:)``
     /// and ``ObjectStoreError/rangeNotSatisfiable(size:)``.
@@ -34,7 +35,10 @@ public protocol ObjectStore: Sendable {
     func list(prefix: String, startAfter: String?, limit: Int) async throws -> ObjectListing
 
     /// A URL that lets anyone holding it GET the object until `expiresIn` seconds from now.
-    func signedURL(_ key: ObjectKey, expiresIn: TimeInterval, overrides: ResponseOverrides) throws -> String
+    func signedURL(_ key: ObjectKey, expiresIn: TimeInterval, overrides: ResponseOverrides) async throws -> String
+
+    /// Signed URLs for many objects at once (an HLS playlist's segments), in the same order.
+    func signedURLs(_ keys: [ObjectKey], expiresIn: TimeInterval) async throws -> [String]
 
     /// A cheap check that the backend is usable (writable disk, or an authenticated request).
     func checkHealth() async throws
@@ -45,8 +49,20 @@ extension ObjectStore {
         try await get(key, range: nil)
     }
 
-    public func signedURL(_ key: ObjectKey, expiresIn: TimeInterval) throws -> String {
-        try signedURL(key, expiresIn: expiresIn, overrides: ResponseOverrides())
+    public func putFile(_ key: ObjectKey, path: String, contentType: String?) async throws -> ObjectInfo {
+        try await putFile(key, path: path, contentType: contentType, progress: nil)
+    }
+
+    public func signedURL(_ key: ObjectKey, expiresIn: TimeInterval) async throws -> String {
+        try await signedURL(key, expiresIn: expiresIn, overrides: ResponseOverrides())
+    }
+
+    /// Signs one by one; backends that sign locally need nothing better.
+    public func signedURLs(_ keys: [ObjectKey], expiresIn: TimeInterval) async throws -> [String] {
+        var urls: [String] = []
+        urls.reserveCapacity(keys.count)
+        for key in keys { urls.append(try await signedURL(key, expiresIn: expiresIn, overrides: ResponseOverrides())) }
+        return urls
     }
 }
 

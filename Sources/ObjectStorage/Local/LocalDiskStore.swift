@@ -78,9 +78,14 @@ public struct LocalDiskStore: ObjectStore {
         return info
     }
 
-    public func putFile(_ key: ObjectKey, path source: String, contentType: String?) async throws -> ObjectInfo {
-        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(source)) { handle in
-            try await put(key, body: handle.readChunks(chunkLength: Self.chunkLength), contentType: contentType)
+    public func putFile(
+        _ key: ObjectKey, path source: String, contentType: String?, progress: ProgressHandler?
+    ) async throws -> ObjectInfo {
+        let counter = ByteCounter(report: progress)
+        return try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(source)) { handle in
+            let chunks = ObservedSequence(
+                base: handle.readChunks(chunkLength: Self.chunkLength), md5: nil, progress: { counter.add($0) })
+            return try await put(key, body: chunks, contentType: contentType)
         }
     }
 
@@ -168,7 +173,7 @@ public struct LocalDiskStore: ObjectStore {
         return ObjectListing(objects: objects, nextStartAfter: keys.count > page.count ? page.last : nil)
     }
 
-    public func signedURL(_ key: ObjectKey, expiresIn: TimeInterval, overrides: ResponseOverrides) throws -> String {
+    public func signedURL(_ key: ObjectKey, expiresIn: TimeInterval, overrides: ResponseOverrides) async throws -> String {
         signer.signedURL(for: key, expires: clock().addingTimeInterval(expiresIn), overrides: overrides)
     }
 

@@ -1,0 +1,86 @@
+"""Start-to-ready time and idle resident memory of `tapedeck serve` on the defaults."""
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ready(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=0.5) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+def memory(pid):
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS", "VmHWM")):
+                name, value = line.split(":")
+                fields[name] = int(value.split()[0]) / 1024
+    return fields
+
+
+def start(binary, directory):
+    port = free_port()
+    began = time.perf_counter()
+    process = subprocess.Popen([binary, "serve", "--port", str(port)], cwd=directory,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not ready(port):
+        if process.poll() is not None:
+            raise SystemExit("serve exited")
+        time.sleep(0.002)
+    return process, (time.perf_counter() - began) * 1000
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--idle-seconds", type=float, default=10)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    first, restart, rss = [], [], []
+    for _ in range(args.runs):
+        directory = tempfile.mkdtemp()
+        try:
+            process, elapsed = start(args.binary, directory)   # empty data dir: creates and migrates
+            first.append(elapsed)
+            process.terminate(); process.wait()
+            process, elapsed = start(args.binary, directory)   # existing catalog
+            restart.append(elapsed)
+            time.sleep(args.idle_seconds)
+            rss.append(memory(process.pid))
+            process.terminate(); process.wait()
+        finally:
+            shutil.rmtree(directory)
+    result = {
+        "first_start_to_ready_ms": {"median": round(statistics.median(first), 1), "max": round(max(first), 1)},
+        "restart_to_ready_ms": {"median": round(statistics.median(restart), 1), "max": round(max(restart), 1)},
+        "idle_rss_mb": {"median": round(statistics.median(r["VmRSS"] for r in rss), 1),
+                        "max": round(max(r["VmRSS"] for r in rss), 1)},
+        "peak_rss_mb": round(max(r["VmHWM"] for r in rss), 1),
+        "runs": args.runs,
+    }
+    print(json.dumps(result, indent=2))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
