@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 REQUESTS=${1:-3000}
 scripts/install-system-packages.sh postgresql postgresql-client
 source scripts/throwaway-postgres.sh
-trap 'kill $SERVER 2>/dev/null || true; pg_stop; rm -rf "${WORK:-}"' EXIT
+trap 'kill ${SERVER:-} 2>/dev/null || true; pg_stop; rm -rf "${WORK:-}"' EXIT
 PG_EXTRA_OPTIONS="-c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=1GB -c max_wal_size=8GB" pg_start
 WORK=$(mktemp -d)
 export DATABASE_URL="$TEST_DATABASE_URL" TAPEDECK_DATA_DIR="$WORK/data" TAPEDECK_LOG_LEVEL=warning

@@ -87,7 +87,7 @@ extension Settings {
     var summary: [(String, String)] {
         [
             ("database", database.redactedDescription),
-            ("storage", "local disk at \(dataDirectory)/objects"),
+            ("storage", storage.summary),
             ("public URL", publicURL),
             ("LiveKit webhook URL", "\(publicURL)/webhooks/livekit"),
         ]

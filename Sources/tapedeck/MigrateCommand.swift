@@ -25,7 +25,6 @@ struct MigrateCommand: AsyncParsableCommand {
             let settings = try await common.settings()
             let logger = LoggingSetup.bootstrap(settings)
             let catalog = try await ServiceBootstrap.openCatalog(settings, logger: logger, migrate: false)
-            defer { Task { await catalog.database.close() } }
             let migrator = CatalogMigrator(catalog.database)
             if status {
                 for migration in try await migrator.status() {

@@ -55,10 +55,10 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 try await app.runService()
             } catch {
-                await dependencies.catalog.database.close()
+                await dependencies.shutdown()
                 throw Failure.message("server stopped: \(error)")
             }
-            await dependencies.catalog.database.close()
+            await dependencies.shutdown()
         }
     }
 }

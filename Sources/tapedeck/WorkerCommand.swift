@@ -38,7 +38,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let group = ServiceGroup(
                 configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
-            await dependencies.catalog.database.close()
+            await dependencies.shutdown()
         }
     }
 }

@@ -33,13 +33,13 @@ struct TestApp: Sendable {
             defer { directory.remove() }
             var settings = try Settings.parse(SettingValues(["TAPEDECK_DATA_DIR": directory.path]))
             settings.maxRequestBodyBytes = 4096
+            let signer = MediaURLSigner(secret: Array(repeating: 7, count: 32), baseURL: settings.publicURL)
             let store = LocalDiskStore(
-                root: directory.path + "/objects", scratch: directory.path + "/tmp",
-                signer: MediaURLSigner(secret: Array(repeating: 7, count: 32), baseURL: settings.publicURL),
+                root: directory.path + "/objects", scratch: directory.path + "/tmp", signer: signer,
                 clock: { clock.now() })
             let dependencies = AppDependencies(
-                catalog: catalog, store: store, metrics: ServiceMetrics(), readinessChecks: readinessChecks,
-                logger: TestLogger.make())
+                catalog: catalog, store: store, metrics: ServiceMetrics(), mediaSigner: signer,
+                readinessChecks: readinessChecks, logger: TestLogger.make())
             let (_, credential) = try await catalog.pool.apiKeys.create(name: "test")
             let app = TestApp(
                 catalog: catalog, store: store, dependencies: dependencies, settings: settings,

@@ -20,6 +20,10 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         openAPIDocument: OpenAPIDocument.load()
     ).register(on: router)
 
+    if let signer = dependencies.mediaSigner {
+        MediaController(store: dependencies.store, signer: signer, clock: dependencies.catalog.clock).register(on: router)
+    }
+
     let api = router.group("/v1").add(middleware: AuthenticationMiddleware(catalog: dependencies.catalog))
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)
 

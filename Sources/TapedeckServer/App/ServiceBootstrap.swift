@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import ObjectStorage
@@ -28,21 +29,61 @@ public enum ServiceBootstrap {
         return Catalog(database: database, clock: SystemClock())
     }
 
-    public static func makeStore(_ settings: Settings, logger: Logger) throws -> any ObjectStore {
-        let signer = MediaURLSigner(
-            secret: try loadOrCreateSecret(
-                at: settings.dataDirectory + "/secrets/media-signing.key", setting: "TAPEDECK_DATA_DIR"),
-            baseURL: settings.publicURL)
-        return LocalDiskStore(
-            root: settings.dataDirectory + "/objects", scratch: settings.dataDirectory + "/tmp", signer: signer)
+    /// The signer of local `/media` URLs: `TAPEDECK_MEDIA_SECRET`, or a key generated once in the data dir.
+    public static func mediaSigner(_ settings: Settings) throws -> MediaURLSigner {
+        let secret: [UInt8]
+        if let configured = settings.mediaSecret {
+            secret = Array(configured.utf8)
+        } else {
+            secret = try loadOrCreateSecret(
+                at: settings.dataDirectory + "/secrets/media-signing.key", setting: "TAPEDECK_DATA_DIR")
+        }
+        return MediaURLSigner(secret: secret, baseURL: settings.publicURL)
+    }
+
+    /// The configured object store, reporting to `observer`.
+    public static func makeStore(
+        _ settings: Settings, http: HTTPClient, observer: any ObjectStoreObserver
+    ) throws -> any ObjectStore {
+        let store: any ObjectStore
+        switch settings.storage {
+        case .local(let root):
+            store = LocalDiskStore(root: root, scratch: settings.dataDirectory + "/tmp", signer: try mediaSigner(settings))
+        case .s3(let configuration):
+            store = try S3Store(configuration: configuration, http: http)
+        case .gcs(let configuration, let accountFile):
+            let account = try accountFile.map { path -> GCSServiceAccount in
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw SettingsError("TAPEDECK_GCS_SERVICE_ACCOUNT_FILE", "cannot read \(path)")
+                }
+                return try GCSServiceAccount(json: data)
+            }
+            store = GCSStore(objects: try S3Store(configuration: configuration, http: http), serviceAccount: account)
+        case .supabase(let configuration):
+            store = SupabaseStore(configuration: configuration, http: http)
+        }
+        return InstrumentedObjectStore(store, observer: observer)
+    }
+
+    /// An HTTP client for storage and provider APIs, sized for parallel multipart uploads.
+    public static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        configuration.timeout = .init(connect: .seconds(10))
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     public static func dependencies(_ settings: Settings, logger: Logger, migrate: Bool) async throws -> AppDependencies {
         let catalog = try await openCatalog(settings, logger: logger, migrate: migrate)
+        let http = makeHTTPClient()
         do {
-            let store = try makeStore(settings, logger: logger)
-            return AppDependencies(catalog: catalog, store: store, metrics: ServiceMetrics(), logger: logger)
+            let metrics = ServiceMetrics()
+            let store = try makeStore(settings, http: http, observer: metrics)
+            return AppDependencies(
+                catalog: catalog, store: store, metrics: metrics, http: http, settings: settings, logger: logger)
         } catch {
+            try? await http.shutdown()
             await catalog.database.close()
             throw error
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ObjectStorage
 import TapedeckStore
 
 /// The service's validated configuration.
@@ -11,6 +12,7 @@ public struct Settings: Sendable {
     public var port: Int
     public var dataDirectory: String
     public var database: DatabaseLocation
+    public var storage: StorageSettings
     /// Externally visible base URL, no trailing slash; used in links and webhook URLs.
     public var publicURL: String
     public var logLevel: Logger.Level
@@ -21,12 +23,22 @@ public struct Settings: Sendable {
     public var workerConcurrency: Int
     /// How long a claimed job is held before another worker may take it over; renewed while it runs.
     public var jobLeaseSeconds: Int
+    /// Key for signing local `/media` URLs; generated into the data dir when unset.
+    public var mediaSecret: String?
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
     }
 
     public static let defaultDataDirectory = "./tapedeck-data"
+
+    static func mediaSecret(_ values: SettingValues) throws(SettingsError) -> String? {
+        guard let secret = values.string("TAPEDECK_MEDIA_SECRET") else { return nil }
+        guard secret.utf8.count >= 32 else {
+            throw SettingsError("TAPEDECK_MEDIA_SECRET", "must be at least 32 characters (it signs media URLs)")
+        }
+        return secret
+    }
 
     /// Reads and validates every setting.
     public static func parse(_ values: SettingValues) throws(SettingsError) -> Settings {
@@ -59,10 +71,12 @@ public struct Settings: Sendable {
         }
 
         return Settings(
-            host: host, port: port, dataDirectory: dataDirectory, database: database, publicURL: publicURL,
+            host: host, port: port, dataDirectory: dataDirectory, database: database,
+            storage: try StorageSettings.parse(values, dataDirectory: dataDirectory), publicURL: publicURL,
             logLevel: logLevel, logFormat: try values.choice("TAPEDECK_LOG_FORMAT", default: LogFormat.text),
             maxRequestBodyBytes: try values.int("TAPEDECK_MAX_BODY_BYTES", default: 1 << 20, in: 1024...(64 << 20)),
             workerConcurrency: try values.int("TAPEDECK_WORKER_CONCURRENCY", default: 4, in: 1...256),
-            jobLeaseSeconds: try values.int("TAPEDECK_JOB_LEASE_SECONDS", default: 60, in: 5...86_400))
+            jobLeaseSeconds: try values.int("TAPEDECK_JOB_LEASE_SECONDS", default: 60, in: 5...86_400),
+            mediaSecret: try mediaSecret(values))
     }
 }

@@ -37,9 +37,16 @@ struct OpsController {
         }
     }
 
-    struct ReadinessReport: Encodable, Sendable {
+    struct ReadinessReport: JSONRepresentable {
         var status: String
         var checks: [String: String]
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.member("status", status)
+                json.member("checks", checks)
+            }
+        }
     }
 
     func readiness() async throws -> Response {
@@ -54,9 +61,9 @@ struct OpsController {
         let failures = results.compactMapValues { $0 }
         let checks = results.mapValues { $0.map { "error: \($0)" } ?? "ok" }
         if failures.isEmpty {
-            return try JSONResponse(ReadinessReport(status: "ready", checks: checks)).makeResponse()
+            return JSONResponse(ReadinessReport(status: "ready", checks: checks)).makeResponse()
         }
-        var response = try JSONResponse(ReadinessReport(status: "unavailable", checks: checks), status: .serviceUnavailable)
+        var response = JSONResponse(ReadinessReport(status: "unavailable", checks: checks), status: .serviceUnavailable)
             .makeResponse()
         response.headers[.retryAfter] = "5"
         return response

@@ -24,22 +24,19 @@ public struct APIError: Error, HTTPResponseError, Equatable {
         self.headers = headers
     }
 
-    struct Body: Encodable {
-        struct Detail: Encodable {
-            var code: String
-            var message: String
-            var field: String?
-        }
-        var error: Detail
-    }
-
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(Body(error: .init(code: code, message: message, field: field)))
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var json = JSONWriter(capacity: 256)
+        json.object { json in
+            json.key("error")
+            json.object { json in
+                json.member("code", code)
+                json.member("message", message)
+                if let field { json.member("field", field) }
+            }
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 
     // MARK: Common errors

@@ -77,8 +77,8 @@ extension APIError {
     }
 }
 
-/// JSON response bodies: snake_case is spelled out by each type's coding keys.
-struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
+/// A JSON response body, written by the value itself (see ``JSONWriter``).
+struct JSONResponse<Value: JSONRepresentable>: ResponseGenerator {
     var value: Value
     var status: HTTPResponse.Status = .ok
 
@@ -88,15 +88,14 @@ struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        try makeResponse()
+        makeResponse()
     }
 
-    func makeResponse() throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
+    func makeResponse() -> Response {
+        var json = JSONWriter()
+        value.write(to: &json)
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
+import ObjectStorage
 import Prometheus
 import Synchronization
 
 /// The Prometheus registry and the metrics the service records, passed explicitly (no global metrics system).
-public final class ServiceMetrics: Sendable {
+public final class ServiceMetrics: ObjectStoreObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
     /// Label sets of the job-depth gauge that have been set, so they can be zeroed when they empty.
     private let jobDepthLabels = Mutex<Set<String>>([])
@@ -68,6 +69,29 @@ public final class ServiceMetrics: Sendable {
             let parts = label.split(separator: "|", maxSplits: 1).map(String.init)
             setJobDepth(kind: parts[0], state: parts.count > 1 ? parts[1] : "", count: 0)
         }
+    }
+
+    public func record(backend: String, operation: String, outcome: String, bytes: Int64) {
+        registry.makeCounter(
+            descriptor: Self.storageOperations,
+            labels: [("backend", backend), ("operation", operation), ("outcome", outcome)]
+        ).increment()
+        if bytes > 0 {
+            let direction = operation == "put" ? "upload" : "download"
+            registry.makeCounter(descriptor: Self.storageBytes, labels: [("backend", backend), ("direction", direction)])
+                .increment(by: bytes)
+        }
+    }
+
+    static var storageOperations: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "tapedeck", metricName: "storage_operations", unitName: "total",
+            helpText: "Object storage operations by backend, operation and outcome.")
+    }
+    static var storageBytes: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "tapedeck", metricName: "storage_bytes", unitName: "total",
+            helpText: "Bytes moved to and from object storage by backend and direction.")
     }
 
     func render() -> [UInt8] {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Any JSON value, for passing stored JSON (event details) through to responses unchanged.
-indirect enum JSONValue: Codable, Sendable, Equatable {
+indirect enum JSONValue: Codable, Sendable, Equatable, JSONRepresentable {
     case null
     case bool(Bool)
     case number(Double)
@@ -36,6 +36,17 @@ indirect enum JSONValue: Codable, Sendable, Equatable {
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
+        }
+    }
+
+    func write(to json: inout JSONWriter) {
+        switch self {
+        case .null: json.null()
+        case .bool(let value): json.bool(value)
+        case .number(let value): json.double(value)
+        case .string(let value): json.string(value)
+        case .array(let values): values.write(to: &json)
+        case .object(let members): members.write(to: &json)
         }
     }
 

@@ -1,21 +1,27 @@
 import Foundation
 import SQLKit
 
+/// Typed column reads.
+///
+/// Concrete, non-generic functions on purpose: rows arrive as `any SQLRow`, so a generic helper
+/// is not specialised and each call pays for runtime metadata of `Optional<T>`, which showed up
+/// as a large share of listing latency.
 extension SQLRow {
-    func value<T: Decodable>(_ column: String, as type: T.Type = T.self) throws -> T {
-        try decode(column: column, as: T.self)
-    }
-
-    func optional<T: Decodable>(_ column: String, as type: T.Type = T.self) throws -> T? {
-        try decodeNil(column: column) ? nil : decode(column: column, as: T.self)
-    }
+    func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
+    func optionalString(_ column: String) throws -> String? { try decode(column: column, as: String?.self) }
+    func int64(_ column: String) throws -> Int64 { try decode(column: column, as: Int64.self) }
+    func optionalInt64(_ column: String) throws -> Int64? { try decode(column: column, as: Int64?.self) }
+    func int(_ column: String) throws -> Int { try decode(column: column, as: Int.self) }
+    func bool(_ column: String) throws -> Bool { try decode(column: column, as: Bool.self) }
+    func uuid(_ column: String) throws -> UUID { try decode(column: column, as: UUID.self) }
+    func optionalUUID(_ column: String) throws -> UUID? { try decode(column: column, as: UUID?.self) }
 
     func date(_ column: String) throws -> Date {
-        Date(millisecondsSince1970: try value(column, as: Int64.self))
+        Date(millisecondsSince1970: try int64(column))
     }
 
     func optionalDate(_ column: String) throws -> Date? {
-        try optional(column, as: Int64.self).map(Date.init(millisecondsSince1970:))
+        try optionalInt64(column).map(Date.init(millisecondsSince1970:))
     }
 }
 

@@ -38,13 +38,13 @@ public struct JobQueue: Sendable {
             RETURNING id
             """
         ).first()
-        if let row { return .enqueued(id: try row.value("id")) }
+        if let row { return .enqueued(id: try row.int64("id")) }
         guard let key = job.idempotencyKey,
             let existing = try await session.sql.raw(
                 "SELECT id FROM jobs WHERE idempotency_key = \(bind: key)"
             ).first()
         else { throw CatalogDataError(description: "job insert returned no id") }
-        return .duplicate(id: try existing.value("id"))
+        return .duplicate(id: try existing.int64("id"))
     }
 
     /// Claims up to `limit` due jobs for `workerID` until `leaseSeconds` from now.
@@ -174,8 +174,8 @@ public struct JobQueue: Sendable {
         ).all()
         return try rows.map { row in
             JobCount(
-                kind: try row.value("kind"), state: JobState(rawValue: try row.value("state")) ?? .dead,
-                count: try row.value("n", as: Int.self))
+                kind: try row.string("kind"), state: JobState(rawValue: try row.string("state")) ?? .dead,
+                count: try row.int("n"))
         }
     }
 
@@ -194,16 +194,16 @@ public struct JobQueue: Sendable {
     }
 
     static func decode(_ row: any SQLRow) throws -> Job {
-        let rawState: String = try row.value("state")
+        let rawState = try row.string("state")
         guard let state = JobState(rawValue: rawState) else {
             throw CatalogDataError(description: "unknown job state \(rawState)")
         }
         return Job(
-            id: try row.value("id"), kind: try row.value("kind"), payloadJSON: try row.value("payload_json"),
-            idempotencyKey: try row.optional("idempotency_key"), runAt: try row.date("run_at"),
-            attempts: try row.value("attempts"), maxAttempts: try row.value("max_attempts"),
-            lockedBy: try row.optional("locked_by"), lockedUntil: try row.optionalDate("locked_until"),
-            lastError: try row.optional("last_error"), state: state, createdAt: try row.date("created_at"),
+            id: try row.int64("id"), kind: try row.string("kind"), payloadJSON: try row.string("payload_json"),
+            idempotencyKey: try row.optionalString("idempotency_key"), runAt: try row.date("run_at"),
+            attempts: try row.int("attempts"), maxAttempts: try row.int("max_attempts"),
+            lockedBy: try row.optionalString("locked_by"), lockedUntil: try row.optionalDate("locked_until"),
+            lastError: try row.optionalString("last_error"), state: state, createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"))
     }
 }

@@ -58,8 +58,8 @@ public struct APIKeyRepository: Sendable {
 
     static func decode(_ row: any SQLRow) throws -> APIKey {
         APIKey(
-            id: try row.value("id"), name: try row.value("name"), lookup: try row.value("lookup"),
-            secretHash: try row.value("hash"), createdAt: try row.date("created_at"),
+            id: try row.uuid("id"), name: try row.string("name"), lookup: try row.string("lookup"),
+            secretHash: try row.string("hash"), createdAt: try row.date("created_at"),
             lastUsedAt: try row.optionalDate("last_used_at"), revokedAt: try row.optionalDate("revoked_at"))
     }
 }

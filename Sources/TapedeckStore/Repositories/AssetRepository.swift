@@ -67,14 +67,14 @@ public struct AssetRepository: Sendable {
     }
 
     static func decode(_ row: any SQLRow) throws -> Asset {
-        let rawKind: String = try row.value("kind")
+        let rawKind = try row.string("kind")
         guard let kind = AssetKind(rawValue: rawKind) else {
             throw CatalogDataError(description: "unknown asset kind \(rawKind)")
         }
         return Asset(
-            id: try row.value("id"), recordingID: try row.value("recording_id"), kind: kind, key: try row.value("key"),
-            contentType: try row.value("content_type"), sizeBytes: try row.optional("size_bytes"),
-            durationMs: try row.optional("duration_ms"), sha256: try row.optional("sha256"),
+            id: try row.int64("id"), recordingID: try row.uuid("recording_id"), kind: kind, key: try row.string("key"),
+            contentType: try row.string("content_type"), sizeBytes: try row.optionalInt64("size_bytes"),
+            durationMs: try row.optionalInt64("duration_ms"), sha256: try row.optionalString("sha256"),
             createdAt: try row.date("created_at"))
     }
 }

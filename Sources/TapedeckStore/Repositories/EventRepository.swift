@@ -28,8 +28,8 @@ public struct EventRepository: Sendable {
 
     static func decode(_ row: any SQLRow) throws -> AuditEvent {
         AuditEvent(
-            id: try row.value("id"), recordingID: try row.optional("recording_id"),
-            sessionID: try row.optional("session_id"), type: try row.value("type"), actor: try row.value("actor"),
-            dataJSON: try row.value("data_json"), at: try row.date("at"))
+            id: try row.int64("id"), recordingID: try row.optionalUUID("recording_id"),
+            sessionID: try row.optionalUUID("session_id"), type: try row.string("type"), actor: try row.string("actor"),
+            dataJSON: try row.string("data_json"), at: try row.date("at"))
     }
 }

@@ -51,8 +51,8 @@ public struct RoomRepository: Sendable {
 
     static func decode(_ row: any SQLRow) throws -> Room {
         Room(
-            id: try row.value("id"), provider: try row.value("provider"), name: try row.value("name"),
-            displayName: try row.optional("display_name"), policyJSON: try row.optional("policy_json"),
+            id: try row.uuid("id"), provider: try row.string("provider"), name: try row.string("name"),
+            displayName: try row.optionalString("display_name"), policyJSON: try row.optionalString("policy_json"),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 }

@@ -50,8 +50,8 @@ public struct SessionRepository: Sendable {
 
     static func decode(_ row: any SQLRow) throws -> Session {
         Session(
-            id: try row.value("id"), roomID: try row.value("room_id"),
-            providerSessionID: try row.optional("provider_session_id"), key: try row.value("key"),
+            id: try row.uuid("id"), roomID: try row.uuid("room_id"),
+            providerSessionID: try row.optionalString("provider_session_id"), key: try row.string("key"),
             startedAt: try row.date("started_at"), endedAt: try row.optionalDate("ended_at"))
     }
 }

@@ -1,0 +1,136 @@
+import Crypto
+import Synchronization
+import Foundation
+import NIOCore
+import Testing
+import TestSupport
+@testable import ObjectStorage
+
+@Suite("Local disk store")
+struct LocalDiskStoreTests {
+    func withStore(_ body: (LocalDiskStore, TemporaryDirectory) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory.create()
+        defer { directory.remove() }
+        let store = LocalDiskStore(
+            root: directory.path + "/objects", scratch: directory.path + "/tmp",
+            signer: MediaURLSigner(secret: Array(repeating: 1, count: 32), baseURL: "http://media.test"))
+        try await body(store, directory)
+    }
+
+    func bytes(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+    }
+
+    @Test func roundTripStreamAndFile() async throws {
+        try await withStore { store, directory in
+            let content = bytes(3 << 20, seed: 7)
+            let chunks = stride(from: 0, to: content.count, by: 100_000).map {
+                ByteBuffer(bytes: content[$0..<min(content.count, $0 + 100_000)])
+            }
+            let key = try ObjectKey("room/session/session.mp4")
+            let stored = try await store.put(key, body: chunks.async, contentType: nil)
+            #expect(stored.size == Int64(content.count))
+            #expect(stored.sha256 == Array(SHA256.hash(data: content)).map { String(format: "%02x", $0) }.joined())
+            let fetched = try await store.get(key).body.collect(upTo: 4 << 20)
+            #expect(Array(fetched.readableBytesView) == content)
+
+            let file = directory.path + "/source.bin"
+            _ = FileManager.default.createFile(atPath: file, contents: Data(content.reversed()))
+            let reported = Mutex<Int64>(0)
+            let fromFile = try await store.putFile(
+                try ObjectKey("room/session/copy.bin"), path: file, contentType: nil,
+                progress: { value in reported.withLock { $0 = max($0, value) } })
+            #expect(fromFile.size == Int64(content.count))
+            #expect(reported.withLock { $0 } == Int64(content.count))
+            let copy = try await store.get(try ObjectKey("room/session/copy.bin")).body.collect(upTo: 4 << 20)
+            #expect(Array(copy.readableBytesView) == content.reversed())
+            // Nothing is left behind in the scratch folder.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/tmp").isEmpty)
+        }
+    }
+
+    @Test func rangesAreStreamedExactly() async throws {
+        try await withStore { store, _ in
+            let content = bytes(1_000_000)
+            let key = try ObjectKey("r/s/file.ts")
+            _ = try await store.put(key, body: [ByteBuffer(bytes: content)].async, contentType: nil)
+            let cases: [(ByteRange, ClosedRange<Int64>)] = [
+                (.bounded(first: 10, last: 19), 10...19), (.from(999_990), 999_990...999_999),
+                (.suffix(5), 999_995...999_999), (.bounded(first: 999_999, last: 5_000_000), 999_999...999_999),
+            ]
+            for (range, expected) in cases {
+                let download = try await store.get(key, range: range)
+                #expect(download.range == expected)
+                let body = try await download.body.collect(upTo: 1 << 20)
+                #expect(Array(body.readableBytesView) == Array(content[Int(expected.lowerBound)...Int(expected.upperBound)]))
+            }
+            await #expect(throws: ObjectStoreError.rangeNotSatisfiable(size: 1_000_000)) {
+                _ = try await store.get(key, range: .from(1_000_000))
+            }
+            await #expect(throws: ObjectStoreError.notFound("r/s/absent.ts")) {
+                _ = try await store.get(try ObjectKey("r/s/absent.ts"))
+            }
+        }
+    }
+
+    @Test func headListDeletePrefix() async throws {
+        try await withStore { store, _ in
+            for index in 0..<25 {
+                _ = try await store.put(
+                    try ObjectKey("room/a/seg_\(String(format: "%03d", index)).ts"), body: [ByteBuffer(string: "x")].async,
+                    contentType: nil)
+            }
+            _ = try await store.put(try ObjectKey("room/ab/keep.ts"), body: [ByteBuffer(string: "y")].async, contentType: nil)
+            let info = try #require(try await store.head(try ObjectKey("room/a/seg_000.ts")))
+            #expect(info.size == 1 && info.contentType == "video/mp2t" && info.etag?.hasPrefix("\"") == true)
+            #expect(try await store.head(try ObjectKey("room/a")) == nil, "a folder is not an object")
+
+            var keys: [String] = []
+            var after: String?
+            repeat {
+                let page = try await store.list(prefix: "room/a/", startAfter: after, limit: 10)
+                keys += page.objects.map(\.key)
+                after = page.nextStartAfter
+            } while after != nil
+            #expect(keys.count == 25 && keys == keys.sorted())
+            #expect(try await store.list(prefix: "room/a", startAfter: nil, limit: 100).objects.count == 26)
+
+            #expect(try await store.deletePrefix("room/a/") == 25)
+            #expect(try await store.head(try ObjectKey("room/ab/keep.ts")) != nil)
+            #expect(try await store.list(prefix: "room/a/", startAfter: nil, limit: 10).objects.isEmpty)
+            try await store.delete(try ObjectKey("room/a/never-existed.ts"))
+        }
+    }
+
+    @Test func traversalCannotReachOutsideTheRoot() async throws {
+        try await withStore { store, directory in
+            _ = FileManager.default.createFile(atPath: directory.path + "/secret.txt", contents: Data("secret".utf8))
+            #expect(throws: ObjectKeyError.dotSegment) { try ObjectKey("../secret.txt") }
+            await #expect(throws: ObjectKeyError.self) { _ = try await store.list(prefix: "../", startAfter: nil, limit: 10) }
+            await #expect(throws: ObjectKeyError.self) { _ = try await store.deletePrefix("../") }
+        }
+    }
+
+    @Test func signedURLsCoverKeyExpiryAndOverrides() throws {
+        let signer = MediaURLSigner(secret: Array(repeating: 1, count: 32), baseURL: "http://media.test/")
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let overrides = ResponseOverrides(contentDisposition: "attachment; filename=\"a b.mp4\"")
+        let url = signer.signedURL(for: try ObjectKey("room a/s.mp4"), expires: now.addingTimeInterval(60), overrides: overrides)
+        #expect(url.hasPrefix("http://media.test/media/room%20a/s.mp4?expires=1800000060&disposition=attachment%3B%20filename%3D%22a%20b.mp4%22&sig="))
+        let components = URLComponents(string: url)!
+        let query = Dictionary(uniqueKeysWithValues: components.queryItems!.map { ($0.name, $0.value!) })
+        func verify(key: String = "room a/s.mp4", expires: String? = query["expires"], sig: String? = query["sig"],
+                    o: ResponseOverrides = overrides, at: Date = now) -> MediaURLSigner.Rejection? {
+            signer.verify(objectKey: key, expires: expires, signature: sig, overrides: o, now: at)
+        }
+        #expect(verify() == nil)
+        #expect(verify(key: "room a/other.mp4") == .badSignature)
+        #expect(verify(expires: "1800009999") == .badSignature)
+        #expect(verify(sig: String(query["sig"]!.dropLast()) + "A") == .badSignature)
+        #expect(verify(sig: nil) == .missingSignature)
+        #expect(verify(o: ResponseOverrides()) == .badSignature)
+        #expect(verify(at: now.addingTimeInterval(61)) == .expired)
+        let other = MediaURLSigner(secret: Array(repeating: 2, count: 32), baseURL: "http://media.test")
+        #expect(other.verify(objectKey: "room a/s.mp4", expires: query["expires"], signature: query["sig"], overrides: overrides, now: now) == .badSignature)
+    }
+}
