@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // Domain: value types, state machine, policies, protocols. Foundation and swift-crypto only.
@@ -68,6 +69,11 @@ let package = Package(
                 "ObjectStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -111,6 +117,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // Signed URL generation rate (see BENCHMARKS.md).
+        .executableTarget(
+            name: "SigningBenchmark",
+            dependencies: ["ObjectStorage"],
+            path: "Benchmarks/SigningBenchmark"
+        ),
         // A worker process for the job queue's multi-process tests.
         .executableTarget(
             name: "QueueProbe",
@@ -127,7 +139,10 @@ let package = Package(
         // Shared helpers for the test targets: databases to test against, temporary folders.
         .target(
             name: "TestSupport",
-            dependencies: ["TapedeckStore", "ObjectStorage", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "TapedeckStore", "ObjectStorage", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/TestSupport"
         ),
     ]

@@ -63,7 +63,7 @@ schemas = {
             "duration_ms": nullable({"type": "integer"})}},
     "Recording": {
         "type": "object", "additionalProperties": False,
-        "required": ["id", "room", "session_key", "provider", "status", "layout", "audio_only", "started_at",
+        "required": ["id", "room", "session_key", "provider", "title", "status", "layout", "audio_only", "started_at",
                      "ended_at", "duration_ms", "size_bytes", "error", "limit_reached", "assets", "created_at",
                      "updated_at"],
         "properties": {
@@ -71,6 +71,7 @@ schemas = {
             "room": {"type": "string"},
             "session_key": nullable({"type": "string"}),
             "provider": {"type": "string"},
+            "title": nullable({"type": "string"}),
             "status": {"type": "string", "enum": statuses},
             "layout": nullable({"type": "string"}),
             "audio_only": {"type": "boolean"},

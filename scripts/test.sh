@@ -13,15 +13,24 @@ step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
 
 step "System packages"
-scripts/install-system-packages.sh postgresql postgresql-client
+scripts/install-system-packages.sh postgresql postgresql-client ffmpeg
 
 step "Python packages (.venv)"
 scripts/python-venv.sh
 
 step "Throwaway PostgreSQL"
 source scripts/throwaway-postgres.sh
-trap pg_stop EXIT
+S3_PEER_PIDS=
+cleanup() {
+    pg_stop
+    [ -z "$S3_PEER_PIDS" ] || .venv/bin/python scripts/s3_peers.py stop $S3_PEER_PIDS
+}
+trap cleanup EXIT
 pg_start
+
+step "Storage servers (moto S3, moto S3 with signature checks, Supabase stand-in)"
+eval "$(.venv/bin/python scripts/s3_peers.py start "$ARTIFACTS")"
+echo "S3 at $TEST_S3_ENDPOINT, signature-checking S3 at $TEST_S3_IAM_ENDPOINT, Supabase stand-in at $TEST_SUPABASE_URL"
 
 step "OpenAPI document"
 .venv/bin/python scripts/openapi_source.py --check

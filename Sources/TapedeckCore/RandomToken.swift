@@ -6,12 +6,23 @@ public enum RandomToken {
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     /// `length` characters of base62 drawn from the system CSPRNG (about 5.95 bits each).
+    ///
+    /// Each 64-bit draw yields ten characters (62^10 < 2^64); draws at or above the largest
+    /// multiple of 62^10 are rejected so every character stays uniform.
     public static func base62(length: Int) -> String {
         var generator = SystemRandomNumberGenerator()
+        let perWord: UInt64 = 839_299_365_868_340_224  // 62^10
+        let limit = UInt64.max - UInt64.max % perWord
         var bytes = [UInt8]()
         bytes.reserveCapacity(length)
-        for _ in 0..<length {
-            bytes.append(alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))])
+        while bytes.count < length {
+            var word = generator.next()
+            guard word < limit else { continue }
+            word %= perWord
+            for _ in 0..<min(10, length - bytes.count) {
+                bytes.append(alphabet[Int(word % 62)])
+                word /= 62
+            }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

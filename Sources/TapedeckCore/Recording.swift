@@ -8,6 +8,7 @@ public struct Recording: Sendable, Equatable {
     public var sessionID: UUID?
     public var sessionKey: String?
     public var provider: String
+    public var title: String?
     public var providerRecordingID: String?
     public var status: RecordingStatus
     public var layout: String?
@@ -31,7 +32,7 @@ public struct Recording: Sendable, Equatable {
 
     public init(
         id: UUID, roomID: UUID, roomName: String, sessionID: UUID? = nil, sessionKey: String? = nil,
-        provider: String, providerRecordingID: String? = nil, status: RecordingStatus, layout: String? = nil,
+        provider: String, title: String? = nil, providerRecordingID: String? = nil, status: RecordingStatus, layout: String? = nil,
         audioOnly: Bool = false, requestedBy: String? = nil, startedAt: Date? = nil, endedAt: Date? = nil,
         durationMs: Int64? = nil, sizeBytes: Int64? = nil, error: String? = nil, limitReached: Bool = false,
         storage: String, keyPrefix: String, retainUntil: Date? = nil, createdAt: Date, updatedAt: Date,
@@ -43,6 +44,7 @@ public struct Recording: Sendable, Equatable {
         self.sessionID = sessionID
         self.sessionKey = sessionKey
         self.provider = provider
+        self.title = title
         self.providerRecordingID = providerRecordingID
         self.status = status
         self.layout = layout

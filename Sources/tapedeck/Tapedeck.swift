@@ -9,7 +9,8 @@ struct Tapedeck: AsyncParsableCommand {
         abstract: "Self-hosted recording service for LiveKit and 100ms sessions.",
         version: TapedeckVersion.current,
         subcommands: [
-            ServeCommand.self, WorkerCommand.self, MigrateCommand.self, KeysCommand.self, VersionCommand.self,
+            ServeCommand.self, WorkerCommand.self, MigrateCommand.self, KeysCommand.self, ImportCommand.self,
+            VersionCommand.self,
         ],
         defaultSubcommand: nil)
 }

@@ -45,7 +45,7 @@ struct LocalDiskStoreTests {
             let copy = try await store.get(try ObjectKey("room/session/copy.bin")).body.collect(upTo: 4 << 20)
             #expect(Array(copy.readableBytesView) == content.reversed())
             // Nothing is left behind in the scratch folder.
-            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/tmp").isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: store.scratch).isEmpty)
         }
     }
 
@@ -100,6 +100,18 @@ struct LocalDiskStoreTests {
             #expect(try await store.list(prefix: "room/a/", startAfter: nil, limit: 10).objects.isEmpty)
             try await store.delete(try ObjectKey("room/a/never-existed.ts"))
         }
+    }
+
+    @Test func abandonedScratchFoldersAreRemoved() throws {
+        let directory = try TemporaryDirectory.create()
+        defer { directory.remove() }
+        // A folder named after a process that cannot exist, one after this (live) process.
+        for name in ["2147483000", "\(getpid())"] {
+            try FileManager.default.createDirectory(atPath: directory.path + "/" + name, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: directory.path + "/\(name)/x.part", contents: Data("partial".utf8))
+        }
+        #expect(LocalDiskStore.removeAbandonedScratch(in: directory.path) == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["\(getpid())"])
     }
 
     @Test func traversalCannotReachOutsideTheRoot() async throws {

@@ -8,16 +8,25 @@ import TapedeckCore
 import TapedeckServer
 import TestSupport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Every case runs through the router alone and over a real socket, where most media requests
+/// are answered by the channel-pipeline fast path.
 @Suite("Local media serving")
 struct MediaRouteTests {
+    static let setups: [TestingSetup] = [.router, .live]
+
     /// The path and query of a signed URL, for the router test client.
     func target(_ url: String) -> String {
         let components = URLComponents(string: url)!
         return components.percentEncodedPath + "?" + (components.percentEncodedQuery ?? "")
     }
 
-    @Test func servesWholeObjectsRangesAndHead() async throws {
-        try await TestApp.with(.sqlite) { app, client in
+    @Test(arguments: setups)
+    func servesWholeObjectsRangesAndHead(setup: TestingSetup) async throws {
+        try await TestApp.with(.sqlite, setup: setup) { app, client in
             let content = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
             let key = try ObjectKey("room/s/session.mp4")
             _ = try await app.store.put(key, body: [ByteBuffer(bytes: content)].async, contentType: nil)
@@ -53,8 +62,9 @@ struct MediaRouteTests {
         }
     }
 
-    @Test func contentTypesOfRecordingFiles() async throws {
-        try await TestApp.with(.sqlite) { app, client in
+    @Test(arguments: setups)
+    func contentTypesOfRecordingFiles(setup: TestingSetup) async throws {
+        try await TestApp.with(.sqlite, setup: setup) { app, client in
             for (name, type) in [("index.m3u8", "application/vnd.apple.mpegurl"), ("seg_1.ts", "video/mp2t"),
                                  ("seg_1.m4s", "video/iso.segment"), ("a.m4a", "audio/mp4"), ("t.jpg", "image/jpeg"),
                                  ("s.png", "image/png"), ("en.vtt", "text/vtt; charset=utf-8"), ("m.json", "application/json")] {
@@ -66,8 +76,9 @@ struct MediaRouteTests {
         }
     }
 
-    @Test func refusesTamperedExpiredAndForeignURLs() async throws {
-        try await TestApp.with(.sqlite) { app, client in
+    @Test(arguments: setups)
+    func refusesTamperedExpiredAndForeignURLs(setup: TestingSetup) async throws {
+        try await TestApp.with(.sqlite, setup: setup) { app, client in
             let key = try ObjectKey("room/s/session.mp4")
             let other = try ObjectKey("room/s/other.mp4")
             for k in [key, other] {
@@ -103,8 +114,9 @@ struct MediaRouteTests {
         }
     }
 
-    @Test func downloadOverridesAreApplied() async throws {
-        try await TestApp.with(.sqlite) { app, client in
+    @Test(arguments: setups)
+    func downloadOverridesAreApplied(setup: TestingSetup) async throws {
+        try await TestApp.with(.sqlite, setup: setup) { app, client in
             let key = try ObjectKey("room/s/session.mp4")
             _ = try await app.store.put(key, body: [ByteBuffer(string: "media")].async, contentType: nil)
             let url = try await app.store.signedURL(
@@ -115,5 +127,70 @@ struct MediaRouteTests {
             #expect(response.headers[.contentDisposition] == #"attachment; filename="math 101 2026-01-01.mp4""#)
             #expect(response.headers[.contentType] == "application/octet-stream")
         }
+    }
+}
+
+extension MediaRouteTests {
+    @Test("objects over 4 MiB stream through the router", arguments: setups)
+    func largeObjects(setup: TestingSetup) async throws {
+        try await TestApp.with(.sqlite, setup: setup) { app, client in
+            let content = (0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131) }
+            let key = try ObjectKey("room/s/large.mp4")
+            _ = try await app.store.put(key, body: [ByteBuffer(bytes: content)].async, contentType: nil)
+            let url = target(try await app.store.signedURL(key, expiresIn: 60))
+            let whole = try await client.execute(uri: url, method: .get)
+            #expect(whole.status == .ok && whole.body.readableBytes == content.count)
+            #expect(Array(whole.body.readableBytesView) == content)
+            let tail = try await client.execute(uri: url, method: .get, headers: [.range: "bytes=1000000-"])
+            #expect(tail.status == .partialContent && tail.body.readableBytes == content.count - 1_000_000)
+        }
+    }
+
+    /// A slow routed request and a media request sent in one TCP write must be answered in order:
+    /// the fast path may not overtake the router.
+    @Test func pipelinedRequestsKeepTheirOrder() async throws {
+        let slow = [ReadinessCheck(name: "slow") { try await Task.sleep(for: .milliseconds(400)) }]
+        try await TestApp.with(.sqlite, readinessChecks: slow, setup: .live) { app, client in
+            let key = try ObjectKey("room/s/seg.ts")
+            _ = try await app.store.put(key, body: [ByteBuffer(string: "segment")].async, contentType: nil)
+            let media = target(try await app.store.signedURL(key, expiresIn: 60))
+            let port = try #require(client.port)
+            let raw = "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\nGET \(media) HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let reply = try RawHTTP.exchange(port: port, request: raw)
+            // Each status line follows the previous body directly.
+            let statuses = reply.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
+            #expect(statuses == ["200 OK", "200 OK", "200 OK"], "\(reply)")
+            let readyAt = try #require(reply.range(of: "\"status\":\"ready\""))
+            let segmentAt = try #require(reply.range(of: "segment"))
+            #expect(readyAt.lowerBound < segmentAt.lowerBound, "the routed response came first")
+        }
+    }
+}
+
+/// A plain TCP exchange for tests of pipelining.
+enum RawHTTP {
+    static func exchange(port: Int, request: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var received = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received += chunk[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 }

@@ -59,7 +59,7 @@ struct RecordingsAPITests {
             let body = response.object
             #expect(
                 Set(body.keys) == [
-                    "id", "room", "session_key", "provider", "status", "layout", "audio_only", "started_at", "ended_at",
+                    "id", "room", "session_key", "provider", "title", "status", "layout", "audio_only", "started_at", "ended_at",
                     "duration_ms", "size_bytes", "error", "limit_reached", "assets", "created_at", "updated_at",
                 ])
             #expect(body["id"] as? String == recording.id.uuidString.lowercased())

@@ -24,14 +24,14 @@ struct TestApp: Sendable {
 
     /// Builds the app on `database` and runs `body` against it without a socket.
     static func with<T: Sendable>(
-        _ database: TestDatabase, readinessChecks: [ReadinessCheck]? = nil,
+        _ database: TestDatabase, readinessChecks: [ReadinessCheck]? = nil, setup: TestingSetup = .router,
         _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let clock = ManualClock()
         return try await withTestCatalog(database, clock: clock) { catalog in
             let directory = try TemporaryDirectory.create()
             defer { directory.remove() }
-            var settings = try Settings.parse(SettingValues(["TAPEDECK_DATA_DIR": directory.path]))
+            var settings = try Settings.parse(SettingValues(["TAPEDECK_DATA_DIR": directory.path, "TAPEDECK_PORT": "0"]))
             settings.maxRequestBodyBytes = 4096
             let signer = MediaURLSigner(secret: Array(repeating: 7, count: 32), baseURL: settings.publicURL)
             let store = LocalDiskStore(
@@ -45,7 +45,7 @@ struct TestApp: Sendable {
                 catalog: catalog, store: store, dependencies: dependencies, settings: settings,
                 adminKey: credential.token, clock: clock, directory: directory)
             let application = buildApplication(settings: settings, dependencies: dependencies)
-            return try await application.test(.router) { client in try await body(app, client) }
+            return try await application.test(setup) { client in try await body(app, client) }
         }
     }
 }

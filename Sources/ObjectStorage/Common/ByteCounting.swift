@@ -49,15 +49,34 @@ struct ObservedSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable
 
 /// A running total shared by concurrent part uploads.
 final class ByteCounter: Sendable {
-    private let total = Atomic<Int64>(0)
+    private let count = Atomic<Int64>(0)
     let report: ProgressHandler?
 
     init(report: ProgressHandler?) {
         self.report = report
     }
 
-    func add(_ count: Int) {
-        let now = total.add(Int64(count), ordering: .relaxed).newValue
+    func add(_ bytes: Int) {
+        let now = count.add(Int64(bytes), ordering: .relaxed).newValue
         report?(now)
     }
+
+    var total: Int64 { count.load(ordering: .relaxed) }
+}
+
+/// Reports the running byte count of a stream as it is consumed (uploads from downloads).
+public struct CountingSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    public typealias Element = ByteBuffer
+    let inner: ObservedSequence<Base>
+
+    public init(_ base: Base, progress: @escaping @Sendable (Int) -> Void) {
+        self.inner = ObservedSequence(base: base, md5: nil, progress: progress)
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var inner: ObservedSequence<Base>.AsyncIterator
+        public mutating func next() async throws -> ByteBuffer? { try await inner.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(inner: inner.makeAsyncIterator()) }
 }

@@ -26,26 +26,35 @@ public enum ByteRange: Sendable, Equatable {
     /// Parses one range of a `Range` header. Multiple ranges are not supported: `nil`
     /// (the caller then serves the whole object, which RFC 9110 allows).
     public static func parse(header: String) -> ByteRange? {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
-        guard trimmed.lowercased().hasPrefix("bytes=") else { return nil }
-        let spec = trimmed.dropFirst(6)
-        guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else { return nil }
-        let firstText = spec[..<dash].trimmingCharacters(in: .whitespaces)
-        let lastText = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
-        func number(_ s: String) -> Int64? {
-            guard !s.isEmpty, s.utf8.count <= 18, s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-            return Int64(s)
-        }
-        switch (firstText.isEmpty, lastText.isEmpty) {
-        case (true, false):
-            return number(lastText).map(ByteRange.suffix)
-        case (false, true):
-            return number(firstText).map(ByteRange.from)
-        case (false, false):
-            guard let first = number(firstText), let last = number(lastText), first <= last else { return nil }
-            return .bounded(first: first, last: last)
-        case (true, true):
+        // Byte-level: this runs on every media request.
+        var bytes = Array(header.utf8)[...]
+        while bytes.first == 0x20 || bytes.first == 0x09 { bytes.removeFirst() }
+        while bytes.last == 0x20 || bytes.last == 0x09 { bytes.removeLast() }
+        let unit = Array("bytes=".utf8)
+        guard bytes.count > unit.count, zip(bytes.prefix(unit.count), unit).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else {
             return nil
+        }
+        let spec = bytes.dropFirst(unit.count)
+        guard !spec.contains(0x2C), let dash = spec.firstIndex(of: 0x2D) else { return nil }
+        func number(_ digits: ArraySlice<UInt8>) -> Int64?? {
+            var trimmed = digits
+            while trimmed.first == 0x20 { trimmed.removeFirst() }
+            while trimmed.last == 0x20 { trimmed.removeLast() }
+            if trimmed.isEmpty { return .some(nil) }
+            guard trimmed.count <= 18 else { return nil }
+            var value: Int64 = 0
+            for digit in trimmed {
+                guard digit >= 0x30, digit <= 0x39 else { return nil }
+                value = value * 10 + Int64(digit - 0x30)
+            }
+            return .some(value)
+        }
+        guard let first = number(spec[..<dash]), let last = number(spec[spec.index(after: dash)...]) else { return nil }
+        switch (first, last) {
+        case (nil, let count?): return .suffix(count)
+        case (let start?, nil): return .from(start)
+        case (let start?, let end?): return start <= end ? .bounded(first: start, last: end) : nil
+        case (nil, nil): return nil
         }
     }
 }

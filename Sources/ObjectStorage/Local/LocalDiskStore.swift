@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOFileSystem
+import NIOPosix
 import SystemPackage
 
 #if canImport(Glibc)
@@ -24,11 +25,30 @@ public struct LocalDiskStore: ObjectStore {
 
     static let chunkLength: ByteCount = .kibibytes(256)
 
+    /// - Parameter scratch: a folder on the same file system as `root`; this process writes in a
+    ///   subfolder of its own, so folders left by killed processes can be recognised and removed.
     public init(root: String, scratch: String, signer: MediaURLSigner, clock: @escaping @Sendable () -> Date = Date.init) {
         self.root = root
-        self.scratch = scratch
+        self.scratch = scratch + "/\(getpid())"
         self.signer = signer
         self.clock = clock
+    }
+
+    /// Removes the scratch folders of processes that no longer run (temporary files of writes a
+    /// crash interrupted). Returns how many folders were removed.
+    @discardableResult
+    public static func removeAbandonedScratch(in scratch: String) -> Int {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: scratch) else { return 0 }
+        var removed = 0
+        for entry in entries {
+            guard let pid = Int32(entry), pid != getpid() else { continue }
+            // kill(pid, 0) fails with ESRCH only when no such process exists.
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: scratch + "/" + entry)
+                removed += 1
+            }
+        }
+        return removed
     }
 
     func path(_ key: ObjectKey) -> String {
@@ -89,6 +109,10 @@ public struct LocalDiskStore: ObjectStore {
         }
     }
 
+    /// Reads up to this size are done in one step on the I/O thread pool (open, pread, close);
+    /// larger ones stream in chunks. Media players fetch segments and ranges well under it.
+    static let singleReadLimit: Int64 = 4 << 20
+
     public func get(_ key: ObjectKey, range: ByteRange?) async throws -> ObjectDownload {
         guard let info = try await head(key) else { throw ObjectStoreError.notFound(key.rawValue) }
         var resolved: ClosedRange<Int64>?
@@ -98,8 +122,12 @@ public struct LocalDiskStore: ObjectStore {
             }
             resolved = r
         }
-        let filePath = FilePath(path(key))
         let span = resolved.map { $0.lowerBound..<($0.upperBound + 1) } ?? 0..<info.size
+        if span.count <= Self.singleReadLimit {
+            let bytes = try await Self.readOnce(path: path(key), span: span)
+            return ObjectDownload(info: info, range: resolved, body: ObjectBody { sink in try await sink(bytes) })
+        }
+        let filePath = FilePath(path(key))
         return ObjectDownload(info: info, range: resolved, body: ObjectBody { sink in
             try await FileSystem.shared.withFileHandle(forReadingAt: filePath) { handle in
                 for try await chunk in handle.readChunks(in: span, chunkLength: Self.chunkLength) {
@@ -109,19 +137,124 @@ public struct LocalDiskStore: ObjectStore {
         })
     }
 
+    /// open + pread + close in a single hop to the I/O thread pool (each file-system call as its
+    /// own hop cost more than the read itself for small ranges).
+    static func readOnce(path: String, span: Range<Int64>) async throws -> ByteBuffer {
+        try await NIOThreadPool.singleton.runIfActive { try readSynchronously(path: path, span: span) }
+    }
+
     public func head(_ key: ObjectKey) async throws -> ObjectInfo? {
+        try Self.fileInfo(key: key, path: path(key))
+    }
+
+    /// The path of a key's file under `root` (the key is already validated).
+    public func filePath(_ key: ObjectKey) -> String { path(key) }
+
+    /// Size, type and ETag of a stored file (a blocking `stat`); `nil` when there is none. The
+    /// ETag changes whenever the file is replaced (modification time, size and inode).
+    public static func fileInfo(key: ObjectKey, path: String) throws -> ObjectInfo? {
         var status = stat()
-        guard stat(path(key), &status) == 0 else {
+        guard stat(path, &status) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw ObjectStoreError.backend(
                 message: "cannot read \(key.rawValue): \(String(cString: strerror(errno)))", setting: "TAPEDECK_DATA_DIR")
         }
+        return fileInfo(key: key, status: status)
+    }
+
+    /// The same facts from an open file's `fstat`.
+    public static func fileInfo(key: ObjectKey, descriptor: Int32) -> ObjectInfo? {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return nil }
+        return fileInfo(key: key, status: status)
+    }
+
+    static func fileInfo(key: ObjectKey, status: stat) -> ObjectInfo? {
         guard (status.st_mode & S_IFMT) == S_IFREG else { return nil }
         let modifiedNs = Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec)
         return ObjectInfo(
             key: key.rawValue, size: Int64(status.st_size), contentType: ContentTypes.forKey(key.rawValue),
             etag: "\"\(String(modifiedNs, radix: 16))-\(String(status.st_size, radix: 16))-\(String(status.st_ino, radix: 16))\"",
             lastModified: Date(timeIntervalSince1970: Double(modifiedNs) / 1e9))
+    }
+
+    private typealias PReadV2 = @convention(c) (Int32, UnsafePointer<iovec>?, Int32, Int, Int32) -> Int
+    /// `preadv2` is not exposed to Swift by the Glibc module; resolved once at run time.
+    private static let preadv2: PReadV2? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "preadv2")
+        .map { unsafeBitCast($0, to: PReadV2.self) }
+    private static let readNoWait: Int32 = 0x0000_0008  // RWF_NOWAIT
+
+    private typealias SyscallFunction = @convention(c) (Int, Int32, UnsafeRawPointer, UnsafeMutableRawPointer, UInt32) -> Int
+    /// `syscall(2)`, for `cachestat` which has no libc wrapper. Called with a fixed (non-variadic)
+    /// signature: all arguments are integers or pointers, which the Linux ABIs pass alike.
+    private static let syscall: SyscallFunction? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syscall")
+        .map { unsafeBitCast($0, to: SyscallFunction.self) }
+    private static let cachestatNumber = 451
+    private static let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Whether every page of `span` of an open file is in the page cache (Linux `cachestat`, 6.5+),
+    /// so that sending it with `sendfile` cannot block on the disk. `false` when unknown.
+    public static func isCached(descriptor: Int32, span: Range<Int64>) -> Bool {
+        guard let syscall, !span.isEmpty else { return span.isEmpty }
+        var range: (UInt64, UInt64) = (UInt64(span.lowerBound), UInt64(span.count))
+        var counts: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        let result = withUnsafePointer(to: &range) { rangePointer in
+            withUnsafeMutablePointer(to: &counts) { countsPointer in
+                syscall(cachestatNumber, descriptor, rangePointer, countsPointer, 0)
+            }
+        }
+        guard result == 0 else { return false }
+        let pages = (span.upperBound - 1) / pageSize - span.lowerBound / pageSize + 1
+        return Int64(counts.0) >= pages
+    }
+
+    /// Reads `span` only if every byte is already in the page cache (`preadv2` with `RWF_NOWAIT`),
+    /// so an event loop can serve it without blocking; `nil` means "go to the I/O thread pool".
+    public static func readIfCached(path: String, span: Range<Int64>) -> ByteBuffer? {
+        guard let preadv2 else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = ByteBufferAllocator().buffer(capacity: Int(span.count))
+        var offset = span.lowerBound
+        while offset < span.upperBound {
+            let wanted = Int(span.upperBound - offset)
+            let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { pointer -> Int in
+                var vector = iovec(iov_base: pointer.baseAddress, iov_len: wanted)
+                let read = preadv2(fd, &vector, 1, Int(offset), readNoWait)
+                return max(read, 0)
+            }
+            // Nothing read: not cached (EAGAIN), unsupported, or an error; the thread pool will tell.
+            if got == 0 { return nil }
+            offset += Int64(got)
+        }
+        return buffer
+    }
+
+    /// Reads `span` of a file synchronously (open, pread, close); for callers already on an I/O thread.
+    public static func readSynchronously(path: String, span: Range<Int64>) throws -> ByteBuffer {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw errno == ENOENT ? ObjectStoreError.notFound(path) : ObjectStoreError.backend(
+                message: "cannot open \(path): \(String(cString: strerror(errno)))", setting: "TAPEDECK_DATA_DIR")
+        }
+        defer { close(fd) }
+        var buffer = ByteBufferAllocator().buffer(capacity: Int(span.count))
+        var offset = span.lowerBound
+        while offset < span.upperBound {
+            let wanted = Int(span.upperBound - offset)
+            let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { pointer in
+                pread(fd, pointer.baseAddress, wanted, off_t(offset))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw ObjectStoreError.backend(
+                    message: "cannot read \(path): \(String(cString: strerror(errno)))", setting: "TAPEDECK_DATA_DIR")
+            }
+            if got == 0 { throw ObjectStoreError.verificationFailed("\(path) is shorter than expected") }
+            offset += Int64(got)
+        }
+        return buffer
     }
 
     public func delete(_ key: ObjectKey) async throws {

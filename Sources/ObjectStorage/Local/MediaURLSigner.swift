@@ -7,12 +7,13 @@ import Foundation
 /// response headers are overridden). The MAC is HMAC-SHA256 over the key, the expiry and the
 /// overrides, so none of them can be changed without invalidating the URL.
 public struct MediaURLSigner: Sendable {
-    private let key: SymmetricKey
+    /// Keyed once; copied for each signature.
+    private let keyed: HMAC<SHA256>
     /// Public base URL of the service, no trailing slash.
     public let baseURL: String
 
     public init(secret: [UInt8], baseURL: String) {
-        self.key = SymmetricKey(data: secret)
+        self.keyed = HMAC<SHA256>(key: SymmetricKey(data: secret))
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
     }
 
@@ -21,15 +22,22 @@ public struct MediaURLSigner: Sendable {
     public func signedURL(for objectKey: ObjectKey, expires: Date, overrides: ResponseOverrides = .init()) -> String {
         let expiry = Int64(expires.timeIntervalSince1970.rounded(.down))
         let signature = mac(key: objectKey.rawValue, expires: expiry, overrides: overrides)
-        var url = baseURL + Self.pathPrefix + Self.encodePath(objectKey.rawValue)
-        url += "?expires=\(expiry)"
+        var url = baseURL
+        url.reserveCapacity(baseURL.utf8.count + objectKey.rawValue.utf8.count + 96)
+        url += Self.pathPrefix
+        url += Self.encodePath(objectKey.rawValue)
+        url += "?expires="
+        url += String(expiry)
         if let disposition = overrides.contentDisposition {
-            url += "&disposition=" + Self.encodeQueryValue(disposition)
+            url += "&disposition="
+            url += Self.encodeQueryValue(disposition)
         }
         if let type = overrides.contentType {
-            url += "&type=" + Self.encodeQueryValue(type)
+            url += "&type="
+            url += Self.encodeQueryValue(type)
         }
-        url += "&sig=" + signature
+        url += "&sig="
+        url += signature
         return url
     }
 
@@ -51,40 +59,55 @@ public struct MediaURLSigner: Sendable {
     }
 
     private func mac(key objectKey: String, expires: Int64, overrides: ResponseOverrides) -> String {
-        var message = "tapedeck-media-v1\n\(objectKey)\n\(expires)\n"
-        message += (overrides.contentDisposition ?? "") + "\n" + (overrides.contentType ?? "")
-        let code = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: key)
-        return Data(code).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var message = [UInt8]()
+        message.reserveCapacity(64 + objectKey.utf8.count)
+        message += "tapedeck-media-v1\n".utf8
+        message += objectKey.utf8
+        message.append(0x0A)
+        message += String(expires).utf8
+        message.append(0x0A)
+        message += (overrides.contentDisposition ?? "").utf8
+        message.append(0x0A)
+        message += (overrides.contentType ?? "").utf8
+        var hmac = keyed
+        hmac.update(data: message)
+        return Self.base64URL(hmac.finalize())
     }
 
-    private static let unreserved: Set<UInt8> = Set(
-        Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8))
-    private static let hex = Array("0123456789ABCDEF".utf8)
+    private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Unpadded base64url, table-driven (Foundation's base64 plus three string replacements was
+    /// most of the cost of signing a URL).
+    static func base64URL<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+        let input = Array(bytes)
+        var out = [UInt8]()
+        out.reserveCapacity((input.count * 4 + 2) / 3)
+        var index = 0
+        while index + 3 <= input.count {
+            let value = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+            out.append(base64Alphabet[Int(value >> 18 & 63)])
+            out.append(base64Alphabet[Int(value >> 12 & 63)])
+            out.append(base64Alphabet[Int(value >> 6 & 63)])
+            out.append(base64Alphabet[Int(value & 63)])
+            index += 3
+        }
+        let rest = input.count - index
+        if rest > 0 {
+            let value = UInt32(input[index]) << 16 | (rest == 2 ? UInt32(input[index + 1]) << 8 : 0)
+            out.append(base64Alphabet[Int(value >> 18 & 63)])
+            out.append(base64Alphabet[Int(value >> 12 & 63)])
+            if rest == 2 { out.append(base64Alphabet[Int(value >> 6 & 63)]) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// RFC 3986 percent-encoding of each path segment, keeping the slashes between them.
     public static func encodePath(_ key: String) -> String {
-        percentEncode(key, keep: unreserved.union([UInt8(ascii: "/")]))
+        URIEncoding.encode(key, keepSlash: true)
     }
 
     static func encodeQueryValue(_ value: String) -> String {
-        percentEncode(value, keep: unreserved)
-    }
-
-    static func percentEncode(_ text: String, keep: Set<UInt8>) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            if keep.contains(byte) {
-                out.append(byte)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        URIEncoding.encode(value, keepSlash: false)
     }
 }
 

@@ -21,8 +21,12 @@ public struct S3Configuration: Sendable, Equatable {
     public var concurrentParts: Int
     /// Whether the service supports multi-object delete (`POST ?delete`); GCS does not.
     public var supportsBatchDelete: Bool
-    /// Whether a multipart object's ETag is the MD5 of its parts' MD5s (true for S3, R2, MinIO; not GCS).
+    /// Whether a multipart object's ETag is the MD5 of its parts' MD5s, ending in `-N` (true for S3, R2, MinIO; not GCS).
     public var multipartETagIsMD5OfParts: Bool
+    /// Hash every part with MD5 and compare it with the ETag the service returns (and send
+    /// Content-MD5 for buffered parts). Costs about 2 CPU seconds per GiB; over HTTPS, TLS already
+    /// guarantees the bytes in transit, so it is off by default. Sizes and part counts are always checked.
+    public var verifyChecksums: Bool
 
     public static let minimumPartSize = 8 << 20
     public static let maximumPartSize = 64 << 20
@@ -31,7 +35,7 @@ public struct S3Configuration: Sendable, Equatable {
         endpoint: String?, region: String, bucket: String, credentials: AWSCredentials, forcePathStyle: Bool = false,
         keyPrefix: String = "", backendName: String = "s3", settingPrefix: String = "TAPEDECK_S3_",
         partSize: Int = 8 << 20, concurrentParts: Int = 4, supportsBatchDelete: Bool = true,
-        multipartETagIsMD5OfParts: Bool = true
+        multipartETagIsMD5OfParts: Bool = true, verifyChecksums: Bool = false
     ) {
         self.endpoint = endpoint
         self.region = region
@@ -45,6 +49,7 @@ public struct S3Configuration: Sendable, Equatable {
         self.concurrentParts = max(1, concurrentParts)
         self.supportsBatchDelete = supportsBatchDelete
         self.multipartETagIsMD5OfParts = multipartETagIsMD5OfParts
+        self.verifyChecksums = verifyChecksums
     }
 
     /// Google Cloud Storage's S3-interoperable XML API with HMAC keys.

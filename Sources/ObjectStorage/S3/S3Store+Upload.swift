@@ -7,11 +7,13 @@ import NIOFileSystem
 import SystemPackage
 
 extension S3Store {
-    /// One uploaded part: its number, the ETag S3 returned, and the MD5 of what was sent.
+    /// One uploaded part: its number, the ETag S3 returned, its size, and the MD5 of what was
+    /// sent (when checksums are verified).
     struct UploadedPart: Sendable {
         var number: Int
         var etag: String
-        var md5: [UInt8]
+        var size: Int64
+        var md5: [UInt8]?
     }
 
     /// Part size for part `number`: the configured size, doubled every 2,000 parts (up to 64 MiB)
@@ -139,19 +141,18 @@ extension S3Store {
     // MARK: Single PUT
 
     func putSingle(_ key: ObjectKey, bytes: ByteBuffer, contentType: String) async throws -> ObjectInfo {
-        let md5 = Self.md5(bytes)
+        let md5 = configuration.verifyChecksums ? Self.md5(bytes) : nil
+        var headers = [("content-type", contentType), ("content-length", String(bytes.readableBytes))]
+        if let md5 { headers.append(("content-md5", Data(md5).base64EncodedString())) }
         let response = try await send(
-            "PUT", key: key.rawValue,
-            headers: [
-                ("content-type", contentType), ("content-length", String(bytes.readableBytes)),
-                ("content-md5", Data(md5).base64EncodedString()),
-            ],
-            body: { .bytes(bytes) }, payloadHash: SigV4Signer.unsignedPayload, timeout: Self.partTimeout)
+            "PUT", key: key.rawValue, headers: headers, body: { .bytes(bytes) },
+            payloadHash: SigV4Signer.unsignedPayload, timeout: Self.partTimeout)
         let etag = response.headers.first(name: "etag") ?? ""
         try verifyPartETag(etag, md5: md5, what: "object")
-        return ObjectInfo(
-            key: key.rawValue, size: Int64(bytes.readableBytes), contentType: contentType, etag: etag,
-            lastModified: nil)
+        guard let stored = try await head(key), stored.size == Int64(bytes.readableBytes) else {
+            throw ObjectStoreError.verificationFailed("\(key): stored size differs from the \(bytes.readableBytes) bytes sent")
+        }
+        return stored
     }
 
     // MARK: Multipart
@@ -167,14 +168,16 @@ extension S3Store {
     }
 
     func uploadPart(_ key: ObjectKey, uploadID: String, number: Int, bytes: ByteBuffer) async throws -> UploadedPart {
-        let md5 = Self.md5(bytes)
+        let md5 = configuration.verifyChecksums ? Self.md5(bytes) : nil
+        var headers = [("content-length", String(bytes.readableBytes))]
+        if let md5 { headers.append(("content-md5", Data(md5).base64EncodedString())) }
         let response = try await send(
             "PUT", key: key.rawValue, query: [("partNumber", String(number)), ("uploadId", uploadID)],
-            headers: [("content-length", String(bytes.readableBytes)), ("content-md5", Data(md5).base64EncodedString())],
-            body: { .bytes(bytes) }, payloadHash: SigV4Signer.unsignedPayload, timeout: Self.partTimeout)
+            headers: headers, body: { .bytes(bytes) }, payloadHash: SigV4Signer.unsignedPayload,
+            timeout: Self.partTimeout)
         let etag = response.headers.first(name: "etag") ?? ""
         try verifyPartETag(etag, md5: md5, what: "part \(number)")
-        return UploadedPart(number: number, etag: etag, md5: md5)
+        return UploadedPart(number: number, etag: etag, size: Int64(bytes.readableBytes), md5: md5)
     }
 
     /// One part straight from the file; a part whose ETag does not match what was read is sent again.
@@ -184,11 +187,12 @@ extension S3Store {
         var attempt = 0
         while true {
             attempt += 1
-            let md5 = RunningMD5()
+            let md5 = configuration.verifyChecksums ? RunningMD5() : nil
+            let sent = ByteCounter(report: nil)
             let etag = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
                 let chunks = ObservedSequence(
                     base: handle.readChunks(in: range, chunkLength: .kibibytes(512)), md5: md5,
-                    progress: { counter.add($0) })
+                    progress: { counter.add($0); sent.add($0) })
                 let response = try await send(
                     "PUT", key: key.rawValue, query: [("partNumber", String(number)), ("uploadId", uploadID)],
                     headers: [("content-length", String(range.count))],
@@ -196,13 +200,13 @@ extension S3Store {
                     payloadHash: SigV4Signer.unsignedPayload, timeout: Self.partTimeout)
                 return response.headers.first(name: "etag") ?? ""
             }
-            let (digest, hashed) = md5.finish()
+            let digest = md5?.finish().0
             do {
-                guard hashed == Int64(range.count) else {
-                    throw ObjectStoreError.verificationFailed("part \(number): read \(hashed) of \(range.count) bytes")
+                guard sent.total == Int64(range.count) else {
+                    throw ObjectStoreError.verificationFailed("part \(number): read \(sent.total) of \(range.count) bytes")
                 }
                 try verifyPartETag(etag, md5: digest, what: "part \(number)")
-                return UploadedPart(number: number, etag: etag, md5: digest)
+                return UploadedPart(number: number, etag: etag, size: Int64(range.count), md5: digest)
             } catch let error as ObjectStoreError where attempt < Self.attempts {
                 _ = error
                 continue
@@ -230,17 +234,28 @@ extension S3Store {
                 status: 500, body: Data(buffer: answer), key: key.rawValue, settings: configuration.settingPrefix)
             throw error
         }
-        let etag = document.value("ETag") ?? ""
+        let etag = Self.unquote(document.value("ETag") ?? "")
         if configuration.multipartETagIsMD5OfParts {
-            var combined = Insecure.MD5()
-            for part in parts { combined.update(data: part.md5) }
-            let expected = "\(combined.finalize().hexString)-\(parts.count)"
-            guard Self.unquote(etag) == expected else {
-                throw ObjectStoreError.verificationFailed("object ETag \(etag) is not the expected \(expected)")
+            // The ETag of a multipart object names its part count; with checksums on, it is also the
+            // MD5 of the parts' MD5s.
+            guard etag.hasSuffix("-\(parts.count)") else {
+                throw ObjectStoreError.verificationFailed("object ETag \(etag) does not name \(parts.count) parts")
+            }
+            let digests = parts.compactMap(\.md5)
+            if digests.count == parts.count {
+                var combined = Insecure.MD5()
+                for digest in digests { combined.update(data: digest) }
+                let expected = "\(combined.finalize().hexString)-\(parts.count)"
+                guard etag == expected else {
+                    throw ObjectStoreError.verificationFailed("object ETag \(etag) is not the expected \(expected)")
+                }
             }
         }
-        // The size S3 reports must be the sum of what was sent.
-        guard let stored = try await head(key) else { throw ObjectStoreError.verificationFailed("object missing after upload") }
+        // The size the service reports must be the sum of what was sent.
+        let total = parts.reduce(Int64(0)) { $0 + $1.size }
+        guard let stored = try await head(key), stored.size == total else {
+            throw ObjectStoreError.verificationFailed("\(key): stored size differs from the \(total) bytes sent")
+        }
         return stored
     }
 
@@ -251,8 +266,12 @@ extension S3Store {
         }.value
     }
 
-    func verifyPartETag(_ etag: String, md5: [UInt8], what: String) throws {
+    func verifyPartETag(_ etag: String, md5: [UInt8]?, what: String) throws {
         let value = Self.unquote(etag)
+        guard !value.isEmpty else {
+            throw ObjectStoreError.verificationFailed("\(what): the service returned no ETag")
+        }
+        guard let md5 else { return }
         // Only plain MD5 ETags can be checked (KMS-encrypted objects have others).
         guard value.count == 32, value.allSatisfy(\.isHexDigit) else { return }
         guard value.lowercased() == Hex.string(md5) else {

@@ -124,8 +124,10 @@ public struct SigV4Signer: Sendable {
     }
 
     func sign(_ canonicalRequest: [UInt8], stamp: AMZDate) -> String {
-        let key = keyCache.key(day: stamp.day) { signingKey(day: stamp.day) }
-        let mac = HMAC<SHA256>.authenticationCode(for: stringToSign(canonicalRequest, stamp: stamp), using: key)
+        // A keyed HMAC copied per signature: keying (the ipad/opad blocks) is done once a day.
+        var hmac = keyCache.key(day: stamp.day) { HMAC<SHA256>(key: signingKey(day: stamp.day)) }
+        hmac.update(data: stringToSign(canonicalRequest, stamp: stamp))
+        let mac = hmac.finalize()
         var out = [UInt8]()
         out.reserveCapacity(64)
         Hex.append(mac, to: &out)
@@ -175,17 +177,33 @@ struct AMZDate {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
-        day = String(
-            format: "%04d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
-        full = day + String(format: "T%02d%02d%02dZ", Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        // Digits by hand: String(format:) dominated presigning time.
+        var bytes = [UInt8](repeating: 0, count: 16)
+        func put(_ value: Int, at index: Int, width: Int) {
+            var v = value
+            for i in stride(from: index + width - 1, through: index, by: -1) {
+                bytes[i] = UInt8(48 + v % 10)
+                v /= 10
+            }
+        }
+        put(Int(parts.tm_year) + 1900, at: 0, width: 4)
+        put(Int(parts.tm_mon) + 1, at: 4, width: 2)
+        put(Int(parts.tm_mday), at: 6, width: 2)
+        bytes[8] = UInt8(ascii: "T")
+        put(Int(parts.tm_hour), at: 9, width: 2)
+        put(Int(parts.tm_min), at: 11, width: 2)
+        put(Int(parts.tm_sec), at: 13, width: 2)
+        bytes[15] = UInt8(ascii: "Z")
+        full = String(decoding: bytes, as: UTF8.self)
+        day = String(decoding: bytes[0..<8], as: UTF8.self)
     }
 }
 
-/// The derived signing key for the current day; deriving it costs four HMACs.
+/// The derived signing key for the current day, already keyed into an HMAC; deriving it costs four HMACs.
 final class SigningKeyCache: Sendable {
-    private let cached = Mutex<(day: String, key: SymmetricKey)?>(nil)
+    private let cached = Mutex<(day: String, key: HMAC<SHA256>)?>(nil)
 
-    func key(day: String, derive: () -> SymmetricKey) -> SymmetricKey {
+    func key(day: String, derive: () -> HMAC<SHA256>) -> HMAC<SHA256> {
         if let hit = cached.withLock({ $0?.day == day ? $0?.key : nil }) { return hit }
         let key = derive()
         cached.withLock { $0 = (day, key) }
@@ -195,15 +213,24 @@ final class SigningKeyCache: Sendable {
 
 /// RFC 3986 percent-encoding as SigV4 specifies it (unreserved bytes kept, uppercase hex).
 enum URIEncoding {
-    private static let unreserved: [Bool] = (0..<256).map { (byte: Int) -> Bool in
-        if (65...90).contains(byte) || (97...122).contains(byte) || (48...57).contains(byte) { return true }
-        return byte == 45 || byte == 46 || byte == 95 || byte == 126
+    // A switch rather than a lookup table: no global to initialise-check on every byte.
+    @inline(__always)
+    static func keeps(_ byte: UInt8, keepSlash: Bool) -> Bool {
+        switch byte {
+        case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: true
+        case 0x2F: keepSlash
+        default: false
+        }
     }
-    private static let hex = Array("0123456789ABCDEF".utf8)
+
+    @inline(__always)
+    static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? 0x30 + value : 0x37 + value
+    }
 
     static func encode(_ text: String, keepSlash: Bool) -> String {
         var needsWork = false
-        for byte in text.utf8 where !unreserved[Int(byte)] && !(keepSlash && byte == 0x2F) {
+        for byte in text.utf8 where !keeps(byte, keepSlash: keepSlash) {
             needsWork = true
             break
         }
@@ -211,12 +238,12 @@ enum URIEncoding {
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count * 3)
         for byte in text.utf8 {
-            if unreserved[Int(byte)] || (keepSlash && byte == 0x2F) {
+            if keeps(byte, keepSlash: keepSlash) {
                 out.append(byte)
             } else {
                 out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
+                out.append(hexDigit(byte >> 4))
+                out.append(hexDigit(byte & 0x0F))
             }
         }
         return String(decoding: out, as: UTF8.self)

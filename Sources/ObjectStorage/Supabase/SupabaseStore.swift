@@ -49,19 +49,21 @@ public struct SupabaseStore: ObjectStore {
 
     // MARK: ObjectStore
 
+    /// The REST upload needs a declared length, so a stream of unknown length is spooled to a
+    /// temporary file first (disk, not memory), then uploaded from there.
     public func put<Body: AsyncSequence & Sendable>(
         _ key: ObjectKey, body: Body, contentType: String?
     ) async throws -> ObjectInfo where Body.Element == ByteBuffer {
-        let type = contentType ?? ContentTypes.forKey(key.rawValue)
-        // Chunked upload: the REST API takes the object as one streamed request body.
-        _ = try await send(
-            "POST", "/object/\(objectPath(key.rawValue))",
-            headers: [("content-type", type), ("x-upsert", "true"), ("cache-control", "max-age=3600")],
-            body: .stream(body, length: .unknown), retryable: false, timeout: .minutes(60))
-        guard let info = try await head(key) else {
-            throw ObjectStoreError.verificationFailed("\(key) missing after upload")
+        let spool = NSTemporaryDirectory() + "/tapedeck-spool-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        try await FileSystem.shared.withFileHandle(
+            forWritingAt: FilePath(spool), options: .newFile(replaceExisting: true)
+        ) { handle in
+            var writer = handle.bufferedWriter()
+            for try await chunk in body { try await writer.write(contentsOf: chunk) }
+            try await writer.flush()
         }
-        return info
+        return try await putFile(key, path: spool, contentType: contentType, progress: nil)
     }
 
     public func putFile(

@@ -39,6 +39,11 @@ public struct AppDependencies: Sendable {
         self.logger = logger
     }
 
+    /// The local disk store behind `store`, if storage is local.
+    var localDiskStore: LocalDiskStore? {
+        (store as? LocalDiskStore) ?? ((store as? InstrumentedObjectStore)?.base as? LocalDiskStore)
+    }
+
     /// Closes the catalog and the HTTP client.
     public func shutdown() async {
         if http !== HTTPClient.shared { try? await http.shutdown() }
@@ -47,6 +52,9 @@ public struct AppDependencies: Sendable {
 
     /// The job handlers of this process.
     public var jobHandlers: JobHandlers {
-        JobHandlers([PurgeRecordingObjectsJob(catalog: catalog, store: store)])
+        JobHandlers([
+            PurgeRecordingObjectsJob(catalog: catalog, store: store),
+            IngestFilesJob(catalog: catalog, store: store, logger: logger),
+        ])
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import ObjectStorage
 import ServiceLifecycle
 import TapedeckStore
 
@@ -39,8 +41,17 @@ public func buildApplication(
     settings: Settings, dependencies: AppDependencies, services: [any Service] = [],
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
+    // Local media is answered in the channel pipeline (see MediaFastPathHandler).
+    let fastPath = dependencies.localDiskStore.flatMap { store in
+        dependencies.mediaSigner.map { signer in
+            MediaFastPathHandler.Dependencies(
+                signer: signer, store: store, clock: dependencies.catalog.clock, metrics: dependencies.metrics,
+                logger: dependencies.logger)
+        }
+    }
+    return Application(
         router: buildRouter(settings: settings, dependencies: dependencies),
+        server: fastPath.map { HTTPServerBuilder.http1(media: $0) } ?? .http1(),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Tapedeck"),
         services: services,
         onServerRunning: onServerRunning,

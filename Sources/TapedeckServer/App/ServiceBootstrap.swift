@@ -48,6 +48,7 @@ public enum ServiceBootstrap {
         let store: any ObjectStore
         switch settings.storage {
         case .local(let root):
+            LocalDiskStore.removeAbandonedScratch(in: settings.dataDirectory + "/tmp")
             store = LocalDiskStore(root: root, scratch: settings.dataDirectory + "/tmp", signer: try mediaSigner(settings))
         case .s3(let configuration):
             store = try S3Store(configuration: configuration, http: http)

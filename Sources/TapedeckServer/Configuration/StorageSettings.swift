@@ -53,13 +53,14 @@ public enum StorageSettings: Sendable, Equatable {
                 keyPrefix: try prefix(values, "TAPEDECK_S3_PREFIX"),
                 partSize: try values.int("TAPEDECK_S3_PART_SIZE_MB", default: 8, in: 8...64) << 20,
                 concurrentParts: try values.int("TAPEDECK_S3_CONCURRENT_PARTS", default: 4, in: 1...16),
-                multipartETagIsMD5OfParts: try values.bool("TAPEDECK_S3_VERIFY_ETAGS", default: true))
+                verifyChecksums: try values.bool("TAPEDECK_S3_VERIFY_ETAGS", default: false))
             return .s3(configuration)
         case .gcs:
             var configuration = S3Configuration.googleCloudStorage(
                 bucket: try bucket(values, "TAPEDECK_GCS_BUCKET"), credentials: try credentials(values, "TAPEDECK_GCS_"),
                 keyPrefix: try prefix(values, "TAPEDECK_GCS_PREFIX"), endpoint: try values.url("TAPEDECK_GCS_ENDPOINT"))
             configuration.concurrentParts = try values.int("TAPEDECK_GCS_CONCURRENT_PARTS", default: 4, in: 1...16)
+            configuration.verifyChecksums = try values.bool("TAPEDECK_GCS_VERIFY_ETAGS", default: false)
             let account = values.string("TAPEDECK_GCS_SERVICE_ACCOUNT_FILE")
             if let account {
                 guard let data = FileManager.default.contents(atPath: account) else {

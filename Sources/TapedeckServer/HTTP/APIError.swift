@@ -27,6 +27,11 @@ public struct APIError: Error, HTTPResponseError, Equatable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// `{"error": {"code", "message", "field"?}}`
+    var body: ByteBuffer {
         var json = JSONWriter(capacity: 256)
         json.object { json in
             json.key("error")
@@ -36,7 +41,7 @@ public struct APIError: Error, HTTPResponseError, Equatable {
                 if let field { json.member("field", field) }
             }
         }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        return ByteBuffer(bytes: json.bytes)
     }
 
     // MARK: Common errors

@@ -34,15 +34,36 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
         self.registry = registry
     }
 
+    /// Metric handles by label values: looking one up in the registry builds strings and label
+    /// arrays on every call, which showed on the media hot path.
+    private let counters = Mutex<[String: Counter]>([:])
+    private let histograms = Mutex<[String: DurationHistogram]>([:])
+
+    private func counter(_ cacheKey: String, _ make: () -> Counter) -> Counter {
+        if let hit = counters.withLock({ $0[cacheKey] }) { return hit }
+        let made = make()
+        counters.withLock { $0[cacheKey] = made }
+        return made
+    }
+
+    private func histogram(_ cacheKey: String, _ make: () -> DurationHistogram) -> DurationHistogram {
+        if let hit = histograms.withLock({ $0[cacheKey] }) { return hit }
+        let made = make()
+        histograms.withLock { $0[cacheKey] = made }
+        return made
+    }
+
     /// One request answered: counted by route and status, timed by route.
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.httpRequests, labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.httpRequestDuration, labels: [("method", method), ("route", route)],
-            buckets: Self.durationBuckets
-        ).recordNanoseconds(duration.nanoseconds)
+        counter("http|\(method)|\(route)|\(status)") {
+            registry.makeCounter(
+                descriptor: Self.httpRequests, labels: [("method", method), ("route", route), ("status", String(status))])
+        }.increment()
+        histogram("http|\(method)|\(route)") {
+            registry.makeDurationHistogram(
+                descriptor: Self.httpRequestDuration, labels: [("method", method), ("route", route)],
+                buckets: Self.durationBuckets)
+        }.recordNanoseconds(duration.nanoseconds)
     }
 
     /// One job attempt finished (`completed`, `retried`, `dead`, `released`, `postponed`).
@@ -72,14 +93,16 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
     }
 
     public func record(backend: String, operation: String, outcome: String, bytes: Int64) {
-        registry.makeCounter(
-            descriptor: Self.storageOperations,
-            labels: [("backend", backend), ("operation", operation), ("outcome", outcome)]
-        ).increment()
+        counter("storage|\(backend)|\(operation)|\(outcome)") {
+            registry.makeCounter(
+                descriptor: Self.storageOperations,
+                labels: [("backend", backend), ("operation", operation), ("outcome", outcome)])
+        }.increment()
         if bytes > 0 {
             let direction = operation == "put" ? "upload" : "download"
-            registry.makeCounter(descriptor: Self.storageBytes, labels: [("backend", backend), ("direction", direction)])
-                .increment(by: bytes)
+            counter("storage-bytes|\(backend)|\(direction)") {
+                registry.makeCounter(descriptor: Self.storageBytes, labels: [("backend", backend), ("direction", direction)])
+            }.increment(by: bytes)
         }
     }
 

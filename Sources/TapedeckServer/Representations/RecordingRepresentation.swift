@@ -12,6 +12,7 @@ struct RecordingRepresentation: JSONRepresentable {
             json.member("room", r.roomName)
             json.member("session_key", r.sessionKey)
             json.member("provider", r.provider)
+            json.member("title", r.title)
             json.member("status", r.status.rawValue)
             json.member("layout", r.layout)
             json.member("audio_only", r.audioOnly)

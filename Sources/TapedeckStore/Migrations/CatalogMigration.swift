@@ -46,6 +46,7 @@ public enum CatalogMigrations {
         M0009CreateShares(),
         M0010CreateAPIKeys(),
         M0011CreateCues(),
+        M0012AddRecordingTitle(),
     ]
 
     public static var names: [String] { all.map(\.name) }

@@ -8,6 +8,7 @@ public struct NewRecording: Sendable {
     public var roomID: UUID
     public var sessionID: UUID?
     public var provider: String
+    public var title: String?
     public var providerRecordingID: String?
     public var status: RecordingStatus
     public var layout: String?
@@ -18,7 +19,8 @@ public struct NewRecording: Sendable {
     public var keyPrefix: String
 
     public init(
-        id: UUID = UUID(), roomID: UUID, sessionID: UUID?, provider: String, providerRecordingID: String? = nil,
+        id: UUID = UUID(), roomID: UUID, sessionID: UUID?, provider: String, title: String? = nil,
+        providerRecordingID: String? = nil,
         status: RecordingStatus, layout: String? = nil, audioOnly: Bool = false, requestedBy: String? = nil,
         startedAt: Date? = nil, storage: String, keyPrefix: String
     ) {
@@ -26,6 +28,7 @@ public struct NewRecording: Sendable {
         self.roomID = roomID
         self.sessionID = sessionID
         self.provider = provider
+        self.title = title
         self.providerRecordingID = providerRecordingID
         self.status = status
         self.layout = layout
@@ -107,9 +110,9 @@ public struct RecordingRepository: Sendable {
         let now = session.nowMs
         try await session.sql.raw(
             """
-            INSERT INTO recordings (id, room_id, session_id, provider, provider_recording_id, status, layout,
+            INSERT INTO recordings (id, room_id, session_id, provider, title, provider_recording_id, status, layout,
                 audio_only, requested_by, started_at, storage, key_prefix, created_at, updated_at)
-            VALUES (\(bind: new.id), \(bind: new.roomID), \(bind: new.sessionID), \(bind: new.provider),
+            VALUES (\(bind: new.id), \(bind: new.roomID), \(bind: new.sessionID), \(bind: new.provider), \(bind: new.title),
                 \(bind: new.providerRecordingID), \(bind: new.status.rawValue), \(bind: new.layout),
                 \(bind: new.audioOnly), \(bind: new.requestedBy), \(bind: new.startedAt?.millisecondsSince1970),
                 \(bind: new.storage), \(bind: new.keyPrefix), \(bind: now), \(bind: now))
@@ -214,6 +217,13 @@ public struct RecordingRepository: Sendable {
         return .applied(from: current, to: next)
     }
 
+    /// Records a duration learned after the fact (a playlist's total, a probe).
+    public func setDuration(_ id: UUID, durationMs: Int64) async throws {
+        try await session.sql.raw(
+            "UPDATE recordings SET duration_ms = \(bind: durationMs), updated_at = \(bind: session.nowMs) WHERE id = \(bind: id)"
+        ).run()
+    }
+
     static func decode(_ row: any SQLRow) throws -> Recording {
         let rawStatus = try row.string("status")
         guard let status = RecordingStatus(rawValue: rawStatus) else {
@@ -222,7 +232,7 @@ public struct RecordingRepository: Sendable {
         return Recording(
             id: try row.uuid("id"), roomID: try row.uuid("room_id"), roomName: try row.string("room_name"),
             sessionID: try row.optionalUUID("session_id"), sessionKey: try row.optionalString("session_key"),
-            provider: try row.string("provider"), providerRecordingID: try row.optionalString("provider_recording_id"),
+            provider: try row.string("provider"), title: try row.optionalString("title"), providerRecordingID: try row.optionalString("provider_recording_id"),
             status: status, layout: try row.optionalString("layout"), audioOnly: try row.bool("audio_only"),
             requestedBy: try row.optionalString("requested_by"), startedAt: try row.optionalDate("started_at"),
             endedAt: try row.optionalDate("ended_at"), durationMs: try row.optionalInt64("duration_ms"),

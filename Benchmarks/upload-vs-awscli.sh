@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Upload of one 2 GiB file to the same S3 server (moto on 127.0.0.1) by `tapedeck import` and by
+# `aws s3 cp`, alternating, in one run: client CPU seconds per GiB and peak resident memory.
+#   Benchmarks/upload-vs-awscli.sh [runs-each] [size-MiB]
+source "$(dirname "$0")/common.sh"
+RUNS=${1:-3}
+SIZE_MIB=${2:-2048}
+if ! command -v aws >/dev/null; then
+    python3 -m venv .venv-awscli && .venv-awscli/bin/pip install -q awscli && export PATH="$ROOT/.venv-awscli/bin:$PATH"
+fi
+WORK=$(mktemp -d)
+S3_PEER_PIDS=
+trap '[ -z "$S3_PEER_PIDS" ] || "$PY" scripts/s3_peers.py stop $S3_PEER_PIDS; rm -rf "$WORK"' EXIT
+eval "$("$PY" scripts/s3_peers.py start-plain "$ARTIFACTS")"
+echo "writing a ${SIZE_MIB} MiB file..."
+head -c "$((SIZE_MIB << 20))" /dev/urandom > "$WORK/recording.mp4"
+"$PY" Benchmarks/upload_vs_awscli.py --tapedeck "$TAPEDECK" --file "$WORK/recording.mp4" --endpoint "$TEST_S3_ENDPOINT" \
+    --bucket "$TEST_S3_BUCKET" --work "$WORK" --runs "$RUNS" --json "$ARTIFACTS/upload-vs-awscli.json"

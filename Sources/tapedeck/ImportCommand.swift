@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import TapedeckCore
+import TapedeckServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Bring an existing recording (MP4, HLS folder or playlist, file or URL) into Tapedeck.",
+        discussion: """
+            The recording is stored in the configured storage under {room}/{session}/ and catalogued as a
+            recording of ROOM. Local files are not deleted. HLS imports store the segments and a playlist
+            naming them; a master playlist URL imports its highest-bandwidth variant.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Argument(help: "A media file, a folder holding an HLS playlist, a .m3u8 file, or an http(s) URL of either.")
+    var source: String
+
+    @Option(help: "The room the recording belongs to.")
+    var room: String
+
+    @Option(help: "A title shown with the recording.")
+    var title: String?
+
+    @Option(name: .customLong("recorded-at"), help: "When it was recorded (RFC 3339, or YYYY-MM-DD); default now.")
+    var recordedAt: String?
+
+    func validate() throws {
+        let trimmed = room.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= 128 else { throw ValidationError("--room must be 1 to 128 characters") }
+        if let recordedAt, RFC3339.parse(recordedAt) == nil {
+            throw ValidationError("--recorded-at must be a date like 2026-11-22 or 2026-11-22T09:30:00Z")
+        }
+        if let title, title.count > 300 { throw ValidationError("--title must be at most 300 characters") }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let settings = try await common.settings()
+            let logger = LoggingSetup.bootstrap(settings)
+            let resolved: RecordingImporter.Source
+            do {
+                resolved = try RecordingImporter.resolve(source)
+            } catch {
+                throw Failure.message("\(error)")
+            }
+            let dependencies: AppDependencies
+            do {
+                dependencies = try await ServiceBootstrap.dependencies(settings, logger: logger, migrate: true)
+            } catch let error as SettingsError {
+                throw Failure.configuration(error)
+            } catch {
+                throw Failure.message("cannot open the catalog or storage: \(error)")
+            }
+            let importer = RecordingImporter(
+                catalog: dependencies.catalog, store: dependencies.store, http: dependencies.http, logger: logger)
+            let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1)
+            let started = Date()
+            do {
+                let recording = try await importer.run(
+                    resolved,
+                    options: .init(
+                        room: room.trimmingCharacters(in: .whitespaces), title: title,
+                        recordedAt: recordedAt.flatMap(RFC3339.parse)),
+                    progress: { display.update($0) })
+                display.finish()
+                let seconds = max(Date().timeIntervalSince(started), 0.001)
+                let size = recording.sizeBytes ?? 0
+                print(
+                    "Imported \(recording.id.uuidString.lowercased()) into room \"\(recording.roomName)\": \(ProgressDisplay.format(bytes: size)) in \(String(format: "%.1f", seconds)) s (\(recording.assets.map(\.kind.rawValue).joined(separator: ", ")))"
+                )
+            } catch {
+                display.finish()
+                await dependencies.shutdown()
+                throw Failure.message("import failed: \(error)")
+            }
+            await dependencies.shutdown()
+        }
+    }
+}
+
+/// A progress bar on a terminal; plain lines (every 10%, or every 5 s without a total) otherwise.
+final class ProgressDisplay: Sendable {
+    let interactive: Bool
+    private struct State {
+        var lastDraw = Date.distantPast
+        var lastStep = -1
+        var drew = false
+    }
+    private let state = Mutex(State())
+    private let started = Date()
+
+    init(interactive: Bool) {
+        self.interactive = interactive
+    }
+
+    func update(_ progress: RecordingImporter.Progress) {
+        let now = Date()
+        let elapsed = max(now.timeIntervalSince(started), 0.001)
+        let rate = Double(progress.bytes) / elapsed
+        let line: String? = state.withLock { state in
+            if interactive {
+                guard now.timeIntervalSince(state.lastDraw) >= 0.1 || progress.bytes == progress.total else { return nil }
+                state.lastDraw = now
+                state.drew = true
+                let fraction = progress.total > 0 ? min(1, Double(progress.bytes) / Double(progress.total)) : 0
+                let filled = Int(fraction * 30)
+                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+                let amount = progress.total > 0
+                    ? "\(Self.format(bytes: progress.bytes)) / \(Self.format(bytes: progress.total))"
+                    : Self.format(bytes: progress.bytes)
+                return "\r[\(bar)] \(String(format: "%3.0f", fraction * 100))%  \(amount)  \(Self.format(bytes: Int64(rate)))/s  "
+            }
+            let step = progress.total > 0
+                ? Int(Double(progress.bytes) * 10 / Double(progress.total)) : Int(elapsed / 5)
+            guard step > state.lastStep else { return nil }
+            state.lastStep = step
+            let percent = progress.total > 0 ? "\(step * 10)% " : ""
+            return "imported \(percent)(\(Self.format(bytes: progress.bytes)), \(Self.format(bytes: Int64(rate)))/s)\n"
+        }
+        if let line { FileHandle.standardError.write(Data(line.utf8)) }
+    }
+
+    func finish() {
+        if state.withLock({ $0.drew }) { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func format(bytes: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}

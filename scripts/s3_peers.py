@@ -1,0 +1,108 @@
+"""Starts the storage servers the tests run against and prints their settings as shell exports.
+
+    eval "$(.venv/bin/python scripts/s3_peers.py start ARTIFACTS_DIR)"   # exports TEST_S3_*
+    .venv/bin/python scripts/s3_peers.py stop PID...
+
+Two moto servers on 127.0.0.1: one in its default mode (S3 semantics, presigned URLs), one in
+IAM mode where every request's SigV4 signature is checked (a wrong secret gets 403
+SignatureDoesNotMatch). Both get a bucket named `tapedeck-test`. Also the Supabase Storage
+stand-in (scripts/supabase_standin.py) with a bucket named `recordings`.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import boto3
+from botocore.config import Config
+
+BUCKET = "tapedeck-test"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_moto(log_path):
+    port = free_port()
+    moto = os.path.join(os.path.dirname(sys.executable), "moto_server")
+    log = open(log_path, "w")
+    process = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
+            return process, endpoint
+        except Exception:
+            time.sleep(0.05)
+    raise SystemExit(f"moto_server did not start; see {log_path}")
+
+
+def client(service, endpoint, key="testing", secret="testing"):
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                        aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}))
+
+
+def main():
+    command = sys.argv[1]
+    if command == "stop":
+        for pid in sys.argv[2:]:
+            try:
+                os.killpg(int(pid), 15)
+            except (ProcessLookupError, ValueError):
+                pass
+        return
+    artifacts = sys.argv[2]
+    os.makedirs(artifacts, exist_ok=True)
+
+    plain, plain_endpoint = start_moto(os.path.join(artifacts, "moto.log"))
+    client("s3", plain_endpoint).create_bucket(Bucket=BUCKET)
+    if command == "start-plain":
+        print(f"export TEST_S3_ENDPOINT={plain_endpoint}")
+        print(f"export TEST_S3_BUCKET={BUCKET}")
+        print(f"export S3_PEER_PIDS='{plain.pid}'")
+        return
+
+    iam_process, iam_endpoint = start_moto(os.path.join(artifacts, "moto-iam.log"))
+    iam = client("iam", iam_endpoint)
+    iam.create_user(UserName="tapedeck")
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="tapedeck", PolicyName="all-s3", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="tapedeck")["AccessKey"]
+    client("s3", iam_endpoint, key["AccessKeyId"], key["SecretAccessKey"]).create_bucket(Bucket=BUCKET)
+    request = urllib.request.Request(iam_endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
+                                     headers={"Content-Type": "text/plain"})
+    urllib.request.urlopen(request, timeout=5)
+
+    print(f"export TEST_S3_ENDPOINT={plain_endpoint}")
+    print(f"export TEST_S3_BUCKET={BUCKET}")
+    print(f"export TEST_S3_IAM_ENDPOINT={iam_endpoint}")
+    print(f"export TEST_S3_IAM_ACCESS_KEY_ID={key['AccessKeyId']}")
+    print(f"export TEST_S3_IAM_SECRET_ACCESS_KEY={key['SecretAccessKey']}")
+    standin_port = free_port()
+    standin_key = "standin-service-key"
+    standin = subprocess.Popen(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "supabase_standin.py"),
+         str(standin_port), standin_key, "recordings"],
+        stdout=open(os.path.join(artifacts, "supabase-standin.log"), "w"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{standin_port}/__violations", timeout=1)
+            break
+        except Exception:
+            time.sleep(0.05)
+
+    print(f"export TEST_SUPABASE_URL=http://127.0.0.1:{standin_port}")
+    print(f"export TEST_SUPABASE_KEY={standin_key}")
+    print(f"export S3_PEER_PIDS='{plain.pid} {iam_process.pid} {standin.pid}'")
+
+
+if __name__ == "__main__":
+    main()
