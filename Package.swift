@@ -14,7 +14,6 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
-        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -48,6 +47,18 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // LiveKit server API: access tokens, Twirp client, webhook verification and decoding.
+        .target(
+            name: "LiveKit",
+            dependencies: [
+                "TapedeckCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Catalog: migrations, SQL repositories, the durable job queue.
         .target(
             name: "TapedeckStore",
@@ -67,6 +78,7 @@ let package = Package(
                 "TapedeckCore",
                 "TapedeckStore",
                 "ObjectStorage",
+                "LiveKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -101,6 +113,11 @@ let package = Package(
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: ["ObjectStorage", "TestSupport"],
+            resources: [.process("Vectors")]
+        ),
+        .testTarget(
+            name: "LiveKitTests",
+            dependencies: ["LiveKit", "TestSupport"],
             resources: [.process("Vectors")]
         ),
         .testTarget(

@@ -33,6 +33,7 @@ def ok(schema_name, description="OK", status="200"):
     return {status: {"description": description,
                      "content": {"application/json": {"schema": ref(schema_name)}}}}
 
+room_param = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 256}}
 uuid_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 limit_param = lambda default, maximum: {
     "name": "limit", "in": "query", "required": False,
@@ -103,6 +104,42 @@ schemas = {
         "type": "object", "additionalProperties": False, "required": ["items", "next_cursor"],
         "properties": {"items": {"type": "array", "items": ref("Event")},
                        "next_cursor": nullable({"type": "string"})}},
+    "Policy": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "start": {"type": "string", "enum": ["always", "when_host_joins", "manual"]},
+            "stop": {"type": "string", "enum": ["room_empty", "host_left", "room_finished"]},
+            "max_duration_s": nullable({"type": "integer", "minimum": 10, "maximum": 604800}),
+            "layout": {"type": "string", "enum": ["grid", "speaker", "single-speaker", "grid-light", "speaker-light",
+                                                   "single-speaker-light"]},
+            "audio_only": {"type": "boolean"},
+            "outputs": {"type": "array", "minItems": 1, "maxItems": 2, "uniqueItems": True,
+                        "items": {"type": "string", "enum": ["hls", "mp4"]}},
+            "segment_duration_s": {"type": "integer", "minimum": 1, "maximum": 30},
+            "preset": nullable({"type": "string", "enum": ["H264_720P_30", "H264_720P_60", "H264_1080P_30",
+                                                            "H264_1080P_60", "PORTRAIT_H264_720P_30",
+                                                            "PORTRAIT_H264_720P_60", "PORTRAIT_H264_1080P_30",
+                                                            "PORTRAIT_H264_1080P_60"]}),
+            "hosts": {"type": "array", "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 256}},
+            "host_roles": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+            "retain_days": nullable({"type": "integer", "minimum": 1, "maximum": 36500}),
+        }},
+    "RoomPolicy": {
+        "type": "object", "additionalProperties": False, "required": ["room", "source", "policy"],
+        "properties": {"room": {"type": "string"},
+                       "source": {"type": "string", "enum": ["room", "default"]},
+                       "policy": ref("Policy")}},
+    "StartRecording": {
+        "type": "object", "additionalProperties": False, "required": ["room"],
+        "properties": {
+            "room": {"type": "string", "minLength": 1, "maxLength": 256},
+            "layout": {"type": "string", "enum": ["grid", "speaker", "single-speaker", "grid-light", "speaker-light",
+                                                   "single-speaker-light"]},
+            "audio_only": {"type": "boolean"},
+            "outputs": {"type": "array", "minItems": 1, "maxItems": 2, "uniqueItems": True,
+                        "items": {"type": "string", "enum": ["hls", "mp4"]}},
+            "max_duration_s": {"type": "integer", "minimum": 10, "maximum": 604800},
+            "title": {"type": "string", "maxLength": 300}}},
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
     "Readiness": {
         "type": "object", "required": ["status", "checks"],
@@ -125,6 +162,16 @@ paths = {
                               "responses": {"200": {"description": "OpenAPI 3.1 document.",
                                                     "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/v1/recordings": {
+        "post": {"operationId": "startRecording",
+                 "summary": "Start recording a LiveKit room now (the room's policy, with these choices on top).",
+                 "security": admin,
+                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                 "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                                 "description": "Repeating a start with the same key returns the same recording."}],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("StartRecording")}}},
+                 "responses": {**ok("Recording", "Starting: the recorder is being started.", "202"),
+                               **ok("Recording", "Already started with this Idempotency-Key."),
+                               **error_responses("400", "401", "404", "409", "413", "415", "503")}},
         "get": {"operationId": "listRecordings", "summary": "Recordings, newest first.", "security": admin,
                 "parameters": [
                     {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256}},
@@ -142,6 +189,23 @@ paths = {
                    "security": admin, "parameters": [uuid_param],
                    "responses": {**ok("Recording", "Marked deleted; objects are being removed.", "202"),
                                  **error_responses("400", "401", "404", "409", "503")}}},
+    "/v1/recordings/{id}/stop": {
+        "post": {"operationId": "stopRecording", "summary": "Stop a recording. Stopping a stopped recording is a no-op.",
+                 "security": admin, "parameters": [uuid_param],
+                 "responses": {**ok("Recording", "Stopping."), **ok("Recording", "Stopping.", "202"),
+                               **error_responses("400", "401", "404", "503")}}},
+    "/v1/rooms/{name}/policy": {
+        "get": {"operationId": "getRoomPolicy", "summary": "The room's recording policy (its own, or the default).",
+                "security": admin, "parameters": [room_param],
+                "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "503")}},
+        "put": {"operationId": "setRoomPolicy",
+                "summary": "Set the room's policy; fields left out take the default's values.",
+                "security": admin, "parameters": [room_param],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Policy")}}},
+                "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "413", "415", "503")}},
+        "delete": {"operationId": "resetRoomPolicy", "summary": "Return the room to the default policy.",
+                   "security": admin, "parameters": [room_param],
+                   "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "503")}}},
     "/v1/recordings/{id}/events": {
         "get": {"operationId": "listRecordingEvents", "summary": "The recording's audit log, oldest first.",
                 "security": admin, "parameters": [uuid_param, limit_param(50, 500), cursor_param],

@@ -26,6 +26,9 @@ public struct Recording: Sendable, Equatable {
     /// Every object of the recording lives under this prefix.
     public var keyPrefix: String
     public var retainUntil: Date?
+    /// What the recorder was asked for (JSON), when Tapedeck started it.
+    public var requestJSON: String?
+    public var maxDurationS: Int?
     public var createdAt: Date
     public var updatedAt: Date
     public var assets: [Asset]
@@ -35,8 +38,8 @@ public struct Recording: Sendable, Equatable {
         provider: String, title: String? = nil, providerRecordingID: String? = nil, status: RecordingStatus, layout: String? = nil,
         audioOnly: Bool = false, requestedBy: String? = nil, startedAt: Date? = nil, endedAt: Date? = nil,
         durationMs: Int64? = nil, sizeBytes: Int64? = nil, error: String? = nil, limitReached: Bool = false,
-        storage: String, keyPrefix: String, retainUntil: Date? = nil, createdAt: Date, updatedAt: Date,
-        assets: [Asset] = []
+        storage: String, keyPrefix: String, retainUntil: Date? = nil, requestJSON: String? = nil,
+        maxDurationS: Int? = nil, createdAt: Date, updatedAt: Date, assets: [Asset] = []
     ) {
         self.id = id
         self.roomID = roomID
@@ -59,6 +62,8 @@ public struct Recording: Sendable, Equatable {
         self.storage = storage
         self.keyPrefix = keyPrefix
         self.retainUntil = retainUntil
+        self.requestJSON = requestJSON
+        self.maxDurationS = maxDurationS
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.assets = assets

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LiveKit
 import Logging
 import ObjectStorage
 import TapedeckCore
@@ -16,6 +17,13 @@ public struct AppDependencies: Sendable {
     public var http: HTTPClient
     /// Verifies `/media` URLs when storage is local.
     public var mediaSigner: MediaURLSigner?
+    /// Records LiveKit sessions; `nil` when LiveKit is not configured.
+    public var livekit: LiveKitRecorder?
+    public var webhookVerifier: WebhookVerifier?
+    /// The policy of rooms without their own.
+    public var defaultPolicy: RecordingPolicy
+    public var reconcileStaleAfter: TimeInterval
+    public var reconcileInterval: Duration
     public var logger: Logger
 
     public init(
@@ -30,6 +38,9 @@ public struct AppDependencies: Sendable {
         self.mediaSigner = mediaSigner ?? settings.flatMap { settings in
             if case .local = settings.storage { try? ServiceBootstrap.mediaSigner(settings) } else { nil }
         }
+        self.defaultPolicy = settings?.defaultPolicy ?? RecordingPolicy()
+        self.reconcileStaleAfter = TimeInterval(settings?.livekit?.staleAfterS ?? 90)
+        self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? 30)
         self.scheduler = JobScheduler(catalog: catalog, wakeup: wakeup)
         self.readinessChecks =
             readinessChecks ?? [
@@ -50,11 +61,25 @@ public struct AppDependencies: Sendable {
         await catalog.database.close()
     }
 
+    /// Connects LiveKit: the recorder (through `api`) and the webhook verifier.
+    public mutating func connectLiveKit(_ settings: LiveKitSettings, storage: StorageSettings, api: any LiveKitAPI) {
+        livekit = LiveKitRecorder(
+            catalog: catalog, api: api, destination: EgressDestination.from(storage: storage, livekit: settings),
+            defaultPolicy: defaultPolicy, storageBackend: store.backend, wakeup: scheduler.wakeup, logger: logger)
+        webhookVerifier = WebhookVerifier(keys: settings.webhookKeys)
+    }
+
     /// The job handlers of this process.
     public var jobHandlers: JobHandlers {
-        JobHandlers([
+        var handlers = JobHandlers([
             PurgeRecordingObjectsJob(catalog: catalog, store: store),
             IngestFilesJob(catalog: catalog, store: store, logger: logger),
+            VerifyOutputsJob(catalog: catalog, store: store),
         ])
+        if let livekit {
+            handlers.register(StartEgressJob(recorder: livekit))
+            handlers.register(StopEgressJob(recorder: livekit))
+        }
+        return handlers
     }
 }

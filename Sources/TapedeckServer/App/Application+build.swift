@@ -26,8 +26,18 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         MediaController(store: dependencies.store, signer: signer, clock: dependencies.catalog.clock).register(on: router)
     }
 
+    LiveKitWebhookController(
+        verifier: dependencies.webhookVerifier, recorder: dependencies.livekit, clock: dependencies.catalog.clock
+    ).register(on: router)
+
     let api = router.group("/v1").add(middleware: AuthenticationMiddleware(catalog: dependencies.catalog))
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)
+    RecordingControlController(
+        catalog: dependencies.catalog, recorder: dependencies.livekit, defaultPolicy: dependencies.defaultPolicy,
+        maxBody: settings.maxRequestBodyBytes
+    ).register(on: api)
+    RoomsController(catalog: dependencies.catalog, defaultPolicy: dependencies.defaultPolicy, maxBody: settings.maxRequestBodyBytes)
+        .register(on: api)
 
     for route in router.routes {
         routeTable.register(method: route.method.rawValue, template: route.path.description)

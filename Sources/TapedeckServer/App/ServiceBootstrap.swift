@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LiveKit
 import Logging
 import ObjectStorage
 import TapedeckCore
@@ -81,8 +82,13 @@ public enum ServiceBootstrap {
         do {
             let metrics = ServiceMetrics()
             let store = try makeStore(settings, http: http, observer: metrics)
-            return AppDependencies(
+            var dependencies = AppDependencies(
                 catalog: catalog, store: store, metrics: metrics, http: http, settings: settings, logger: logger)
+            if let livekit = settings.livekit {
+                let client = TwirpClient(url: livekit.url, credentials: livekit.credentials, http: http)
+                dependencies.connectLiveKit(livekit, storage: settings.storage, api: LiveKitTwirpAPI(client: client))
+            }
+            return dependencies
         } catch {
             try? await http.shutdown()
             await catalog.database.close()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ObjectStorage
+import TapedeckCore
 import TapedeckStore
 
 /// The service's validated configuration.
@@ -13,6 +14,10 @@ public struct Settings: Sendable {
     public var dataDirectory: String
     public var database: DatabaseLocation
     public var storage: StorageSettings
+    /// `nil` when LiveKit is not configured.
+    public var livekit: LiveKitSettings?
+    /// The policy of rooms that have none of their own.
+    public var defaultPolicy: RecordingPolicy
     /// Externally visible base URL, no trailing slash; used in links and webhook URLs.
     public var publicURL: String
     public var logLevel: Logger.Level
@@ -70,9 +75,11 @@ public struct Settings: Sendable {
             throw SettingsError("TAPEDECK_LOG_LEVEL", "must be one of \(options), got \"\(logLevelName)\"")
         }
 
+        let storage = try StorageSettings.parse(values, dataDirectory: dataDirectory)
         return Settings(
-            host: host, port: port, dataDirectory: dataDirectory, database: database,
-            storage: try StorageSettings.parse(values, dataDirectory: dataDirectory), publicURL: publicURL,
+            host: host, port: port, dataDirectory: dataDirectory, database: database, storage: storage,
+            livekit: try LiveKitSettings.parse(values, storage: storage), defaultPolicy: try RecordingPolicy.defaults(values),
+            publicURL: publicURL,
             logLevel: logLevel, logFormat: try values.choice("TAPEDECK_LOG_FORMAT", default: LogFormat.text),
             maxRequestBodyBytes: try values.int("TAPEDECK_MAX_BODY_BYTES", default: 1 << 20, in: 1024...(64 << 20)),
             workerConcurrency: try values.int("TAPEDECK_WORKER_CONCURRENCY", default: 4, in: 1...256),

@@ -6,12 +6,23 @@ public enum Housekeeping {
     /// Finished jobs are kept this long (their idempotency keys keep deduplicating meanwhile).
     static let doneJobRetention: TimeInterval = 7 * 86_400
 
+    /// Webhook ids are remembered this long (providers stop redelivering within minutes).
+    static let inboundEventRetention: TimeInterval = 7 * 86_400
+
     public static func tasks(_ dependencies: AppDependencies) -> [PeriodicTask] {
         let catalog = dependencies.catalog
-        return [
+        var tasks = [
             PeriodicTask(name: "prune-finished-jobs", interval: .seconds(3600)) {
                 try await catalog.pool.jobs.pruneDone(before: catalog.clock.now().addingTimeInterval(-doneJobRetention))
+                try await catalog.pool.inboundEvents.prune(before: catalog.clock.now().addingTimeInterval(-inboundEventRetention))
             }
         ]
+        if let livekit = dependencies.livekit {
+            let reconciler = LiveKitReconciler(recorder: livekit, staleAfter: dependencies.reconcileStaleAfter)
+            tasks.append(PeriodicTask(name: "livekit-reconciler", interval: dependencies.reconcileInterval) {
+                try await reconciler.run()
+            })
+        }
+        return tasks
     }
 }

@@ -47,6 +47,7 @@ public enum CatalogMigrations {
         M0010CreateAPIKeys(),
         M0011CreateCues(),
         M0012AddRecordingTitle(),
+        M0013AddRecordingRequest(),
     ]
 
     public static var names: [String] { all.map(\.name) }

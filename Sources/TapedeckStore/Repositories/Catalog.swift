@@ -40,6 +40,8 @@ public struct CatalogSession: Sendable {
     public var events: EventRepository { EventRepository(session: self) }
     public var apiKeys: APIKeyRepository { APIKeyRepository(session: self) }
     public var jobs: JobQueue { JobQueue(session: self) }
+    public var participants: ParticipantRepository { ParticipantRepository(session: self) }
+    public var inboundEvents: InboundEventRepository { InboundEventRepository(session: self) }
 
     var nowMs: Int64 { clock.now().millisecondsSince1970 }
 

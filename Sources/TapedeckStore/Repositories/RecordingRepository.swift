@@ -17,12 +17,18 @@ public struct NewRecording: Sendable {
     public var startedAt: Date?
     public var storage: String
     public var keyPrefix: String
+    /// What was asked of the recorder (JSON), to start or retry it later.
+    public var requestJSON: String?
+    public var maxDurationS: Int?
+    /// A client's idempotency key: a second start with it returns this recording.
+    public var requestKey: String?
 
     public init(
         id: UUID = UUID(), roomID: UUID, sessionID: UUID?, provider: String, title: String? = nil,
         providerRecordingID: String? = nil,
         status: RecordingStatus, layout: String? = nil, audioOnly: Bool = false, requestedBy: String? = nil,
-        startedAt: Date? = nil, storage: String, keyPrefix: String
+        startedAt: Date? = nil, storage: String, keyPrefix: String, requestJSON: String? = nil,
+        maxDurationS: Int? = nil, requestKey: String? = nil
     ) {
         self.id = id
         self.roomID = roomID
@@ -37,6 +43,9 @@ public struct NewRecording: Sendable {
         self.startedAt = startedAt
         self.storage = storage
         self.keyPrefix = keyPrefix
+        self.requestJSON = requestJSON
+        self.maxDurationS = maxDurationS
+        self.requestKey = requestKey
     }
 }
 
@@ -107,17 +116,32 @@ public struct RecordingRepository: Sendable {
         """
 
     public func insert(_ new: NewRecording) async throws -> Recording {
+        guard let recording = try await insertUnlessActive(new) else {
+            throw CatalogDataError(description: "room already has an active recording")
+        }
+        return recording
+    }
+
+    /// Inserts a recording, unless it would be a second active one in its room (the database's
+    /// partial unique index decides, so concurrent starts cannot both succeed): then `nil`.
+    public func insertUnlessActive(_ new: NewRecording) async throws -> Recording? {
         let now = session.nowMs
-        try await session.sql.raw(
+        let active = RecordingStatus.active.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let inserted = try await session.sql.raw(
             """
             INSERT INTO recordings (id, room_id, session_id, provider, title, provider_recording_id, status, layout,
-                audio_only, requested_by, started_at, storage, key_prefix, created_at, updated_at)
+                audio_only, requested_by, started_at, storage, key_prefix, request_json, max_duration_s, request_key,
+                created_at, updated_at)
             VALUES (\(bind: new.id), \(bind: new.roomID), \(bind: new.sessionID), \(bind: new.provider), \(bind: new.title),
                 \(bind: new.providerRecordingID), \(bind: new.status.rawValue), \(bind: new.layout),
                 \(bind: new.audioOnly), \(bind: new.requestedBy), \(bind: new.startedAt?.millisecondsSince1970),
-                \(bind: new.storage), \(bind: new.keyPrefix), \(bind: now), \(bind: now))
+                \(bind: new.storage), \(bind: new.keyPrefix), \(bind: new.requestJSON), \(bind: new.maxDurationS),
+                \(bind: new.requestKey), \(bind: now), \(bind: now))
+            ON CONFLICT (room_id) WHERE status IN (\(unsafeRaw: active)) DO NOTHING
+            RETURNING id
             """
-        ).run()
+        ).all()
+        guard !inserted.isEmpty else { return nil }
         try await session.events.append(
             NewAuditEvent(
                 recordingID: new.id, sessionID: new.sessionID, type: "recording.created",
@@ -217,6 +241,70 @@ public struct RecordingRepository: Sendable {
         return .applied(from: current, to: next)
     }
 
+    /// The room's recording whose recorder may still run.
+    public func active(roomID: UUID) async throws -> Recording? {
+        let active = RecordingStatus.active.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try await session.sql.raw(
+            Self.selectColumns + " WHERE r.room_id = \(bind: roomID) AND r.status IN (\(unsafeRaw: active))"
+        ).first().map(Self.decode)
+    }
+
+    public func find(provider: String, providerRecordingID: String) async throws -> Recording? {
+        try await session.sql.raw(
+            Self.selectColumns
+                + " WHERE r.provider = \(bind: provider) AND r.provider_recording_id = \(bind: providerRecordingID)"
+        ).first().map(Self.decode)
+    }
+
+    public func find(requestKey: String) async throws -> Recording? {
+        guard let row = try await session.sql.raw(Self.selectColumns + " WHERE r.request_key = \(bind: requestKey)").first()
+        else { return nil }
+        return try Self.decode(row)
+    }
+
+    /// Binds a recording to its provider-side id (once: a second id is refused).
+    public func setProviderRecordingID(_ id: UUID, _ providerID: String) async throws -> Bool {
+        try await !session.sql.raw(
+            """
+            UPDATE recordings SET provider_recording_id = \(bind: providerID), updated_at = \(bind: session.nowMs)
+            WHERE id = \(bind: id) AND (provider_recording_id IS NULL OR provider_recording_id = \(bind: providerID))
+            RETURNING id
+            """
+        ).all().isEmpty
+    }
+
+    /// Recordings of `provider` in one of `statuses` not updated since `cutoff`, oldest first.
+    public func stale(
+        provider: String, statuses: [RecordingStatus], updatedBefore cutoff: Date, limit: Int
+    ) async throws -> [Recording] {
+        let list = statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try await session.sql.raw(
+            Self.selectColumns
+                + """
+                 WHERE r.provider = \(bind: provider) AND r.status IN (\(unsafeRaw: list))
+                AND r.updated_at < \(bind: cutoff.millisecondsSince1970) ORDER BY r.updated_at LIMIT \(literal: limit)
+                """
+        ).all().map(Self.decode)
+    }
+
+    /// Active recordings of `provider` with a duration limit that has passed at `now`.
+    public func overLimit(provider: String, now: Date, limit: Int) async throws -> [Recording] {
+        try await session.sql.raw(
+            Self.selectColumns
+                + """
+                 WHERE r.provider = \(bind: provider) AND r.status IN ('starting', 'recording')
+                AND r.max_duration_s IS NOT NULL AND r.started_at IS NOT NULL
+                AND r.started_at + r.max_duration_s * 1000 <= \(bind: now.millisecondsSince1970)
+                ORDER BY r.started_at LIMIT \(literal: limit)
+                """
+        ).all().map(Self.decode)
+    }
+
+    /// Marks a recording as touched (the reconciler checked it), without changing its state.
+    public func touch(_ id: UUID) async throws {
+        try await session.sql.raw("UPDATE recordings SET updated_at = \(bind: session.nowMs) WHERE id = \(bind: id)").run()
+    }
+
     /// Records a duration learned after the fact (a playlist's total, a probe).
     public func setDuration(_ id: UUID, durationMs: Int64) async throws {
         try await session.sql.raw(
@@ -239,6 +327,7 @@ public struct RecordingRepository: Sendable {
             sizeBytes: try row.optionalInt64("size_bytes"), error: try row.optionalString("error"),
             limitReached: try row.bool("limit_reached"), storage: try row.string("storage"),
             keyPrefix: try row.string("key_prefix"), retainUntil: try row.optionalDate("retain_until"),
+            requestJSON: try row.optionalString("request_json"), maxDurationS: try row.optionalInt64("max_duration_s").map(Int.init),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 }

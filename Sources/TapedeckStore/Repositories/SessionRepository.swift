@@ -44,6 +44,48 @@ public struct SessionRepository: Sendable {
         }
     }
 
+    /// The room's session that has not ended (the most recent, if several).
+    public func open(roomID: UUID) async throws -> Session? {
+        try await session.sql.raw(
+            """
+            SELECT * FROM sessions WHERE room_id = \(bind: roomID) AND ended_at IS NULL
+            ORDER BY started_at DESC, created_at DESC LIMIT 1
+            """
+        ).first().map(Self.decode)
+    }
+
+    public func find(providerSessionID: String) async throws -> Session? {
+        try await session.sql.raw(
+            "SELECT * FROM sessions WHERE provider_session_id = \(bind: providerSessionID) ORDER BY started_at DESC LIMIT 1"
+        ).first().map(Self.decode)
+    }
+
+    public func attachProviderID(_ id: UUID, providerSessionID: String) async throws {
+        try await session.sql.raw(
+            "UPDATE sessions SET provider_session_id = \(bind: providerSessionID) WHERE id = \(bind: id) AND provider_session_id IS NULL"
+        ).run()
+    }
+
+    public func close(_ id: UUID, at: Date) async throws {
+        try await session.sql.raw(
+            "UPDATE sessions SET ended_at = \(bind: at.millisecondsSince1970) WHERE id = \(bind: id) AND ended_at IS NULL"
+        ).run()
+    }
+
+    /// Sessions of `provider`'s rooms still open that started before `cutoff`, with their room
+    /// names (for the reconciler).
+    public func openSessions(provider: String, startedBefore cutoff: Date, limit: Int) async throws -> [(Session, String)] {
+        let rows = try await session.sql.raw(
+            """
+            SELECT s.*, rm.name AS room_name FROM sessions s JOIN rooms rm ON rm.id = s.room_id
+            WHERE s.ended_at IS NULL AND s.started_at < \(bind: cutoff.millisecondsSince1970)
+                AND rm.provider = \(bind: provider)
+            ORDER BY s.started_at LIMIT \(literal: limit)
+            """
+        ).all()
+        return try rows.map { (try Self.decode($0), try $0.string("room_name")) }
+    }
+
     public func find(id: UUID) async throws -> Session? {
         try await session.sql.raw("SELECT * FROM sessions WHERE id = \(bind: id)").first().map(Self.decode)
     }

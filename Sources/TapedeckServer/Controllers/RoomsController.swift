@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import TapedeckCore
+import TapedeckStore
+
+/// `/v1/rooms/{name}/policy`: a room's recording policy.
+struct RoomsController {
+    let catalog: Catalog
+    let defaultPolicy: RecordingPolicy
+    let maxBody: Int
+
+    func register(on group: RouterGroup<TapedeckRequestContext>) {
+        group.get("/rooms/{name}/policy", use: show)
+        group.put("/rooms/{name}/policy", use: update)
+        group.delete("/rooms/{name}/policy", use: reset)
+    }
+
+    struct PolicyRepresentation: JSONRepresentable {
+        var room: String
+        var policy: RecordingPolicy
+        var source: String
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.member("room", room)
+                json.member("source", source)
+                json.key("policy")
+                JSONValue.parse(policy.encodedJSON()).withNulls(for: ["max_duration_s", "preset", "retain_days"])
+                    .write(to: &json)
+            }
+        }
+    }
+
+    func roomName(_ context: TapedeckRequestContext) throws -> String {
+        let name = context.parameters.get("name")?.removingPercentEncoding ?? ""
+        guard !name.isEmpty, name.utf8.count <= 256, !name.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw APIError.invalid("name", "the room name must be 1 to 256 bytes without control characters")
+        }
+        return name
+    }
+
+    @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {
+        _ = try context.requireAdmin()
+        let name = try roomName(context)
+        let room = try await catalog.pool.rooms.find(name: name)
+        if let json = room?.policyJSON, let policy = try? RecordingPolicy.decode(Data(json.utf8), defaults: defaultPolicy) {
+            return JSONResponse(PolicyRepresentation(room: name, policy: policy, source: "room"))
+        }
+        return JSONResponse(PolicyRepresentation(room: name, policy: defaultPolicy, source: "default"))
+    }
+
+    /// Sets the room's policy; fields left out take the default's values.
+    @Sendable func update(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {
+        let principal = try context.requireAdmin()
+        let name = try roomName(context)
+        let buffer = try await request.decodeJSON(as: JSONValue.self, limit: maxBody)
+        guard case .object = buffer else {
+            throw APIError.invalid("body", "the policy must be a JSON object", code: "invalid_json")
+        }
+        let data = try JSONEncoder().encode(buffer)
+        let policy: RecordingPolicy
+        do {
+            policy = try RecordingPolicy.decode(data, defaults: defaultPolicy)
+        } catch let error as DecodingError {
+            throw APIError.from(error)
+        }
+        if let problem = policy.validationError() {
+            throw APIError.invalid(problem.field, problem.message)
+        }
+        let json = policy.encodedJSON()
+        _ = try await catalog.transaction { tx in
+            let room = try await tx.rooms.setPolicy(name: name, provider: "livekit", policyJSON: json)
+            try await tx.events.append(
+                NewAuditEvent(type: "room.policy_set", actor: principal.actor, data: ["room": room.name, "policy": json]))
+        }
+        return JSONResponse(PolicyRepresentation(room: name, policy: policy, source: "room"))
+    }
+
+    @Sendable func reset(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {
+        let principal = try context.requireAdmin()
+        let name = try roomName(context)
+        if try await catalog.pool.rooms.find(name: name) != nil {
+            _ = try await catalog.transaction { tx in
+                _ = try await tx.rooms.setPolicy(name: name, provider: "livekit", policyJSON: nil)
+                try await tx.events.append(NewAuditEvent(type: "room.policy_reset", actor: principal.actor, data: ["room": name]))
+            }
+        }
+        return JSONResponse(PolicyRepresentation(room: name, policy: defaultPolicy, source: "default"))
+    }
+}
+
+extension JSONValue {
+    /// Adds explicit nulls for absent optional members (the encoder leaves them out).
+    func withNulls(for keys: [String]) -> JSONValue {
+        guard case .object(var members) = self else { return self }
+        for key in keys where members[key] == nil { members[key] = .null }
+        return .object(members)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import LiveKit
+import Logging
+import TapedeckCore
+import TapedeckStore
+
+/// Brings the catalog to LiveKit's truth when webhooks went missing.
+///
+/// Each run: recordings past their maximum duration are stopped; recordings with no news for a
+/// while are looked up with `ListEgress` and moved to the state LiveKit reports (an egress
+/// LiveKit no longer knows fails the recording); sessions whose room no longer exists are closed.
+struct LiveKitReconciler: Sendable {
+    let recorder: LiveKitRecorder
+    let staleAfter: TimeInterval
+
+    static let batch = 100
+
+    func run() async throws {
+        let catalog = recorder.catalog
+        let now = catalog.clock.now()
+        var queued = false
+
+        for recording in try await catalog.pool.recordings.overLimit(provider: LiveKitRecorder.provider, now: now, limit: Self.batch) {
+            try await catalog.transaction { tx in
+                try await recorder.requestStop(
+                    tx, recording: recording, reason: "maximum duration of \(recording.maxDurationS ?? 0) s reached",
+                    actor: "reconciler")
+            }
+            queued = true
+        }
+
+        let stale = try await catalog.pool.recordings.stale(
+            provider: LiveKitRecorder.provider, statuses: [.starting, .recording, .stopping],
+            updatedBefore: now.addingTimeInterval(-staleAfter), limit: Self.batch)
+        for recording in stale {
+            queued = try await reconcile(recording) || queued
+        }
+
+        try await closeFinishedSessions(now: now)
+        if queued { recorder.wakeup.signal() }
+    }
+
+    /// Returns whether a job was queued.
+    func reconcile(_ recording: Recording) async throws -> Bool {
+        let catalog = recorder.catalog
+        guard let egressID = recording.providerRecordingID else {
+            // Still waiting for its recorder: the start job decides, unless it gave up or vanished.
+            let key = "\(StartEgressJob.kind):\(recording.id.uuidString.lowercased())"
+            let job = try await catalog.pool.jobs.find(idempotencyKey: key)
+            switch job?.state {
+            case .dead?:
+                _ = try await catalog.transaction { tx in
+                    try await tx.recordings.transition(
+                        recording.id, to: .failed, actor: "reconciler", cause: "recorder never started",
+                        changes: RecordingChanges(error: "the recorder could not be started: \(job?.lastError ?? "unknown error")"))
+                }
+                return false
+            case nil, .done?:
+                try await catalog.pool.jobs.enqueue(try StartEgressJob.newJob(recordingID: recording.id))
+                try await catalog.pool.recordings.touch(recording.id)
+                return true
+            default:
+                try await catalog.pool.recordings.touch(recording.id)
+                return false
+            }
+        }
+        let reported = try await recorder.api.listEgress(roomName: nil, egressID: egressID, activeOnly: false)
+        try await catalog.transaction { tx in
+            if let info = reported.first(where: { $0.egressID == egressID }) {
+                try await recorder.applyEgress(tx, info, actor: "reconciler")
+            } else {
+                _ = try await tx.recordings.transition(
+                    recording.id, to: .failed, actor: "reconciler", cause: "egress unknown to LiveKit",
+                    changes: RecordingChanges(error: "LiveKit no longer knows egress \(egressID); its outcome was never reported"))
+            }
+            // Checked now: look again only after another quiet spell.
+            try await tx.recordings.touch(recording.id)
+        }
+        return false
+    }
+
+    /// Sessions still open for rooms LiveKit no longer has: their room_finished was lost.
+    func closeFinishedSessions(now: Date) async throws {
+        let catalog = recorder.catalog
+        let open = try await catalog.pool.sessions.openSessions(
+            provider: LiveKitRecorder.provider, startedBefore: now.addingTimeInterval(-staleAfter), limit: Self.batch)
+        guard !open.isEmpty else { return }
+        let live = Set(try await recorder.api.listRooms(names: Array(Set(open.map(\.1)))).map(\.name))
+        for (session, roomName) in open where !live.contains(roomName) {
+            try await catalog.transaction { tx in
+                try await tx.participants.leaveAll(sessionID: session.id, at: now)
+                try await tx.sessions.close(session.id, at: now)
+                try await tx.events.append(
+                    NewAuditEvent(
+                        sessionID: session.id, type: "session.ended", actor: "reconciler",
+                        data: ["room": roomName, "cause": "room no longer exists in LiveKit"]))
+                if let room = try await tx.rooms.find(name: roomName) {
+                    try await recorder.decide(tx, room: room, session: session, trigger: .roomFinished)
+                }
+            }
+        }
+    }
+}

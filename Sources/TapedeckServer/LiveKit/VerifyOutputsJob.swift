@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import ObjectStorage
+import TapedeckCore
+import TapedeckStore
+
+/// Checks that the outputs a recorder reported are in storage; the recording is `ready` as soon
+/// as one playable output is there, and fails if none appears.
+struct VerifyOutputsJob: JobHandler {
+    static let kind = "recording.verify_outputs"
+    var kind: String { Self.kind }
+    let catalog: Catalog
+    let store: any ObjectStore
+
+    struct Payload: Codable, Sendable {
+        var recordingID: UUID
+        enum CodingKeys: String, CodingKey { case recordingID = "recording_id" }
+    }
+
+    static let attempts = 8
+
+    static func newJob(recordingID: UUID) throws -> NewJob {
+        try NewJob(
+            kind: kind, payload: Payload(recordingID: recordingID),
+            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased())", maxAttempts: attempts)
+    }
+
+    func run(_ job: Job, logger: Logger) async throws {
+        guard let id = try? job.payload(as: Payload.self).recordingID,
+            let recording = try await catalog.pool.recordings.find(id: id)
+        else { throw JobOutcome.permanentFailure("no such recording") }
+        guard recording.status == .processing else { return }
+        var verified: [Asset] = []
+        var missing: [String] = []
+        for asset in recording.assets where [.hls, .mp4, .audio].contains(asset.kind) {
+            if let info = try await store.head(try ObjectKey(asset.key)), info.size > 0 {
+                verified.append(asset)
+                if asset.sizeBytes == nil || asset.sizeBytes == 0 {
+                    var updated = NewAsset(
+                        recordingID: id, kind: asset.kind, key: asset.key, contentType: asset.contentType,
+                        sizeBytes: info.size, durationMs: asset.durationMs)
+                    updated.sha256 = asset.sha256
+                    try await catalog.pool.assets.upsert(updated)
+                }
+            } else {
+                missing.append(asset.key)
+            }
+        }
+        guard !verified.isEmpty else {
+            if job.attempts >= Self.attempts {
+                let missing = missing
+                _ = try await catalog.transaction { tx in
+                    try await tx.recordings.transition(
+                        id, to: .failed, actor: "system", cause: "outputs missing",
+                        changes: RecordingChanges(error: "the recorder's outputs never appeared in storage: \(missing.joined(separator: ", "))"))
+                }
+                throw JobOutcome.permanentFailure("outputs missing: \(missing.joined(separator: ", "))")
+            }
+            throw ObjectStoreError.notFound(missing.joined(separator: ", "))
+        }
+        _ = try await catalog.transaction { tx in
+            try await tx.recordings.transition(id, to: .ready, actor: "system", cause: "outputs verified in storage")
+        }
+    }
+}
