@@ -98,7 +98,9 @@ extension LiveKitRecorder {
             else { continue }
             try await tx.assets.upsert(
                 NewAsset(
-                    recordingID: recording.id, kind: .hls, key: key, contentType: ContentTypes.forKey(key), sizeBytes: segments.size,
+                    // An asset's size is that of its object (the playlist): verification fills it in.
+                    // The segments' total counts in the recording's size.
+                    recordingID: recording.id, kind: .hls, key: key, contentType: ContentTypes.forKey(key), sizeBytes: nil,
                     durationMs: EgressInfo.durationMs(
                         reportedNs: segments.durationNs, startedAtNs: segments.startedAtNs, endedAtNs: segments.endedAtNs)))
             playable.append(IngestItem(sourcePath: destination.localFile(key) ?? "", key: key, asset: .hls))
