@@ -24,6 +24,7 @@ def error_responses(*codes):
         "415": "Body is not JSON.",
         "422": "Well-formed but not acceptable.",
         "429": "Too many attempts; see Retry-After.",
+        "502": "Stored data Tapedeck could not use (e.g. a playlist that is not HLS).",
         "503": "A dependency is down; see Retry-After.",
     }
     return {code: {"description": descriptions[code],
@@ -33,7 +34,9 @@ def ok(schema_name, description="OK", status="200"):
     return {status: {"description": description,
                      "content": {"application/json": {"schema": ref(schema_name)}}}}
 
-room_param = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 256}}
+no_control = "^[^\\x00-\\x1f]*$"
+room_param = {"name": "name", "in": "path", "required": True,
+              "schema": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": no_control}}
 uuid_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 limit_param = lambda default, maximum: {
     "name": "limit", "in": "query", "required": False,
@@ -41,10 +44,35 @@ limit_param = lambda default, maximum: {
 cursor_param = {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
                 "description": "Opaque; `next_cursor` of the previous page, with the same filters."}
 admin = [{"apiKey": []}]
+viewer_or_admin = [{"apiKey": []}, {"viewerToken": []}]
 
 statuses = ["scheduled", "starting", "recording", "stopping", "processing", "ready", "failed", "aborted", "deleted"]
 
 schemas = {
+    "ViewerTokenRequest": {
+        "type": "object", "required": ["sub"], "additionalProperties": False,
+        "properties": {
+            "sub": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": no_control,
+                    "description": "The viewer's identity: the same string as their LiveKit participant identity."},
+            "name": {"type": ["string", "null"], "maxLength": 256},
+            "email": {"type": ["string", "null"], "maxLength": 320, "pattern": "@"},
+            "expires_in": {"type": ["integer", "null"], "minimum": 60, "maximum": 604800, "default": 3600}}},
+    "ViewerToken": {
+        "type": "object", "required": ["token", "expires_at"], "additionalProperties": False,
+        "properties": {"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}},
+    "Playback": {
+        "type": "object", "additionalProperties": False,
+        "required": ["recording_id", "hls_url", "mp4_url", "download_url", "thumbnail_url", "captions", "expires_at"],
+        "properties": {
+            "recording_id": {"type": "string", "format": "uuid"},
+            "hls_url": {"type": ["string", "null"], "description": "Tapedeck-served playlist; every segment URL in it is signed."},
+            "mp4_url": {"type": ["string", "null"]},
+            "download_url": {"type": ["string", "null"], "description": "The MP4 as an attachment named after the room and date."},
+            "thumbnail_url": {"type": ["string", "null"]},
+            "captions": {"type": "array", "items": {
+                "type": "object", "required": ["label", "url"], "additionalProperties": False,
+                "properties": {"label": {"type": "string"}, "url": {"type": "string"}}}},
+            "expires_at": {"type": "string", "format": "date-time"}}},
     "Error": {
         "type": "object", "required": ["error"], "additionalProperties": False,
         "properties": {"error": {
@@ -181,7 +209,8 @@ paths = {
                     limit_param(20, 100), cursor_param],
                 "responses": {**ok("RecordingPage"), **error_responses("400", "401", "503")}}},
     "/v1/recordings/{id}": {
-        "get": {"operationId": "getRecording", "summary": "One recording with its assets.", "security": admin,
+        "get": {"operationId": "getRecording", "summary": "One recording with its assets (admins, and viewers who took part).",
+                "security": viewer_or_admin,
                 "parameters": [uuid_param],
                 "responses": {**ok("Recording"), **error_responses("400", "401", "404", "503")}},
         "delete": {"operationId": "deleteRecording",
@@ -206,6 +235,39 @@ paths = {
         "delete": {"operationId": "resetRoomPolicy", "summary": "Return the room to the default policy.",
                    "security": admin, "parameters": [room_param],
                    "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "503")}}},
+    "/v1/viewer-tokens": {
+        "post": {"operationId": "createViewerToken",
+                 "summary": "Mint a viewer token (for backends that do not hold TAPEDECK_VIEWER_SECRET).",
+                 "security": admin,
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ViewerTokenRequest")}}},
+                 "responses": {**ok("ViewerToken", "Created.", "201"),
+                               **error_responses("400", "401", "413", "415", "503")}}},
+    "/v1/me/recordings": {
+        "get": {"operationId": "listMyRecordings",
+                "summary": "The recordings of sessions the viewer took part in, newest first (viewer token).",
+                "security": [{"viewerToken": []}],
+                "parameters": [
+                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256}},
+                    {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": statuses}},
+                    limit_param(20, 100), cursor_param],
+                "responses": {**ok("RecordingPage"), **error_responses("400", "401", "403", "503")}}},
+    "/v1/recordings/{id}/playback": {
+        "get": {"operationId": "getPlayback",
+                "summary": "Short-lived URLs to watch or download the recording; each grant is audited.",
+                "security": viewer_or_admin, "parameters": [uuid_param],
+                "responses": {**ok("Playback"), **error_responses("400", "401", "404", "409", "503")}}},
+    "/playback/{id}/{playlist}": {
+        "get": {"operationId": "getSignedPlaylist",
+                "summary": "An HLS playlist with every segment URL signed (the link comes from getPlayback).",
+                "security": [],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "playlist", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "expires", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "sig", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The playlist.",
+                                      "content": {"application/vnd.apple.mpegurl": {"schema": {"type": "string"}}}},
+                              **error_responses("403", "404", "502", "503")}}},
     "/v1/recordings/{id}/events": {
         "get": {"operationId": "listRecordingEvents", "summary": "The recording's audit log, oldest first.",
                 "security": admin, "parameters": [uuid_param, limit_param(50, 500), cursor_param],
@@ -221,7 +283,9 @@ document = {
     "security": admin,
     "components": {
         "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
-                                       "description": "An admin API key from `tapedeck keys create`."}},
+                                       "description": "An admin API key from `tapedeck keys create`."},
+                            "viewerToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                            "description": "A viewer token: HS256 JWT with sub, name, email?, exp, signed with TAPEDECK_VIEWER_SECRET."}},
         "schemas": schemas},
     "paths": paths,
 }

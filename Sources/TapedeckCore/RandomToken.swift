@@ -27,6 +27,12 @@ public enum RandomToken {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `count` bytes from the system CSPRNG.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
     /// Lowercase hex SHA-256, the form in which secrets are stored.
     public static func sha256Hex(_ text: String) -> String {
         SHA256.hash(data: Data(text.utf8)).hexString

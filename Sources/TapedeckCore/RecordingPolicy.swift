@@ -129,18 +129,30 @@ struct PartialPolicy: Decodable {
     typealias CodingKeys = RecordingPolicy.CodingKeys
 
     init(from decoder: any Decoder) throws {
+        // A misspelt field would otherwise be silently ignored and the default applied.
+        try AnyCodingKey.rejectUnknown(decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        start = try c.decodeIfPresent(RecordingPolicy.StartRule.self, forKey: .start)
-        stop = try c.decodeIfPresent(RecordingPolicy.StopRule.self, forKey: .stop)
+        start = try Self.nonNull(RecordingPolicy.StartRule.self, .start, in: c)
+        stop = try Self.nonNull(RecordingPolicy.StopRule.self, .stop, in: c)
         maxDurationS = c.contains(.maxDurationS) ? .some(try c.decodeIfPresent(Int.self, forKey: .maxDurationS)) : nil
-        layout = try c.decodeIfPresent(String.self, forKey: .layout)
-        audioOnly = try c.decodeIfPresent(Bool.self, forKey: .audioOnly)
-        outputs = try c.decodeIfPresent([RecordingPolicy.Output].self, forKey: .outputs)
-        segmentDurationS = try c.decodeIfPresent(Int.self, forKey: .segmentDurationS)
+        layout = try Self.nonNull(String.self, .layout, in: c)
+        audioOnly = try Self.nonNull(Bool.self, .audioOnly, in: c)
+        outputs = try Self.nonNull([RecordingPolicy.Output].self, .outputs, in: c)
+        segmentDurationS = try Self.nonNull(Int.self, .segmentDurationS, in: c)
         preset = c.contains(.preset) ? .some(try c.decodeIfPresent(String.self, forKey: .preset)) : nil
-        hosts = try c.decodeIfPresent([String].self, forKey: .hosts)
-        hostRoles = try c.decodeIfPresent([String].self, forKey: .hostRoles)
+        hosts = try Self.nonNull([String].self, .hosts, in: c)
+        hostRoles = try Self.nonNull([String].self, .hostRoles, in: c)
         retainDays = c.contains(.retainDays) ? .some(try c.decodeIfPresent(Int.self, forKey: .retainDays)) : nil
+    }
+
+    /// A field that cannot be null: absent means "the default", an explicit null is an error.
+    static func nonNull<T: Decodable>(_ type: T.Type, _ key: CodingKeys, in c: KeyedDecodingContainer<CodingKeys>) throws -> T? {
+        guard c.contains(key) else { return nil }
+        if try c.decodeNil(forKey: key) {
+            throw DecodingError.valueNotFound(
+                type, .init(codingPath: c.codingPath + [key], debugDescription: "\(key.stringValue) cannot be null"))
+        }
+        return try c.decode(type, forKey: key)
     }
 
     func applied(to base: RecordingPolicy) -> RecordingPolicy {
@@ -157,5 +169,22 @@ struct PartialPolicy: Decodable {
         if let hostRoles { policy.hostRoles = hostRoles }
         if let retainDays { policy.retainDays = retainDays }
         return policy
+    }
+}
+
+/// Any key of a JSON object, to find the ones a type does not know.
+public struct AnyCodingKey: CodingKey {
+    public var stringValue: String
+    public var intValue: Int? { nil }
+    public init(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
+
+    /// Throws for the first key of the object at `decoder` that `Keys` does not have.
+    public static func rejectUnknown<Keys: CodingKey>(_ decoder: any Decoder, allowed: Keys.Type) throws {
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
+        if let unknown = container.allKeys.first(where: { Keys(stringValue: $0.stringValue) == nil }) {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [unknown], debugDescription: "unknown field \(unknown.stringValue)"))
+        }
     }
 }

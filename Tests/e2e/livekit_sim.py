@@ -64,7 +64,7 @@ class Outputs:
 
 
 class LiveKitSim:
-    def __init__(self, outputs, key="APIstandin", secret=None, webhook_key=None, webhook_secret=None):
+    def __init__(self, outputs, key="APIstandin", secret=None, webhook_key=None, webhook_secret=None, port=0):
         self.key = key
         self.secret = secret or secrets.token_hex(24)
         self.webhook_key = webhook_key or key
@@ -105,7 +105,7 @@ class LiveKitSim:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

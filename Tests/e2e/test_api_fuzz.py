@@ -6,9 +6,30 @@ content types and bodies as documented, 405 for undocumented methods.
 import os
 import subprocess
 import sys
+import tempfile
+
+import pytest
+
+from conftest import Server, database_kinds
+from livekit_sim import LiveKitSim, cleanup
 
 SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")
 CONFIG = os.path.join(os.path.dirname(__file__), "schemathesis.toml")
+
+
+@pytest.fixture(params=database_kinds())
+def server(request):
+    """A server with LiveKit configured (the Twirp stand-in), so that the recording-control
+    operations answer as they would in production rather than 503 "not configured"."""
+    sim = LiveKitSim(None)
+    egress = tempfile.mkdtemp(prefix="tapedeck-fuzz-egress-")
+    instance = Server(database=request.param, name=f"fuzz-{request.param}",
+                      env={**sim.env(), "TAPEDECK_EGRESS_DIR": egress}).start()
+    yield instance
+    instance.close()
+    sim.close()
+    cleanup(egress)
+    assert sim.protocol_errors == []
 
 
 def test_api_conforms_to_its_openapi_document(server):

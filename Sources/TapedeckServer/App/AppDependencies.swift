@@ -22,6 +22,8 @@ public struct AppDependencies: Sendable {
     public var webhookVerifier: WebhookVerifier?
     /// The policy of rooms without their own.
     public var defaultPolicy: RecordingPolicy
+    /// Viewer tokens and playback links.
+    public var playback: PlaybackKeys
     public var reconcileStaleAfter: TimeInterval
     public var reconcileInterval: Duration
     public var logger: Logger
@@ -39,6 +41,7 @@ public struct AppDependencies: Sendable {
             if case .local = settings.storage { try? ServiceBootstrap.mediaSigner(settings) } else { nil }
         }
         self.defaultPolicy = settings?.defaultPolicy ?? RecordingPolicy()
+        self.playback = settings.flatMap { try? ServiceBootstrap.playbackKeys($0) } ?? .ephemeral()
         self.reconcileStaleAfter = TimeInterval(settings?.livekit?.staleAfterS ?? 90)
         self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? 30)
         self.scheduler = JobScheduler(catalog: catalog, wakeup: wakeup)

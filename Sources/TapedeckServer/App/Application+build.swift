@@ -30,7 +30,12 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         verifier: dependencies.webhookVerifier, recorder: dependencies.livekit, clock: dependencies.catalog.clock
     ).register(on: router)
 
-    let api = router.group("/v1").add(middleware: AuthenticationMiddleware(catalog: dependencies.catalog))
+    let api = router.group("/v1").add(
+        middleware: AuthenticationMiddleware(catalog: dependencies.catalog, viewerSecret: dependencies.playback.viewerSecret))
+    ViewerTokensController(keys: dependencies.playback, clock: dependencies.catalog.clock, maxBody: settings.maxRequestBodyBytes)
+        .register(on: api)
+    PlaybackController(catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback)
+        .register(api: api, public: router)
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)
     RecordingControlController(
         catalog: dependencies.catalog, recorder: dependencies.livekit, defaultPolicy: dependencies.defaultPolicy,

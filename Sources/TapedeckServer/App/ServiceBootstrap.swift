@@ -42,6 +42,19 @@ public enum ServiceBootstrap {
         return MediaURLSigner(secret: secret, baseURL: settings.publicURL)
     }
 
+    /// Viewer-token and playlist-link keys: configured, or generated once in the data dir.
+    public static func playbackKeys(_ settings: Settings) throws -> PlaybackKeys {
+        let viewer =
+            try settings.viewerSecret.map { Array($0.utf8) }
+            ?? loadOrCreateSecret(at: settings.dataDirectory + "/secrets/viewer-token.key", setting: "TAPEDECK_DATA_DIR")
+        let link =
+            try settings.mediaSecret.map { Array($0.utf8) }
+            ?? loadOrCreateSecret(at: settings.dataDirectory + "/secrets/media-signing.key", setting: "TAPEDECK_DATA_DIR")
+        return PlaybackKeys(
+            viewerSecret: viewer, linkSecret: link, ttl: TimeInterval(settings.playbackTTLSeconds),
+            publicURL: settings.publicURL)
+    }
+
     /// The configured object store, reporting to `observer`.
     public static func makeStore(
         _ settings: Settings, http: HTTPClient, observer: any ObjectStoreObserver

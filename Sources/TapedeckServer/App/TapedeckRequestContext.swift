@@ -1,17 +1,21 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import TapedeckCore
 
 /// Who is making a request, once authenticated.
 public enum Principal: Sendable, Equatable {
     /// An admin API key: sees and manages everything.
     case admin(keyID: UUID, name: String)
+    /// A viewer token's holder: sees the recordings of sessions they took part in.
+    case viewer(identity: String, name: String?, email: String?)
 
     /// How the principal appears in the audit log.
     public var actor: String {
         switch self {
         case .admin(let keyID, _): "api_key:\(keyID.uuidString.lowercased())"
+        case .viewer(let identity, _, _): "viewer:\(identity)"
         }
     }
 }
@@ -22,9 +26,12 @@ public struct TapedeckRequestContext: RequestContext {
     /// Echoed in `X-Request-Id` and attached to every log line of the request.
     public var requestID: String = ""
     public var principal: Principal?
+    /// The peer of the connection (recorded in the audit log of playback grants).
+    public var remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
     }
 
     /// Bodies are read through ``Request/decodeJSON(as:context:limit:)`` with the configured limit instead.

@@ -11,16 +11,32 @@ import TapedeckStore
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = TapedeckRequestContext
     let catalog: Catalog
+    /// Viewer tokens are accepted when set.
+    let viewerSecret: [UInt8]?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let token = Self.bearerToken(request.headers[.authorization]) else { throw APIError.unauthorized }
-        guard let credential = APIKeyCredential.parse(token),
-            let key = try await catalog.pool.apiKeys.authenticate(credential)
-        else { throw APIError.unauthorized }
         var context = context
-        context.principal = .admin(keyID: key.id, name: key.name)
+        if let credential = APIKeyCredential.parse(token) {
+            guard let key = try await catalog.pool.apiKeys.authenticate(credential) else { throw APIError.unauthorized }
+            context.principal = .admin(keyID: key.id, name: key.name)
+        } else if let viewerSecret, token.contains(".") {
+            let claims: ViewerClaims
+            do {
+                claims = try ViewerToken.verify(token, secret: viewerSecret, now: catalog.clock.now())
+            } catch {
+                // Expiry is worth telling (the viewer's app should fetch a new token); the rest is not.
+                if case .expired = error {
+                    throw APIError(.unauthorized, code: "token_expired", message: "the viewer token has expired")
+                }
+                throw APIError.unauthorized
+            }
+            context.principal = .viewer(identity: claims.sub, name: claims.name, email: claims.email)
+        } else {
+            throw APIError.unauthorized
+        }
         context.logger[metadataKey: "principal"] = .string(context.principal!.actor)
         return try await next(request, context)
     }

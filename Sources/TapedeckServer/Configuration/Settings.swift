@@ -30,6 +30,10 @@ public struct Settings: Sendable {
     public var jobLeaseSeconds: Int
     /// Key for signing local `/media` URLs; generated into the data dir when unset.
     public var mediaSecret: String?
+    /// Key viewer tokens are signed with (`TAPEDECK_VIEWER_SECRET`); generated into the data dir when unset.
+    public var viewerSecret: String?
+    /// How long playback URLs stay valid.
+    public var playbackTTLSeconds: Int = 3600
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -41,6 +45,14 @@ public struct Settings: Sendable {
         guard let secret = values.string("TAPEDECK_MEDIA_SECRET") else { return nil }
         guard secret.utf8.count >= 32 else {
             throw SettingsError("TAPEDECK_MEDIA_SECRET", "must be at least 32 characters (it signs media URLs)")
+        }
+        return secret
+    }
+
+    static func viewerSecret(_ values: SettingValues) throws(SettingsError) -> String? {
+        guard let secret = values.string("TAPEDECK_VIEWER_SECRET") else { return nil }
+        guard secret.utf8.count >= 32 else {
+            throw SettingsError("TAPEDECK_VIEWER_SECRET", "must be at least 32 characters (it signs viewer tokens)")
         }
         return secret
     }
@@ -84,6 +96,7 @@ public struct Settings: Sendable {
             maxRequestBodyBytes: try values.int("TAPEDECK_MAX_BODY_BYTES", default: 1 << 20, in: 1024...(64 << 20)),
             workerConcurrency: try values.int("TAPEDECK_WORKER_CONCURRENCY", default: 4, in: 1...256),
             jobLeaseSeconds: try values.int("TAPEDECK_JOB_LEASE_SECONDS", default: 60, in: 5...86_400),
-            mediaSecret: try mediaSecret(values))
+            mediaSecret: try mediaSecret(values), viewerSecret: try viewerSecret(values),
+            playbackTTLSeconds: try values.int("TAPEDECK_PLAYBACK_TTL_S", default: 3600, in: 60...86_400))
     }
 }

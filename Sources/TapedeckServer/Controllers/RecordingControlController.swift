@@ -44,8 +44,8 @@ struct RecordingControlController {
         let principal = try context.requireAdmin()
         let recorder = try requireRecorder()
         let body = try await request.decodeJSON(as: StartBody.self, limit: maxBody)
-        let room = body.room.trimmingCharacters(in: .whitespaces)
-        guard !room.isEmpty, room.utf8.count <= 256 else { throw APIError.invalid("room", "room must be 1 to 256 bytes") }
+        let room = body.room
+        guard !room.isEmpty, room.unicodeScalars.count <= 256 else { throw APIError.invalid("room", "room must be 1 to 256 characters") }
         if let title = body.title, title.count > 300 { throw APIError.invalid("title", "title must be at most 300 characters") }
         let key = request.headers[Self.idempotencyKey]
         if let key {

@@ -3,7 +3,7 @@ import Hummingbird
 import TapedeckCore
 import TapedeckStore
 
-/// `/v1/recordings`: the admin API over the catalog.
+/// `/v1/recordings`: the catalog (admins), and `/v1/me/recordings` (a viewer's own).
 struct RecordingsController {
     let catalog: Catalog
     let scheduler: JobScheduler
@@ -13,14 +13,31 @@ struct RecordingsController {
         group.get("/recordings/{id}", use: show)
         group.delete("/recordings/{id}", use: delete)
         group.get("/recordings/{id}/events", use: events)
+        group.get("/me/recordings", use: mine)
+    }
+
+    /// The recordings of sessions the viewer took part in.
+    @Sendable func mine(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
+        Page<RecordingRepresentation>
+    > {
+        guard case .viewer(let identity, _, _) = context.principal else {
+            throw APIError(
+                .forbidden, code: "viewer_only",
+                message: "/v1/me/recordings lists a viewer's recordings: authenticate with a viewer token (API keys use /v1/recordings)")
+        }
+        return try await page(request, identity: identity)
     }
 
     @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         Page<RecordingRepresentation>
     > {
         _ = try context.requireAdmin()
+        return try await page(request, identity: nil)
+    }
+
+    func page(_ request: Request, identity: String?) async throws -> JSONResponse<Page<RecordingRepresentation>> {
         let room = request.query("room")
-        if let room, room.utf8.count > 256 {
+        if let room, room.unicodeScalars.count > 256 {
             throw APIError.invalid("room", "room must be at most 256 bytes")
         }
         var status: RecordingStatus?
@@ -32,7 +49,8 @@ struct RecordingsController {
             status = parsed
         }
         let limit = try request.limit()
-        let scope = KeysetCursor.scope("recordings", filters: ["room": room, "status": status?.rawValue])
+        let scope = KeysetCursor.scope(
+            identity == nil ? "recordings" : "my-recordings", filters: ["room": room, "status": status?.rawValue, "viewer": identity])
         let position = try request.cursor(scope: scope).map { cursor -> RecordingPosition in
             guard let id = UUID(uuidString: cursor.tiebreaker) else {
                 throw APIError.invalid("cursor", "cursor is not valid; use next_cursor from a previous page", code: "invalid_cursor")
@@ -41,7 +59,8 @@ struct RecordingsController {
         }
         // One extra row tells whether another page exists.
         let rows = try await catalog.pool.recordings.list(
-            filter: RecordingFilter(roomName: room, status: status), after: position, limit: limit + 1)
+            filter: RecordingFilter(roomName: room, status: status, participantIdentity: identity), after: position,
+            limit: limit + 1)
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { last in
             KeysetCursor(scope: scope, sortValue: last.createdAt.millisecondsSince1970, tiebreaker: last.id.uuidString)
@@ -53,11 +72,8 @@ struct RecordingsController {
     @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         RecordingRepresentation
     > {
-        _ = try context.requireAdmin()
         let id = try context.uuidParameter("id")
-        guard let recording = try await catalog.pool.recordings.find(id: id) else {
-            throw APIError.notFound("recording")
-        }
+        let (recording, _) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
         return JSONResponse(RecordingRepresentation(recording: recording))
     }
 

@@ -54,10 +54,13 @@ public struct RecordingFilter: Sendable, Equatable {
     public var roomName: String?
     /// `nil` lists every status except `deleted`.
     public var status: RecordingStatus?
+    /// Only recordings of sessions this identity took part in (a viewer's own recordings).
+    public var participantIdentity: String?
 
-    public init(roomName: String? = nil, status: RecordingStatus? = nil) {
+    public init(roomName: String? = nil, status: RecordingStatus? = nil, participantIdentity: String? = nil) {
         self.roomName = roomName
         self.status = status
+        self.participantIdentity = participantIdentity
     }
 }
 
@@ -170,6 +173,10 @@ public struct RecordingRepository: Sendable {
         if let room = filter.roomName {
             // A subquery rather than a join condition keeps the planner on recordings_room_created.
             conditions.append("r.room_id = (SELECT id FROM rooms WHERE name = \(bind: room))")
+        }
+        if let identity = filter.participantIdentity {
+            // participants_identity_session makes this an index lookup per viewer.
+            conditions.append("r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: identity))")
         }
         if let status = filter.status {
             conditions.append("r.status = \(bind: status.rawValue)")

@@ -1,0 +1,221 @@
+"""LiveKit benchmarks against a running `tapedeck serve` and the Twirp stand-in of the e2e suite.
+
+    start-latency: for each of N sessions, room_started then participant_joined (pre-signed with
+      the SDK); latency = from just before participant_joined is sent to the moment the
+      StartRoomCompositeEgress request arrives at the stand-in (an upper bound of Tapedeck's own
+      latency: it includes the loopback hops and the Python client and server).
+    ingest: wrk replays distinct pre-signed webhooks (every event unique, so none is a duplicate)
+      from a second process, then /healthz on the same server in the same run for comparison.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "e2e"))
+from livekit_sim import LiveKitSim  # noqa: E402
+from livekit.protocol import models, webhook  # noqa: E402
+
+
+def wait_ready(base):
+    for _ in range(300):
+        try:
+            if requests.get(base + "/readyz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("tapedeck did not become ready")
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Tapedeck:
+    """`tapedeck serve` pointed at a LiveKit stand-in, on SQLite or the given PostgreSQL."""
+
+    def __init__(self, args, sim, policy_start="always"):
+        self.directory = tempfile.mkdtemp(prefix="tapedeck-bench-")
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        env = dict(os.environ, TAPEDECK_DATA_DIR=os.path.join(self.directory, "data"), TAPEDECK_PORT=str(port),
+                   TAPEDECK_LOG_LEVEL="warning", TAPEDECK_EGRESS_DIR=os.path.join(self.directory, "egress"),
+                   TAPEDECK_POLICY_START=policy_start, **sim.env())
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
+        self.log = open(os.path.join(args.artifacts, f"livekit-bench-{args.mode}.log"), "w")
+        self.process = subprocess.Popen([args.binary, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_ready(self.base)
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_latency(args):
+    sim = LiveKitSim(None)
+    tapedeck = Tapedeck(args, sim)
+    sim.tapedeck_url = tapedeck.base
+    session = requests.Session()
+    latencies = []
+    for i in range(args.sessions + args.warmup):
+        room = f"bench-{i:05d}"
+        sim.start_room(room)
+        sim.join(room, f"person-{i}")
+        started, joined = sim.take_outbox()
+        assert sim.post(started, session).status_code == 200
+        body, token = sim.signed(joined)
+        before = len(sim.calls)
+        sent = time.monotonic()
+        response = sim.post_raw(body, token, session)
+        assert response.status_code == 200, response.text
+        deadline = time.time() + 10
+        while True:
+            with sim.lock:
+                arrived = [t for name, t, r in sim.calls[before:]
+                           if name == "StartRoomCompositeEgress" and r.room_name == room]
+            if arrived:
+                break
+            if time.time() > deadline:
+                raise SystemExit(f"no start for {room}")
+            time.sleep(0.0002)
+        if i >= args.warmup:
+            latencies.append((arrived[0] - sent) * 1000)
+        sim.take_outbox()  # the stand-in's egress reports are not needed here
+    assert sim.protocol_errors == [], sim.protocol_errors
+    tapedeck.close()
+    sim.close()
+    result = {"sessions": len(latencies), "p50_ms": round(statistics.median(latencies), 2),
+              "p99_ms": round(percentile(latencies, 99), 2), "max_ms": round(max(latencies), 2),
+              "mean_ms": round(statistics.mean(latencies), 2)}
+    print(json.dumps(result))
+    return result
+
+
+LUA = """
+local bodies, tokens = {}, {}
+local counter, step = 0, 1
+init = function(args)
+  local file = io.open(args[1])
+  for line in file:lines() do
+    local tab = line:find("\\t")
+    tokens[#tokens + 1] = line:sub(1, tab - 1)
+    bodies[#bodies + 1] = line:sub(tab + 1)
+  end
+  file:close()
+  counter = tonumber(args[2]) - 1
+  step = tonumber(args[3])
+end
+request = function()
+  counter = counter + step
+  local i = (counter %% #bodies) + 1
+  return wrk.format("POST", "/webhooks/livekit",
+    {["Authorization"] = tokens[i], ["Content-Type"] = "application/webhook+json"}, bodies[i])
+end
+"""
+
+
+def run_wrk(base, seconds, connections, script=None, script_args=()):
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", script]
+    command += [base + ("/webhooks/livekit" if script else "/healthz")]
+    if script_args:
+        command += ["--", *script_args]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"per_s": round(rate), "p99_ms": round(float(p99.group(1)) * scale, 2),
+            "non_2xx": int(errors.group(1)) if errors else 0, "requests": total}
+
+
+def ingest(args):
+    """Pre-signs distinct events (rooms opening, people joining and leaving, unused track events)."""
+    sim = LiveKitSim(None)
+    lines = []
+    rooms = 200
+    for r in range(rooms):
+        sim.start_room(f"load-{r}")
+    count = 0
+    while count < args.events:
+        for r in range(rooms):
+            room = f"load-{r}"
+            identity = f"p{count}"
+            sim.join(room, identity)
+            sim.leave(room, identity)
+            count += 2
+        for r in range(0, rooms, 4):
+            sim.queue(webhook.WebhookEvent(event="track_published", room=sim.room_info(f"load-{r}"),
+                                           track=models.TrackInfo(sid=f"TR_{count}")))
+            count += 1
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as table:
+        for event in sim.take_outbox():
+            body, token = sim.signed(event, ttl=3600)
+            table.write(f"{token}\t{body}\n")
+            lines.append(1)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA % ())
+    # Joins decide nothing here (manual start): what is measured is verify, de-duplicate, apply.
+    tapedeck = Tapedeck(args, sim, policy_start="manual")
+    # Each wrk connection count runs one thread; one table, one pass: no event is sent twice
+    # unless the run outlasts the table (then the repeats are counted as duplicates, and reported).
+    result = {"events_available": len(lines)}
+    result["webhooks"] = run_wrk(tapedeck.base, args.seconds, args.connections, script.name, (table.name, "1", "1"))
+    result["healthz"] = run_wrk(tapedeck.base, args.seconds, args.connections)
+    result["ratio"] = round(result["webhooks"]["per_s"] / result["healthz"]["per_s"], 3)
+    result["table_wrapped"] = result["webhooks"]["requests"] > len(lines)
+    applied = requests.get(tapedeck.base + "/v1/recordings", timeout=5).status_code  # server still answering
+    tapedeck.close()
+    sim.close()
+    os.unlink(table.name)
+    os.unlink(script.name)
+    result["database"] = "postgresql" if args.database_url else "sqlite"
+    assert applied in (200, 401)
+    print(json.dumps(result))
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["start-latency", "ingest"])
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--database-url")
+    parser.add_argument("--artifacts", default=tempfile.gettempdir())
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--events", type=int, default=60000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    args.mode = args.mode.replace('-', '_')
+    result = start_latency(args) if args.mode == "start_latency" else ingest(args)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

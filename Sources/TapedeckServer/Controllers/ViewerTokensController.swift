@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import TapedeckCore
+
+/// `POST /v1/viewer-tokens`: a viewer token minted by Tapedeck, for backends that would rather
+/// not hold the viewer secret.
+struct ViewerTokensController {
+    let keys: PlaybackKeys
+    let clock: any Clock
+    let maxBody: Int
+
+    static let defaultLifetime = 3600
+    static let maximumLifetime = 7 * 86_400
+
+    func register(on group: RouterGroup<TapedeckRequestContext>) {
+        group.post("/viewer-tokens", use: create)
+    }
+
+    struct Body: Decodable {
+        var sub: String
+        var name: String?
+        var email: String?
+        var expiresIn: Int?
+        enum CodingKeys: String, CodingKey { case sub, name, email, expiresIn = "expires_in" }
+
+        init(from decoder: any Decoder) throws {
+            try AnyCodingKey.rejectUnknown(decoder, allowed: CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            sub = try c.decode(String.self, forKey: .sub)
+            name = try c.decodeIfPresent(String.self, forKey: .name)
+            email = try c.decodeIfPresent(String.self, forKey: .email)
+            expiresIn = try c.decodeIfPresent(Int.self, forKey: .expiresIn)
+        }
+    }
+
+    struct Issued: JSONRepresentable {
+        var token: String
+        var expiresAt: Date
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.member("token", token)
+                json.member("expires_at", expiresAt.rfc3339)
+            }
+        }
+    }
+
+    @Sendable func create(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<Issued> {
+        _ = try context.requireAdmin()
+        let body = try await request.decodeJSON(as: Body.self, limit: maxBody)
+        guard !body.sub.isEmpty, body.sub.unicodeScalars.count <= ViewerToken.maximumIdentityLength,
+            !body.sub.unicodeScalars.contains(where: { $0.value < 0x20 })
+        else { throw APIError.invalid("sub", "sub (the participant identity) must be 1 to 256 characters without control characters") }
+        if let name = body.name, name.unicodeScalars.count > 256 { throw APIError.invalid("name", "name must be at most 256 characters") }
+        if let email = body.email, email.unicodeScalars.count > 320 || !email.contains("@") {
+            throw APIError.invalid("email", "email must be an address (with @) of at most 320 characters")
+        }
+        let lifetime = body.expiresIn ?? Self.defaultLifetime
+        guard (60...Self.maximumLifetime).contains(lifetime) else {
+            throw APIError.invalid("expires_in", "expires_in must be from 60 to \(Self.maximumLifetime) seconds")
+        }
+        let now = clock.now()
+        let expires = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + Double(lifetime)).rounded(.down))
+        let claims = ViewerClaims(
+            sub: body.sub, name: body.name, email: body.email, exp: expires.timeIntervalSince1970,
+            iat: now.timeIntervalSince1970.rounded(.down))
+        let token = try ViewerToken.mint(claims, secret: keys.viewerSecret)
+        return JSONResponse(Issued(token: token, expiresAt: expires), status: .created)
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ObjectStorage
+import TapedeckCore
+import TapedeckStore
+
+/// `GET /v1/recordings/{id}/playback`: short-lived URLs for a recording's media, each grant
+/// written to the audit log; and `GET /playback/{id}/{n}.m3u8`, the HLS playlist served by
+/// Tapedeck with every segment individually signed (the store stays private).
+struct PlaybackController {
+    let catalog: Catalog
+    let store: any ObjectStore
+    let keys: PlaybackKeys
+
+    /// Playlists are small; a larger object is not one Tapedeck wrote.
+    static let maximumPlaylistBytes = 8 << 20
+
+    func register(api: RouterGroup<TapedeckRequestContext>, public router: Router<TapedeckRequestContext>) {
+        api.get("/recordings/{id}/playback", use: grant)
+        router.get("/playback/{id}/{playlist}", use: playlist)
+    }
+
+    struct Grant: JSONRepresentable {
+        var recordingID: UUID
+        var hlsURL: String?
+        var mp4URL: String?
+        var downloadURL: String?
+        var thumbnailURL: String?
+        var captions: [(label: String, url: String)]
+        var expiresAt: Date
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.member("recording_id", recordingID.uuidString.lowercased())
+                json.member("hls_url", hlsURL)
+                json.member("mp4_url", mp4URL)
+                json.member("download_url", downloadURL)
+                json.member("thumbnail_url", thumbnailURL)
+                json.key("captions")
+                json.array { json in
+                    for caption in captions {
+                        json.object { json in
+                            json.member("label", caption.label)
+                            json.member("url", caption.url)
+                        }
+                    }
+                }
+                json.member("expires_at", expiresAt.rfc3339)
+            }
+        }
+    }
+
+    @Sendable func grant(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<Grant> {
+        let id = try context.uuidParameter("id")
+        let (recording, role) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
+        switch recording.status {
+        case .ready: break
+        case .failed, .aborted:
+            throw APIError.conflict("recording_failed", "the recording \(recording.status.rawValue): \(recording.error ?? "no reason was given")")
+        case .deleted:
+            throw APIError.notFound("recording")
+        default:
+            throw APIError.conflict("not_ready", "the recording is \(recording.status.rawValue); playback is possible once it is ready")
+        }
+        let now = catalog.clock.now()
+        let expiresAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + keys.ttl).rounded(.down))
+        let lifetime = expiresAt.timeIntervalSince(now)
+        var grant = Grant(recordingID: id, captions: [], expiresAt: expiresAt)
+        for (index, asset) in recording.assets.enumerated() {
+            let key = try ObjectKey(asset.key)
+            switch asset.kind {
+            case .hls where grant.hlsURL == nil:
+                grant.hlsURL = keys.publicURL
+                    + keys.playlistPath(recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970))
+            case .mp4 where grant.mp4URL == nil, .audio where grant.mp4URL == nil:
+                grant.mp4URL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
+                grant.downloadURL = try await store.signedURL(
+                    key, expiresIn: lifetime,
+                    overrides: ResponseOverrides(contentDisposition: Self.attachment(recording, key: asset.key)))
+            case .thumbnail where grant.thumbnailURL == nil:
+                grant.thumbnailURL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
+            case .captions:
+                let label = (asset.key as NSString).lastPathComponent
+                grant.captions.append((label, try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())))
+            default:
+                break
+            }
+        }
+        guard grant.hlsURL != nil || grant.mp4URL != nil else {
+            throw APIError.conflict("no_playable_asset", "the recording has no playable file")
+        }
+        try await catalog.pool.events.append(
+            NewAuditEvent(
+                recordingID: id, sessionID: recording.sessionID, type: "playback.granted",
+                actor: context.principal?.actor ?? "unknown",
+                data: [
+                    "role": role.rawValue, "ip": Self.clientIP(request, context: context),
+                    "user_agent": String((request.headers[.userAgent] ?? "").prefix(300)),
+                    "expires_at": expiresAt.rfc3339,
+                ]))
+        return JSONResponse(grant)
+    }
+
+    /// `attachment; filename="<room> <date>.mp4"`, with an RFC 5987 form for non-ASCII names.
+    static func attachment(_ recording: Recording, key: String) -> String {
+        let date = (recording.startedAt ?? recording.createdAt).rfc3339.prefix(10)
+        let ext = (key as NSString).pathExtension.isEmpty ? "mp4" : (key as NSString).pathExtension
+        let name = "\(recording.roomName) \(date).\(ext)"
+        let ascii = String(name.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 0x20 ? Character($0) : "_" })
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? ascii
+        return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+    }
+
+    static func clientIP(_ request: Request, context: TapedeckRequestContext) -> String {
+        if let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!]?.split(separator: ",").first {
+            return forwarded.trimmingCharacters(in: .whitespaces)
+        }
+        return context.remoteAddress?.ipAddress ?? ""
+    }
+
+    @Sendable func playlist(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        let name = context.parameters.get("playlist") ?? ""
+        guard name.hasSuffix(".m3u8"), let index = Int(name.dropLast(5)), index >= 0, index < 1000,
+            let uuid = UUID(uuidString: id)
+        else { throw APIError.notFound("playlist") }
+        let now = catalog.clock.now()
+        guard
+            keys.verifyPlaylist(
+                recordingID: id.lowercased(), assetIndex: index, expires: request.query("expires"),
+                signature: request.query("sig"), now: now)
+        else {
+            throw APIError(.forbidden, code: "link_expired", message: "this playback link is invalid or has expired; ask for a new one")
+        }
+        guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
+            index < recording.assets.count, recording.assets[index].kind == .hls
+        else { throw APIError.notFound("playlist") }
+        let playlistKey = recording.assets[index].key
+        let download = try await store.get(try ObjectKey(playlistKey))
+        let text = String(buffer: try await download.body.collect(upTo: Self.maximumPlaylistBytes))
+        let parsed: HLSPlaylist
+        do {
+            parsed = try HLSPlaylist.parse(text)
+        } catch {
+            throw APIError(.badGateway, code: "bad_playlist", message: "the stored playlist is not an HLS playlist")
+        }
+        // Segment URLs expire with the link that led here.
+        let expires = Double(request.query("expires") ?? "") ?? now.timeIntervalSince1970
+        let lifetime = max(1, expires - now.timeIntervalSince1970)
+        let objectKeys = Array(Set(PlaylistSigning.objectKeys(of: parsed, playlistKey: playlistKey).values)).sorted()
+        let urls = try await store.signedURLs(try objectKeys.map(ObjectKey.init), expiresIn: lifetime)
+        let signed = Dictionary(uniqueKeysWithValues: zip(objectKeys, urls))
+        let body = PlaylistSigning.rewrite(parsed, playlistKey: playlistKey, signedURLs: signed)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/vnd.apple.mpegurl"
+        headers[.cacheControl] = "private, no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

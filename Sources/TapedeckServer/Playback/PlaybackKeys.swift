@@ -1,0 +1,51 @@
+import Crypto
+import Foundation
+import TapedeckCore
+
+/// The secrets and limits of playback: viewer tokens and the signed links of Tapedeck-served playlists.
+public struct PlaybackKeys: Sendable {
+    /// Viewer tokens are HS256 JWTs signed with this (the customer's backend holds it too).
+    public var viewerSecret: [UInt8]
+    /// Signs `/playback/...` playlist links, which a `<video>` element fetches without headers.
+    let linkKey: SymmetricKey
+    /// How long playback URLs stay valid.
+    public var ttl: TimeInterval
+    /// Externally visible base URL, no trailing slash.
+    public var publicURL: String
+
+    public init(viewerSecret: [UInt8], linkSecret: [UInt8], ttl: TimeInterval, publicURL: String) {
+        self.viewerSecret = viewerSecret
+        self.linkKey = SymmetricKey(data: linkSecret)
+        self.ttl = ttl
+        self.publicURL = publicURL
+    }
+
+    /// Fresh random keys (tests and tools without a data directory).
+    public static func ephemeral(publicURL: String = "http://127.0.0.1") -> PlaybackKeys {
+        PlaybackKeys(
+            viewerSecret: Array(RandomToken.bytes(32)), linkSecret: Array(RandomToken.bytes(32)), ttl: 3600,
+            publicURL: publicURL)
+    }
+
+    static let linkContext = "tapedeck-playlist-v1"
+
+    /// `/playback/{recording}/{asset}.m3u8?expires=...&sig=...`: the playlist of one HLS asset.
+    func playlistPath(recordingID: UUID, assetIndex: Int, expires: Int64) -> String {
+        let id = recordingID.uuidString.lowercased()
+        return "/playback/\(id)/\(assetIndex).m3u8?expires=\(expires)&sig=\(signature(id, assetIndex, expires))"
+    }
+
+    func verifyPlaylist(recordingID: String, assetIndex: Int, expires: String?, signature given: String?, now: Date)
+        -> Bool
+    {
+        guard let expires, let expiry = Int64(expires), let given else { return false }
+        let expected = signature(recordingID, assetIndex, expiry)
+        guard ConstantTime.equals(Array(expected.utf8), Array(given.utf8)) else { return false }
+        return Double(expiry) >= now.timeIntervalSince1970
+    }
+
+    private func signature(_ recordingID: String, _ assetIndex: Int, _ expires: Int64) -> String {
+        let message = "\(Self.linkContext)\n\(recordingID)\n\(assetIndex)\n\(expires)"
+        return Base64URL.encode(Data(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: linkKey)))
+    }
+}

@@ -1,0 +1,105 @@
+"""Playback and access: viewer tokens, who may see what, signed playlists played by ffprobe."""
+import os
+import time
+import urllib.parse
+
+import jwt
+import pytest
+import requests
+
+from media import probe_duration
+from test_livekit import Harness, outputs, room_name, run_session, check_ready  # noqa: F401 (fixture)
+
+
+@pytest.fixture(scope="module")
+def recorded(outputs):  # noqa: F811
+    harness = Harness(outputs, name="playback")
+    room = room_name("lecture")
+    _, egress_id = run_session(harness, room, people=("ada", "grace"))
+    recording = check_ready(harness, room, egress_id)
+    yield harness, room, recording
+    harness.close()
+
+
+def viewer_secret(harness):
+    with open(os.path.join(harness.server.env["TAPEDECK_DATA_DIR"], "secrets", "viewer-token.key"), "rb") as f:
+        return f.read()
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}", "User-Agent": "e2e-viewer/1.0"}
+
+
+def test_participants_watch_others_get_404(recorded):
+    harness, room, recording = recorded
+    server = harness.server
+    # A token from Tapedeck for ada, and one the customer's backend mints with PyJWT for eve.
+    issued = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "ada", "name": "Ada"},
+                           headers=server.admin)
+    assert issued.status_code == 201, issued.text
+    ada = issued.json()["token"]
+    eve = jwt.encode({"sub": "eve", "name": "Eve", "exp": int(time.time()) + 600}, viewer_secret(harness),
+                     algorithm="HS256")
+    rid = recording["id"]
+
+    mine = server.get("/v1/me/recordings", headers=bearer(ada)).json()["items"]
+    assert [r["id"] for r in mine] == [rid]
+    assert server.get("/v1/me/recordings", headers=bearer(eve)).json()["items"] == []
+    assert server.get(f"/v1/recordings/{rid}", headers=bearer(ada)).status_code == 200
+    for path in (f"/v1/recordings/{rid}", f"/v1/recordings/{rid}/playback"):
+        denied = server.get(path, headers=bearer(eve))
+        missing = server.get(path.replace(rid, "00000000-0000-4000-8000-000000000000"), headers=bearer(eve))
+        assert denied.status_code == missing.status_code == 404
+        assert denied.json() == missing.json()  # nothing tells the two apart
+    # Viewers see their recordings, not the admin API.
+    assert server.get("/v1/recordings", headers=bearer(ada)).status_code == 401
+    assert server.get(f"/v1/recordings/{rid}/events", headers=bearer(ada)).status_code == 401
+
+
+def test_bad_viewer_tokens_are_refused(recorded):
+    harness, _, recording = recorded
+    server, secret = harness.server, viewer_secret(harness)
+    path = f"/v1/recordings/{recording['id']}/playback"
+    expired = jwt.encode({"sub": "ada", "exp": int(time.time()) - 120}, secret, algorithm="HS256")
+    response = server.get(path, headers=bearer(expired))
+    assert response.status_code == 401 and response.json()["error"]["code"] == "token_expired"
+    no_exp = jwt.encode({"sub": "ada"}, secret, algorithm="HS256")
+    wrong_secret = jwt.encode({"sub": "ada", "exp": int(time.time()) + 60}, b"x" * 32, algorithm="HS256")
+    unsigned = jwt.encode({"sub": "ada", "exp": int(time.time()) + 60}, None, algorithm="none")
+    hs512 = jwt.encode({"sub": "ada", "exp": int(time.time()) + 60}, secret, algorithm="HS512")
+    for token in (no_exp, wrong_secret, unsigned, hs512, "a.b.c"):
+        assert server.get(path, headers=bearer(token)).status_code == 401, token
+
+
+def test_signed_hls_plays_and_mp4_downloads(recorded):
+    harness, room, recording = recorded
+    server = harness.server
+    token = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "grace"}, headers=server.admin).json()["token"]
+    grant = server.get(f"/v1/recordings/{recording['id']}/playback", headers=bearer(token))
+    assert grant.status_code == 200, grant.text
+    urls = grant.json()
+    # The playlist comes from Tapedeck, with every segment individually signed.
+    playlist = requests.get(urls["hls_url"], timeout=10)
+    assert playlist.status_code == 200
+    assert playlist.headers["Content-Type"] == "application/vnd.apple.mpegurl"
+    segments = [line for line in playlist.text.splitlines() if line and not line.startswith("#")]
+    assert len(segments) == len(harness.sim.outputs.segments)
+    for url in segments:
+        parts = urllib.parse.urlsplit(url)
+        assert parts.path.startswith("/media/") and "sig=" in parts.query and "expires=" in parts.query
+    # A real player (ffprobe) reads the playlist and its segments through the signed URLs.
+    assert abs(probe_duration(urls["hls_url"]) - probe_duration(urls["mp4_url"])) < 1.0
+    # Tampering with the link or a segment URL is refused.
+    broken = urls["hls_url"].replace("sig=", "sig=x")
+    assert requests.get(broken, timeout=10).status_code == 403
+    assert requests.get(segments[0].replace("sig=", "sig=x"), timeout=10).status_code in (401, 403)
+    # The download is an attachment named after the room and the date.
+    download = requests.get(urls["download_url"], timeout=30)
+    assert download.status_code == 200 and download.content == harness.sim.outputs.mp4
+    disposition = download.headers["Content-Disposition"]
+    assert disposition.startswith(f'attachment; filename="{room} {recording["started_at"][:10]}.mp4"')
+    # The grant is in the audit log, with who, from where and with what.
+    events = server.get(f"/v1/recordings/{recording['id']}/events?limit=500", headers=server.admin).json()["items"]
+    grants = [e for e in events if e["type"] == "playback.granted" and e["actor"] == "viewer:grace"]
+    assert grants and grants[-1]["data"]["ip"] == "127.0.0.1"
+    assert grants[-1]["data"]["user_agent"] == "e2e-viewer/1.0"
