@@ -60,6 +60,36 @@ schemas = {
     "ViewerToken": {
         "type": "object", "required": ["token", "expires_at"], "additionalProperties": False,
         "properties": {"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}},
+    "ShareRequest": {
+        "type": "object", "required": ["expires_in"], "additionalProperties": False,
+        "properties": {
+            "expires_in": {"type": "integer", "minimum": 60, "description": "Seconds; capped by TAPEDECK_SHARE_MAX_TTL_S."},
+            "email": {"type": ["string", "null"], "maxLength": 320, "pattern": "@",
+                      "description": "Only a viewer whose token carries this email may use the link."},
+            "passcode": {"type": ["string", "null"], "minLength": 4, "maxLength": 128},
+            "allow_download": {"type": ["boolean", "null"], "default": False}}},
+    "Share": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "recording_id", "email", "has_passcode", "allow_download", "expires_at", "revoked_at",
+                     "views", "created_by", "created_at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "recording_id": {"type": "string", "format": "uuid"},
+            "url": {"type": "string", "description": "Only in the answer to its creation: the link is stored hashed."},
+            "email": {"type": ["string", "null"]},
+            "has_passcode": {"type": "boolean"},
+            "allow_download": {"type": "boolean"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+            "views": {"type": "integer"},
+            "created_by": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"}}},
+    "ShareList": {
+        "type": "object", "required": ["items"], "additionalProperties": False,
+        "properties": {"items": {"type": "array", "items": ref("Share")}}},
+    "ShareUse": {
+        "type": "object", "additionalProperties": True,
+        "properties": {"passcode": {"type": "string"}}},
     "Playback": {
         "type": "object", "additionalProperties": False,
         "required": ["recording_id", "hls_url", "mp4_url", "download_url", "thumbnail_url", "captions", "expires_at"],
@@ -256,6 +286,30 @@ paths = {
                 "summary": "Short-lived URLs to watch or download the recording; each grant is audited.",
                 "security": viewer_or_admin, "parameters": [uuid_param],
                 "responses": {**ok("Playback"), **error_responses("400", "401", "404", "409", "503")}}},
+    "/v1/recordings/{id}/shares": {
+        "post": {"operationId": "createShare",
+                 "summary": "Create a share link (admins and the session's hosts).",
+                 "security": viewer_or_admin, "parameters": [uuid_param],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ShareRequest")}}},
+                 "responses": {**ok("Share", "Created; `url` is shown only now.", "201"),
+                               **error_responses("400", "401", "404", "413", "415", "503")}},
+        "get": {"operationId": "listShares", "summary": "The recording's share links, newest first.",
+                "security": viewer_or_admin, "parameters": [uuid_param],
+                "responses": {**ok("ShareList"), **error_responses("400", "401", "404", "503")}}},
+    "/v1/shares/{id}": {
+        "delete": {"operationId": "revokeShare", "summary": "Revoke a share link at once. Idempotent.",
+                   "security": viewer_or_admin, "parameters": [uuid_param],
+                   "responses": {**ok("Share"), **error_responses("400", "401", "404", "503")}}},
+    "/v1/share-links/{token}/playback": {
+        "post": {"operationId": "playShare",
+                 "summary": "Playback URLs through a share link (with its passcode, and a viewer token when the share names an email).",
+                 "security": [],
+                 "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+                 "requestBody": {"required": False, "content": {"application/json": {"schema": ref("ShareUse")}}},
+                 "responses": {**ok("Playback"),
+                               "410": {"description": "The link expired or was revoked.",
+                                       "content": {"application/json": {"schema": ref("Error")}}},
+                               **error_responses("400", "401", "403", "404", "409", "413", "415", "429", "503")}}},
     "/playback/{id}/{playlist}": {
         "get": {"operationId": "getSignedPlaylist",
                 "summary": "An HLS playlist with every segment URL signed (the link comes from getPlayback).",

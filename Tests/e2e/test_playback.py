@@ -103,3 +103,64 @@ def test_signed_hls_plays_and_mp4_downloads(recorded):
     grants = [e for e in events if e["type"] == "playback.granted" and e["actor"] == "viewer:grace"]
     assert grants and grants[-1]["data"]["ip"] == "127.0.0.1"
     assert grants[-1]["data"]["user_agent"] == "e2e-viewer/1.0"
+
+
+def share_playback(server, url, passcode=None, token=None):
+    link_token = url.rsplit("/", 1)[1]
+    headers = {"User-Agent": "e2e-share/1.0", **({"Authorization": f"Bearer {token}"} if token else {})}
+    body = {"passcode": passcode} if passcode is not None else None
+    return requests.post(f"{server.base_url}/v1/share-links/{link_token}/playback", json=body, headers=headers,
+                         timeout=10)
+
+
+def test_shares_passcodes_emails_and_revocation(recorded):
+    harness, room, recording = recorded
+    server = harness.server
+    rid = recording["id"]
+    base = f"{server.base_url}/v1/recordings/{rid}/shares"
+    # Hosts and admins create shares; plain participants and strangers cannot see the recording's shares.
+    ada = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "ada"}, headers=server.admin).json()["token"]
+    assert requests.post(base, json={"expires_in": 600}, headers=bearer(ada)).status_code == 404
+    too_long = requests.post(base, json={"expires_in": 10 ** 9}, headers=server.admin)
+    assert too_long.status_code == 400 and too_long.json()["error"]["field"] == "expires_in"
+
+    plain = requests.post(base, json={"expires_in": 600}, headers=server.admin)
+    assert plain.status_code == 201, plain.text
+    share = plain.json()
+    assert share["url"].startswith(server.base_url + "/s/") and len(share["url"].rsplit("/", 1)[1]) >= 22
+    grant = share_playback(server, share["url"])
+    assert grant.status_code == 200, grant.text
+    assert grant.json()["hls_url"] and grant.json()["download_url"] is None  # downloads not allowed by default
+    assert requests.get(grant.json()["hls_url"], timeout=10).status_code == 200
+    # Passcode: required, checked, and rate-limited after five wrong tries.
+    locked = requests.post(base, json={"expires_in": 600, "passcode": "4321", "allow_download": True},
+                           headers=server.admin).json()
+    assert share_playback(server, locked["url"]).json()["error"]["code"] == "passcode_required"
+    for _ in range(5):
+        assert share_playback(server, locked["url"], passcode="0000").status_code == 401
+    limited = share_playback(server, locked["url"], passcode="4321")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    # Email-bound: only a viewer token with that email.
+    bound = requests.post(base, json={"expires_in": 600, "email": "Grace@Example.com"}, headers=server.admin).json()
+    assert share_playback(server, bound["url"]).json()["error"]["code"] == "viewer_token_required"
+    other = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "x", "email": "eve@example.com"},
+                          headers=server.admin).json()["token"]
+    assert share_playback(server, bound["url"], token=other).status_code == 403
+    grace = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "g", "email": "grace@example.com"},
+                          headers=server.admin).json()["token"]
+    assert share_playback(server, bound["url"], token=grace).status_code == 200
+    # Listing shows views and no secrets; revocation works at once.
+    listed = requests.get(base, headers=server.admin).json()["items"]
+    assert {s["id"] for s in listed} >= {share["id"], locked["id"], bound["id"]}
+    assert all("url" not in s for s in listed)
+    assert next(s for s in listed if s["id"] == share["id"])["views"] == 1
+    revoked = requests.delete(f"{server.base_url}/v1/shares/{share['id']}", headers=server.admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    gone = share_playback(server, share["url"])
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "share_expired"
+    assert share_playback(server, server.base_url + "/s/" + "A" * 32).status_code == 404
+    # Each use is in the audit log.
+    events = server.get(f"/v1/recordings/{rid}/events?limit=500", headers=server.admin).json()["items"]
+    uses = [e for e in events if e["type"] == "share.used"]
+    assert len(uses) == 2 and all(e["data"]["user_agent"] == "e2e-share/1.0" for e in uses)
+    assert sum(e["type"] == "share.created" for e in events) >= 3

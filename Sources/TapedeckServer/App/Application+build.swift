@@ -34,8 +34,12 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         middleware: AuthenticationMiddleware(catalog: dependencies.catalog, viewerSecret: dependencies.playback.viewerSecret))
     ViewerTokensController(keys: dependencies.playback, clock: dependencies.catalog.clock, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
-    PlaybackController(catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback)
-        .register(api: api, public: router)
+    let playback = PlaybackController(catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback)
+    playback.register(api: api, public: router)
+    SharesController(
+        catalog: dependencies.catalog, playback: playback, keys: dependencies.playback,
+        maximumLifetime: dependencies.playback.shareMaxLifetime, maxBody: settings.maxRequestBodyBytes
+    ).register(api: api, public: router)
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)
     RecordingControlController(
         catalog: dependencies.catalog, recorder: dependencies.livekit, defaultPolicy: dependencies.defaultPolicy,

@@ -50,9 +50,11 @@ public enum ServiceBootstrap {
         let link =
             try settings.mediaSecret.map { Array($0.utf8) }
             ?? loadOrCreateSecret(at: settings.dataDirectory + "/secrets/media-signing.key", setting: "TAPEDECK_DATA_DIR")
-        return PlaybackKeys(
+        var keys = PlaybackKeys(
             viewerSecret: viewer, linkSecret: link, ttl: TimeInterval(settings.playbackTTLSeconds),
             publicURL: settings.publicURL)
+        keys.shareMaxLifetime = settings.shareMaxTTLSeconds
+        return keys
     }
 
     /// The configured object store, reporting to `observer`.

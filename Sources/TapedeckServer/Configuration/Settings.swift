@@ -34,6 +34,8 @@ public struct Settings: Sendable {
     public var viewerSecret: String?
     /// How long playback URLs stay valid.
     public var playbackTTLSeconds: Int = 3600
+    /// Longest a share link may be valid.
+    public var shareMaxTTLSeconds: Int = 30 * 86_400
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -97,6 +99,7 @@ public struct Settings: Sendable {
             workerConcurrency: try values.int("TAPEDECK_WORKER_CONCURRENCY", default: 4, in: 1...256),
             jobLeaseSeconds: try values.int("TAPEDECK_JOB_LEASE_SECONDS", default: 60, in: 5...86_400),
             mediaSecret: try mediaSecret(values), viewerSecret: try viewerSecret(values),
-            playbackTTLSeconds: try values.int("TAPEDECK_PLAYBACK_TTL_S", default: 3600, in: 60...86_400))
+            playbackTTLSeconds: try values.int("TAPEDECK_PLAYBACK_TTL_S", default: 3600, in: 60...86_400),
+            shareMaxTTLSeconds: try values.int("TAPEDECK_SHARE_MAX_TTL_S", default: 30 * 86_400, in: 60...(366 * 86_400)))
     }
 }

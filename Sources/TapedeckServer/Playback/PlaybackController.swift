@@ -55,6 +55,15 @@ struct PlaybackController {
     @Sendable func grant(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<Grant> {
         let id = try context.uuidParameter("id")
         let (recording, role) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
+        try Self.requirePlayable(recording)
+        let grant = try await makeGrant(recording, allowDownload: true)
+        try await audit(
+            recording, type: "playback.granted", actor: context.principal?.actor ?? "unknown",
+            data: ["role": role.rawValue, "expires_at": grant.expiresAt.rfc3339], request: request, context: context)
+        return JSONResponse(grant)
+    }
+
+    static func requirePlayable(_ recording: Recording) throws {
         switch recording.status {
         case .ready: break
         case .failed, .aborted:
@@ -64,6 +73,11 @@ struct PlaybackController {
         default:
             throw APIError.conflict("not_ready", "the recording is \(recording.status.rawValue); playback is possible once it is ready")
         }
+    }
+
+    /// Signed URLs for a ready recording's media, valid for the configured time.
+    func makeGrant(_ recording: Recording, allowDownload: Bool) async throws -> Grant {
+        let id = recording.id
         let now = catalog.clock.now()
         let expiresAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + keys.ttl).rounded(.down))
         let lifetime = expiresAt.timeIntervalSince(now)
@@ -76,9 +90,11 @@ struct PlaybackController {
                     + keys.playlistPath(recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970))
             case .mp4 where grant.mp4URL == nil, .audio where grant.mp4URL == nil:
                 grant.mp4URL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
-                grant.downloadURL = try await store.signedURL(
-                    key, expiresIn: lifetime,
-                    overrides: ResponseOverrides(contentDisposition: Self.attachment(recording, key: asset.key)))
+                if allowDownload {
+                    grant.downloadURL = try await store.signedURL(
+                        key, expiresIn: lifetime,
+                        overrides: ResponseOverrides(contentDisposition: Self.attachment(recording, key: asset.key)))
+                }
             case .thumbnail where grant.thumbnailURL == nil:
                 grant.thumbnailURL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
             case .captions:
@@ -91,16 +107,19 @@ struct PlaybackController {
         guard grant.hlsURL != nil || grant.mp4URL != nil else {
             throw APIError.conflict("no_playable_asset", "the recording has no playable file")
         }
+        return grant
+    }
+
+    /// An access to the audit log: who, which recording, from where, with what.
+    func audit(
+        _ recording: Recording, type: String, actor: String, data: [String: String], request: Request,
+        context: TapedeckRequestContext
+    ) async throws {
+        var data = data
+        data["ip"] = Self.clientIP(request, context: context)
+        data["user_agent"] = String((request.headers[.userAgent] ?? "").prefix(300))
         try await catalog.pool.events.append(
-            NewAuditEvent(
-                recordingID: id, sessionID: recording.sessionID, type: "playback.granted",
-                actor: context.principal?.actor ?? "unknown",
-                data: [
-                    "role": role.rawValue, "ip": Self.clientIP(request, context: context),
-                    "user_agent": String((request.headers[.userAgent] ?? "").prefix(300)),
-                    "expires_at": expiresAt.rfc3339,
-                ]))
-        return JSONResponse(grant)
+            NewAuditEvent(recordingID: recording.id, sessionID: recording.sessionID, type: type, actor: actor, data: data))
     }
 
     /// `attachment; filename="<room> <date>.mp4"`, with an RFC 5987 form for non-ASCII names.

@@ -12,6 +12,8 @@ public struct PlaybackKeys: Sendable {
     public var ttl: TimeInterval
     /// Externally visible base URL, no trailing slash.
     public var publicURL: String
+    /// Longest a share link may be valid, in seconds.
+    public var shareMaxLifetime: Int = 30 * 86_400
 
     public init(viewerSecret: [UInt8], linkSecret: [UInt8], ttl: TimeInterval, publicURL: String) {
         self.viewerSecret = viewerSecret

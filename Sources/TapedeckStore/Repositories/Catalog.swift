@@ -39,6 +39,7 @@ public struct CatalogSession: Sendable {
     public var assets: AssetRepository { AssetRepository(session: self) }
     public var events: EventRepository { EventRepository(session: self) }
     public var apiKeys: APIKeyRepository { APIKeyRepository(session: self) }
+    public var shares: ShareRepository { ShareRepository(session: self) }
     public var jobs: JobQueue { JobQueue(session: self) }
     public var participants: ParticipantRepository { ParticipantRepository(session: self) }
     public var inboundEvents: InboundEventRepository { InboundEventRepository(session: self) }

@@ -1,0 +1,204 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+import TapedeckCore
+import TapedeckStore
+
+/// Share links: created, listed and revoked by admins and the session's hosts; used by anyone
+/// holding the link (plus the passcode, and a viewer token with the right email, when the
+/// share asks for them). Every use is counted and audited.
+struct SharesController {
+    let catalog: Catalog
+    let playback: PlaybackController
+    let keys: PlaybackKeys
+    /// Longest a share may last.
+    let maximumLifetime: Int
+    let maxBody: Int
+    /// Wrong passcodes per share (per process).
+    let limiter = PasscodeLimiter()
+
+    func register(api: RouterGroup<TapedeckRequestContext>, public router: Router<TapedeckRequestContext>) {
+        api.post("/recordings/{id}/shares", use: create)
+        api.get("/recordings/{id}/shares", use: list)
+        api.delete("/shares/{id}", use: revoke)
+        router.post("/v1/share-links/{token}/playback", use: use)
+    }
+
+    struct CreateBody: Decodable {
+        var expiresIn: Int
+        var email: String?
+        var passcode: String?
+        var allowDownload: Bool?
+        enum CodingKeys: String, CodingKey {
+            case expiresIn = "expires_in", email, passcode, allowDownload = "allow_download"
+        }
+
+        init(from decoder: any Decoder) throws {
+            try AnyCodingKey.rejectUnknown(decoder, allowed: CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            expiresIn = try c.decode(Int.self, forKey: .expiresIn)
+            email = try c.decodeIfPresent(String.self, forKey: .email)
+            passcode = try c.decodeIfPresent(String.self, forKey: .passcode)
+            allowDownload = try c.decodeIfPresent(Bool.self, forKey: .allowDownload)
+        }
+    }
+
+    struct ShareRepresentation: JSONRepresentable {
+        var share: Share
+        /// Only when just created: the token exists nowhere else.
+        var url: String?
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.member("id", share.id.uuidString.lowercased())
+                json.member("recording_id", share.recordingID.uuidString.lowercased())
+                if let url { json.member("url", url) }
+                json.member("email", share.email)
+                json.member("has_passcode", share.hasPasscode)
+                json.member("allow_download", share.allowDownload)
+                json.member("expires_at", share.expiresAt.rfc3339)
+                json.member("revoked_at", share.revokedAt?.rfc3339)
+                json.member("views", Int(share.views))
+                json.member("created_by", share.createdBy)
+                json.member("created_at", share.createdAt.rfc3339)
+            }
+        }
+    }
+
+    struct ShareList: JSONRepresentable {
+        var items: [ShareRepresentation]
+        func write(to json: inout JSONWriter) {
+            json.object { json in json.member("items", items) }
+        }
+    }
+
+    /// Admins and the session's hosts manage a recording's shares; everyone else gets a 404.
+    func managed(_ id: UUID, context: TapedeckRequestContext) async throws -> Recording {
+        let (recording, role) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
+        guard role == .admin || role == .host else { throw APIError.notFound("recording") }
+        return recording
+    }
+
+    @Sendable func create(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<ShareRepresentation> {
+        let recording = try await managed(try context.uuidParameter("id"), context: context)
+        let body = try await request.decodeJSON(as: CreateBody.self, limit: maxBody)
+        guard (60...maximumLifetime).contains(body.expiresIn) else {
+            throw APIError.invalid("expires_in", "expires_in must be from 60 to \(maximumLifetime) seconds")
+        }
+        if let email = body.email, email.unicodeScalars.count > 320 || !email.contains("@") {
+            throw APIError.invalid("email", "email must be an address (with @) of at most 320 characters")
+        }
+        if let passcode = body.passcode, !(4...128).contains(passcode.unicodeScalars.count) {
+            throw APIError.invalid("passcode", "passcode must be 4 to 128 characters")
+        }
+        guard recording.status != .deleted else { throw APIError.notFound("recording") }
+        let token = ShareToken.generate()
+        let now = catalog.clock.now()
+        let actor = context.principal?.actor ?? "unknown"
+        let share = try await catalog.transaction { tx in
+            let share = try await tx.shares.create(
+                NewShare(
+                    recordingID: recording.id, tokenHash: ShareToken.hash(token), email: body.email?.lowercased(),
+                    passcodeHash: body.passcode.map { Passcode.hash($0) }, allowDownload: body.allowDownload ?? false,
+                    expiresAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + Double(body.expiresIn)).rounded(.down)),
+                    createdBy: actor))
+            try await tx.events.append(
+                NewAuditEvent(
+                    recordingID: recording.id, sessionID: recording.sessionID, type: "share.created", actor: actor,
+                    data: ["share_id": share.id.uuidString.lowercased(), "expires_at": share.expiresAt.rfc3339]))
+            return share
+        }
+        return JSONResponse(ShareRepresentation(share: share, url: keys.publicURL + "/s/" + token), status: .created)
+    }
+
+    @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<ShareList> {
+        let recording = try await managed(try context.uuidParameter("id"), context: context)
+        let shares = try await catalog.pool.shares.list(recordingID: recording.id)
+        return JSONResponse(ShareList(items: shares.map { ShareRepresentation(share: $0) }))
+    }
+
+    @Sendable func revoke(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<ShareRepresentation> {
+        let id = try context.uuidParameter("id")
+        guard let share = try await catalog.pool.shares.find(id: id) else { throw APIError.notFound("share") }
+        do {
+            _ = try await managed(share.recordingID, context: context)
+        } catch let error as APIError where error.status == .notFound {
+            throw APIError.notFound("share")
+        }
+        let actor = context.principal?.actor ?? "unknown"
+        let revoked = try await catalog.transaction { tx -> Share? in
+            _ = try await tx.shares.revoke(id: id)
+            if share.revokedAt == nil {
+                try await tx.events.append(
+                    NewAuditEvent(recordingID: share.recordingID, type: "share.revoked", actor: actor,
+                                  data: ["share_id": id.uuidString.lowercased()]))
+            }
+            return try await tx.shares.find(id: id)
+        }
+        guard let revoked else { throw APIError.notFound("share") }
+        return JSONResponse(ShareRepresentation(share: revoked))
+    }
+
+    struct UseBody: Decodable {
+        var passcode: String?
+    }
+
+    /// `POST /v1/share-links/{token}/playback`: playback through a share link.
+    @Sendable func use(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PlaybackController.Grant> {
+        let token = context.parameters.get("token") ?? ""
+        guard ShareToken.isWellFormed(token), let share = try await catalog.pool.shares.find(tokenHash: ShareToken.hash(token))
+        else { throw APIError(.notFound, code: "share_not_found", message: "no such share link") }
+        let now = catalog.clock.now()
+        guard share.isUsable(at: now) else {
+            throw APIError(.gone, code: "share_expired", message: "this share link has expired or was revoked")
+        }
+        var actor = "share:\(share.id.uuidString.lowercased())"
+        if let email = share.email {
+            guard let bearer = AuthenticationMiddleware.bearerToken(request.headers[.authorization]),
+                let claims = try? ViewerToken.verify(bearer, secret: keys.viewerSecret, now: now)
+            else {
+                throw APIError(.unauthorized, code: "viewer_token_required", message: "this share is for a signed-in viewer: send their viewer token")
+            }
+            guard claims.email?.lowercased() == email else {
+                throw APIError(.forbidden, code: "email_mismatch", message: "this share is for another email address")
+            }
+            actor += " viewer:\(claims.sub)"
+        }
+        if let stored = share.passcodeHash {
+            let key = share.id.uuidString
+            if let wait = limiter.withLock({ $0.retryAfter(key, now: now) }) {
+                throw APIError(
+                    .tooManyRequests, code: "too_many_attempts", message: "too many wrong passcodes; try again in \(wait) s",
+                    field: "passcode", headers: [.retryAfter: String(wait)])
+            }
+            let body = request.headers[.contentType] == nil ? UseBody() : try await request.decodeJSON(as: UseBody.self, limit: maxBody)
+            guard let passcode = body.passcode else {
+                throw APIError(.unauthorized, code: "passcode_required", message: "this share needs its passcode", field: "passcode")
+            }
+            guard Passcode.matches(passcode, storedHash: stored) else {
+                limiter.withLock { $0.recordFailure(key, now: now) }
+                throw APIError(.unauthorized, code: "wrong_passcode", message: "the passcode is not right", field: "passcode")
+            }
+        }
+        guard let recording = try await catalog.pool.recordings.find(id: share.recordingID), recording.status != .deleted else {
+            throw APIError(.gone, code: "share_expired", message: "the shared recording no longer exists")
+        }
+        try PlaybackController.requirePlayable(recording)
+        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload)
+        try await catalog.pool.shares.countView(id: share.id)
+        try await playback.audit(
+            recording, type: "share.used", actor: actor, data: ["share_id": share.id.uuidString.lowercased()],
+            request: request, context: context)
+        return JSONResponse(grant)
+    }
+}
+
+/// The process-wide count of wrong passcodes, shared by every request.
+final class PasscodeLimiter: Sendable {
+    private let state = Mutex(AttemptLimiter(limit: 5, window: 60))
+
+    func withLock<T>(_ body: (inout AttemptLimiter) -> T) -> T {
+        state.withLock { body(&$0) }
+    }
+}
