@@ -60,6 +60,15 @@ schemas = {
     "ViewerToken": {
         "type": "object", "required": ["token", "expires_at"], "additionalProperties": False,
         "properties": {"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}},
+    "RecordingStatus": {
+        "type": "object", "additionalProperties": False,
+        "required": ["room", "recording", "status", "recording_id", "started_at"],
+        "properties": {
+            "room": {"type": "string"},
+            "recording": {"type": "boolean", "description": "True while the recorder runs (recording or stopping)."},
+            "status": {"type": ["string", "null"], "enum": statuses + [None]},
+            "recording_id": {"type": ["string", "null"], "format": "uuid"},
+            "started_at": {"type": ["string", "null"], "format": "date-time"}}},
     "ShareRequest": {
         "type": "object", "required": ["expires_in"], "additionalProperties": False,
         "properties": {
@@ -286,6 +295,11 @@ paths = {
                 "summary": "Short-lived URLs to watch or download the recording; each grant is audited.",
                 "security": viewer_or_admin, "parameters": [uuid_param],
                 "responses": {**ok("Playback"), **error_responses("400", "401", "404", "409", "503")}}},
+    "/v1/rooms/{name}/recording-status": {
+        "get": {"operationId": "getRoomRecordingStatus",
+                "summary": "Whether the room is being recorded now (for a meeting UI's indicator).",
+                "security": viewer_or_admin, "parameters": [room_param],
+                "responses": {**ok("RecordingStatus"), **error_responses("400", "401", "503")}}},
     "/v1/recordings/{id}/shares": {
         "post": {"operationId": "createShare",
                  "summary": "Create a share link (admins and the session's hosts).",

@@ -637,3 +637,32 @@ def test_kill_during_start_leaves_one_recorder(outputs):
         assert harness.sim.protocol_errors == []
     finally:
         harness.close()
+
+
+def test_recording_status_for_meeting_uis(lk):
+    sim, server = lk.sim, lk.server
+    room = room_name("indicator")
+    viewer = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "ada"}, headers=server.admin).json()["token"]
+    headers = {"Authorization": f"Bearer {viewer}"}
+
+    def status():
+        response = server.get(f"/v1/rooms/{room}/recording-status", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert status() == {"room": room, "recording": False, "status": None, "recording_id": None, "started_at": None}
+    sim.start_room(room)
+    sim.join(room, "ada")
+    sim.deliver()
+    lk.wait_start(room)
+    sim.deliver()
+    [recording] = lk.wait_recordings(room, "recording")
+    now = status()
+    assert now["recording"] is True and now["recording_id"] == recording["id"] and now["started_at"]
+    sim.leave(room, "ada")
+    sim.deliver()
+    lk.wait_stop(sim.egress_of(room)[0].egress_id)
+    sim.deliver()
+    lk.wait_recordings(room, "ready")
+    assert status()["recording"] is False
+    assert server.get(f"/v1/rooms/{room}/recording-status").status_code == 401

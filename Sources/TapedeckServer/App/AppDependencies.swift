@@ -24,6 +24,8 @@ public struct AppDependencies: Sendable {
     public var defaultPolicy: RecordingPolicy
     /// Viewer tokens and playback links.
     public var playback: PlaybackKeys
+    /// The web pages' templates (`nil` serves the API alone).
+    var pages: PageRenderer?
     public var reconcileStaleAfter: TimeInterval
     public var reconcileInterval: Duration
     public var logger: Logger

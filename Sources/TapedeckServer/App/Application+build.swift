@@ -36,10 +36,16 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         .register(on: api)
     let playback = PlaybackController(catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback)
     playback.register(api: api, public: router)
-    SharesController(
+    let shares = SharesController(
         catalog: dependencies.catalog, playback: playback, keys: dependencies.playback,
-        maximumLifetime: dependencies.playback.shareMaxLifetime, maxBody: settings.maxRequestBodyBytes
-    ).register(api: api, public: router)
+        maximumLifetime: dependencies.playback.shareMaxLifetime, maxBody: settings.maxRequestBodyBytes)
+    shares.register(api: api, public: router)
+    if let renderer = dependencies.pages {
+        WebPagesController(
+            catalog: dependencies.catalog, playback: playback, shares: shares, keys: dependencies.playback,
+            renderer: renderer
+        ).register(on: router)
+    }
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)
     RecordingControlController(
         catalog: dependencies.catalog, recorder: dependencies.livekit, defaultPolicy: dependencies.defaultPolicy,

@@ -99,6 +99,7 @@ public enum ServiceBootstrap {
             let store = try makeStore(settings, http: http, observer: metrics)
             var dependencies = AppDependencies(
                 catalog: catalog, store: store, metrics: metrics, http: http, settings: settings, logger: logger)
+            dependencies.pages = try await PageRenderer.load()
             if let livekit = settings.livekit {
                 let client = TwirpClient(url: livekit.url, credentials: livekit.credentials, http: http)
                 dependencies.connectLiveKit(livekit, storage: settings.storage, api: LiveKitTwirpAPI(client: client))

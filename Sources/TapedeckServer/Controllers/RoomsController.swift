@@ -13,6 +13,38 @@ struct RoomsController {
         group.get("/rooms/{name}/policy", use: show)
         group.put("/rooms/{name}/policy", use: update)
         group.delete("/rooms/{name}/policy", use: reset)
+        group.get("/rooms/{name}/recording-status", use: recordingStatus)
+    }
+
+    struct RecordingStatusRepresentation: JSONRepresentable {
+        var room: String
+        var recording: Recording?
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.member("room", room)
+                // "Is this room being recorded right now?": what a meeting UI's indicator shows.
+                json.member("recording", recording.map { [.recording, .stopping].contains($0.status) } ?? false)
+                json.member("status", recording?.status.rawValue)
+                json.member("recording_id", recording?.id.uuidString.lowercased())
+                json.member("started_at", recording?.startedAt?.rfc3339)
+            }
+        }
+    }
+
+    /// Whether the room is being recorded, for the recording indicator of a meeting UI. Any
+    /// authenticated caller (API key or viewer token) may ask: participants must be able to
+    /// see that they are recorded.
+    @Sendable func recordingStatus(_ request: Request, context: TapedeckRequestContext) async throws
+        -> JSONResponse<RecordingStatusRepresentation>
+    {
+        guard context.principal != nil else { throw APIError.unauthorized }
+        let name = try roomName(context)
+        var active: Recording?
+        if let room = try await catalog.pool.rooms.find(name: name) {
+            active = try await catalog.pool.recordings.active(roomID: room.id)
+        }
+        return JSONResponse(RecordingStatusRepresentation(room: name, recording: active))
     }
 
     struct PolicyRepresentation: JSONRepresentable {

@@ -1,0 +1,186 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TapedeckCore
+import TapedeckStore
+
+/// The viewer's pages: `/recordings/{id}` (the player; `?token=` exchanges a viewer token for a
+/// cookie) and `/s/{token}` (a share link, with its passcode form when it has one).
+struct WebPagesController {
+    let catalog: Catalog
+    let playback: PlaybackController
+    let shares: SharesController
+    let keys: PlaybackKeys
+    let renderer: PageRenderer
+
+    static let viewerCookie = "tapedeck_viewer"
+
+    func register(on router: Router<TapedeckRequestContext>) {
+        router.get("/recordings/{id}", use: recordingPage)
+        router.get("/s/{token}", use: sharePage)
+        router.post("/s/{token}", use: sharePage)
+    }
+
+    var secureCookies: Bool { keys.publicURL.lowercased().hasPrefix("https://") }
+
+    @Sendable func recordingPage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return notFound() }
+        let now = catalog.clock.now()
+        if let token = request.uri.queryParameters.get("token") {
+            // Exchange the link's token for a cookie, then show the clean URL (no token in history or logs).
+            guard let claims = try? ViewerToken.verify(token, secret: keys.viewerSecret, now: now) else {
+                return renderer.message(
+                    title: "Link expired", message: "This link has expired or is not valid.",
+                    detail: "Ask whoever sent it for a new one.", status: .unauthorized)
+            }
+            let maxAge = max(0, Int(claims.exp - now.timeIntervalSince1970))
+            var headers = HTTPFields()
+            headers[.location] = "/recordings/\(id.uuidString.lowercased())"
+            headers[.setCookie] =
+                "\(Self.viewerCookie)=\(token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .seeOther, headers: headers)
+        }
+        guard let token = request.cookies[Self.viewerCookie]?.value,
+            let claims = try? ViewerToken.verify(token, secret: keys.viewerSecret, now: now)
+        else {
+            return renderer.message(
+                title: "Access denied", message: "You need a link from the meeting's organiser to watch this recording.",
+                detail: "If you had one, it may have expired: ask for a new link.", status: .unauthorized)
+        }
+        let principal = Principal.viewer(identity: claims.sub, name: claims.name, email: claims.email)
+        let recording: Recording
+        do {
+            (recording, _) = try await RecordingAccess.viewable(id, by: principal, catalog: catalog)
+        } catch {
+            return notFound()
+        }
+        if let page = statusPage(recording) { return page }
+        let grant = try await playback.makeGrant(recording, allowDownload: true)
+        var audited = context
+        audited.principal = principal
+        try await playback.audit(
+            recording, type: "playback.granted", actor: principal.actor, data: ["via": "web page"], request: request,
+            context: audited)
+        return try await player(recording, grant: grant)
+    }
+
+    @Sendable func sharePage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        let token = context.parameters.get("token") ?? ""
+        let now = catalog.clock.now()
+        guard ShareToken.isWellFormed(token), let share = try await catalog.pool.shares.find(tokenHash: ShareToken.hash(token))
+        else { return notFound() }
+        guard share.isUsable(at: now) else {
+            return renderer.message(
+                title: "Link expired", message: "This share link has expired or was revoked.",
+                detail: "Ask whoever shared it for a new one.", status: .gone)
+        }
+        var viewer: ViewerClaims?
+        if let cookie = request.cookies[Self.viewerCookie]?.value {
+            viewer = try? ViewerToken.verify(cookie, secret: keys.viewerSecret, now: now)
+        }
+        if let email = share.email, viewer?.email?.lowercased() != email {
+            return renderer.message(
+                title: "Access denied", message: "This recording was shared with a specific person.",
+                detail: "Open it from the link in your own account.", status: .forbidden)
+        }
+        if let stored = share.passcodeHash {
+            let action = "/s/\(token)"
+            guard request.method == .post else {
+                return renderer.page("passcode", ["title": "Enter the passcode", "action": action])
+            }
+            let key = share.id.uuidString
+            if let wait = shares.limiter.withLock({ $0.retryAfter(key, now: now) }) {
+                var headers = HTTPFields()
+                headers[.retryAfter] = String(wait)
+                return renderer.page(
+                    "passcode", ["title": "Enter the passcode", "action": action, "error": "Too many wrong tries: wait \(wait) seconds."],
+                    status: .tooManyRequests, headers: headers)
+            }
+            let form = String(buffer: try await request.body.collect(upTo: 4096))
+            let passcode = Self.formValue("passcode", in: form) ?? ""
+            guard Passcode.matches(passcode, storedHash: stored) else {
+                shares.limiter.withLock { $0.recordFailure(key, now: now) }
+                return renderer.page(
+                    "passcode", ["title": "Enter the passcode", "action": action, "error": "That passcode is not right."],
+                    status: .unauthorized)
+            }
+        }
+        guard let recording = try await catalog.pool.recordings.find(id: share.recordingID), recording.status != .deleted else {
+            return renderer.message(title: "Link expired", message: "The shared recording no longer exists.", status: .gone)
+        }
+        if let page = statusPage(recording) { return page }
+        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload)
+        try await catalog.pool.shares.countView(id: share.id)
+        try await playback.audit(
+            recording, type: "share.used", actor: "share:\(share.id.uuidString.lowercased())" + (viewer.map { " viewer:\($0.sub)" } ?? ""),
+            data: ["share_id": share.id.uuidString.lowercased(), "via": "web page"], request: request, context: context)
+        return try await player(recording, grant: grant)
+    }
+
+    /// The page for a recording that cannot be played (yet), or `nil` when it can.
+    func statusPage(_ recording: Recording) -> Response? {
+        switch recording.status {
+        case .ready:
+            return nil
+        case .failed, .aborted:
+            return renderer.message(
+                title: "Recording failed", message: "This recording could not be completed.",
+                detail: recording.error.map { "Reason: \($0)" }, status: .ok)
+        case .deleted:
+            return notFound()
+        default:
+            return renderer.message(
+                title: "Still processing", message: "The recording is \(recording.status.rawValue). It will be ready soon.",
+                status: .ok, refreshSeconds: 5)
+        }
+    }
+
+    func player(_ recording: Recording, grant: PlaybackController.Grant) async throws -> Response {
+        var participants: [String] = []
+        if let sessionID = recording.sessionID {
+            participants = try await catalog.pool.participants.list(sessionID: sessionID).map { $0.name ?? $0.identity }
+        }
+        var values: [String: Any] = [
+            "title": recording.title ?? recording.roomName, "room": recording.roomName,
+            "date": Self.readableDate(recording.startedAt ?? recording.createdAt), "expiresAt": Self.readableDate(grant.expiresAt),
+            "captions": grant.captions.map { ["label": $0.label, "url": $0.url] },
+        ]
+        var seen = Set<String>()
+        let unique = participants.filter { seen.insert($0).inserted }
+        if !unique.isEmpty { values["participants"] = unique.joined(separator: ", ") }
+        if let ms = recording.durationMs { values["duration"] = Self.readableDuration(ms) }
+        if let url = grant.hlsURL { values["hlsURL"] = url }
+        if let url = grant.mp4URL { values["mp4URL"] = url }
+        if let url = grant.downloadURL { values["downloadURL"] = url }
+        if let url = grant.thumbnailURL { values["thumbnailURL"] = url }
+        return renderer.page("player", values)
+    }
+
+    func notFound() -> Response {
+        renderer.message(title: "Not found", message: "There is no recording here.", status: .notFound)
+    }
+
+    static func readableDate(_ date: Date) -> String {
+        let text = date.rfc3339
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " UTC"
+    }
+
+    static func readableDuration(_ ms: Int64) -> String {
+        let seconds = ms / 1000
+        return seconds >= 3600
+            ? String(format: "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+            : String(format: "%d:%02d", seconds / 60, seconds % 60)
+    }
+
+    /// A value of an `application/x-www-form-urlencoded` body.
+    static func formValue(_ name: String, in body: String) -> String? {
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == name else { continue }
+            return String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }
+        return nil
+    }
+}

@@ -1,0 +1,84 @@
+"""The viewer's pages in a real browser: the player plays, share links ask for their passcode,
+and the error pages say what happened."""
+import os
+import time
+
+import jwt
+import pytest
+import requests
+
+from browser import Browser, chromium_binary
+from conftest import ARTIFACTS
+from test_playback import recorded, viewer_secret  # noqa: F401 (fixture)
+from test_livekit import outputs  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.skipif(chromium_binary() is None, reason="needs chromium (scripts/test.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    instance = Browser()
+    yield instance
+    instance.close()
+
+
+def playing(browser, seconds=3):
+    """Starts the video and returns how far it got after `seconds` of real time."""
+    browser.js("document.querySelector('video').muted = true; document.querySelector('video').play().then(() => 'ok')",
+               await_promise=True)
+    time.sleep(seconds)
+    return browser.js("document.querySelector('video').currentTime")
+
+
+def test_viewer_link_sets_a_cookie_and_the_player_plays(recorded, browser):  # noqa: F811
+    harness, room, recording = recorded
+    server = harness.server
+    token = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "ada", "name": "Ada"},
+                          headers=server.admin).json()["token"]
+    page = f"{server.base_url}/recordings/{recording['id']}"
+    browser.open(f"{page}?token={token}", settle=1.0)
+    assert browser.js("location.href") == page  # the token left the address bar
+    assert browser.js("document.querySelector('h1').textContent") == room
+    assert playing(browser) > 1.0
+    # Chromium plays the Tapedeck-signed HLS playlist natively.
+    assert "/playback/" in browser.js("document.querySelector('video').currentSrc")
+    text = browser.js("document.body.innerText")
+    assert "Ada" in text and "Grace" in text and "Download MP4" in text
+    assert browser.js("document.cookie") == ""  # HttpOnly: scripts cannot read the token
+    browser.screenshot(os.path.join(ARTIFACTS, "pages", "player.png"))
+
+
+def test_share_link_with_passcode(recorded, browser):  # noqa: F811
+    harness, room, recording = recorded
+    server = harness.server
+    share = requests.post(f"{server.base_url}/v1/recordings/{recording['id']}/shares",
+                          json={"expires_in": 600, "passcode": "open sesame"}, headers=server.admin).json()
+    browser.open(share["url"])
+    assert browser.js("document.querySelector('label[for=passcode]').textContent") == "Passcode"
+    browser.screenshot(os.path.join(ARTIFACTS, "pages", "passcode.png"))
+    browser.js("document.getElementById('passcode').value = 'wrong'; document.querySelector('form').submit()")
+    time.sleep(1.0)
+    assert "not right" in browser.js("document.body.innerText")
+    browser.js("document.getElementById('passcode').value = 'open sesame'; document.querySelector('form').submit()")
+    time.sleep(1.5)
+    assert browser.js("document.querySelector('h1').textContent") == room
+    assert playing(browser) > 1.0
+    assert "Download MP4" not in browser.js("document.body.innerText")  # download not allowed on this share
+
+
+def test_error_pages(recorded, browser):  # noqa: F811
+    harness, _, recording = recorded
+    server = harness.server
+    expired = jwt.encode({"sub": "ada", "exp": int(time.time()) - 600}, viewer_secret(harness), algorithm="HS256")
+    browser.open(f"{server.base_url}/recordings/{recording['id']}?token={expired}")
+    assert browser.js("document.querySelector('h1').textContent") == "Link expired"
+    browser.screenshot(os.path.join(ARTIFACTS, "pages", "expired.png"))
+    stranger = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "eve"}, headers=server.admin).json()["token"]
+    browser.open(f"{server.base_url}/recordings/{recording['id']}?token={stranger}")
+    assert browser.js("document.querySelector('h1').textContent") == "Not found"
+    response = requests.get(f"{server.base_url}/recordings/{recording['id']}")
+    assert response.status_code == 401 and "Access denied" in response.text
+    revoked = requests.post(f"{server.base_url}/v1/recordings/{recording['id']}/shares", json={"expires_in": 600},
+                            headers=server.admin).json()
+    requests.delete(f"{server.base_url}/v1/shares/{revoked['id']}", headers=server.admin)
+    assert requests.get(revoked["url"]).status_code == 410
