@@ -82,3 +82,57 @@ def test_error_pages(recorded, browser):  # noqa: F811
                             headers=server.admin).json()
     requests.delete(f"{server.base_url}/v1/shares/{revoked['id']}", headers=server.admin)
     assert requests.get(revoked["url"]).status_code == 410
+
+
+def submit(browser, form_selector, fields, settle=1.0):
+    """Fills a form's fields (by id) and submits it like a user would."""
+    script = "".join(f"document.getElementById({name!r}).value = {value!r};" for name, value in fields.items())
+    browser.js(script + f"document.querySelector({form_selector!r}).requestSubmit()")
+    time.sleep(settle)
+
+
+def test_admin_dashboard_filters_and_shares(recorded, browser):  # noqa: F811
+    harness, room, recording = recorded
+    server = harness.server
+    browser.open(server.base_url + "/")
+    assert browser.js("document.querySelector('h1').textContent") == "Sign in"
+    submit(browser, "form", {"api_key": "tdk_wrong_key"})
+    assert "not valid" in browser.js("document.body.innerText")
+    submit(browser, "form", {"api_key": server.admin_key})
+    assert browser.js("document.querySelector('h1').textContent") == "Recordings"
+    rows = browser.js("[...document.querySelectorAll('tbody tr')].map(r => r.innerText)")
+    assert any(room in row and "ready" in row and "Ada" in row for row in rows), rows
+    browser.screenshot(os.path.join(ARTIFACTS, "pages", "dashboard.png"))
+    # Filters: by participant (name, any case) and by status.
+    submit(browser, "form[role=search]", {"participant": "grace"})
+    assert any(room in row for row in browser.js("[...document.querySelectorAll('tbody tr')].map(r => r.innerText)"))
+    submit(browser, "form[role=search]", {"participant": "nobody-like-this"})
+    assert "No recordings match" in browser.js("document.body.innerText")
+    # The recording page: the player, the event log, and a share made from the dialog.
+    browser.open(f"{server.base_url}/recordings/{recording['id']}")
+    assert "Event log" in browser.js("document.body.innerText")
+    assert "recording.created" in browser.js("document.body.innerText")
+    submit(browser, "form[action$='/shares']", {"share-passcode": "letmein"})
+    link = browser.js("document.getElementById('new-share').value")
+    assert "/s/" in link
+    browser.screenshot(os.path.join(ARTIFACTS, "pages", "admin-recording.png"))
+    used = requests.post(server.base_url + "/v1/share-links/" + link.rsplit("/", 1)[1] + "/playback",
+                         json={"passcode": "letmein"})
+    assert used.status_code == 200
+    # Revoke from the page.
+    forms = browser.js("document.querySelectorAll(\"form[action$='/revoke']\").length")
+    assert forms >= 1
+    browser.js("document.querySelector(\"form[action$='/revoke']\").requestSubmit()")
+    time.sleep(1.0)
+    assert requests.post(server.base_url + "/v1/share-links/" + link.rsplit("/", 1)[1] + "/playback",
+                         json={"passcode": "letmein"}).status_code == 410
+    # A form without its CSRF token changes nothing.
+    cookies = {c["name"]: c["value"] for c in browser.call("Network.getAllCookies")["cookies"]}
+    forged = requests.post(f"{server.base_url}/recordings/{recording['id']}/shares", data={"expires_in": "86400"},
+                           cookies={"tapedeck_admin": cookies["tapedeck_admin"]}, allow_redirects=False)
+    assert forged.status_code == 403
+    # Signing out ends the session.
+    browser.open(server.base_url + "/")
+    browser.js("document.querySelector(\"form[action='/logout']\").requestSubmit()")
+    time.sleep(1.0)
+    assert browser.js("document.querySelector('h1').textContent") == "Sign in"

@@ -41,9 +41,13 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         maximumLifetime: dependencies.playback.shareMaxLifetime, maxBody: settings.maxRequestBodyBytes)
     shares.register(api: api, public: router)
     if let renderer = dependencies.pages {
-        WebPagesController(
+        let pages = WebPagesController(
             catalog: dependencies.catalog, playback: playback, shares: shares, keys: dependencies.playback,
-            renderer: renderer
+            renderer: renderer)
+        pages.register(on: router)
+        AdminPagesController(
+            catalog: dependencies.catalog, store: dependencies.store, shares: shares, pages: pages, playback: playback,
+            keys: dependencies.playback, renderer: renderer
         ).register(on: router)
     }
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)

@@ -8,6 +8,8 @@ public struct PlaybackKeys: Sendable {
     public var viewerSecret: [UInt8]
     /// Signs `/playback/...` playlist links, which a `<video>` element fetches without headers.
     let linkKey: SymmetricKey
+    /// Signs the dashboard's session cookies and CSRF tokens.
+    let adminSession: AdminSession
     /// How long playback URLs stay valid.
     public var ttl: TimeInterval
     /// Externally visible base URL, no trailing slash.
@@ -18,6 +20,7 @@ public struct PlaybackKeys: Sendable {
     public init(viewerSecret: [UInt8], linkSecret: [UInt8], ttl: TimeInterval, publicURL: String) {
         self.viewerSecret = viewerSecret
         self.linkKey = SymmetricKey(data: linkSecret)
+        self.adminSession = AdminSession(secret: linkSecret)
         self.ttl = ttl
         self.publicURL = publicURL
     }

@@ -93,15 +93,24 @@ struct SharesController {
             throw APIError.invalid("passcode", "passcode must be 4 to 128 characters")
         }
         guard recording.status != .deleted else { throw APIError.notFound("recording") }
+        let (share, url) = try await createShare(
+            recording: recording, expiresIn: body.expiresIn, email: body.email, passcode: body.passcode,
+            allowDownload: body.allowDownload ?? false, actor: context.principal?.actor ?? "unknown")
+        return JSONResponse(ShareRepresentation(share: share, url: url), status: .created)
+    }
+
+    /// Creates a share (validated by the caller) and returns it with its link, the only copy of its token.
+    func createShare(
+        recording: Recording, expiresIn: Int, email: String?, passcode: String?, allowDownload: Bool, actor: String
+    ) async throws -> (Share, String) {
         let token = ShareToken.generate()
         let now = catalog.clock.now()
-        let actor = context.principal?.actor ?? "unknown"
         let share = try await catalog.transaction { tx in
             let share = try await tx.shares.create(
                 NewShare(
-                    recordingID: recording.id, tokenHash: ShareToken.hash(token), email: body.email?.lowercased(),
-                    passcodeHash: body.passcode.map { Passcode.hash($0) }, allowDownload: body.allowDownload ?? false,
-                    expiresAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + Double(body.expiresIn)).rounded(.down)),
+                    recordingID: recording.id, tokenHash: ShareToken.hash(token), email: email?.lowercased(),
+                    passcodeHash: passcode.map { Passcode.hash($0) }, allowDownload: allowDownload,
+                    expiresAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + Double(expiresIn)).rounded(.down)),
                     createdBy: actor))
             try await tx.events.append(
                 NewAuditEvent(
@@ -109,7 +118,7 @@ struct SharesController {
                     data: ["share_id": share.id.uuidString.lowercased(), "expires_at": share.expiresAt.rfc3339]))
             return share
         }
-        return JSONResponse(ShareRepresentation(share: share, url: keys.publicURL + "/s/" + token), status: .created)
+        return (share, keys.publicURL + "/s/" + token)
     }
 
     @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<ShareList> {
@@ -126,18 +135,23 @@ struct SharesController {
         } catch let error as APIError where error.status == .notFound {
             throw APIError.notFound("share")
         }
-        let actor = context.principal?.actor ?? "unknown"
-        let revoked = try await catalog.transaction { tx -> Share? in
-            _ = try await tx.shares.revoke(id: id)
+        let revoked = try await revoke(share, actor: context.principal?.actor ?? "unknown")
+        guard let revoked else { throw APIError.notFound("share") }
+        return JSONResponse(ShareRepresentation(share: revoked))
+    }
+
+    /// Revokes at once (idempotent), writing `share.revoked` the first time.
+    @discardableResult
+    func revoke(_ share: Share, actor: String) async throws -> Share? {
+        try await catalog.transaction { tx -> Share? in
+            _ = try await tx.shares.revoke(id: share.id)
             if share.revokedAt == nil {
                 try await tx.events.append(
                     NewAuditEvent(recordingID: share.recordingID, type: "share.revoked", actor: actor,
-                                  data: ["share_id": id.uuidString.lowercased()]))
+                                  data: ["share_id": share.id.uuidString.lowercased()]))
             }
-            return try await tx.shares.find(id: id)
+            return try await tx.shares.find(id: share.id)
         }
-        guard let revoked else { throw APIError.notFound("share") }
-        return JSONResponse(ShareRepresentation(share: revoked))
     }
 
     struct UseBody: Decodable {

@@ -16,15 +16,15 @@ struct WebPagesController {
 
     static let viewerCookie = "tapedeck_viewer"
 
+    /// `/recordings/{id}` is routed by the admin pages, which hand viewers to ``recordingPage``.
     func register(on router: Router<TapedeckRequestContext>) {
-        router.get("/recordings/{id}", use: recordingPage)
         router.get("/s/{token}", use: sharePage)
         router.post("/s/{token}", use: sharePage)
     }
 
     var secureCookies: Bool { keys.publicURL.lowercased().hasPrefix("https://") }
 
-    @Sendable func recordingPage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+    func recordingPage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return notFound() }
         let now = catalog.clock.now()
         if let token = request.uri.queryParameters.get("token") {
@@ -137,7 +137,7 @@ struct WebPagesController {
         }
     }
 
-    func player(_ recording: Recording, grant: PlaybackController.Grant) async throws -> Response {
+    func player(_ recording: Recording, grant: PlaybackController.Grant, extra: [String: Any] = [:]) async throws -> Response {
         var participants: [String] = []
         if let sessionID = recording.sessionID {
             participants = try await catalog.pool.participants.list(sessionID: sessionID).map { $0.name ?? $0.identity }
@@ -155,6 +155,7 @@ struct WebPagesController {
         if let url = grant.mp4URL { values["mp4URL"] = url }
         if let url = grant.downloadURL { values["downloadURL"] = url }
         if let url = grant.thumbnailURL { values["thumbnailURL"] = url }
+        values.merge(extra) { _, new in new }
         return renderer.page("player", values)
     }
 

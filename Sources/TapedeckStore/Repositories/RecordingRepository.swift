@@ -56,11 +56,17 @@ public struct RecordingFilter: Sendable, Equatable {
     public var status: RecordingStatus?
     /// Only recordings of sessions this identity took part in (a viewer's own recordings).
     public var participantIdentity: String?
+    /// Only recordings with a participant whose identity is this, or whose name contains it (any case).
+    public var participantSearch: String?
 
-    public init(roomName: String? = nil, status: RecordingStatus? = nil, participantIdentity: String? = nil) {
+    public init(
+        roomName: String? = nil, status: RecordingStatus? = nil, participantIdentity: String? = nil,
+        participantSearch: String? = nil
+    ) {
         self.roomName = roomName
         self.status = status
         self.participantIdentity = participantIdentity
+        self.participantSearch = participantSearch
     }
 }
 
@@ -177,6 +183,12 @@ public struct RecordingRepository: Sendable {
         if let identity = filter.participantIdentity {
             // participants_identity_session makes this an index lookup per viewer.
             conditions.append("r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: identity))")
+        }
+        if let search = filter.participantSearch {
+            let pattern = "%" + search.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            conditions.append(
+                "r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: search) OR LOWER(name) LIKE \(bind: pattern) ESCAPE '\\')")
         }
         if let status = filter.status {
             conditions.append("r.status = \(bind: status.rawValue)")

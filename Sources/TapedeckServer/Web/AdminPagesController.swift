@@ -1,0 +1,256 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ObjectStorage
+import TapedeckCore
+import TapedeckStore
+
+/// The admin dashboard: sign in with an API key, browse and filter recordings, and on a
+/// recording's page read its event log and manage its share links. Every form carries a CSRF
+/// token; the session cookie is HttpOnly, SameSite=Lax, and Secure behind TLS.
+struct AdminPagesController {
+    let catalog: Catalog
+    let store: any ObjectStore
+    let shares: SharesController
+    let pages: WebPagesController
+    let playback: PlaybackController
+    let keys: PlaybackKeys
+    let renderer: PageRenderer
+
+    var session: AdminSession { keys.adminSession }
+    var secure: String { keys.publicURL.lowercased().hasPrefix("https://") ? "; Secure" : "" }
+
+    func register(on router: Router<TapedeckRequestContext>) {
+        router.get("/", use: dashboard)
+        router.get("/recordings/{id}", use: recordingPage)
+        router.post("/login", use: login)
+        router.post("/logout", use: logout)
+        router.post("/recordings/{id}/shares", use: createShare)
+        router.post("/shares/{id}/revoke", use: revokeShare)
+    }
+
+    /// The signed-in admin and their session cookie, if the key behind it is still active.
+    func admin(_ request: Request) async throws -> (Principal, String)? {
+        guard let cookie = request.cookies[AdminSession.cookie]?.value,
+            let keyID = session.verify(cookie, now: catalog.clock.now()),
+            let key = try await catalog.pool.apiKeys.find(id: keyID), key.revokedAt == nil
+        else { return nil }
+        return (.admin(keyID: key.id, name: key.name), cookie)
+    }
+
+    func redirect(_ location: String, cookie: String? = nil) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        if let cookie { headers[.setCookie] = cookie }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    func form(_ request: Request) async throws -> [String: String] {
+        let body = String(buffer: try await request.body.collect(upTo: 64 << 10))
+        var values: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let key = String(parts[0]).removingPercentEncoding else { continue }
+            values[key] = String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }
+        return values
+    }
+
+    // MARK: sign in and out
+
+    func loginPage(error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        // Login CSRF: a random value in a cookie, echoed by the form (double submit).
+        let nonce = RandomToken.base62(length: 32)
+        var values: [String: Any] = ["title": "Sign in", "csrf": session.csrf(for: nonce)]
+        if let error { values["error"] = error }
+        var headers = HTTPFields()
+        headers[.setCookie] = "\(AdminSession.loginCookie)=\(nonce); Path=/; Max-Age=3600; HttpOnly; SameSite=Lax\(secure)"
+        return renderer.page("login", values, status: status, headers: headers)
+    }
+
+    @Sendable func login(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        let values = try await form(request)
+        guard let nonce = request.cookies[AdminSession.loginCookie]?.value, session.checkCSRF(values["csrf"], session: nonce) else {
+            return loginPage(error: "The form expired; please sign in again.", status: .forbidden)
+        }
+        guard let token = values["api_key"]?.trimmingCharacters(in: .whitespaces), let credential = APIKeyCredential.parse(token),
+            let key = try await catalog.pool.apiKeys.authenticate(credential)
+        else { return loginPage(error: "That API key is not valid.", status: .unauthorized) }
+        let cookie = session.issue(keyID: key.id, now: catalog.clock.now())
+        return redirect(
+            "/", cookie: "\(AdminSession.cookie)=\(cookie); Path=/; Max-Age=\(Int(AdminSession.lifetime)); HttpOnly; SameSite=Lax\(secure)")
+    }
+
+    @Sendable func logout(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        if let (_, cookie) = try await admin(request) {
+            guard session.checkCSRF(try await form(request)["csrf"], session: cookie) else {
+                return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
+            }
+        }
+        return redirect("/", cookie: "\(AdminSession.cookie)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax\(secure)")
+    }
+
+    // MARK: the recordings list
+
+    @Sendable func dashboard(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        guard let (_, cookie) = try await admin(request) else { return loginPage() }
+        let query = request.uri.queryParameters
+        let room = query.get("room").flatMap { $0.isEmpty ? nil : $0 }
+        let participant = query.get("participant").flatMap { $0.isEmpty ? nil : $0 }
+        let status = query.get("status").flatMap(RecordingStatus.init(rawValue:))
+        let scope = KeysetCursor.scope(
+            "dashboard", filters: ["room": room, "status": status?.rawValue, "participant": participant])
+        let position = query.get("cursor").flatMap { try? KeysetCursor.decode($0, expectedScope: scope) }.flatMap { cursor in
+            UUID(uuidString: cursor.tiebreaker).map { RecordingPosition(createdAt: cursor.sortValue, id: $0) }
+        }
+        let limit = 25
+        let rows = try await catalog.pool.recordings.list(
+            filter: RecordingFilter(roomName: room, status: status, participantSearch: participant), after: position,
+            limit: limit + 1)
+        let page = Array(rows.prefix(limit))
+        var items: [[String: Any]] = []
+        for recording in page {
+            var item: [String: Any] = [
+                "id": recording.id.uuidString.lowercased(), "room": recording.roomName, "status": recording.status.rawValue,
+                "date": WebPagesController.readableDate(recording.startedAt ?? recording.createdAt),
+                "duration": recording.durationMs.map(WebPagesController.readableDuration) ?? "",
+                "size": recording.sizeBytes.map(Self.readableSize) ?? "",
+            ]
+            if let sessionID = recording.sessionID {
+                var seen = Set<String>()
+                item["participants"] = try await catalog.pool.participants.list(sessionID: sessionID)
+                    .map { $0.name ?? $0.identity }.filter { seen.insert($0).inserted }.joined(separator: ", ")
+            }
+            if let thumbnail = recording.assets.first(where: { $0.kind == .thumbnail }) {
+                item["thumbnailURL"] = try? await store.signedURL(try ObjectKey(thumbnail.key), expiresIn: 3600, overrides: .init())
+            }
+            items.append(item)
+        }
+        var values: [String: Any] = [
+            "title": "Recordings", "csrf": session.csrf(for: cookie), "items": items, "hasItems": !items.isEmpty,
+            "room": room ?? "", "participant": participant ?? "",
+            "statuses": RecordingStatus.allCases.map { ["value": $0.rawValue, "selected": $0 == status] },
+        ]
+        if rows.count > limit, let last = page.last {
+            var components = URLComponents()
+            components.path = "/"
+            components.queryItems = [
+                room.map { URLQueryItem(name: "room", value: $0) }, status.map { URLQueryItem(name: "status", value: $0.rawValue) },
+                participant.map { URLQueryItem(name: "participant", value: $0) },
+                URLQueryItem(
+                    name: "cursor",
+                    value: KeysetCursor(scope: scope, sortValue: last.createdAt.millisecondsSince1970, tiebreaker: last.id.uuidString)
+                        .encode()),
+            ].compactMap { $0 }
+            values["nextURL"] = components.string
+        }
+        return renderer.page("dashboard", values)
+    }
+
+    static func readableSize(_ bytes: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    // MARK: a recording's admin panel
+
+    /// `/recordings/{id}`: for a signed-in admin the player with the admin panel; for everyone
+    /// else the viewer's page.
+    @Sendable func recordingPage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        guard request.uri.queryParameters.get("token") == nil, let (principal, cookie) = try await admin(request) else {
+            return try await pages.recordingPage(request, context: context)
+        }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let recording = try await catalog.pool.recordings.find(id: id)
+        else { return pages.notFound() }
+        return try await adminRecordingPage(recording, principal: principal, cookie: cookie, request: request, context: context)
+    }
+
+    func adminRecordingPage(
+        _ recording: Recording, principal: Principal, cookie: String, request: Request, context: TapedeckRequestContext,
+        newShareURL: String? = nil
+    ) async throws -> Response {
+        let panel = try await panel(recording, cookie: cookie, newShareURL: newShareURL)
+        guard recording.status == .ready else {
+            // Not playable: the status page's words, with the admin panel (events say why).
+            var values = panel
+            values["title"] = recording.roomName
+            values["room"] = recording.roomName
+            values["date"] = WebPagesController.readableDate(recording.startedAt ?? recording.createdAt)
+            values["notice"] = "This recording is \(recording.status.rawValue)" + (recording.error.map { ": \($0)" } ?? ".")
+            return renderer.page("player", values)
+        }
+        let grant = try await playback.makeGrant(recording, allowDownload: true)
+        var audited = context
+        audited.principal = principal
+        try await playback.audit(
+            recording, type: "playback.granted", actor: principal.actor, data: ["via": "dashboard"], request: request,
+            context: audited)
+        return try await pages.player(recording, grant: grant, extra: panel)
+    }
+
+    /// The values of the admin panel under the player: event log and shares.
+    func panel(_ recording: Recording, cookie: String, newShareURL: String? = nil) async throws -> [String: Any] {
+        let now = catalog.clock.now()
+        let events = try await catalog.pool.events.list(recordingID: recording.id, afterID: nil, limit: 200)
+        let shares = try await catalog.pool.shares.list(recordingID: recording.id)
+        var values: [String: Any] = [
+            "admin": true, "csrf": session.csrf(for: cookie), "recordingID": recording.id.uuidString.lowercased(),
+            "events": events.map {
+                ["at": WebPagesController.readableDate($0.at), "type": $0.type, "actor": $0.actor, "data": $0.dataJSON]
+            },
+            "hasShares": !shares.isEmpty,
+            "shares": shares.map { share -> [String: Any] in
+                [
+                    "id": share.id.uuidString.lowercased(), "created": WebPagesController.readableDate(share.createdAt),
+                    "expires": WebPagesController.readableDate(share.expiresAt), "passcode": share.hasPasscode ? "yes" : "no",
+                    "views": share.views, "active": share.isUsable(at: now),
+                    "state": share.revokedAt != nil ? "revoked" : share.isUsable(at: now) ? "active" : "expired",
+                ]
+            },
+        ]
+        if let newShareURL { values["newShareURL"] = newShareURL }
+        return values
+    }
+
+    @Sendable func createShare(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
+        let values = try await form(request)
+        guard session.checkCSRF(values["csrf"], session: cookie) else {
+            return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
+        }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted
+        else { return renderer.message(title: "Not found", message: "There is no recording here.", status: .notFound) }
+        let expiresIn = min(Int(values["expires_in"] ?? "") ?? 604_800, keys.shareMaxLifetime)
+        let passcode = values["passcode"].flatMap { $0.isEmpty ? nil : $0 }
+        if let passcode, !(4...128).contains(passcode.unicodeScalars.count) {
+            return renderer.message(title: "Share not created", message: "A passcode must be 4 to 128 characters.", status: .badRequest)
+        }
+        let (_, url) = try await shares.createShare(
+            recording: recording, expiresIn: max(60, expiresIn), email: nil, passcode: passcode,
+            allowDownload: values["allow_download"] != nil, actor: principal.actor)
+        return try await adminRecordingPage(recording, principal: principal, cookie: cookie, request: request, context: context,
+                                            newShareURL: url)
+    }
+
+    @Sendable func revokeShare(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
+        guard session.checkCSRF(try await form(request)["csrf"], session: cookie) else {
+            return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
+        }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let share = try await catalog.pool.shares.find(id: id)
+        else { return renderer.message(title: "Not found", message: "There is no such share.", status: .notFound) }
+        try await shares.revoke(share, actor: principal.actor)
+        return redirect("/recordings/\(share.recordingID.uuidString.lowercased())")
+    }
+}
