@@ -324,6 +324,18 @@ paths = {
                                "410": {"description": "The link expired or was revoked.",
                                        "content": {"application/json": {"schema": ref("Error")}}},
                                **error_responses("400", "401", "403", "404", "409", "413", "415", "429", "503")}}},
+    "/download/{id}/{asset}": {
+        "get": {"operationId": "download",
+                "summary": "Records the download in the audit log, then redirects to the file as an attachment (the link comes from getPlayback).",
+                "security": [],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "asset", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "expires", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "by", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "sig", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": {"302": {"description": "To the file's short-lived signed URL."},
+                              **error_responses("403", "404", "503")}}},
     "/playback/{id}/{playlist}": {
         "get": {"operationId": "getSignedPlaylist",
                 "summary": "An HLS playlist with every segment URL signed (the link comes from getPlayback).",

@@ -303,7 +303,10 @@ class LiveKitSim:
             s3 = output.s3
             client = boto3.client("s3", endpoint_url=s3.endpoint, region_name=s3.region or "us-east-1",
                                   aws_access_key_id=s3.access_key, aws_secret_access_key=s3.secret)
-            client.put_object(Bucket=s3.bucket, Key=path, Body=data)
+            # Egress uploads with the content type of each file, as the real one does.
+            types = {".ts": "video/MP2T", ".m3u8": "application/x-mpegurl", ".mp4": "video/mp4"}
+            client.put_object(Bucket=s3.bucket, Key=path, Body=data,
+                              ContentType=types.get(os.path.splitext(path)[1], "application/octet-stream"))
         else:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:

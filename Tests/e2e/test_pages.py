@@ -39,7 +39,7 @@ def test_viewer_link_sets_a_cookie_and_the_player_plays(recorded, browser):  # n
     browser.open(f"{page}?token={token}", settle=1.0)
     assert browser.js("location.href") == page  # the token left the address bar
     assert browser.js("document.querySelector('h1').textContent") == room
-    assert playing(browser) > 1.0
+    assert playing(browser, seconds=4) > 2.0
     # Chromium plays the Tapedeck-signed HLS playlist natively.
     assert "/playback/" in browser.js("document.querySelector('video').currentSrc")
     text = browser.js("document.body.innerText")
@@ -75,7 +75,11 @@ def test_error_pages(recorded, browser):  # noqa: F811
     browser.screenshot(os.path.join(ARTIFACTS, "pages", "expired.png"))
     stranger = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "eve"}, headers=server.admin).json()["token"]
     browser.open(f"{server.base_url}/recordings/{recording['id']}?token={stranger}")
-    assert browser.js("document.querySelector('h1').textContent") == "Not found"
+    assert browser.js("document.querySelector('h1').textContent") == "Access denied"
+    browser.screenshot(os.path.join(ARTIFACTS, "pages", "denied.png"))
+    # The same page for a recording that does not exist: nothing tells the two apart.
+    browser.open(f"{server.base_url}/recordings/00000000-0000-4000-8000-000000000000")
+    assert browser.js("document.querySelector('h1').textContent") == "Access denied"
     response = requests.get(f"{server.base_url}/recordings/{recording['id']}")
     assert response.status_code == 401 and "Access denied" in response.text
     revoked = requests.post(f"{server.base_url}/v1/recordings/{recording['id']}/shares", json={"expires_in": 600},
@@ -136,3 +140,37 @@ def test_admin_dashboard_filters_and_shares(recorded, browser):  # noqa: F811
     browser.js("document.querySelector(\"form[action='/logout']\").requestSubmit()")
     time.sleep(1.0)
     assert browser.js("document.querySelector('h1').textContent") == "Sign in"
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_S3_ENDPOINT"), reason="needs the S3 test server (scripts/test.sh)")
+def test_player_plays_from_s3(outputs, browser):  # noqa: F811
+    import uuid
+    from test_livekit import Harness, check_ready, room_name, run_session
+    env = {
+        "TAPEDECK_STORAGE": "s3", "TAPEDECK_S3_ENDPOINT": os.environ["TEST_S3_ENDPOINT"],
+        "TAPEDECK_S3_REGION": "us-east-1", "TAPEDECK_S3_BUCKET": os.environ["TEST_S3_BUCKET"],
+        "TAPEDECK_S3_ACCESS_KEY_ID": "testing", "TAPEDECK_S3_SECRET_ACCESS_KEY": "testing",
+        "TAPEDECK_S3_FORCE_PATH_STYLE": "true", "TAPEDECK_S3_PREFIX": f"pages-{uuid.uuid4().hex[:6]}/",
+    }
+    # As the README asks of S3 users: the bucket answers CORS for GET (browsers fetch HLS segments
+    # cross-origin, from the bucket, for a page served by Tapedeck).
+    import boto3
+    boto3.client("s3", endpoint_url=os.environ["TEST_S3_ENDPOINT"], region_name="us-east-1",
+                 aws_access_key_id="testing", aws_secret_access_key="testing").put_bucket_cors(
+        Bucket=os.environ["TEST_S3_BUCKET"],
+        CORSConfiguration={"CORSRules": [{"AllowedMethods": ["GET", "HEAD"], "AllowedOrigins": ["*"],
+                                          "AllowedHeaders": ["*"], "MaxAgeSeconds": 3600}]})
+    harness = Harness(outputs, env=env, name="pages-s3")
+    try:
+        room = room_name("s3-lecture")
+        _, egress_id = run_session(harness, room)
+        recording = check_ready(harness, room, egress_id)
+        server = harness.server
+        token = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "ada"}, headers=server.admin).json()["token"]
+        browser.open(f"{server.base_url}/recordings/{recording['id']}?token={token}", settle=1.0)
+        assert playing(browser, seconds=4) > 2.0
+        playlist = requests.get(browser.js("document.querySelector('video').currentSrc")).text
+        assert "X-Amz-Signature=" in playlist and os.environ["TEST_S3_ENDPOINT"] in playlist
+        browser.screenshot(os.path.join(ARTIFACTS, "pages", "player-s3.png"))
+    finally:
+        harness.close()

@@ -100,6 +100,8 @@ def test_signed_hls_plays_and_mp4_downloads(recorded):
     assert disposition.startswith(f'attachment; filename="{room} {recording["started_at"][:10]}.mp4"')
     # The grant is in the audit log, with who, from where and with what.
     events = server.get(f"/v1/recordings/{recording['id']}/events?limit=500", headers=server.admin).json()["items"]
+    downloads = [e for e in events if e["type"] == "recording.downloaded" and e["actor"] == "viewer:grace"]
+    assert downloads and downloads[-1]["data"]["user_agent"].startswith("python-requests")
     grants = [e for e in events if e["type"] == "playback.granted" and e["actor"] == "viewer:grace"]
     assert grants and grants[-1]["data"]["ip"] == "127.0.0.1"
     assert grants[-1]["data"]["user_agent"] == "e2e-viewer/1.0"

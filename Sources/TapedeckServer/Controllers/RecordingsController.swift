@@ -81,8 +81,10 @@ struct RecordingsController {
     @Sendable func delete(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         RecordingRepresentation
     > {
-        let principal = try context.requireAdmin()
         let id = try context.uuidParameter("id")
+        // Admins, and the hosts of the recording's session.
+        let (_, role) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
+        guard role == .admin || role == .host, let principal = context.principal else { throw APIError.notFound("recording") }
         let outcome = try await catalog.transaction { tx -> TransitionOutcome in
             let outcome = try await tx.recordings.transition(
                 id, to: .deleted, actor: principal.actor, cause: "deleted through the API")

@@ -20,6 +20,7 @@ struct PlaybackController {
     func register(api: RouterGroup<TapedeckRequestContext>, public router: Router<TapedeckRequestContext>) {
         api.get("/recordings/{id}/playback", use: grant)
         router.get("/playback/{id}/{playlist}", use: playlist)
+        router.get("/download/{id}/{asset}", use: download)
     }
 
     struct Grant: JSONRepresentable {
@@ -56,7 +57,7 @@ struct PlaybackController {
         let id = try context.uuidParameter("id")
         let (recording, role) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
         try Self.requirePlayable(recording)
-        let grant = try await makeGrant(recording, allowDownload: true)
+        let grant = try await makeGrant(recording, allowDownload: true, grantee: context.principal?.actor ?? "unknown")
         try await audit(
             recording, type: "playback.granted", actor: context.principal?.actor ?? "unknown",
             data: ["role": role.rawValue, "expires_at": grant.expiresAt.rfc3339], request: request, context: context)
@@ -76,7 +77,7 @@ struct PlaybackController {
     }
 
     /// Signed URLs for a ready recording's media, valid for the configured time.
-    func makeGrant(_ recording: Recording, allowDownload: Bool) async throws -> Grant {
+    func makeGrant(_ recording: Recording, allowDownload: Bool, grantee: String = "unknown") async throws -> Grant {
         let id = recording.id
         let now = catalog.clock.now()
         let expiresAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + keys.ttl).rounded(.down))
@@ -91,9 +92,9 @@ struct PlaybackController {
             case .mp4 where grant.mp4URL == nil, .audio where grant.mp4URL == nil:
                 grant.mp4URL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
                 if allowDownload {
-                    grant.downloadURL = try await store.signedURL(
-                        key, expiresIn: lifetime,
-                        overrides: ResponseOverrides(contentDisposition: Self.attachment(recording, key: asset.key)))
+                    grant.downloadURL = keys.publicURL
+                        + keys.downloadPath(
+                            recordingID: id, assetIndex: index, grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970))
                 }
             case .thumbnail where grant.thumbnailURL == nil:
                 grant.thumbnailURL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
@@ -137,6 +138,36 @@ struct PlaybackController {
             return forwarded.trimmingCharacters(in: .whitespaces)
         }
         return context.remoteAddress?.ipAddress ?? ""
+    }
+
+    /// `GET /download/{id}/{n}`: records the download, then sends the browser to the store's
+    /// signed URL for the file as an attachment.
+    @Sendable func download(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        let grantee = request.query("by") ?? ""
+        guard let index = Int(context.parameters.get("asset") ?? ""), index >= 0, index < 1000, let uuid = UUID(uuidString: id)
+        else { throw APIError.notFound("download") }
+        let now = catalog.clock.now()
+        guard
+            keys.verifyDownload(
+                recordingID: id.lowercased(), assetIndex: index, grantee: grantee, expires: request.query("expires"),
+                signature: request.query("sig"), now: now)
+        else {
+            throw APIError(.forbidden, code: "link_expired", message: "this download link is invalid or has expired; ask for a new one")
+        }
+        guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
+            index < recording.assets.count, [.mp4, .audio].contains(recording.assets[index].kind)
+        else { throw APIError.notFound("download") }
+        let asset = recording.assets[index]
+        let url = try await store.signedURL(
+            try ObjectKey(asset.key), expiresIn: 300,
+            overrides: ResponseOverrides(contentDisposition: Self.attachment(recording, key: asset.key)))
+        try await audit(
+            recording, type: "recording.downloaded", actor: grantee, data: ["key": asset.key], request: request, context: context)
+        var headers = HTTPFields()
+        headers[.location] = url
+        headers[.cacheControl] = "no-store"
+        return Response(status: .found, headers: headers)
     }
 
     @Sendable func playlist(_ request: Request, context: TapedeckRequestContext) async throws -> Response {

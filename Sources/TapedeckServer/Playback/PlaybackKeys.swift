@@ -49,8 +49,27 @@ public struct PlaybackKeys: Sendable {
         return Double(expiry) >= now.timeIntervalSince1970
     }
 
-    private func signature(_ recordingID: String, _ assetIndex: Int, _ expires: Int64) -> String {
-        let message = "\(Self.linkContext)\n\(recordingID)\n\(assetIndex)\n\(expires)"
+    static let downloadContext = "tapedeck-download-v1"
+
+    /// `/download/{recording}/{asset}?expires=...&by=...&sig=...`: a download that is audited, then
+    /// redirected to the store's signed URL. `by` (the grantee) is signed too.
+    func downloadPath(recordingID: UUID, assetIndex: Int, grantee: String, expires: Int64) -> String {
+        let id = recordingID.uuidString.lowercased()
+        let by = grantee.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~:"))) ?? ""
+        return "/download/\(id)/\(assetIndex)?expires=\(expires)&by=\(by)&sig=\(signature(id, assetIndex, expires, context: Self.downloadContext + "\n" + grantee))"
+    }
+
+    func verifyDownload(
+        recordingID: String, assetIndex: Int, grantee: String, expires: String?, signature given: String?, now: Date
+    ) -> Bool {
+        guard let expires, let expiry = Int64(expires), let given else { return false }
+        let expected = signature(recordingID, assetIndex, expiry, context: Self.downloadContext + "\n" + grantee)
+        guard ConstantTime.equals(Array(expected.utf8), Array(given.utf8)) else { return false }
+        return Double(expiry) >= now.timeIntervalSince1970
+    }
+
+    private func signature(_ recordingID: String, _ assetIndex: Int, _ expires: Int64, context: String = linkContext) -> String {
+        let message = "\(context)\n\(recordingID)\n\(assetIndex)\n\(expires)"
         return Base64URL.encode(Data(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: linkKey)))
     }
 }

@@ -188,7 +188,7 @@ struct AdminPagesController {
             values["notice"] = "This recording is \(recording.status.rawValue)" + (recording.error.map { ": \($0)" } ?? ".")
             return renderer.page("player", values)
         }
-        let grant = try await playback.makeGrant(recording, allowDownload: true)
+        let grant = try await playback.makeGrant(recording, allowDownload: true, grantee: principal.actor)
         var audited = context
         audited.principal = principal
         try await playback.audit(

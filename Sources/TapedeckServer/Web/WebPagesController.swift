@@ -54,10 +54,14 @@ struct WebPagesController {
         do {
             (recording, _) = try await RecordingAccess.viewable(id, by: principal, catalog: catalog)
         } catch {
-            return notFound()
+            // The same page whether the recording exists or not: ids cannot be probed.
+            return renderer.message(
+                title: "Access denied", message: "This recording is not available to you.",
+                detail: "Only the people who were in the session, and those it was shared with, can watch it.",
+                status: .forbidden)
         }
         if let page = statusPage(recording) { return page }
-        let grant = try await playback.makeGrant(recording, allowDownload: true)
+        let grant = try await playback.makeGrant(recording, allowDownload: true, grantee: principal.actor)
         var audited = context
         audited.principal = principal
         try await playback.audit(
@@ -111,10 +115,11 @@ struct WebPagesController {
             return renderer.message(title: "Link expired", message: "The shared recording no longer exists.", status: .gone)
         }
         if let page = statusPage(recording) { return page }
-        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload)
+        let shareActor = "share:\(share.id.uuidString.lowercased())" + (viewer.map { " viewer:\($0.sub)" } ?? "")
+        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload, grantee: shareActor)
         try await catalog.pool.shares.countView(id: share.id)
         try await playback.audit(
-            recording, type: "share.used", actor: "share:\(share.id.uuidString.lowercased())" + (viewer.map { " viewer:\($0.sub)" } ?? ""),
+            recording, type: "share.used", actor: shareActor,
             data: ["share_id": share.id.uuidString.lowercased(), "via": "web page"], request: request, context: context)
         return try await player(recording, grant: grant)
     }
