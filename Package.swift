@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapedeckCoreTests",
-            dependencies: ["TapedeckCore"]
+            dependencies: ["TapedeckCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "ObjectStorageTests",
