@@ -72,6 +72,7 @@ let package = Package(
             ]
         ),
         // The Hummingbird application: API, pages, job handlers, services, configuration.
+        .target(name: "Media"),
         .target(
             name: "TapedeckServer",
             dependencies: [
@@ -79,6 +80,7 @@ let package = Package(
                 "TapedeckStore",
                 "ObjectStorage",
                 "LiveKit",
+                "Media",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -110,6 +112,10 @@ let package = Package(
         .testTarget(
             name: "TapedeckCoreTests",
             dependencies: ["TapedeckCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "MediaTests",
+            dependencies: ["Media", "TestSupport"]
         ),
         .testTarget(
             name: "ObjectStorageTests",

@@ -34,7 +34,7 @@ def ok(schema_name, description="OK", status="200"):
     return {status: {"description": description,
                      "content": {"application/json": {"schema": ref(schema_name)}}}}
 
-no_control = "^[^\\x00-\\x1f]*$"
+no_control = "^[^\\x00-\\x1f\\x7f]*$"
 room_param = {"name": "name", "in": "path", "required": True,
               "schema": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": no_control}}
 uuid_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
@@ -73,7 +73,7 @@ schemas = {
         "type": "object", "required": ["expires_in"], "additionalProperties": False,
         "properties": {
             "expires_in": {"type": "integer", "minimum": 60, "description": "Seconds; capped by TAPEDECK_SHARE_MAX_TTL_S."},
-            "email": {"type": ["string", "null"], "maxLength": 320, "pattern": "@",
+            "email": {"type": ["string", "null"], "maxLength": 320, "pattern": "^[^\\x00-\\x1f\\x7f]*@[^\\x00-\\x1f\\x7f]*$",
                       "description": "Only a viewer whose token carries this email may use the link."},
             "passcode": {"type": ["string", "null"], "minLength": 4, "maxLength": 128},
             "allow_download": {"type": ["boolean", "null"], "default": False}}},
@@ -199,14 +199,14 @@ schemas = {
     "StartRecording": {
         "type": "object", "additionalProperties": False, "required": ["room"],
         "properties": {
-            "room": {"type": "string", "minLength": 1, "maxLength": 256},
+            "room": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": no_control},
             "layout": {"type": "string", "enum": ["grid", "speaker", "single-speaker", "grid-light", "speaker-light",
                                                    "single-speaker-light"]},
             "audio_only": {"type": "boolean"},
             "outputs": {"type": "array", "minItems": 1, "maxItems": 2, "uniqueItems": True,
                         "items": {"type": "string", "enum": ["hls", "mp4"]}},
             "max_duration_s": {"type": "integer", "minimum": 10, "maximum": 604800},
-            "title": {"type": "string", "maxLength": 300}}},
+            "title": {"type": "string", "maxLength": 300, "pattern": no_control}}},
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
     "Readiness": {
         "type": "object", "required": ["status", "checks"],
@@ -241,7 +241,7 @@ paths = {
                                **error_responses("400", "401", "404", "409", "413", "415", "503")}},
         "get": {"operationId": "listRecordings", "summary": "Recordings, newest first.", "security": admin,
                 "parameters": [
-                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256}},
+                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256, "pattern": no_control}},
                     {"name": "status", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": statuses},
                      "description": "Without it, every status except `deleted`."},
@@ -286,7 +286,7 @@ paths = {
                 "summary": "The recordings of sessions the viewer took part in, newest first (viewer token).",
                 "security": [{"viewerToken": []}],
                 "parameters": [
-                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256}},
+                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256, "pattern": no_control}},
                     {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": statuses}},
                     limit_param(20, 100), cursor_param],
                 "responses": {**ok("RecordingPage"), **error_responses("400", "401", "403", "503")}}},

@@ -62,7 +62,7 @@ public enum ViewerToken {
             throw .invalidClaims("sub (a string) and exp are required; name and email must be strings")
         }
         guard !claims.sub.isEmpty, claims.sub.unicodeScalars.count <= maximumIdentityLength,
-            !claims.sub.unicodeScalars.contains(where: { $0.value < 0x20 })
+            !claims.sub.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
         else { throw .invalidClaims("sub must be 1 to \(maximumIdentityLength) characters without control characters") }
         return claims
     }

@@ -46,7 +46,9 @@ struct RecordingControlController {
         let body = try await request.decodeJSON(as: StartBody.self, limit: maxBody)
         let room = body.room
         guard !room.isEmpty, room.unicodeScalars.count <= 256 else { throw APIError.invalid("room", "room must be 1 to 256 characters") }
-        if let title = body.title, title.count > 300 { throw APIError.invalid("title", "title must be at most 300 characters") }
+        try APIError.requirePlainText(room, field: "room")
+        try APIError.requirePlainText(body.title, field: "title")
+        if let title = body.title, title.unicodeScalars.count > 300 { throw APIError.invalid("title", "title must be at most 300 characters") }
         let key = request.headers[Self.idempotencyKey]
         if let key {
             guard (1...200).contains(key.utf8.count) else {

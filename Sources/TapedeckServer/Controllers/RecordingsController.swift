@@ -37,6 +37,7 @@ struct RecordingsController {
 
     func page(_ request: Request, identity: String?) async throws -> JSONResponse<Page<RecordingRepresentation>> {
         let room = request.query("room")
+        try APIError.requirePlainText(room, field: "room")
         if let room, room.unicodeScalars.count > 256 {
             throw APIError.invalid("room", "room must be at most 256 bytes")
         }

@@ -48,7 +48,7 @@ struct ViewerTokensController {
         _ = try context.requireAdmin()
         let body = try await request.decodeJSON(as: Body.self, limit: maxBody)
         guard !body.sub.isEmpty, body.sub.unicodeScalars.count <= ViewerToken.maximumIdentityLength,
-            !body.sub.unicodeScalars.contains(where: { $0.value < 0x20 })
+            !body.sub.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
         else { throw APIError.invalid("sub", "sub (the participant identity) must be 1 to 256 characters without control characters") }
         if let name = body.name, name.unicodeScalars.count > 256 { throw APIError.invalid("name", "name must be at most 256 characters") }
         if let email = body.email, email.unicodeScalars.count > 320 || !email.contains("@") {

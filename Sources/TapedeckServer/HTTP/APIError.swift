@@ -46,6 +46,14 @@ public struct APIError: Error, HTTPResponseError, Equatable {
 
     // MARK: Common errors
 
+    /// Text that will be stored or searched must not carry control characters (PostgreSQL refuses
+    /// NUL outright; the others have no business in names).
+    static func requirePlainText(_ value: String?, field: String) throws {
+        if let value, value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw invalid(field, "\(field) must not contain control characters")
+        }
+    }
+
     public static func invalid(_ field: String, _ message: String, code: String = "invalid_parameter") -> APIError {
         APIError(.badRequest, code: code, message: message, field: field)
     }

@@ -89,6 +89,7 @@ struct SharesController {
         if let email = body.email, email.unicodeScalars.count > 320 || !email.contains("@") {
             throw APIError.invalid("email", "email must be an address (with @) of at most 320 characters")
         }
+        try APIError.requirePlainText(body.email, field: "email")
         if let passcode = body.passcode, !(4...128).contains(passcode.unicodeScalars.count) {
             throw APIError.invalid("passcode", "passcode must be 4 to 128 characters")
         }

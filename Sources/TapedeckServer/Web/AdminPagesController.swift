@@ -97,8 +97,12 @@ struct AdminPagesController {
     @Sendable func dashboard(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         guard let (_, cookie) = try await admin(request) else { return loginPage() }
         let query = request.uri.queryParameters
-        let room = query.get("room").flatMap { $0.isEmpty ? nil : $0 }
-        let participant = query.get("participant").flatMap { $0.isEmpty ? nil : $0 }
+        // Control characters cannot be in a name; such a filter matches nothing (and would upset PostgreSQL).
+        func plain(_ value: String?) -> String? {
+            value.flatMap { $0.isEmpty || $0.unicodeScalars.contains { $0.value < 0x20 } ? nil : $0 }
+        }
+        let room = plain(query.get("room"))
+        let participant = plain(query.get("participant"))
         let status = query.get("status").flatMap(RecordingStatus.init(rawValue:))
         let scope = KeysetCursor.scope(
             "dashboard", filters: ["room": room, "status": status?.rawValue, "participant": participant])

@@ -1,0 +1,134 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure of ffmpeg or ffprobe, with the end of what the tool wrote to stderr.
+public enum MediaToolError: Error, Equatable, CustomStringConvertible {
+    case missing(String)
+    case failed(tool: String, status: Int32, stderr: String)
+    case timedOut(tool: String, seconds: Double, stderr: String)
+    case unreadableOutput(tool: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let tool): "\(tool) is not installed (install the ffmpeg package)"
+        case .failed(let tool, let status, let stderr): "\(tool) exited with status \(status): \(stderr)"
+        case .timedOut(let tool, let seconds, let stderr): "\(tool) did not finish within \(Int(seconds)) s: \(stderr)"
+        case .unreadableOutput(let tool, let detail): "\(tool) output could not be read: \(detail)"
+        }
+    }
+}
+
+/// Runs a media tool as a subprocess: stdout collected, the last lines of stderr kept for errors,
+/// a timeout, and termination when the calling task is cancelled.
+public struct ToolRunner: Sendable {
+    public let executable: String
+    public static let keptStderrLines = 12
+
+    public init(executable: String) {
+        self.executable = executable
+    }
+
+    /// The tool's path, searched in `PATH` like a shell would; `nil` if it is not installed.
+    public static func locate(_ name: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        for directory in (path ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    public var name: String { (executable as NSString).lastPathComponent }
+
+    public func run(_ arguments: [String], timeout: Double) async throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        let collected = OutputCollector()
+        stdout.fileHandleForReading.readabilityHandler = { handle in collected.appendOut(handle.availableData) }
+        stderr.fileHandleForReading.readabilityHandler = { handle in collected.appendErr(handle.availableData) }
+        let finished = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { process in
+            finished.continuation.yield(process.terminationStatus)
+            finished.continuation.finish()
+        }
+        do {
+            try process.run()
+        } catch {
+            throw MediaToolError.missing(name)
+        }
+        let pid = process.processIdentifier
+        let timer = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            collected.markTimedOut()
+            Self.stop(pid)
+        }
+        let status: Int32 = await withTaskCancellationHandler {
+            var status: Int32 = -1
+            for await value in finished.stream { status = value }
+            return status
+        } onCancel: {
+            Self.stop(pid)
+        }
+        timer.cancel()
+        stdout.fileHandleForReading.readabilityHandler = nil
+        stderr.fileHandleForReading.readabilityHandler = nil
+        collected.appendOut(stdout.fileHandleForReading.readDataToEndOfFile())
+        collected.appendErr(stderr.fileHandleForReading.readDataToEndOfFile())
+        try Task.checkCancellation()
+        let (out, err, timedOut) = collected.snapshot()
+        let tail = Self.lastLines(err, count: Self.keptStderrLines)
+        if timedOut { throw MediaToolError.timedOut(tool: name, seconds: timeout, stderr: tail) }
+        guard status == 0 else { throw MediaToolError.failed(tool: name, status: status, stderr: tail) }
+        return out
+    }
+
+    /// SIGTERM, then SIGKILL if the tool is still there after a grace period.
+    static func stop(_ pid: Int32) {
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        Task.detached {
+            try? await Task.sleep(for: .seconds(3))
+            // Only if it has not been reaped yet: kill(pid, 0) fails once it is gone.
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        }
+    }
+
+    static func lastLines(_ data: Data, count: Int) -> String {
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).suffix(count)
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Output gathered from the pipe handlers (which run on other threads).
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var out = Data()
+    private var err = Data()
+    private var timedOut = false
+    /// stderr is only needed for its last lines; keep a bounded tail.
+    private let errLimit = 64 << 10
+
+    func appendOut(_ data: Data) {
+        lock.withLock { out.append(data) }
+    }
+
+    func appendErr(_ data: Data) {
+        lock.withLock {
+            err.append(data)
+            if err.count > errLimit { err = err.suffix(errLimit) }
+        }
+    }
+
+    func markTimedOut() { lock.withLock { timedOut = true } }
+
+    func snapshot() -> (Data, Data, Bool) { lock.withLock { (out, err, timedOut) } }
+}
