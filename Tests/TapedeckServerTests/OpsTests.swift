@@ -21,7 +21,20 @@ struct OpsTests {
         try await TestApp.with(database) { _, client in
             let response = try await client.execute(uri: "/readyz", method: .get)
             #expect(response.status == .ok)
-            #expect(response.object["checks"] as? [String: String] == ["database": "ok", "storage": "ok"])
+            #expect(response.object["checks"] as? [String: String] == ["database": "ok", "storage": "ok", "media": "ok"])
+        }
+    }
+
+    @Test func optionalChecksAreReportedWithoutFailingReadiness() async throws {
+        struct Missing: Error, CustomStringConvertible { var description: String { "ffmpeg is not installed" } }
+        let checks = [
+            ReadinessCheck(name: "database") {},
+            ReadinessCheck(name: "media", required: false) { throw Missing() },
+        ]
+        try await TestApp.with(.sqlite, readinessChecks: checks) { _, client in
+            let response = try await client.execute(uri: "/readyz", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.object["checks"] as? [String: String] == ["database": "ok", "media": "warning: ffmpeg is not installed"])
         }
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import LiveKit
 import Logging
+import Media
 import ObjectStorage
 import TapedeckCore
 import TapedeckStore
@@ -24,6 +25,8 @@ public struct AppDependencies: Sendable {
     public var defaultPolicy: RecordingPolicy
     /// Viewer tokens and playback links.
     public var playback: PlaybackKeys
+    /// ffmpeg and ffprobe, or why they cannot be used.
+    public var mediaTools: Result<MediaTools, MediaToolError> = MediaTools.locate()
     /// The web pages' templates (`nil` serves the API alone).
     var pages: PageRenderer?
     public var reconcileStaleAfter: TimeInterval
@@ -51,6 +54,10 @@ public struct AppDependencies: Sendable {
             readinessChecks ?? [
                 ReadinessCheck(name: "database") { try await catalog.database.ping() },
                 ReadinessCheck(name: "storage") { try await store.checkHealth() },
+                // Recordings play without ffmpeg; only post-processing waits for it.
+                ReadinessCheck(name: "media", required: false) {
+                    if case .failure(let missing) = MediaTools.locate() { throw missing }
+                },
             ]
         self.logger = logger
     }
@@ -80,6 +87,7 @@ public struct AppDependencies: Sendable {
             PurgeRecordingObjectsJob(catalog: catalog, store: store),
             IngestFilesJob(catalog: catalog, store: store, logger: logger),
             VerifyOutputsJob(catalog: catalog, store: store),
+            PostProcessJob(catalog: catalog, store: store, localDisk: localDiskStore, tools: mediaTools, logger: logger),
         ])
         if let livekit {
             handlers.register(StartEgressJob(recorder: livekit))

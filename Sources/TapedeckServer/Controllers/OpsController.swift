@@ -7,10 +7,13 @@ import TapedeckStore
 /// A dependency `/readyz` checks.
 public struct ReadinessCheck: Sendable {
     public var name: String
+    /// A failing required check makes `/readyz` answer 503; an optional one is only reported.
+    public var required: Bool
     public var check: @Sendable () async throws -> Void
 
-    public init(name: String, check: @escaping @Sendable () async throws -> Void) {
+    public init(name: String, required: Bool = true, check: @escaping @Sendable () async throws -> Void) {
         self.name = name
+        self.required = required
         self.check = check
     }
 }
@@ -50,6 +53,7 @@ struct OpsController {
     }
 
     func readiness() async throws -> Response {
+        let required = Dictionary(uniqueKeysWithValues: readinessChecks.map { ($0.name, $0.required) })
         let results = await withTaskGroup(of: (String, String?).self) { group in
             for check in readinessChecks {
                 group.addTask { (check.name, await Self.run(check)) }
@@ -58,8 +62,10 @@ struct OpsController {
             for await (name, failure) in group { results[name] = failure }
             return results
         }
-        let failures = results.compactMapValues { $0 }
-        let checks = results.mapValues { $0.map { "error: \($0)" } ?? "ok" }
+        let failures = results.filter { required[$0.key] ?? true }.compactMapValues { $0 }
+        let checks = results.map { name, failure in
+            (name, failure.map { (required[name] ?? true ? "error: " : "warning: ") + $0 } ?? "ok")
+        }.reduce(into: [String: String]()) { $0[$1.0] = $1.1 }
         if failures.isEmpty {
             return JSONResponse(ReadinessReport(status: "ready", checks: checks)).makeResponse()
         }

@@ -277,9 +277,10 @@ public struct RecordingImporter: Sendable {
 
     private func markReady(_ recording: Recording, sizeBytes: Int64, durationMs: Int64?) async throws {
         _ = try await catalog.transaction { tx in
-            try await tx.recordings.transition(
+            _ = try await tx.recordings.transition(
                 recording.id, to: .ready, actor: "cli", cause: "imported",
                 changes: RecordingChanges(sizeBytes: sizeBytes))
+            try await tx.jobs.enqueue(try PostProcessJob.newJob(recordingID: recording.id))
         }
         if let durationMs {
             try await catalog.pool.recordings.setDuration(recording.id, durationMs: durationMs)

@@ -68,9 +68,10 @@ public struct IngestFilesJob: JobHandler {
         if playable {
             let total = total
             _ = try await catalog.transaction { tx in
-                try await tx.recordings.transition(
+                _ = try await tx.recordings.transition(
                     payload.recordingID, to: .ready, actor: "system", cause: "recording files stored and verified",
                     changes: RecordingChanges(sizeBytes: total))
+                try await tx.jobs.enqueue(try PostProcessJob.newJob(recordingID: payload.recordingID))
             }
         }
         logger.info("ingested files", metadata: ["count": "\(payload.items.count)", "bytes": "\(total)"])

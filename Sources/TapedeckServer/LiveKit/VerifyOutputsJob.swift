@@ -59,7 +59,8 @@ struct VerifyOutputsJob: JobHandler {
             throw ObjectStoreError.notFound(missing.joined(separator: ", "))
         }
         _ = try await catalog.transaction { tx in
-            try await tx.recordings.transition(id, to: .ready, actor: "system", cause: "outputs verified in storage")
+            _ = try await tx.recordings.transition(id, to: .ready, actor: "system", cause: "outputs verified in storage")
+            try await tx.jobs.enqueue(try PostProcessJob.newJob(recordingID: id))
         }
     }
 }

@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import Media
+import ObjectStorage
+import TapedeckCore
+import TapedeckStore
+
+/// After a recording is ready: fill in its duration when the provider did not, make a thumbnail
+/// (a JPEG 640 px wide from about 10% in), and make the missing one of HLS and MP4 by remuxing
+/// the other, every output stored and recorded as an asset.
+///
+/// Each step first looks at the assets: running the job twice (or again after a crash) redoes
+/// only what is missing, writes the same keys, and creates no second asset.
+struct PostProcessJob: JobHandler {
+    static let kind = "media.post_process"
+    var kind: String { Self.kind }
+    let catalog: Catalog
+    let store: any ObjectStore
+    /// Set when storage is local: ffmpeg then reads the files directly.
+    let localDisk: LocalDiskStore?
+    let tools: Result<MediaTools, MediaToolError>
+    let logger: Logger
+
+    struct Payload: Codable, Sendable {
+        var recordingID: UUID
+        enum CodingKeys: String, CodingKey { case recordingID = "recording_id" }
+    }
+
+    static func newJob(recordingID: UUID) throws -> NewJob {
+        try NewJob(
+            kind: kind, payload: Payload(recordingID: recordingID),
+            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased())", maxAttempts: 5)
+    }
+
+    static let thumbnailName = "thumbnail.jpg"
+
+    func run(_ job: Job, logger: Logger) async throws {
+        guard let id = try? job.payload(as: Payload.self).recordingID,
+            let recording = try await catalog.pool.recordings.find(id: id)
+        else { throw JobOutcome.permanentFailure("no such recording") }
+        guard recording.status == .ready else { return }
+        let tools: MediaTools
+        switch self.tools {
+        case .success(let found): tools = found
+        case .failure(let missing):
+            // Visible through the API (the recording's events); the job waits without using attempts.
+            try await catalog.pool.events.append(
+                NewAuditEvent(recordingID: id, type: "recording.processing_waiting", actor: "system", data: ["reason": missing.description]))
+            throw JobOutcome.postpone(reason: missing.description, seconds: 600)
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tapedeck-process-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+        let mp4 = recording.assets.first { $0.kind == .mp4 }
+        let hls = recording.assets.first { $0.kind == .hls }
+        guard let source = mp4 ?? hls else { return }  // audio-only or nothing playable: nothing to do
+        let input = try await inputPath(source, scratch: scratch)
+        var made: [String] = []
+
+        let info = try await tools.probe(input)
+        if recording.durationMs == nil, let duration = info.durationMs {
+            try await catalog.pool.recordings.setDuration(id, durationMs: duration)
+        }
+        guard info.video != nil else { return }
+
+        if !recording.assets.contains(where: { $0.kind == .thumbnail }) {
+            let file = scratch + "/" + Self.thumbnailName
+            let seconds = Double(info.durationMs ?? recording.durationMs ?? 0) / 1000 * 0.1
+            try await tools.thumbnail(input, atSeconds: seconds, output: file)
+            try await store(file, key: recording.keyPrefix + Self.thumbnailName, kind: .thumbnail, recordingID: id)
+            made.append("thumbnail")
+        }
+        if mp4 != nil, hls == nil {
+            let folder = scratch + "/hls"
+            try await tools.hls(from: input, segmentSeconds: 6, directory: folder)
+            let segments = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".ts") }.sorted()
+            for segment in segments {
+                _ = try await store.putFile(
+                    try ObjectKey(recording.keyPrefix + segment), path: folder + "/" + segment, contentType: "video/mp2t")
+            }
+            // The playlist last: once it is there, every segment it names is too.
+            try await store(folder + "/index.m3u8", key: recording.keyPrefix + "index.m3u8", kind: .hls, recordingID: id,
+                            durationMs: info.durationMs)
+            made.append("hls")
+        } else if hls != nil, mp4 == nil {
+            let file = scratch + "/session.mp4"
+            try await tools.mp4(from: input, output: file)
+            try await store(file, key: recording.keyPrefix + "session.mp4", kind: .mp4, recordingID: id, durationMs: info.durationMs)
+            made.append("mp4")
+        }
+        if !made.isEmpty {
+            try await catalog.pool.events.append(
+                NewAuditEvent(recordingID: id, type: "recording.processed", actor: "system", data: ["made": made.joined(separator: ",")]))
+        }
+        logger.info("post-processed", metadata: ["recording": "\(id)", "made": "\(made)"])
+    }
+
+    /// Uploads a file, checks the stored size, and records the asset (an upsert on its key).
+    func store(_ file: String, key: String, kind: AssetKind, recordingID: UUID, durationMs: Int64? = nil) async throws {
+        let objectKey = try ObjectKey(key)
+        let stored = try await store.putFile(objectKey, path: file, contentType: ContentTypes.forKey(key))
+        let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
+        guard stored.size == size else {
+            throw ObjectStoreError.notFound("\(key) stored with \(stored.size) bytes instead of \(size ?? -1)")
+        }
+        try await catalog.pool.assets.upsert(
+            NewAsset(recordingID: recordingID, kind: kind, key: key, contentType: ContentTypes.forKey(key), sizeBytes: stored.size,
+                     durationMs: durationMs))
+    }
+
+    /// What ffmpeg reads: the file itself on local storage; otherwise a signed URL, or for HLS a
+    /// local copy of the playlist whose segment URLs are each signed.
+    func inputPath(_ asset: Asset, scratch: String) async throws -> String {
+        let key = try ObjectKey(asset.key)
+        if let localDisk { return localDisk.filePath(key) }
+        guard asset.kind == .hls else { return try await store.signedURL(key, expiresIn: 7200, overrides: .init()) }
+        let text = String(buffer: try await store.get(key).body.collect(upTo: 8 << 20))
+        let playlist = try HLSPlaylist.parse(text)
+        let keys = Array(Set(PlaylistSigning.objectKeys(of: playlist, playlistKey: asset.key).values)).sorted()
+        let urls = try await store.signedURLs(try keys.map(ObjectKey.init), expiresIn: 7200)
+        let path = scratch + "/source.m3u8"
+        try PlaylistSigning.rewrite(playlist, playlistKey: asset.key, signedURLs: Dictionary(uniqueKeysWithValues: zip(keys, urls)))
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
