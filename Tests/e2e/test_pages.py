@@ -135,6 +135,12 @@ def test_admin_dashboard_filters_and_shares(recorded, browser):  # noqa: F811
     forged = requests.post(f"{server.base_url}/recordings/{recording['id']}/shares", data={"expires_in": "86400"},
                            cookies={"tapedeck_admin": cookies["tapedeck_admin"]}, allow_redirects=False)
     assert forged.status_code == 403
+    # Delete from the recording's page (form.submit() skips the confirmation dialog).
+    browser.open(f"{server.base_url}/recordings/{recording['id']}")
+    browser.js("document.querySelector(\"form[action$='/delete']\").submit()")
+    time.sleep(1.0)
+    assert browser.js("document.querySelector('h1').textContent") == "Recordings"
+    assert server.get(f"/v1/recordings/{recording['id']}", headers=server.admin).json()["status"] == "deleted"
     # Signing out ends the session.
     browser.open(server.base_url + "/")
     browser.js("document.querySelector(\"form[action='/logout']\").requestSubmit()")

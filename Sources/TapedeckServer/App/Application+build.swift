@@ -47,7 +47,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         pages.register(on: router)
         AdminPagesController(
             catalog: dependencies.catalog, store: dependencies.store, shares: shares, pages: pages, playback: playback,
-            keys: dependencies.playback, renderer: renderer
+            keys: dependencies.playback, renderer: renderer, scheduler: dependencies.scheduler
         ).register(on: router)
     }
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)

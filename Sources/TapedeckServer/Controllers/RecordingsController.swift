@@ -86,27 +86,34 @@ struct RecordingsController {
         // Admins, and the hosts of the recording's session.
         let (_, role) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
         guard role == .admin || role == .host, let principal = context.principal else { throw APIError.notFound("recording") }
+        let outcome = try await Self.markDeleted(
+            id, actor: principal.actor, cause: "deleted through the API", catalog: catalog, scheduler: scheduler)
+        switch outcome {
+        case .notFound:
+            throw APIError.notFound("recording")
+        case .rejected(let current, let reason) where current != .deleted:
+            throw APIError.conflict("recording_active", reason)
+        case .applied, .ignored, .rejected:
+            break
+        }
+        guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
+        return JSONResponse(RecordingRepresentation(recording: recording), status: .accepted)
+    }
+
+    /// Marks a recording deleted and queues the deletion of its objects, in one transaction.
+    static func markDeleted(
+        _ id: UUID, actor: String, cause: String, catalog: Catalog, scheduler: JobScheduler
+    ) async throws -> TransitionOutcome {
         let outcome = try await catalog.transaction { tx -> TransitionOutcome in
-            let outcome = try await tx.recordings.transition(
-                id, to: .deleted, actor: principal.actor, cause: "deleted through the API")
+            let outcome = try await tx.recordings.transition(id, to: .deleted, actor: actor, cause: cause)
             if case .applied = outcome, let recording = try await tx.recordings.find(id: id) {
                 try await tx.jobs.enqueue(
                     try PurgeRecordingObjectsJob.newJob(recordingID: id, keyPrefix: recording.keyPrefix))
             }
             return outcome
         }
-        switch outcome {
-        case .notFound:
-            throw APIError.notFound("recording")
-        case .rejected(let current, let reason) where current != .deleted:
-            throw APIError.conflict("recording_active", reason)
-        case .applied:
-            scheduler.wakeup.signal()
-        case .ignored, .rejected:
-            break
-        }
-        guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
-        return JSONResponse(RecordingRepresentation(recording: recording), status: .accepted)
+        if case .applied = outcome { scheduler.wakeup.signal() }
+        return outcome
     }
 
     @Sendable func events(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<

@@ -17,6 +17,7 @@ struct AdminPagesController {
     let playback: PlaybackController
     let keys: PlaybackKeys
     let renderer: PageRenderer
+    let scheduler: JobScheduler
 
     var session: AdminSession { keys.adminSession }
     var secure: String { keys.publicURL.lowercased().hasPrefix("https://") ? "; Secure" : "" }
@@ -28,6 +29,7 @@ struct AdminPagesController {
         router.post("/logout", use: logout)
         router.post("/recordings/{id}/shares", use: createShare)
         router.post("/shares/{id}/revoke", use: revokeShare)
+        router.post("/recordings/{id}/delete", use: deleteRecording)
     }
 
     /// The signed-in admin and their session cookie, if the key behind it is still active.
@@ -244,6 +246,25 @@ struct AdminPagesController {
             allowDownload: values["allow_download"] != nil, actor: principal.actor)
         return try await adminRecordingPage(recording, principal: principal, cookie: cookie, request: request, context: context,
                                             newShareURL: url)
+    }
+
+    @Sendable func deleteRecording(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
+        guard session.checkCSRF(try await form(request)["csrf"], session: cookie) else {
+            return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
+        }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return pages.notFound() }
+        switch try await RecordingsController.markDeleted(
+            id, actor: principal.actor, cause: "deleted from the dashboard", catalog: catalog, scheduler: scheduler)
+        {
+        case .notFound:
+            return pages.notFound()
+        case .rejected(let current, _) where current != .deleted:
+            return renderer.message(
+                title: "Not deleted", message: "This recording is \(current.rawValue): stop it before deleting it.", status: .conflict)
+        default:
+            return redirect("/")
+        }
     }
 
     @Sendable func revokeShare(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
