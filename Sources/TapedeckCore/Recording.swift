@@ -21,6 +21,8 @@ public struct Recording: Sendable, Equatable {
     public var error: String?
     /// The recorder stopped at a duration or size limit: the file is usable but truncated.
     public var limitReached: Bool
+    /// Kept from retention whatever its age.
+    public var onHold: Bool = false
     /// Name of the storage backend the objects were written to (`local`, `s3`, ...).
     public var storage: String
     /// Every object of the recording lives under this prefix.

@@ -105,6 +105,23 @@ public struct RecordingPolicy: Codable, Sendable, Equatable {
         return nil
     }
 
+    /// Every field, `null` included: a stored policy's explicit "no limit" or "keep forever" must
+    /// not fall back to the default when it is read again.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(start, forKey: .start)
+        try c.encode(stop, forKey: .stop)
+        try c.encode(maxDurationS, forKey: .maxDurationS)
+        try c.encode(layout, forKey: .layout)
+        try c.encode(audioOnly, forKey: .audioOnly)
+        try c.encode(outputs, forKey: .outputs)
+        try c.encode(segmentDurationS, forKey: .segmentDurationS)
+        try c.encode(preset, forKey: .preset)
+        try c.encode(hosts, forKey: .hosts)
+        try c.encode(hostRoles, forKey: .hostRoles)
+        try c.encode(retainDays, forKey: .retainDays)
+    }
+
     public func encodedJSON() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

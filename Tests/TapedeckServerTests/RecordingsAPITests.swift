@@ -60,7 +60,7 @@ struct RecordingsAPITests {
             #expect(
                 Set(body.keys) == [
                     "id", "room", "session_key", "provider", "title", "status", "layout", "audio_only", "started_at", "ended_at",
-                    "duration_ms", "size_bytes", "error", "limit_reached", "assets", "created_at", "updated_at",
+                    "duration_ms", "size_bytes", "error", "limit_reached", "on_hold", "assets", "created_at", "updated_at",
                 ])
             #expect(body["id"] as? String == recording.id.uuidString.lowercased())
             #expect(body["room"] as? String == "math")

@@ -93,3 +93,15 @@ def test_kill_during_processing_finishes_once(sources):
         assert done == 1
     finally:
         server.close()
+
+
+def test_retention_command_lists_and_holds(server, sources):
+    server.cli("import", sources["mp4"], "--room", "kept")
+    # Nothing is due on the defaults (recordings are kept), and the dry run says so with its total.
+    out = server.cli("retention", "--dry-run").stdout
+    assert "0 recording(s) would be deleted, freeing 0 bytes." in out
+    [recording] = server.get("/v1/recordings?room=kept", headers=server.admin).json()["items"]
+    held = requests.put(f"{server.base_url}/v1/recordings/{recording['id']}/hold", headers=server.admin)
+    assert held.status_code == 200 and held.json()["on_hold"] is True
+    events = server.get(f"/v1/recordings/{recording['id']}/events", headers=server.admin).json()["items"]
+    assert any(e["type"] == "recording.held" for e in events)

@@ -14,6 +14,23 @@ struct RecordingsController {
         group.delete("/recordings/{id}", use: delete)
         group.get("/recordings/{id}/events", use: events)
         group.get("/me/recordings", use: mine)
+        group.put("/recordings/{id}/hold", use: hold)
+        group.delete("/recordings/{id}/hold", use: hold)
+    }
+
+    /// `PUT` puts a recording on hold (retention never deletes it), `DELETE` releases it.
+    @Sendable func hold(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
+        let principal = try context.requireAdmin()
+        let id = try context.uuidParameter("id")
+        let onHold = request.method == .put
+        let changed = try await catalog.transaction { tx -> Bool in
+            guard try await tx.recordings.setHold(id, onHold) else { return false }
+            try await tx.events.append(
+                NewAuditEvent(recordingID: id, type: onHold ? "recording.held" : "recording.released", actor: principal.actor))
+            return true
+        }
+        guard changed, let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
+        return JSONResponse(RecordingRepresentation(recording: recording))
     }
 
     /// The recordings of sessions the viewer took part in.

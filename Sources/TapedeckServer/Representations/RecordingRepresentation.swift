@@ -22,6 +22,7 @@ struct RecordingRepresentation: JSONRepresentable {
             json.member("size_bytes", r.sizeBytes)
             json.member("error", r.error)
             json.member("limit_reached", r.limitReached)
+            json.member("on_hold", r.onHold)
             json.member("assets", r.assets.map(AssetRepresentation.init))
             json.member("created_at", r.createdAt.rfc3339)
             json.member("updated_at", r.updatedAt.rfc3339)

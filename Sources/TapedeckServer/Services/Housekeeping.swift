@@ -1,7 +1,7 @@
 import Foundation
 import TapedeckStore
 
-/// Queue housekeeping that runs in `serve`.
+/// The periodic work of `serve`: queue housekeeping, retention, the LiveKit reconciler.
 public enum Housekeeping {
     /// Finished jobs are kept this long (their idempotency keys keep deduplicating meanwhile).
     static let doneJobRetention: TimeInterval = 7 * 86_400
@@ -17,6 +17,11 @@ public enum Housekeeping {
                 try await catalog.pool.inboundEvents.prune(before: catalog.clock.now().addingTimeInterval(-inboundEventRetention))
             }
         ]
+        let retention = RetentionSweeper(
+            catalog: catalog, scheduler: dependencies.scheduler, defaultPolicy: dependencies.defaultPolicy)
+        tasks.append(PeriodicTask(name: "retention", interval: .seconds(86_400)) {
+            try await retention.run()
+        })
         if let livekit = dependencies.livekit {
             let reconciler = LiveKitReconciler(recorder: livekit, staleAfter: dependencies.reconcileStaleAfter)
             tasks.append(PeriodicTask(name: "livekit-reconciler", interval: dependencies.reconcileInterval) {

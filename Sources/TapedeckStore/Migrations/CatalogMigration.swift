@@ -48,6 +48,7 @@ public enum CatalogMigrations {
         M0011CreateCues(),
         M0012AddRecordingTitle(),
         M0013AddRecordingRequest(),
+        M0014AddRecordingHold(),
     ]
 
     public static var names: [String] { all.map(\.name) }

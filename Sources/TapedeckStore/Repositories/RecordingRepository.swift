@@ -336,7 +336,7 @@ public struct RecordingRepository: Sendable {
         guard let status = RecordingStatus(rawValue: rawStatus) else {
             throw CatalogDataError(description: "unknown recording status \(rawStatus)")
         }
-        return Recording(
+        var recording = Recording(
             id: try row.uuid("id"), roomID: try row.uuid("room_id"), roomName: try row.string("room_name"),
             sessionID: try row.optionalUUID("session_id"), sessionKey: try row.optionalString("session_key"),
             provider: try row.string("provider"), title: try row.optionalString("title"), providerRecordingID: try row.optionalString("provider_recording_id"),
@@ -348,5 +348,32 @@ public struct RecordingRepository: Sendable {
             keyPrefix: try row.string("key_prefix"), retainUntil: try row.optionalDate("retain_until"),
             requestJSON: try row.optionalString("request_json"), maxDurationS: try row.optionalInt64("max_duration_s").map(Int.init),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+        recording.onHold = try row.bool("on_hold")
+        return recording
+    }
+
+    /// Puts a recording on hold (or releases it); `false` when there is no such recording.
+    public func setHold(_ id: UUID, _ onHold: Bool) async throws -> Bool {
+        !(try await session.sql.raw(
+            "UPDATE recordings SET on_hold = \(bind: onHold), updated_at = \(bind: session.nowMs) WHERE id = \(bind: id) RETURNING id"
+        ).all()).isEmpty
+    }
+
+    /// Finished recordings not on hold, oldest first, after `position`, with their room's policy JSON.
+    public func retentionCandidates(after position: RecordingPosition?, limit: Int) async throws -> [(Recording, String?)] {
+        let statuses = Retention.deletable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        var query: SQLQueryString = """
+            SELECT r.*, (SELECT name FROM rooms WHERE id = r.room_id) AS room_name,
+                (SELECT key FROM sessions WHERE id = r.session_id) AS session_key,
+                (SELECT policy_json FROM rooms WHERE id = r.room_id) AS room_policy
+            FROM recordings r WHERE r.status IN (\(unsafeRaw: statuses)) AND r.on_hold = \(bind: false)
+            """
+        if let position {
+            query += " AND (r.created_at, r.id) > (\(bind: position.createdAt), \(bind: position.id))"
+        }
+        query += " ORDER BY r.created_at, r.id LIMIT \(literal: limit)"
+        return try await session.sql.raw(query).all().map { row in
+            (try Self.decode(row), try row.optionalString("room_policy"))
+        }
     }
 }
