@@ -12,8 +12,8 @@ struct MediaToolsTests {
     static func source(in directory: TemporaryDirectory) async throws -> String {
         let path = directory.path + "/source.mp4"
         _ = try await tools!.ffmpeg.run(
-            MediaTools.quiet + ["-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-f", "lavfi", "-i",
-                                "sine=frequency=440", "-t", "12", "-c:v", "libx264", "-preset", "veryfast", "-g", "60",
+            MediaTools.quiet + ["-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15", "-f", "lavfi", "-i",
+                                "sine=frequency=440", "-t", "12", "-c:v", "libx264", "-preset", "ultrafast", "-g", "30",
                                 "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", path],
             timeout: 120)
         return path
