@@ -93,11 +93,11 @@ public struct RecordingPolicy: Codable, Sendable, Equatable {
         if let preset, !Self.presets.contains(preset) {
             return ("preset", "preset must be one of \(Self.presets.joined(separator: ", "))")
         }
-        if hosts.count > 1000 || hosts.contains(where: { $0.isEmpty || $0.utf8.count > 256 }) {
-            return ("hosts", "hosts must be at most 1000 non-empty identities of up to 256 bytes")
+        if hosts.count > 1000 || hosts.contains(where: { $0.isEmpty || $0.unicodeScalars.count > 256 }) {
+            return ("hosts", "hosts must be at most 1000 non-empty identities of up to 256 characters")
         }
-        if hostRoles.count > 50 || hostRoles.contains(where: { $0.isEmpty || $0.utf8.count > 64 }) {
-            return ("host_roles", "host_roles must be at most 50 non-empty names of up to 64 bytes")
+        if hostRoles.count > 50 || hostRoles.contains(where: { $0.isEmpty || $0.unicodeScalars.count > 64 }) {
+            return ("host_roles", "host_roles must be at most 50 non-empty names of up to 64 characters")
         }
         if let retainDays, !(1...36_500).contains(retainDays) {
             return ("retain_days", "retain_days must be from 1 to 36500, or null to keep recordings")
