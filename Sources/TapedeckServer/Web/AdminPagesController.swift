@@ -49,17 +49,6 @@ struct AdminPagesController {
         return Response(status: .seeOther, headers: headers)
     }
 
-    func form(_ request: Request) async throws -> [String: String] {
-        let body = String(buffer: try await request.body.collect(upTo: 64 << 10))
-        var values: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, let key = String(parts[0]).removingPercentEncoding else { continue }
-            values[key] = String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-        }
-        return values
-    }
-
     // MARK: sign in and out
 
     func loginPage(error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
@@ -73,7 +62,7 @@ struct AdminPagesController {
     }
 
     @Sendable func login(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        let values = try await form(request)
+        let values = try await FormBody.read(request)
         guard let nonce = request.cookies[AdminSession.loginCookie]?.value, session.checkCSRF(values["csrf"], session: nonce) else {
             return loginPage(error: "The form expired; please sign in again.", status: .forbidden)
         }
@@ -87,7 +76,7 @@ struct AdminPagesController {
 
     @Sendable func logout(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         if let (_, cookie) = try await admin(request) {
-            guard session.checkCSRF(try await form(request)["csrf"], session: cookie) else {
+            guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
                 return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
             }
         }
@@ -229,7 +218,7 @@ struct AdminPagesController {
 
     @Sendable func createShare(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
-        let values = try await form(request)
+        let values = try await FormBody.read(request)
         guard session.checkCSRF(values["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
@@ -250,7 +239,7 @@ struct AdminPagesController {
 
     @Sendable func deleteRecording(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
-        guard session.checkCSRF(try await form(request)["csrf"], session: cookie) else {
+        guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return pages.notFound() }
@@ -269,7 +258,7 @@ struct AdminPagesController {
 
     @Sendable func revokeShare(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
-        guard session.checkCSRF(try await form(request)["csrf"], session: cookie) else {
+        guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),

@@ -102,8 +102,7 @@ struct WebPagesController {
                     "passcode", ["title": "Enter the passcode", "action": action, "error": "Too many wrong tries: wait \(wait) seconds."],
                     status: .tooManyRequests, headers: headers)
             }
-            let form = String(buffer: try await request.body.collect(upTo: 4096))
-            let passcode = Self.formValue("passcode", in: form) ?? ""
+            let passcode = try await FormBody.read(request, limit: 4096)["passcode"] ?? ""
             guard Passcode.matches(passcode, storedHash: stored) else {
                 shares.limiter.withLock { $0.recordFailure(key, now: now) }
                 return renderer.page(
@@ -178,15 +177,5 @@ struct WebPagesController {
         return seconds >= 3600
             ? String(format: "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
             : String(format: "%d:%02d", seconds / 60, seconds % 60)
-    }
-
-    /// A value of an `application/x-www-form-urlencoded` body.
-    static func formValue(_ name: String, in body: String) -> String? {
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0] == name else { continue }
-            return String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-        }
-        return nil
     }
 }
