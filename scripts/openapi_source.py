@@ -46,6 +46,7 @@ cursor_param = {"name": "cursor", "in": "query", "required": False, "schema": {"
 admin = [{"apiKey": []}]
 viewer_or_admin = [{"apiKey": []}, {"viewerToken": []}]
 
+webhook_events = ["recording.started", "recording.ready", "recording.failed", "recording.deleted", "share.created"]
 statuses = ["scheduled", "starting", "recording", "stopping", "processing", "ready", "failed", "aborted", "deleted"]
 
 schemas = {
@@ -93,6 +94,47 @@ schemas = {
             "views": {"type": "integer"},
             "created_by": {"type": "string"},
             "created_at": {"type": "string", "format": "date-time"}}},
+    "WebhookEndpointRequest": {
+        "type": "object", "required": ["url"], "additionalProperties": False,
+        "properties": {
+            "url": {"type": "string", "maxLength": 2048, "description": "http or https; receives a signed POST per event."},
+            "events": {"type": ["array", "null"], "items": {"type": "string", "enum": webhook_events},
+                       "description": "Events to send; absent or empty means all."},
+            "secret": {"type": ["string", "null"], "minLength": 16, "maxLength": 256, "pattern": "^[\\x21-\\x7e]+$",
+                       "description": "Signing secret; generated (and shown once) when absent."},
+            "description": {"type": ["string", "null"], "maxLength": 256, "pattern": no_control}}},
+    "WebhookEndpoint": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "url", "events", "description", "created_at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "url": {"type": "string"},
+            "events": {"type": "array", "items": {"type": "string", "enum": webhook_events}},
+            "description": {"type": ["string", "null"]},
+            "secret": {"type": "string", "description": "Only in the answer to createWebhookEndpoint."},
+            "created_at": {"type": "string", "format": "date-time"}}},
+    "WebhookEndpointList": {
+        "type": "object", "required": ["items", "next_cursor"], "additionalProperties": False,
+        "properties": {"items": {"type": "array", "items": ref("WebhookEndpoint")}, "next_cursor": {"type": "null"}}},
+    "WebhookDelivery": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "event_id", "event_type", "status", "attempts", "last_status_code", "last_error",
+                     "next_attempt_at", "delivered_at", "created_at", "updated_at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "event_id": {"type": "string", "format": "uuid", "description": "The `id` in the body; the same on every attempt."},
+            "event_type": {"type": "string", "enum": webhook_events},
+            "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+            "attempts": {"type": "integer"},
+            "last_status_code": nullable({"type": "integer"}),
+            "last_error": nullable({"type": "string"}),
+            "next_attempt_at": nullable({"type": "string", "format": "date-time"}),
+            "delivered_at": nullable({"type": "string", "format": "date-time"}),
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"}}},
+    "WebhookDeliveryPage": {
+        "type": "object", "required": ["items", "next_cursor"], "additionalProperties": False,
+        "properties": {"items": {"type": "array", "items": ref("WebhookDelivery")}, "next_cursor": nullable({"type": "string"})}},
     "ShareList": {
         "type": "object", "required": ["items"], "additionalProperties": False,
         "properties": {"items": {"type": "array", "items": ref("Share")}}},
@@ -356,6 +398,28 @@ paths = {
                 "responses": {"200": {"description": "The playlist.",
                                       "content": {"application/vnd.apple.mpegurl": {"schema": {"type": "string"}}}},
                               **error_responses("403", "404", "502", "503")}}},
+    "/v1/webhook-endpoints": {
+        "post": {"operationId": "createWebhookEndpoint",
+                 "summary": "Send events to a URL, signed with HMAC-SHA256 (Tapedeck-Signature over `timestamp.body`).",
+                 "security": admin,
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("WebhookEndpointRequest")}}},
+                 "responses": {**ok("WebhookEndpoint", "Created; `secret` is shown only now.", "201"),
+                               **error_responses("400", "401", "403", "413", "415", "503")}},
+        "get": {"operationId": "listWebhookEndpoints", "summary": "Every webhook endpoint, oldest first.",
+                "security": admin,
+                "responses": {**ok("WebhookEndpointList"), **error_responses("401", "403", "503")}}},
+    "/v1/webhook-endpoints/{id}": {
+        "get": {"operationId": "getWebhookEndpoint", "summary": "One webhook endpoint.",
+                "security": admin, "parameters": [uuid_param],
+                "responses": {**ok("WebhookEndpoint"), **error_responses("400", "401", "403", "404", "503")}},
+        "delete": {"operationId": "deleteWebhookEndpoint", "summary": "Stop sending to the endpoint; its delivery log goes with it.",
+                   "security": admin, "parameters": [uuid_param],
+                   "responses": {"204": {"description": "Deleted."}, **error_responses("400", "401", "403", "404", "503")}}},
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        "get": {"operationId": "listWebhookDeliveries",
+                "summary": "The endpoint's delivery log, newest first: status, attempts, last status code and error.",
+                "security": admin, "parameters": [uuid_param, limit_param(20, 100), cursor_param],
+                "responses": {**ok("WebhookDeliveryPage"), **error_responses("400", "401", "403", "404", "503")}}},
     "/v1/recordings/{id}/events": {
         "get": {"operationId": "listRecordingEvents", "summary": "The recording's audit log, oldest first.",
                 "security": admin, "parameters": [uuid_param, limit_param(50, 500), cursor_param],

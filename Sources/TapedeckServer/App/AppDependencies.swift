@@ -27,6 +27,9 @@ public struct AppDependencies: Sendable {
     public var playback: PlaybackKeys
     /// ffmpeg and ffprobe, or why they cannot be used.
     public var mediaTools: Result<MediaTools, MediaToolError> = MediaTools.locate()
+    /// Seals and opens webhook endpoints' signing secrets.
+    public var webhookSecrets: WebhookSecretBox
+    public var webhookRetry: WebhookRetrySchedule
     /// The web pages' templates (`nil` serves the API alone).
     var pages: PageRenderer?
     public var reconcileStaleAfter: TimeInterval
@@ -47,6 +50,8 @@ public struct AppDependencies: Sendable {
         }
         self.defaultPolicy = settings?.defaultPolicy ?? RecordingPolicy()
         self.playback = settings.flatMap { try? ServiceBootstrap.playbackKeys($0) } ?? .ephemeral()
+        self.webhookSecrets = settings.flatMap { try? ServiceBootstrap.webhookSecretBox($0) } ?? .ephemeral()
+        self.webhookRetry = settings?.webhookRetry ?? WebhookRetrySchedule()
         self.reconcileStaleAfter = TimeInterval(settings?.livekit?.staleAfterS ?? 90)
         self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? 30)
         self.scheduler = JobScheduler(catalog: catalog, wakeup: wakeup)
@@ -88,6 +93,8 @@ public struct AppDependencies: Sendable {
             IngestFilesJob(catalog: catalog, store: store, logger: logger),
             VerifyOutputsJob(catalog: catalog, store: store),
             PostProcessJob(catalog: catalog, store: store, localDisk: localDiskStore, tools: mediaTools, logger: logger),
+            WebhookFanOutJob(catalog: catalog, scheduler: scheduler),
+            WebhookDeliveryJob(catalog: catalog, http: http, secrets: webhookSecrets, schedule: webhookRetry),
         ])
         if let livekit {
             handlers.register(StartEgressJob(recorder: livekit))

@@ -55,6 +55,8 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         catalog: dependencies.catalog, recorder: dependencies.livekit, defaultPolicy: dependencies.defaultPolicy,
         maxBody: settings.maxRequestBodyBytes
     ).register(on: api)
+    WebhookEndpointsController(catalog: dependencies.catalog, secrets: dependencies.webhookSecrets, maxBody: settings.maxRequestBodyBytes)
+        .register(on: api)
     RoomsController(catalog: dependencies.catalog, defaultPolicy: dependencies.defaultPolicy, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
 

@@ -57,6 +57,14 @@ public enum ServiceBootstrap {
         return keys
     }
 
+    /// The key sealing webhook secrets: `TAPEDECK_WEBHOOK_SEALING_KEY`, or one generated once in the data dir.
+    public static func webhookSecretBox(_ settings: Settings) throws -> WebhookSecretBox {
+        let material =
+            try settings.webhookSealingKey.map { Array($0.utf8) }
+            ?? loadOrCreateSecret(at: settings.dataDirectory + "/secrets/webhook-sealing.key", setting: "TAPEDECK_WEBHOOK_SEALING_KEY")
+        return WebhookSecretBox(material: material)
+    }
+
     /// The configured object store, reporting to `observer`.
     public static func makeStore(
         _ settings: Settings, http: HTTPClient, observer: any ObjectStoreObserver

@@ -36,6 +36,10 @@ public struct Settings: Sendable {
     public var playbackTTLSeconds: Int = 3600
     /// Longest a share link may be valid.
     public var shareMaxTTLSeconds: Int = 30 * 86_400
+    /// Key that seals webhook signing secrets in the catalog; generated into the data dir when unset.
+    public var webhookSealingKey: String? = nil
+    /// When failed webhook deliveries are tried again, and for how long.
+    public var webhookRetry = WebhookRetrySchedule()
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -57,6 +61,14 @@ public struct Settings: Sendable {
             throw SettingsError("TAPEDECK_VIEWER_SECRET", "must be at least 32 characters (it signs viewer tokens)")
         }
         return secret
+    }
+
+    static func webhookSealingKey(_ values: SettingValues) throws(SettingsError) -> String? {
+        guard let key = values.string("TAPEDECK_WEBHOOK_SEALING_KEY") else { return nil }
+        guard key.utf8.count >= 32 else {
+            throw SettingsError("TAPEDECK_WEBHOOK_SEALING_KEY", "must be at least 32 characters (it seals webhook secrets)")
+        }
+        return key
     }
 
     /// Reads and validates every setting.
@@ -90,7 +102,7 @@ public struct Settings: Sendable {
         }
 
         let storage = try StorageSettings.parse(values, dataDirectory: dataDirectory)
-        return Settings(
+        var settings = Settings(
             host: host, port: port, dataDirectory: dataDirectory, database: database, storage: storage,
             livekit: try LiveKitSettings.parse(values, storage: storage), defaultPolicy: try RecordingPolicy.defaults(values),
             publicURL: publicURL,
@@ -101,5 +113,10 @@ public struct Settings: Sendable {
             mediaSecret: try mediaSecret(values), viewerSecret: try viewerSecret(values),
             playbackTTLSeconds: try values.int("TAPEDECK_PLAYBACK_TTL_S", default: 3600, in: 60...86_400),
             shareMaxTTLSeconds: try values.int("TAPEDECK_SHARE_MAX_TTL_S", default: 30 * 86_400, in: 60...(366 * 86_400)))
+        settings.webhookSealingKey = try webhookSealingKey(values)
+        settings.webhookRetry = WebhookRetrySchedule(
+            initialDelay: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_INITIAL_S", default: 10, in: 1...3600)),
+            window: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_WINDOW_S", default: 86_400, in: 5...(7 * 86_400))))
+        return settings
     }
 }

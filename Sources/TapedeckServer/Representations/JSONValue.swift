@@ -50,6 +50,12 @@ indirect enum JSONValue: Codable, Sendable, Equatable, JSONRepresentable {
         }
     }
 
+    /// The string member `name` of an object.
+    func string(_ name: String) -> String? {
+        guard case .object(let members) = self, case .string(let value) = members[name] else { return nil }
+        return value
+    }
+
     /// Parses stored JSON; anything unreadable becomes an empty object rather than failing the response.
     static func parse(_ text: String) -> JSONValue {
         (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .object([:])

@@ -49,6 +49,7 @@ public enum CatalogMigrations {
         M0012AddRecordingTitle(),
         M0013AddRecordingRequest(),
         M0014AddRecordingHold(),
+        M0015CreateWebhooks(),
     ]
 
     public static var names: [String] { all.map(\.name) }

@@ -43,6 +43,7 @@ public struct CatalogSession: Sendable {
     public var jobs: JobQueue { JobQueue(session: self) }
     public var participants: ParticipantRepository { ParticipantRepository(session: self) }
     public var inboundEvents: InboundEventRepository { InboundEventRepository(session: self) }
+    public var webhooks: WebhookRepository { WebhookRepository(session: self) }
 
     var nowMs: Int64 { clock.now().millisecondsSince1970 }
 

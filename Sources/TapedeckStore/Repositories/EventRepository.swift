@@ -6,14 +6,25 @@ import TapedeckCore
 public struct EventRepository: Sendable {
     let session: CatalogSession
 
+    /// Appends the event. An event customers subscribe to (``OutboundEventType``) also queues its
+    /// webhook fan-out here, in the same transaction: a state change and its notification are
+    /// committed together or not at all, whoever wrote the change.
     public func append(_ event: NewAuditEvent) async throws {
-        try await session.sql.raw(
+        let row = try await session.sql.raw(
             """
             INSERT INTO events (recording_id, session_id, type, actor, data_json, at)
             VALUES (\(bind: event.recordingID), \(bind: event.sessionID), \(bind: event.type), \(bind: event.actor),
                 \(bind: event.dataJSON), \(bind: session.nowMs))
+            RETURNING id
             """
-        ).run()
+        ).first()
+        if let row, let type = OutboundEventType(auditType: event.type) {
+            try await session.jobs.enqueue(try WebhookOutbox.fanOutJob(auditEventID: try row.int64("id"), type: type))
+        }
+    }
+
+    public func find(id: Int64) async throws -> AuditEvent? {
+        try await session.sql.raw("SELECT * FROM events WHERE id = \(bind: id)").first().map(Self.decode)
     }
 
     /// Events of one recording in the order they happened, after the event id `afterID`.
@@ -31,5 +42,24 @@ public struct EventRepository: Sendable {
             id: try row.int64("id"), recordingID: try row.optionalUUID("recording_id"),
             sessionID: try row.optionalUUID("session_id"), type: try row.string("type"), actor: try row.string("actor"),
             dataJSON: try row.string("data_json"), at: try row.date("at"))
+    }
+}
+
+/// The job that turns an audit event into webhook deliveries (run by the server's fan-out handler).
+public enum WebhookOutbox {
+    public static let fanOutKind = "webhooks.fan_out"
+
+    public struct Payload: Codable, Sendable {
+        public var auditEventID: Int64
+        /// The public event id, chosen once here so a fan-out that runs again sends the same id.
+        public var eventID: UUID
+        public var type: OutboundEventType
+        enum CodingKeys: String, CodingKey { case auditEventID = "audit_event_id", eventID = "event_id", type }
+    }
+
+    static func fanOutJob(auditEventID: Int64, type: OutboundEventType) throws -> NewJob {
+        try NewJob(
+            kind: fanOutKind, payload: Payload(auditEventID: auditEventID, eventID: UUID(), type: type),
+            idempotencyKey: "\(fanOutKind):\(auditEventID)", maxAttempts: 20)
     }
 }

@@ -1,0 +1,94 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import TapedeckCore
+import TapedeckStore
+
+/// Sends one delivery: a signed POST of its fixed body. A 2xx answer delivers it; anything else
+/// is recorded in the delivery log and tried again on ``WebhookRetrySchedule`` (the job waits
+/// with `postpone`, so the schedule, not the queue's attempt limit, decides when to give up).
+///
+/// Delivery is at least once: a crash after the receiver answered but before the log was
+/// written sends the event again, with the same event id for the receiver to de-duplicate.
+struct WebhookDeliveryJob: JobHandler {
+    static let kind = "webhooks.deliver"
+    var kind: String { Self.kind }
+    let catalog: Catalog
+    let http: HTTPClient
+    let secrets: WebhookSecretBox
+    let schedule: WebhookRetrySchedule
+    var timeout: TimeAmount = .seconds(10)
+
+    struct Payload: Codable, Sendable {
+        var deliveryID: UUID
+        enum CodingKeys: String, CodingKey { case deliveryID = "delivery_id" }
+    }
+
+    static func newJob(deliveryID: UUID) throws -> NewJob {
+        try NewJob(
+            kind: kind, payload: Payload(deliveryID: deliveryID),
+            idempotencyKey: "\(kind):\(deliveryID.uuidString.lowercased())", maxAttempts: 50)
+    }
+
+    func run(_ job: Job, logger: Logger) async throws {
+        guard let id = try? job.payload(as: Payload.self).deliveryID else {
+            throw JobOutcome.permanentFailure("unreadable delivery payload")
+        }
+        // Gone with its endpoint, or already finished: nothing to send.
+        guard let delivery = try await catalog.pool.webhooks.delivery(id: id), delivery.status == .pending,
+            let endpoint = try await catalog.pool.webhooks.endpoint(id: delivery.endpointID)
+        else { return }
+        let secret: String
+        do {
+            secret = try secrets.open(endpoint.secretSealed)
+        } catch {
+            try await catalog.pool.webhooks.recordAttempt(id, .failed(statusCode: nil, error: "\(error)", retryAt: nil))
+            return
+        }
+        let (statusCode, failure) = await send(delivery, to: endpoint.url, secret: secret)
+        if let failure {
+            let now = catalog.clock.now()
+            let retryAt = schedule.nextAttempt(
+                after: delivery.attempts + 1, firstQueuedAt: delivery.createdAt, now: now, random: Double.random(in: 0..<1))
+            try await catalog.pool.webhooks.recordAttempt(id, .failed(statusCode: statusCode, error: failure, retryAt: retryAt))
+            logger.notice(
+                "webhook delivery failed", metadata: ["delivery": "\(id)", "error": "\(failure)", "retry": "\(retryAt != nil)"])
+            if let retryAt { throw JobOutcome.postpone(reason: failure, seconds: max(0, retryAt.timeIntervalSince(now))) }
+        } else {
+            try await catalog.pool.webhooks.recordAttempt(id, .delivered(statusCode: statusCode ?? 200))
+        }
+    }
+
+    /// The receiver's status code, and the failure if it was not a 2xx.
+    func send(_ delivery: WebhookDelivery, to url: String, secret: String) async -> (Int?, String?) {
+        let body = Array(delivery.body.utf8)
+        let timestamp = Int64(catalog.clock.now().timeIntervalSince1970)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "Tapedeck-Webhooks/\(TapedeckVersion.current)")
+        request.headers.add(name: "Tapedeck-Event-Id", value: delivery.eventID.uuidString.lowercased())
+        request.headers.add(name: "Tapedeck-Event-Type", value: delivery.eventType)
+        request.headers.add(name: "Tapedeck-Delivery-Id", value: delivery.id.uuidString.lowercased())
+        request.headers.add(name: "Tapedeck-Timestamp", value: String(timestamp))
+        request.headers.add(name: "Tapedeck-Signature", value: WebhookSignature.sign(secret: secret, timestamp: timestamp, body: body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await http.execute(request, timeout: timeout)
+            let code = Int(response.status.code)
+            // Only the start of an error answer is kept for the log; a success's body is ignored.
+            let answer = try? await response.body.collect(upTo: 1 << 20)
+            if (200..<300).contains(code) { return (code, nil) }
+            let excerpt = answer.map { String(buffer: $0).prefix(200).filter { !$0.isNewline } } ?? ""
+            return (code, "HTTP \(code)" + (excerpt.isEmpty ? "" : ": \(excerpt)"))
+        } catch {
+            return (nil, Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError, error == .deadlineExceeded { return "no answer within the timeout" }
+        return String(describing: error).prefix(300).description
+    }
+}
