@@ -65,19 +65,21 @@ extension AsyncParsableCommand {
 
 enum LoggingSetup {
     /// Configures the process-wide log output once, from the settings.
-    static func bootstrap(_ settings: Settings) -> Logger {
+    /// `level` overrides the configured level (the demo keeps its own output readable).
+    static func bootstrap(_ settings: Settings, level: Logger.Level? = nil) -> Logger {
+        let level = level ?? settings.logLevel
         LoggingSystem.bootstrap { label in
             switch settings.logFormat {
             case .json:
-                return JSONLogHandler(label: label, level: settings.logLevel)
+                return JSONLogHandler(label: label, level: level)
             case .text:
                 var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = settings.logLevel
+                handler.logLevel = level
                 return handler
             }
         }
         var logger = Logger(label: "tapedeck")
-        logger.logLevel = settings.logLevel
+        logger.logLevel = level
         return logger
     }
 }

@@ -10,7 +10,7 @@ struct Tapedeck: AsyncParsableCommand {
         version: TapedeckVersion.current,
         subcommands: [
             ServeCommand.self, WorkerCommand.self, MigrateCommand.self, KeysCommand.self, ImportCommand.self,
-            RetentionCommand.self, VersionCommand.self,
+            RetentionCommand.self, DemoCommand.self, VersionCommand.self,
         ],
         defaultSubcommand: nil)
 }

@@ -30,6 +30,10 @@ public struct AppDependencies: Sendable {
     /// Seals and opens webhook endpoints' signing secrets.
     public var webhookSecrets: WebhookSecretBox
     public var webhookRetry: WebhookRetrySchedule
+    /// Records input URLs with ffmpeg (`provider: "local"`).
+    public var localRecorder: LocalRecorder
+    /// Where local recordings are written before they are stored.
+    public var recorderDirectory: String
     /// The web pages' templates (`nil` serves the API alone).
     var pages: PageRenderer?
     public var reconcileStaleAfter: TimeInterval
@@ -52,6 +56,9 @@ public struct AppDependencies: Sendable {
         self.playback = settings.flatMap { try? ServiceBootstrap.playbackKeys($0) } ?? .ephemeral()
         self.webhookSecrets = settings.flatMap { try? ServiceBootstrap.webhookSecretBox($0) } ?? .ephemeral()
         self.webhookRetry = settings?.webhookRetry ?? WebhookRetrySchedule()
+        self.localRecorder = LocalRecorder(storageBackend: store.backend, wakeup: wakeup)
+        self.recorderDirectory =
+            settings.map { $0.dataDirectory + "/recorder" } ?? FileManager.default.temporaryDirectory.path + "/tapedeck-recorder"
         self.reconcileStaleAfter = TimeInterval(settings?.livekit?.staleAfterS ?? 90)
         self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? 30)
         self.scheduler = JobScheduler(catalog: catalog, wakeup: wakeup)
@@ -94,6 +101,7 @@ public struct AppDependencies: Sendable {
             VerifyOutputsJob(catalog: catalog, store: store),
             PostProcessJob(catalog: catalog, store: store, localDisk: localDiskStore, tools: mediaTools, logger: logger),
             WebhookFanOutJob(catalog: catalog, scheduler: scheduler),
+            LocalRecordJob(catalog: catalog, store: store, tools: mediaTools, workDirectory: recorderDirectory, logger: logger),
             WebhookDeliveryJob(catalog: catalog, http: http, secrets: webhookSecrets, schedule: webhookRetry),
         ])
         if let livekit {

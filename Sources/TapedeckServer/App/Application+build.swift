@@ -52,7 +52,8 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     }
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)
     RecordingControlController(
-        catalog: dependencies.catalog, recorder: dependencies.livekit, defaultPolicy: dependencies.defaultPolicy,
+        catalog: dependencies.catalog, recorder: dependencies.livekit, localRecorder: dependencies.localRecorder,
+        defaultPolicy: dependencies.defaultPolicy,
         maxBody: settings.maxRequestBodyBytes
     ).register(on: api)
     WebhookEndpointsController(catalog: dependencies.catalog, secrets: dependencies.webhookSecrets, maxBody: settings.maxRequestBodyBytes)

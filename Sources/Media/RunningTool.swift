@@ -1,0 +1,63 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A long-running tool (a recording ffmpeg) that is stopped by asking, not by a timeout.
+public final class RunningTool: Sendable {
+    public let pid: Int32
+    public let name: String
+    private let finished: AsyncStream<Int32>
+    private let collected: OutputCollector
+    private let process: Process
+
+    init(process: Process, name: String, finished: AsyncStream<Int32>, collected: OutputCollector) {
+        self.process = process
+        self.pid = process.processIdentifier
+        self.name = name
+        self.finished = finished
+        self.collected = collected
+    }
+
+    /// SIGINT: ffmpeg finishes the segment and playlist it is writing and exits.
+    public func interrupt() {
+        kill(pid, SIGINT)
+    }
+
+    /// Waits for the exit: its status and the last lines of stderr.
+    public func wait() async -> (status: Int32, stderr: String) {
+        var status: Int32 = -1
+        for await value in finished { status = value }
+        let (_, err, _) = collected.snapshot()
+        return (status, ToolRunner.lastLines(err, count: ToolRunner.keptStderrLines))
+    }
+}
+
+extension ToolRunner {
+    /// Starts the tool and returns at once; stdout is discarded, the tail of stderr kept.
+    public func launch(_ arguments: [String]) throws -> RunningTool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let stderr = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        let collected = OutputCollector()
+        stderr.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { collected.appendErr(data) }
+        }
+        let finished = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { process in
+            finished.continuation.yield(process.terminationStatus)
+            finished.continuation.finish()
+        }
+        do {
+            try process.run()
+        } catch {
+            throw MediaToolError.missing(name)
+        }
+        return RunningTool(process: process, name: name, finished: finished.stream, collected: collected)
+    }
+}

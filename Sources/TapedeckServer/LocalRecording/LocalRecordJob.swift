@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+import Media
+import ObjectStorage
+import TapedeckCore
+import TapedeckStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs ffmpeg for one local recording, for as long as it records, then brings its HLS into the
+/// store and marks the recording ready (post-processing then adds the MP4 and thumbnail).
+///
+/// ffmpeg writes into `{data dir}/recorder/{id}/`, rewriting the playlist after every segment.
+/// A `started` marker is written before ffmpeg is launched: if this job runs again after a crash,
+/// it stops any ffmpeg still writing there and finishes the recording with what was written,
+/// rather than recording twice.
+struct LocalRecordJob: JobHandler {
+    static let kind = "local.record"
+    var kind: String { Self.kind }
+    let catalog: Catalog
+    let store: any ObjectStore
+    let tools: Result<MediaTools, MediaToolError>
+    let workDirectory: String
+    let logger: Logger
+    /// How often the job looks for a stop request.
+    var pollInterval: Duration = .milliseconds(250)
+
+    struct Payload: Codable, Sendable {
+        var recordingID: UUID
+        enum CodingKeys: String, CodingKey { case recordingID = "recording_id" }
+    }
+
+    static func newJob(recordingID: UUID) throws -> NewJob {
+        try NewJob(
+            kind: kind, payload: Payload(recordingID: recordingID),
+            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased())", maxAttempts: 5)
+    }
+
+    func run(_ job: Job, logger: Logger) async throws {
+        guard let id = try? job.payload(as: Payload.self).recordingID,
+            let recording = try await catalog.pool.recordings.find(id: id)
+        else { throw JobOutcome.permanentFailure("no such recording") }
+        guard !recording.status.isFinal else { return }
+        let directory = workDirectory + "/" + id.uuidString.lowercased()
+        let marker = directory + "/started"
+        Self.stopLeftoverRecorders(writingInto: directory)
+
+        if FileManager.default.fileExists(atPath: marker) {
+            // An earlier run launched ffmpeg and did not finish: keep what it wrote.
+            try await finish(recording, directory: directory, outcome: .interrupted)
+            return
+        }
+        if recording.status == .stopping {
+            _ = try await catalog.pool.recordings.transition(id, to: .aborted, actor: "system", cause: "stopped before recording began")
+            return
+        }
+        let tools: MediaTools
+        switch self.tools {
+        case .success(let found): tools = found
+        case .failure(let missing):
+            _ = try await catalog.pool.recordings.transition(
+                id, to: .failed, actor: "system", cause: "cannot record", changes: RecordingChanges(error: missing.description))
+            return
+        }
+        let input: RecorderInput
+        guard let json = recording.requestJSON,
+            let request = try? JSONDecoder().decode(LocalRecorder.Request.self, from: Data(json.utf8)),
+            case .success(let parsed) = RecorderInput.parse(request.input)
+        else {
+            _ = try await catalog.pool.recordings.transition(
+                id, to: .failed, actor: "system", cause: "cannot record",
+                changes: RecordingChanges(error: "the recording's input is missing or no longer valid"))
+            return
+        }
+        input = parsed
+
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: marker, contents: Data(request.input.utf8)) else {
+            throw LocalRecorderError("cannot write \(marker)")
+        }
+        let running = try tools.record(input, maxDurationS: recording.maxDurationS, directory: directory)
+        _ = try await catalog.pool.recordings.transition(
+            id, to: .recording, actor: "system", cause: "ffmpeg started",
+            changes: RecordingChanges(providerRecordingID: "ffmpeg:\(running.pid)", startedAt: catalog.clock.now()))
+        logger.info("local recording started", metadata: ["recording": "\(id)", "pid": "\(running.pid)"])
+
+        let (status, stderr, stopped) = try await watch(running, recordingID: id)
+        let outcome: Outcome = stopped ? .stopped : status == 0 ? .inputEnded : .ffmpegFailed(status: status, stderr: stderr)
+        try await finish(recording, directory: directory, outcome: outcome)
+    }
+
+    /// Waits for ffmpeg, interrupting it once the recording is asked to stop (or the job is
+    /// cancelled at shutdown: then the next run finishes the recording).
+    func watch(_ running: RunningTool, recordingID: UUID) async throws -> (Int32, String, Bool) {
+        let exit = Task { await running.wait() }
+        var stopped = false
+        do {
+            while true {
+                if let result = try await first(exit, within: pollInterval) { return (result.status, result.stderr, stopped) }
+                if !stopped, let current = try await catalog.pool.recordings.find(id: recordingID)?.status,
+                    current != .recording, current != .starting
+                {
+                    running.interrupt()
+                    stopped = true
+                }
+            }
+        } catch {
+            running.interrupt()
+            _ = await exit.value
+            throw error
+        }
+    }
+
+    /// The task's result if it finishes within `timeout`.
+    private func first(_ task: Task<(status: Int32, stderr: String), Never>, within timeout: Duration) async throws
+        -> (status: Int32, stderr: String)?
+    {
+        try await withThrowingTaskGroup(of: (status: Int32, stderr: String)?.self) { group in
+            group.addTask { await task.value }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            let value = try await group.next() ?? nil
+            group.cancelAll()
+            return value
+        }
+    }
+
+    enum Outcome {
+        case stopped, inputEnded, interrupted
+        case ffmpegFailed(status: Int32, stderr: String)
+    }
+
+    /// Stores the segments and playlist, then ends the recording: `ready` when something playable
+    /// was written, `failed` (keeping what was written) when ffmpeg died or wrote nothing.
+    func finish(_ recording: Recording, directory: String, outcome: Outcome) async throws {
+        let id = recording.id
+        let playlistPath = directory + "/index.m3u8"
+        var segments: [String] = []
+        var durationMs: Int64 = 0
+        if let text = try? String(contentsOfFile: playlistPath, encoding: .utf8), let playlist = try? HLSPlaylist.parse(text) {
+            segments = playlist.uris
+            durationMs = playlist.durationMs
+            // The recording is over whatever stopped it: players should treat it as complete.
+            if !text.contains("#EXT-X-ENDLIST") {
+                try (text + (text.hasSuffix("\n") ? "" : "\n") + "#EXT-X-ENDLIST\n")
+                    .write(toFile: playlistPath, atomically: true, encoding: .utf8)
+            }
+        }
+        let ingestor = Ingestor(catalog: catalog, store: store, logger: logger)
+        var size: Int64 = 0
+        for segment in segments where !segment.contains("/") {
+            size += try await ingestor.ingest(
+                IngestItem(sourcePath: directory + "/" + segment, key: recording.keyPrefix + segment, contentType: "video/mp2t"),
+                recordingID: id, deleteSource: true)
+        }
+        if !segments.isEmpty {
+            // The playlist last: once it is recorded, every segment it names is stored.
+            size += try await ingestor.ingest(
+                IngestItem(sourcePath: playlistPath, key: recording.keyPrefix + "index.m3u8", asset: .hls),
+                recordingID: id, deleteSource: true)
+        }
+        let now = catalog.clock.now()
+        let limitReached = (recording.maxDurationS).map { durationMs >= Int64($0 - 1) * 1000 } ?? false
+        var changes = RecordingChanges(endedAt: now, durationMs: durationMs, sizeBytes: size)
+        var next = RecordingStatus.ready
+        var cause: String
+        switch outcome {
+        case .stopped: cause = "stopped"
+        case .inputEnded: cause = limitReached ? "max_duration_s reached" : "the input ended"
+        case .interrupted: cause = "the recorder was interrupted; what it wrote is kept"
+        case .ffmpegFailed(let status, let stderr):
+            next = .failed
+            cause = "ffmpeg failed"
+            changes.error = "ffmpeg exited with status \(status): \(stderr)"
+        }
+        if segments.isEmpty, next == .ready {
+            next = .failed
+            changes.error = "the recorder wrote no media (\(cause))"
+        }
+        if next == .ready, limitReached { changes.limitReached = true }
+        let (status, reason, finalChanges) = (next, cause, changes)
+        try await catalog.transaction { tx in
+            let result = try await tx.recordings.transition(id, to: status, actor: "system", cause: reason, changes: finalChanges)
+            if case .applied = result, status == .ready {
+                try await tx.jobs.enqueue(try PostProcessJob.newJob(recordingID: id))
+            }
+            if let sessionID = recording.sessionID { try await tx.sessions.close(sessionID, at: now) }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+        logger.info("local recording finished", metadata: ["recording": "\(id)", "status": "\(next.rawValue)", "cause": "\(cause)"])
+    }
+
+    /// Interrupts (then kills) any ffmpeg still writing into `directory`: one a crashed process
+    /// left behind. Found through /proc by its output path, so no pid file can go stale.
+    static func stopLeftoverRecorders(writingInto directory: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
+        let needle = Data((directory + "/").utf8)
+        for entry in entries {
+            guard let pid = Int32(entry), pid != getpid(),
+                let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"), cmdline.range(of: needle) != nil
+            else { continue }
+            kill(pid, SIGINT)
+            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(100_000) }
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        }
+    }
+}
+
+struct LocalRecorderError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
