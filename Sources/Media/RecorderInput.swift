@@ -67,7 +67,8 @@ extension MediaTools {
     /// and AAC (what every browser and HLS player takes), a keyframe every 2 s so segments cut
     /// cleanly, and a playlist rewritten after each segment so a crash loses at most the last one.
     public static func recordArguments(_ input: RecorderInput, maxDurationS: Int?, directory: String) -> [String] {
-        var arguments = quiet + ["-y"] + input.ffmpegInput
+        // Not `quiet`: that has -nostdin, and stdin is how the recorder is told to stop.
+        var arguments = ["-hide_banner", "-loglevel", "error", "-y"] + input.ffmpegInput
         if let maxDurationS { arguments += ["-t", String(maxDurationS)] }
         arguments += [
             "-map", "0:v:0?", "-map", input == .synthetic ? "1:a:0" : "0:a:0?",

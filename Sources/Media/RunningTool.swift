@@ -10,18 +10,24 @@ public final class RunningTool: Sendable {
     private let finished: AsyncStream<Int32>
     private let collected: OutputCollector
     private let process: Process
+    private let input: Pipe
 
-    init(process: Process, name: String, finished: AsyncStream<Int32>, collected: OutputCollector) {
+    init(process: Process, input: Pipe, name: String, finished: AsyncStream<Int32>, collected: OutputCollector) {
         self.process = process
+        self.input = input
         self.pid = process.processIdentifier
         self.name = name
         self.finished = finished
         self.collected = collected
     }
 
-    /// SIGINT: ffmpeg finishes the segment and playlist it is writing and exits.
+    public var isRunning: Bool { process.isRunning }
+
+    /// Asks ffmpeg to finish: it closes the segment and playlist it is writing and exits. This is
+    /// its `q` key on stdin rather than a signal: processes started from a server's threads
+    /// inherit their blocked signal mask, so SIGINT and SIGTERM would never reach it.
     public func interrupt() {
-        kill(pid, SIGINT)
+        try? input.fileHandleForWriting.write(contentsOf: Data("q".utf8))
     }
 
     /// Waits for the exit: its status and the last lines of stderr.
@@ -42,7 +48,8 @@ extension ToolRunner {
         let stderr = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
+        let input = Pipe()
+        process.standardInput = input
         let collected = OutputCollector()
         stderr.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
@@ -58,6 +65,6 @@ extension ToolRunner {
         } catch {
             throw MediaToolError.missing(name)
         }
-        return RunningTool(process: process, name: name, finished: finished.stream, collected: collected)
+        return RunningTool(process: process, input: input, name: name, finished: finished.stream, collected: collected)
     }
 }

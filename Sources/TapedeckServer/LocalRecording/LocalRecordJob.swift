@@ -94,39 +94,24 @@ struct LocalRecordJob: JobHandler {
     /// Waits for ffmpeg, interrupting it once the recording is asked to stop (or the job is
     /// cancelled at shutdown: then the next run finishes the recording).
     func watch(_ running: RunningTool, recordingID: UUID) async throws -> (Int32, String, Bool) {
-        let exit = Task { await running.wait() }
         var stopped = false
         do {
-            while true {
-                if let result = try await first(exit, within: pollInterval) { return (result.status, result.stderr, stopped) }
+            while running.isRunning {
                 if !stopped, let current = try await catalog.pool.recordings.find(id: recordingID)?.status,
                     current != .recording, current != .starting
                 {
                     running.interrupt()
                     stopped = true
                 }
+                try await Task.sleep(for: pollInterval)
             }
         } catch {
             running.interrupt()
-            _ = await exit.value
+            _ = await running.wait()
             throw error
         }
-    }
-
-    /// The task's result if it finishes within `timeout`.
-    private func first(_ task: Task<(status: Int32, stderr: String), Never>, within timeout: Duration) async throws
-        -> (status: Int32, stderr: String)?
-    {
-        try await withThrowingTaskGroup(of: (status: Int32, stderr: String)?.self) { group in
-            group.addTask { await task.value }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            let value = try await group.next() ?? nil
-            group.cancelAll()
-            return value
-        }
+        let (status, stderr) = await running.wait()
+        return (status, stderr, stopped)
     }
 
     enum Outcome {
@@ -203,8 +188,10 @@ struct LocalRecordJob: JobHandler {
             guard let pid = Int32(entry), pid != getpid(),
                 let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"), cmdline.range(of: needle) != nil
             else { continue }
-            kill(pid, SIGINT)
-            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(100_000) }
+            // Its stdin (the polite way to stop it) died with the old process; what it wrote so far
+            // is complete up to the last segment in its playlist.
+            kill(pid, SIGTERM)
+            for _ in 0..<20 where kill(pid, 0) == 0 { usleep(100_000) }
             if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         }
     }

@@ -1,0 +1,170 @@
+"""The local recorder and `tapedeck demo` on real ffmpeg: a synthetic source recorded for 10 s
+passes the same checks as post-processed media, a stop through the API ends it cleanly, a dying
+ffmpeg fails the recording with its stderr and keeps what it wrote, and the demo's link plays in
+a real browser."""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+from browser import Browser, chromium_binary
+from conftest import ARTIFACTS, Server, tapedeck_binary, free_port
+from media import make_mp4, probe_duration
+from test_processing import ffprobe
+
+
+def start(server, **body):
+    answer = requests.post(server.base_url + "/v1/recordings", json={"provider": "local", **body},
+                           headers=server.admin, timeout=10)
+    assert answer.status_code == 202, answer.text
+    return answer.json()
+
+
+def wait(server, recording_id, condition, what, timeout=90):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        current = server.get(f"/v1/recordings/{recording_id}", headers=server.admin).json()
+        if condition(current):
+            return current
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}: {current}")
+
+
+def kinds(recording):
+    return {a["kind"] for a in recording["assets"]}
+
+
+def test_synthetic_source_for_10_s(server):
+    recording = start(server, room="studio", input="synthetic://", max_duration_s=10, participants=["ada"])
+    assert recording["provider"] == "local" and recording["status"] == "starting"
+    live = wait(server, recording["id"], lambda r: r["status"] == "recording", "recording")
+    status = server.get("/v1/rooms/studio/recording-status", headers=server.admin).json()
+    assert status["recording"] is True and status["recording_id"] == recording["id"]
+    assert live["started_at"] is not None
+
+    done = wait(server, recording["id"], lambda r: {"hls", "mp4", "thumbnail"} <= kinds(r), "processing")
+    assert done["status"] == "ready" and done["limit_reached"] is True
+    assert abs(done["duration_ms"] - 10_000) <= 500
+    grant = server.get(f"/v1/recordings/{recording['id']}/playback", headers=server.admin).json()
+    # HLS: a valid playlist whose segments decode, as long as the recording within a segment.
+    playlist = requests.get(grant["hls_url"], timeout=10).text
+    assert playlist.startswith("#EXTM3U") and "#EXT-X-ENDLIST" in playlist
+    segments = [line for line in playlist.splitlines() if line and not line.startswith("#")]
+    assert len(segments) == 2
+    for url in segments:
+        assert ffprobe("stream=codec_name", url, stream="v:0") == "h264"
+        assert ffprobe("stream=codec_name", url, stream="a:0") == "aac"
+    assert abs(probe_duration(grant["hls_url"]) - 10) <= 6
+    # The MP4 remuxed from it has the same duration; the thumbnail is a 640 px JPEG.
+    assert abs(probe_duration(grant["mp4_url"]) - 10) < 0.5
+    assert ffprobe("stream=width", grant["mp4_url"], stream="v:0") == "1280"
+    assert requests.get(grant["thumbnail_url"], timeout=10).content[:3] == b"\xff\xd8\xff"
+    assert ffprobe("stream=width", grant["thumbnail_url"]) == "640"
+    # The listed participant may watch it with a viewer token; nobody else.
+    ada = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "ada"}, headers=server.admin).json()["token"]
+    eve = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "eve"}, headers=server.admin).json()["token"]
+    assert server.get(f"/v1/recordings/{recording['id']}/playback",
+                      headers={"Authorization": f"Bearer {ada}"}).status_code == 200
+    assert server.get(f"/v1/recordings/{recording['id']}/playback",
+                      headers={"Authorization": f"Bearer {eve}"}).status_code == 404
+    # Nothing left behind in the recorder's work folder.
+    assert os.listdir(os.path.join(server.env["TAPEDECK_DATA_DIR"], "recorder")) == []
+
+
+def test_stop_through_the_api_and_bad_requests(server):
+    recording = start(server, room="stoppable", input="synthetic://")
+    wait(server, recording["id"], lambda r: r["status"] == "recording", "recording")
+    again = requests.post(server.base_url + "/v1/recordings", json={"provider": "local", "room": "stoppable",
+                                                                     "input": "synthetic://"}, headers=server.admin)
+    assert again.status_code == 409
+    time.sleep(3)
+    stop = requests.post(f"{server.base_url}/v1/recordings/{recording['id']}/stop", headers=server.admin, timeout=10)
+    assert stop.status_code == 202 and stop.json()["status"] == "stopping"
+    done = wait(server, recording["id"], lambda r: r["status"] == "ready", "ready after stop", timeout=30)
+    assert 2000 <= done["duration_ms"] <= 12_000 and done["limit_reached"] is False
+    events = server.get(f"/v1/recordings/{recording['id']}/events", headers=server.admin).json()["items"]
+    lifecycle = [e["type"] for e in events if e["type"] in
+                 ("recording.created", "recording.recording", "recording.stopping", "recording.ready")]
+    assert lifecycle == ["recording.created", "recording.recording", "recording.stopping", "recording.ready"]
+
+    cases = [
+        ({"provider": "local", "room": "r"}, "input"),
+        ({"provider": "local", "room": "r", "input": "gopher://x/y"}, "input"),
+        ({"provider": "local", "room": "r", "input": "file:///no/such/file.mp4"}, "input"),
+        ({"provider": "local", "room": "r", "input": "synthetic://", "max_duration_s": 0}, "max_duration_s"),
+        ({"provider": "local", "room": "r", "input": "synthetic://", "layout": "grid"}, "layout"),
+        ({"provider": "local", "room": "r", "input": "synthetic://", "participants": [""]}, "participants"),
+        ({"provider": "zoom", "room": "r"}, "provider"),
+    ]
+    for body, field in cases:
+        answer = requests.post(server.base_url + "/v1/recordings", json=body, headers=server.admin, timeout=10)
+        assert answer.status_code == 400 and answer.json()["error"]["field"] == field, (body, answer.text)
+    assert server.get("/v1/recordings?room=r", headers=server.admin).json()["items"] == []
+
+
+def test_a_dying_ffmpeg_fails_the_recording_and_keeps_what_was_written(server):
+    directory = tempfile.mkdtemp(prefix="tapedeck-dying-")
+    source = make_mp4(os.path.join(directory, "long-input.mp4"), seconds=20)
+    recording = start(server, room="broken", input="file://" + source)
+    wait(server, recording["id"], lambda r: r["status"] == "recording", "recording")
+    time.sleep(8)
+    # ffmpeg dies (killed from outside) in the middle of the input.
+    pids = subprocess.run(["pgrep", "-f", "long-input.mp4"], capture_output=True, text=True).stdout.split()
+    assert pids
+    for pid in pids:
+        os.kill(int(pid), signal.SIGKILL)
+    done = wait(server, recording["id"], lambda r: r["status"] in ("failed", "ready"), "the end", timeout=30)
+    assert done["status"] == "failed", done
+    assert "ffmpeg exited with status" in done["error"]
+    # The segments written before ffmpeg died are kept and playable.
+    assert [a["kind"] for a in done["assets"]] == ["hls"]
+    grant = server.get(f"/v1/recordings/{recording['id']}/playback", headers=server.admin)
+    assert grant.status_code in (200, 409)
+    stored = os.path.join(server.env["TAPEDECK_DATA_DIR"], "objects")
+    playlists = [os.path.join(root, f) for root, _, files in os.walk(stored) for f in files if f == "index.m3u8"]
+    assert len(playlists) == 1 and "#EXT-X-ENDLIST" in open(playlists[0]).read()
+    assert probe_duration(playlists[0]) >= 5
+
+
+@pytest.mark.skipif(chromium_binary() is None, reason="needs chromium (scripts/test.sh installs it)")
+def test_demo_prints_a_link_that_plays():
+    directory = tempfile.mkdtemp(prefix="tapedeck-demo-")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPEDECK_") and k != "DATABASE_URL"}
+    process = subprocess.Popen([tapedeck_binary(), "demo", "--seconds", "5", "--port", str(port)], cwd=directory,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    browser = None
+    try:
+        lines = []
+        deadline = time.time() + 120
+        link = None
+        while time.time() < deadline and link is None:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            match = re.search(r"(http://\S+/recordings/\S+\?token=\S+)", line)
+            link = match.group(1) if match else None
+        assert link, "".join(lines)
+        assert any("Processed: hls, mp4, thumbnail." in line for line in lines), "".join(lines)
+        # The defaults: SQLite and local storage in ./tapedeck-data.
+        assert os.path.exists(os.path.join(directory, "tapedeck-data", "tapedeck.sqlite"))
+        browser = Browser()
+        browser.open(link, settle=1.0)
+        browser.js("document.querySelector('video').muted = true; document.querySelector('video').play().then(() => 'ok')",
+                   await_promise=True)
+        time.sleep(3)
+        assert browser.js("document.querySelector('video').currentTime") > 2.0
+        assert browser.js("document.querySelector('video').poster").startswith(f"http://127.0.0.1:{port}/media/")
+        os.makedirs(os.path.join(ARTIFACTS, "pages"), exist_ok=True)
+        browser.screenshot(os.path.join(ARTIFACTS, "pages", "demo.png"))
+    finally:
+        if browser:
+            browser.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
