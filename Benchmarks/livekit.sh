@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # LiveKit: start latency over N sessions (SQLite), then verified webhook ingest on SQLite and on
-# PostgreSQL next to /healthz of the same server, with wrk replaying pre-signed webhooks.
+# PostgreSQL next to /healthz of the same server, with wrk replaying pre-signed webhooks; then
+# egress_ended (outputs written) to `ready`, and to the thumbnail, over 200 sessions (SQLite).
 #   Benchmarks/livekit.sh [sessions] [seconds] [connections]
 source "$(dirname "$0")/common.sh"
 SESSIONS=${1:-1000}
@@ -18,3 +19,5 @@ run ingest --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --json "$ARTIF
 echo "== webhook ingest, PostgreSQL"
 run ingest --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --database-url "$TEST_DATABASE_URL" \
     --json "$ARTIFACTS/livekit-ingest-postgres.json"
+echo "== egress_ended to ready, SQLite, 200 sessions"
+run ready-latency --sessions 200 --warmup 10 --json "$ARTIFACTS/livekit-ready-latency.json"

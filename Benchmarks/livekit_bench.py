@@ -22,7 +22,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "e2e"))
-from livekit_sim import LiveKitSim  # noqa: E402
+from livekit_sim import LiveKitSim, make_outputs  # noqa: E402
 from livekit.protocol import models, webhook  # noqa: E402
 
 
@@ -54,6 +54,9 @@ class Tapedeck:
                    TAPEDECK_POLICY_START=policy_start, **sim.env())
         if args.database_url:
             env["DATABASE_URL"] = args.database_url
+        self.admin = {"Authorization": "Bearer " + subprocess.run(
+            [args.binary, "keys", "create", "--name", "bench"], env=env, capture_output=True, text=True,
+            check=True).stdout.strip()}
         self.log = open(os.path.join(args.artifacts, f"livekit-bench-{args.mode}.log"), "w")
         self.process = subprocess.Popen([args.binary, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_ready(self.base)
@@ -107,6 +110,57 @@ def start_latency(args):
     result = {"sessions": len(latencies), "p50_ms": round(statistics.median(latencies), 2),
               "p99_ms": round(percentile(latencies, 99), 2), "max_ms": round(max(latencies), 2),
               "mean_ms": round(statistics.mean(latencies), 2)}
+    print(json.dumps(result))
+    return result
+
+
+def ready_latency(args):
+    """egress_ended (outputs already written) to `ready`, and to the thumbnail's arrival, per session."""
+    media = tempfile.mkdtemp(prefix="tapedeck-bench-media-")
+    sim = LiveKitSim(make_outputs(media))
+    tapedeck = Tapedeck(args, sim)
+    sim.tapedeck_url = tapedeck.base
+    session = requests.Session()
+    to_ready, to_thumbnail = [], []
+
+    def poll(room, done):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            items = session.get(f"{tapedeck.base}/v1/recordings", params={"room": room},
+                                headers=tapedeck.admin, timeout=10).json()["items"]
+            if items and done(items[0]):
+                return time.monotonic()
+            time.sleep(0.001)
+        raise SystemExit(f"{room}: timed out")
+
+    for i in range(args.sessions + args.warmup):
+        room = f"ready-{i:05d}"
+        sim.start_room(room)
+        sim.join(room, f"person-{i}")
+        sim.deliver()
+        sim.wait(lambda: sim.egress_of(room), what="egress start")
+        sim.deliver()  # egress_started, egress_updated (active)
+        [info] = sim.egress_of(room)
+        sim.end_egress(info.egress_id)  # the outputs are written now, before egress_ended is sent
+        events = sim.take_outbox()
+        sim.deliver(events[:-1])
+        body, token = sim.signed(events[-1])
+        sent = time.monotonic()
+        assert sim.post_raw(body, token, session).status_code == 200
+        ready = poll(room, lambda r: r["status"] == "ready")
+        thumbnail = poll(room, lambda r: any(a["kind"] == "thumbnail" for a in r["assets"]))
+        if i >= args.warmup:
+            to_ready.append((ready - sent) * 1000)
+            to_thumbnail.append((thumbnail - sent) * 1000)
+    assert sim.protocol_errors == [], sim.protocol_errors
+    tapedeck.close()
+    sim.close()
+    shutil.rmtree(media, ignore_errors=True)
+    result = {"sessions": len(to_ready),
+              "ready_p50_ms": round(statistics.median(to_ready), 2), "ready_p99_ms": round(percentile(to_ready, 99), 2),
+              "ready_max_ms": round(max(to_ready), 2),
+              "thumbnail_p50_ms": round(statistics.median(to_thumbnail), 2),
+              "thumbnail_p99_ms": round(percentile(to_thumbnail, 99), 2)}
     print(json.dumps(result))
     return result
 
@@ -199,7 +253,7 @@ def ingest(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["start-latency", "ingest"])
+    parser.add_argument("mode", choices=["start-latency", "ingest", "ready-latency"])
     parser.add_argument("--binary", required=True)
     parser.add_argument("--database-url")
     parser.add_argument("--artifacts", default=tempfile.gettempdir())
@@ -211,7 +265,8 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     args.mode = args.mode.replace('-', '_')
-    result = start_latency(args) if args.mode == "start_latency" else ingest(args)
+    modes = {"start_latency": start_latency, "ingest": ingest, "ready_latency": ready_latency}
+    result = modes[args.mode](args)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
