@@ -143,7 +143,10 @@ struct RecordingsAPITests {
             let job = try #require(
                 try await app.catalog.pool.jobs.find(idempotencyKey: "recording.purge_objects:\(recording.id.uuidString.lowercased())"))
             #expect(job.state == .queued)
-            #expect(try await app.catalog.pool.jobs.counts().map(\.count) == [1], "queued exactly once")
+            let queued = try await app.catalog.pool.jobs.counts()
+            #expect(queued.filter { $0.kind == "recording.purge_objects" }.map(\.count) == [1], "queued exactly once")
+            // The deletion's webhook fan-out is queued with it, once (the second delete changed nothing).
+            #expect(queued.filter { $0.kind == WebhookOutbox.fanOutKind }.map(\.count) == [1])
 
             let events = try await client.execute(
                 uri: "/v1/recordings/\(recording.id)/events", method: .get, headers: app.authorization)
