@@ -97,7 +97,8 @@ schemas = {
     "WebhookEndpointRequest": {
         "type": "object", "required": ["url"], "additionalProperties": False,
         "properties": {
-            "url": {"type": "string", "maxLength": 2048, "description": "http or https; receives a signed POST per event."},
+            "url": {"type": "string", "minLength": 8, "maxLength": 2048, "pattern": "^[hH][tT][tT][pP][sS]?://",
+                    "description": "http or https; receives a signed POST per event."},
             "events": {"type": ["array", "null"], "items": {"type": "string", "enum": webhook_events},
                        "description": "Events to send; absent or empty means all."},
             "secret": {"type": ["string", "null"], "minLength": 16, "maxLength": 256, "pattern": "^[\\x21-\\x7e]+$",
