@@ -42,29 +42,9 @@ public final class RunningTool: Sendable {
 extension ToolRunner {
     /// Starts the tool and returns at once; stdout is discarded, the tail of stderr kept.
     public func launch(_ arguments: [String]) throws -> RunningTool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stderr = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = stderr
         let input = Pipe()
-        process.standardInput = input
         let collected = OutputCollector()
-        stderr.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { collected.appendErr(data) }
-        }
-        let finished = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { process in
-            finished.continuation.yield(process.terminationStatus)
-            finished.continuation.finish()
-        }
-        do {
-            try process.run()
-        } catch {
-            throw MediaToolError.missing(name)
-        }
-        return RunningTool(process: process, input: input, name: name, finished: finished.stream, collected: collected)
+        let (process, _, finished) = try start(arguments, stdout: FileHandle.nullDevice, stdin: input, collected: collected)
+        return RunningTool(process: process, input: input, name: name, finished: finished, collected: collected)
     }
 }

@@ -43,27 +43,10 @@ public struct ToolRunner: Sendable {
     public var name: String { (executable as NSString).lastPathComponent }
 
     public func run(_ arguments: [String], timeout: Double) async throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
         let collected = OutputCollector()
         stdout.fileHandleForReading.readabilityHandler = { handle in collected.appendOut(handle.availableData) }
-        stderr.fileHandleForReading.readabilityHandler = { handle in collected.appendErr(handle.availableData) }
-        let finished = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { process in
-            finished.continuation.yield(process.terminationStatus)
-            finished.continuation.finish()
-        }
-        do {
-            try process.run()
-        } catch {
-            throw MediaToolError.missing(name)
-        }
+        let (process, stderr, finished) = try start(arguments, stdout: stdout, stdin: FileHandle.nullDevice, collected: collected)
         let pid = process.processIdentifier
         let timer = Task {
             try await Task.sleep(for: .seconds(timeout))
@@ -72,7 +55,7 @@ public struct ToolRunner: Sendable {
         }
         let status: Int32 = await withTaskCancellationHandler {
             var status: Int32 = -1
-            for await value in finished.stream { status = value }
+            for await value in finished { status = value }
             return status
         } onCancel: {
             Self.stop(pid)
@@ -88,6 +71,36 @@ public struct ToolRunner: Sendable {
         if timedOut { throw MediaToolError.timedOut(tool: name, seconds: timeout, stderr: tail) }
         guard status == 0 else { throw MediaToolError.failed(tool: name, status: status, stderr: tail) }
         return out
+    }
+
+    /// Starts the tool with stderr gathered into `collected` (its tail is kept for errors); the
+    /// stream yields the exit status. Shared by ``run(_:timeout:)`` and ``launch(_:)``.
+    func start(
+        _ arguments: [String], stdout: Any, stdin: Any, collected: OutputCollector
+    ) throws -> (Process, Pipe, AsyncStream<Int32>) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin
+        // Cleared at end of file: Foundation would otherwise keep calling it with empty data.
+        stderr.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { collected.appendErr(data) }
+        }
+        let finished = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { process in
+            finished.continuation.yield(process.terminationStatus)
+            finished.continuation.finish()
+        }
+        do {
+            try process.run()
+        } catch {
+            throw MediaToolError.missing(name)
+        }
+        return (process, stderr, finished.stream)
     }
 
     /// SIGTERM, then SIGKILL if the tool is still there after a grace period.

@@ -31,18 +31,8 @@ struct DemoCommand: AsyncParsableCommand {
             let settings = try await common.settings(extraFlags: flags)
             let logger = LoggingSetup.bootstrap(settings, level: .warning)
             print("Tapedeck \(TapedeckVersion.current) demo: catalog \(settings.database.redactedDescription), storage \(settings.storage.summary)")
-            let dependencies: AppDependencies
-            do {
-                dependencies = try await ServiceBootstrap.dependencies(settings, logger: logger, migrate: true)
-            } catch let error as SettingsError {
-                throw Failure.configuration(error)
-            } catch {
-                throw Failure.message("cannot open the catalog (\(settings.database.redactedDescription)): \(error)")
-            }
-            let worker = JobWorker(
-                catalog: dependencies.catalog, handlers: dependencies.jobHandlers,
-                options: .init(concurrency: settings.workerConcurrency, leaseSeconds: TimeInterval(settings.jobLeaseSeconds)),
-                metrics: dependencies.metrics, wakeup: dependencies.scheduler.wakeup, logger: logger)
+            let dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
+            let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
             let app = buildApplication(settings: settings, dependencies: dependencies, services: [worker])
             let demo = DemoRun(dependencies: dependencies, seconds: seconds) { line in
                 print(line)

@@ -31,19 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
             for (name, value) in settings.summary {
                 print("  \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(value)")
             }
-            let dependencies: AppDependencies
-            do {
-                dependencies = try await ServiceBootstrap.dependencies(settings, logger: logger, migrate: true)
-            } catch let error as SettingsError {
-                throw Failure.configuration(error)
-            } catch {
-                throw Failure.message("cannot open the catalog (\(settings.database.redactedDescription)): \(error)")
-            }
-            let worker = JobWorker(
-                catalog: dependencies.catalog, handlers: dependencies.jobHandlers,
-                options: .init(
-                    concurrency: settings.workerConcurrency, leaseSeconds: TimeInterval(settings.jobLeaseSeconds)),
-                metrics: dependencies.metrics, wakeup: dependencies.scheduler.wakeup, logger: logger)
+            let dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
+            let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
             let periodic = PeriodicTaskService(tasks: Housekeeping.tasks(dependencies), logger: logger)
             let app = buildApplication(
                 settings: settings, dependencies: dependencies, services: [worker, periodic],

@@ -24,17 +24,8 @@ struct WorkerCommand: AsyncParsableCommand {
                 logger.notice(
                     "SQLite has a single writer: extra workers on the same file queue behind each other; use PostgreSQL to scale out")
             }
-            let dependencies: AppDependencies
-            do {
-                dependencies = try await ServiceBootstrap.dependencies(settings, logger: logger, migrate: true)
-            } catch {
-                throw Failure.message("cannot open the catalog (\(settings.database.redactedDescription)): \(error)")
-            }
-            let worker = JobWorker(
-                catalog: dependencies.catalog, handlers: dependencies.jobHandlers,
-                options: .init(
-                    concurrency: settings.workerConcurrency, leaseSeconds: TimeInterval(settings.jobLeaseSeconds)),
-                metrics: dependencies.metrics, wakeup: dependencies.scheduler.wakeup, logger: logger)
+            let dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
+            let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()

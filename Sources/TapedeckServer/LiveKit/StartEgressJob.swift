@@ -9,25 +9,14 @@ import TapedeckStore
 /// Runs at once after the row is written (the worker is woken). On a retry it first looks for an
 /// egress an earlier attempt may have started (a crash after LiveKit answered but before the id
 /// was saved), so a recording never gets two recorders.
-struct StartEgressJob: JobHandler {
+struct StartEgressJob: RecordingJob {
     static let kind = "livekit.start_egress"
-    var kind: String { Self.kind }
+    static let maxAttempts = 8
     let recorder: LiveKitRecorder
-
-    struct Payload: Codable, Sendable {
-        var recordingID: UUID
-        enum CodingKeys: String, CodingKey { case recordingID = "recording_id" }
-    }
-
-    static func newJob(recordingID: UUID) throws -> NewJob {
-        try NewJob(
-            kind: kind, payload: Payload(recordingID: recordingID),
-            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased())", maxAttempts: 8)
-    }
 
     func run(_ job: Job, logger: Logger) async throws {
         let catalog = recorder.catalog
-        guard let id = try? job.payload(as: Payload.self).recordingID,
+        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
             let recording = try await catalog.pool.recordings.find(id: id)
         else { throw JobOutcome.permanentFailure("no such recording") }
         if recording.status == .stopping, recording.providerRecordingID == nil {

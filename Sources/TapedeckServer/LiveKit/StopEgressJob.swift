@@ -5,24 +5,13 @@ import TapedeckCore
 import TapedeckStore
 
 /// Stops a recording's egress. Stopping an egress that already ended counts as done.
-struct StopEgressJob: JobHandler {
+struct StopEgressJob: RecordingJob {
     static let kind = "livekit.stop_egress"
-    var kind: String { Self.kind }
+    static let maxAttempts = 10
     let recorder: LiveKitRecorder
 
-    struct Payload: Codable, Sendable {
-        var recordingID: UUID
-        enum CodingKeys: String, CodingKey { case recordingID = "recording_id" }
-    }
-
-    static func newJob(recordingID: UUID) throws -> NewJob {
-        try NewJob(
-            kind: kind, payload: Payload(recordingID: recordingID),
-            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased())", maxAttempts: 10)
-    }
-
     func run(_ job: Job, logger: Logger) async throws {
-        guard let id = try? job.payload(as: Payload.self).recordingID,
+        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
             let recording = try await recorder.catalog.pool.recordings.find(id: id)
         else { throw JobOutcome.permanentFailure("no such recording") }
         guard let egressID = recording.providerRecordingID, recording.status.isActive else { return }

@@ -6,27 +6,15 @@ import TapedeckStore
 
 /// Checks that the outputs a recorder reported are in storage; the recording is `ready` as soon
 /// as one playable output is there, and fails if none appears.
-struct VerifyOutputsJob: JobHandler {
+struct VerifyOutputsJob: RecordingJob {
     static let kind = "recording.verify_outputs"
-    var kind: String { Self.kind }
     let catalog: Catalog
     let store: any ObjectStore
 
-    struct Payload: Codable, Sendable {
-        var recordingID: UUID
-        enum CodingKeys: String, CodingKey { case recordingID = "recording_id" }
-    }
-
-    static let attempts = 8
-
-    static func newJob(recordingID: UUID) throws -> NewJob {
-        try NewJob(
-            kind: kind, payload: Payload(recordingID: recordingID),
-            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased())", maxAttempts: attempts)
-    }
+    static let maxAttempts = 8
 
     func run(_ job: Job, logger: Logger) async throws {
-        guard let id = try? job.payload(as: Payload.self).recordingID,
+        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
             let recording = try await catalog.pool.recordings.find(id: id)
         else { throw JobOutcome.permanentFailure("no such recording") }
         guard recording.status == .processing else { return }
@@ -47,7 +35,7 @@ struct VerifyOutputsJob: JobHandler {
             }
         }
         guard !verified.isEmpty else {
-            if job.attempts >= Self.attempts {
+            if job.attempts >= Self.maxAttempts {
                 let missing = missing
                 _ = try await catalog.transaction { tx in
                     try await tx.recordings.transition(

@@ -16,9 +16,9 @@ import TapedeckStore
 /// A `started` marker is written before ffmpeg is launched: if this job runs again after a crash,
 /// it stops any ffmpeg still writing there and finishes the recording with what was written,
 /// rather than recording twice.
-struct LocalRecordJob: JobHandler {
+struct LocalRecordJob: RecordingJob {
     static let kind = "local.record"
-    var kind: String { Self.kind }
+    static let maxAttempts = 5
     let catalog: Catalog
     let store: any ObjectStore
     let tools: Result<MediaTools, MediaToolError>
@@ -27,19 +27,8 @@ struct LocalRecordJob: JobHandler {
     /// How often the job looks for a stop request.
     var pollInterval: Duration = .milliseconds(250)
 
-    struct Payload: Codable, Sendable {
-        var recordingID: UUID
-        enum CodingKeys: String, CodingKey { case recordingID = "recording_id" }
-    }
-
-    static func newJob(recordingID: UUID) throws -> NewJob {
-        try NewJob(
-            kind: kind, payload: Payload(recordingID: recordingID),
-            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased())", maxAttempts: 5)
-    }
-
     func run(_ job: Job, logger: Logger) async throws {
-        guard let id = try? job.payload(as: Payload.self).recordingID,
+        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
             let recording = try await catalog.pool.recordings.find(id: id)
         else { throw JobOutcome.permanentFailure("no such recording") }
         guard !recording.status.isFinal else { return }
@@ -64,17 +53,15 @@ struct LocalRecordJob: JobHandler {
                 id, to: .failed, actor: "system", cause: "cannot record", changes: RecordingChanges(error: missing.description))
             return
         }
-        let input: RecorderInput
         guard let json = recording.requestJSON,
             let request = try? JSONDecoder().decode(LocalRecorder.Request.self, from: Data(json.utf8)),
-            case .success(let parsed) = RecorderInput.parse(request.input)
+            case .success(let input) = RecorderInput.parse(request.input)
         else {
             _ = try await catalog.pool.recordings.transition(
                 id, to: .failed, actor: "system", cause: "cannot record",
                 changes: RecordingChanges(error: "the recording's input is missing or no longer valid"))
             return
         }
-        input = parsed
 
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: marker, contents: Data(request.input.utf8)) else {

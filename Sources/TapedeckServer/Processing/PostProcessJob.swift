@@ -11,9 +11,9 @@ import TapedeckStore
 ///
 /// Each step first looks at the assets: running the job twice (or again after a crash) redoes
 /// only what is missing, writes the same keys, and creates no second asset.
-struct PostProcessJob: JobHandler {
+struct PostProcessJob: RecordingJob {
     static let kind = "media.post_process"
-    var kind: String { Self.kind }
+    static let maxAttempts = 5
     let catalog: Catalog
     let store: any ObjectStore
     /// Set when storage is local: ffmpeg then reads the files directly.
@@ -21,21 +21,10 @@ struct PostProcessJob: JobHandler {
     let tools: Result<MediaTools, MediaToolError>
     let logger: Logger
 
-    struct Payload: Codable, Sendable {
-        var recordingID: UUID
-        enum CodingKeys: String, CodingKey { case recordingID = "recording_id" }
-    }
-
-    static func newJob(recordingID: UUID) throws -> NewJob {
-        try NewJob(
-            kind: kind, payload: Payload(recordingID: recordingID),
-            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased())", maxAttempts: 5)
-    }
-
     static let thumbnailName = "thumbnail.jpg"
 
     func run(_ job: Job, logger: Logger) async throws {
-        guard let id = try? job.payload(as: Payload.self).recordingID,
+        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
             let recording = try await catalog.pool.recordings.find(id: id)
         else { throw JobOutcome.permanentFailure("no such recording") }
         guard recording.status == .ready else { return }
