@@ -144,13 +144,16 @@ schemas = {
         "properties": {"passcode": {"type": "string"}}},
     "Playback": {
         "type": "object", "additionalProperties": False,
-        "required": ["recording_id", "hls_url", "mp4_url", "download_url", "thumbnail_url", "captions", "expires_at"],
+        "required": ["recording_id", "hls_url", "mp4_url", "download_url", "thumbnail_url", "storyboard_url", "captions",
+                     "expires_at"],
         "properties": {
             "recording_id": {"type": "string", "format": "uuid"},
             "hls_url": {"type": ["string", "null"], "description": "Tapedeck-served playlist; every segment URL in it is signed."},
             "mp4_url": {"type": ["string", "null"]},
             "download_url": {"type": ["string", "null"], "description": "The MP4 as an attachment named after the room and date."},
             "thumbnail_url": {"type": ["string", "null"]},
+            "storyboard_url": {"type": ["string", "null"],
+                               "description": "WebVTT index of hover-preview frames (`sprite#xywh=x,y,w,h` cues, the sprite URL signed)."},
             "captions": {"type": "array", "items": {
                 "type": "object", "required": ["label", "url"], "additionalProperties": False,
                 "properties": {"label": {"type": "string"}, "url": {"type": "string"}}}},
@@ -405,6 +408,17 @@ paths = {
                 "responses": {"200": {"description": "The playlist.",
                                       "content": {"application/vnd.apple.mpegurl": {"schema": {"type": "string"}}}},
                               **error_responses("403", "404", "502", "503")}}},
+    "/storyboard/{id}/{index}": {
+        "get": {"operationId": "getSignedStoryboard",
+                "summary": "A storyboard index (WebVTT) with its sprite sheet URL signed (the link comes from getPlayback).",
+                "security": [],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "index", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "expires", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "sig", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The index.", "content": {"text/vtt": {"schema": {"type": "string"}}}},
+                              **error_responses("403", "404", "503")}}},
     "/v1/webhook-endpoints": {
         "post": {"operationId": "createWebhookEndpoint",
                  "summary": "Send events to a URL, signed with HMAC-SHA256 (Tapedeck-Signature over `timestamp.body`).",

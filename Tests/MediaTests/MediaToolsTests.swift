@@ -20,8 +20,8 @@ struct MediaToolsTests {
     }
 
     /// ffprobe's own reading of one entry, independent of MediaInfo's parser.
-    static func ffprobe(_ entries: String, _ input: String, stream: String? = nil) async throws -> String {
-        var arguments = ["-v", "error"]
+    static func ffprobe(_ entries: String, _ input: String, stream: String? = nil, lavfi: Bool = false) async throws -> String {
+        var arguments = ["-v", "error"] + (lavfi ? ["-f", "lavfi"] : [])
         if let stream { arguments += ["-select_streams", stream] }
         arguments += ["-show_entries", entries, "-of", "default=noprint_wrappers=1:nokey=1", input]
         // MPEG-TS lists its streams under its program too: the first line is the stream's own.

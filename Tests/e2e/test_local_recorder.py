@@ -2,6 +2,7 @@
 passes the same checks as post-processed media, a stop through the API ends it cleanly, a dying
 ffmpeg fails the recording with its stderr and keeps what it wrote, and the demo's link plays in
 a real browser."""
+import json
 import os
 import re
 import signal
@@ -14,7 +15,7 @@ import requests
 
 from browser import Browser, chromium_binary
 from conftest import ARTIFACTS, Server, tapedeck_binary, free_port
-from media import make_mp4, probe_duration
+from media import check_storyboard, make_mp4, probe_duration
 from test_processing import ffprobe
 
 
@@ -47,7 +48,7 @@ def test_synthetic_source_for_10_s(server):
     assert status["recording"] is True and status["recording_id"] == recording["id"]
     assert live["started_at"] is not None
 
-    done = wait(server, recording["id"], lambda r: {"hls", "mp4", "thumbnail"} <= kinds(r), "processing")
+    done = wait(server, recording["id"], lambda r: {"hls", "mp4", "thumbnail", "storyboard"} <= kinds(r), "processing")
     assert done["status"] == "ready" and done["limit_reached"] is True
     assert abs(done["duration_ms"] - 10_000) <= 500
     grant = server.get(f"/v1/recordings/{recording['id']}/playback", headers=server.admin).json()
@@ -65,6 +66,7 @@ def test_synthetic_source_for_10_s(server):
     assert ffprobe("stream=width", grant["mp4_url"], stream="v:0") == "1280"
     assert requests.get(grant["thumbnail_url"], timeout=10).content[:3] == b"\xff\xd8\xff"
     assert ffprobe("stream=width", grant["thumbnail_url"]) == "640"
+    assert len(check_storyboard(grant["storyboard_url"], done["duration_ms"] / 1000, (1280, 720))) == 5
     # The listed participant may watch it with a viewer token; nobody else.
     ada = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "ada"}, headers=server.admin).json()["token"]
     eve = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "eve"}, headers=server.admin).json()["token"]
@@ -131,6 +133,18 @@ def test_a_dying_ffmpeg_fails_the_recording_and_keeps_what_was_written(server):
     assert probe_duration(playlists[0]) >= 5
 
 
+def hover(browser, fraction):
+    """Moves the pointer over the player's bar at `fraction` of its width; what the preview shows."""
+    return browser.js(
+        "(() => { const bar = document.getElementById('scrubber'), box = bar.getBoundingClientRect();"
+        f" bar.dispatchEvent(new PointerEvent('pointermove', {{clientX: box.left + box.width * {fraction},"
+        " clientY: box.top + 2, bubbles: true}));"
+        " const preview = bar.querySelector('.preview'), frame = bar.querySelector('.preview-frame');"
+        " return {hidden: preview.hidden, time: bar.querySelector('.preview-time').textContent,"
+        " position: frame.style.backgroundPosition, image: frame.style.backgroundImage,"
+        " size: [frame.offsetWidth, frame.offsetHeight]}; })()")
+
+
 @pytest.mark.skipif(chromium_binary() is None, reason="needs chromium (scripts/test.sh installs it)")
 def test_demo_prints_a_link_that_plays():
     directory = tempfile.mkdtemp(prefix="tapedeck-demo-")
@@ -151,7 +165,7 @@ def test_demo_prints_a_link_that_plays():
             match = re.search(r"(http://\S+/recordings/\S+\?token=\S+)", line)
             link = match.group(1) if match else None
         assert link, "".join(lines)
-        assert any("Processed: hls, mp4, thumbnail." in line for line in lines), "".join(lines)
+        assert any("Processed: hls, mp4, storyboard, thumbnail." in line for line in lines), "".join(lines)
         # The defaults: SQLite and local storage in ./tapedeck-data.
         assert os.path.exists(os.path.join(directory, "tapedeck-data", "tapedeck.sqlite"))
         browser = Browser()
@@ -161,6 +175,20 @@ def test_demo_prints_a_link_that_plays():
         time.sleep(3)
         assert browser.js("document.querySelector('video').currentTime") > 2.0
         assert browser.js("document.querySelector('video').poster").startswith(f"http://127.0.0.1:{port}/media/")
+        # Hovering the bar under the video shows the storyboard frame of that moment.
+        assert browser.js("document.getElementById('scrubber').dataset.cues") == "3"  # 5 s, a frame every 2 s
+        preview = hover(browser, 0.9)
+        assert preview["hidden"] is False and preview["time"] == "0:04"
+        assert preview["position"] == "-320px 0px" and preview["size"] == [160, 90]
+        assert preview["image"].startswith(f'url("http://127.0.0.1:{port}/media/')
+        assert browser.js(f"new Promise(r => {{ const i = new Image(); i.onload = () => r(i.naturalWidth); "
+                          f"i.onerror = () => r(0); i.src = {json.dumps(preview['image'][5:-2])}; }})",
+                          await_promise=True) == 480
+        browser.screenshot(os.path.join(ARTIFACTS, "pages", "demo-preview.png"))
+        # A click seeks there.
+        browser.js("(() => { const bar = document.getElementById('scrubber'), box = bar.getBoundingClientRect();"
+                   " bar.dispatchEvent(new MouseEvent('click', {clientX: box.left + box.width * 0.5, bubbles: true})); })()")
+        assert abs(browser.js("document.querySelector('video').currentTime") - 2.5) < 0.6
         os.makedirs(os.path.join(ARTIFACTS, "pages"), exist_ok=True)
         browser.screenshot(os.path.join(ARTIFACTS, "pages", "demo.png"))
     finally:

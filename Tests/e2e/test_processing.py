@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from conftest import Server
-from media import make_hls, make_mp4, probe_duration
+from media import check_storyboard, make_hls, make_mp4, probe_duration
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def wait_assets(server, room, kinds, timeout=60):
 
 def test_mp4_gets_thumbnail_and_hls(server, sources):
     server.cli("import", sources["mp4"], "--room", "from-mp4")
-    recording = wait_assets(server, "from-mp4", {"mp4", "thumbnail", "hls"})
+    recording = wait_assets(server, "from-mp4", {"mp4", "thumbnail", "hls", "storyboard"})
     source_seconds = float(ffprobe("format=duration", sources["mp4"]))
     assert abs(recording["duration_ms"] - source_seconds * 1000) <= 1
     grant = server.get(f"/v1/recordings/{recording['id']}/playback", headers=server.admin).json()
@@ -55,13 +55,18 @@ def test_mp4_gets_thumbnail_and_hls(server, sources):
     for url in segments:
         assert ffprobe("stream=codec_name", url, stream="v:0") == "h264"
     assert abs(probe_duration(grant["hls_url"]) - source_seconds) <= 6
+    # The storyboard: a frame every 2 s of the 20 s, 160 px wide, on one signed sprite sheet.
+    cues = check_storyboard(grant["storyboard_url"], recording["duration_ms"] / 1000, (640, 360))
+    assert len(cues) == 10 and cues[3][3] == (480, 0, 160, 90)
+    tampered = grant["storyboard_url"].replace("sig=", "sig=x")
+    assert requests.get(tampered, timeout=10).status_code == 403
     kinds = [a["kind"] for a in recording["assets"]]
     assert sorted(kinds) == sorted(set(kinds))  # one asset of each kind
 
 
 def test_hls_gets_mp4(server, sources):
     server.cli("import", sources["hls"], "--room", "from-hls")
-    recording = wait_assets(server, "from-hls", {"hls", "thumbnail", "mp4"})
+    recording = wait_assets(server, "from-hls", {"hls", "thumbnail", "mp4", "storyboard"})
     grant = server.get(f"/v1/recordings/{recording['id']}/playback", headers=server.admin).json()
     assert abs(probe_duration(grant["mp4_url"]) - probe_duration(sources["mp4"])) < 0.5
     assert ffprobe("stream=codec_name", grant["mp4_url"], stream="a:0") == "aac"
@@ -85,9 +90,9 @@ def test_kill_during_processing_finishes_once(sources):
         assert state and state[0] == "running", "the job was never seen running"
         server.stop(kill=True)
         server.start()
-        recording = wait_assets(server, "killed", {"mp4", "thumbnail", "hls"}, timeout=90)
+        recording = wait_assets(server, "killed", {"mp4", "thumbnail", "hls", "storyboard"}, timeout=90)
         keys = [a["key"] for a in recording["assets"]]
-        assert len(keys) == len(set(keys)) == 3
+        assert len(keys) == len(set(keys)) == 4
         with sqlite3.connect(db, timeout=10) as conn:
             [(done,)] = conn.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'media.post_process' AND state = 'done'").fetchall()
         assert done == 1

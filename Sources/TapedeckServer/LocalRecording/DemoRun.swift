@@ -46,10 +46,10 @@ public struct DemoRun: Service {
             return current.status == .ready
         }
         let megabytes = Double(ready.sizeBytes ?? 0) / 1_000_000
-        report(String(format: "Ready: %.1f s, %.1f MB of HLS. Making the thumbnail and the MP4...",
+        report(String(format: "Ready: %.1f s, %.1f MB of HLS. Making the thumbnail, the MP4 and the hover previews...",
                       Double(ready.durationMs ?? 0) / 1000, megabytes))
         let processed = try await waitFor(recording.id, timeout: 180) { current in
-            Set(current.assets.map(\.kind)).isSuperset(of: [.hls, .mp4, .thumbnail])
+            Set(current.assets.map(\.kind)).isSuperset(of: [.hls, .mp4, .thumbnail, .storyboard])
         }
         let expires = catalog.clock.now().addingTimeInterval(7 * 86_400).timeIntervalSince1970.rounded(.down)
         let token = try ViewerToken.mint(

@@ -21,6 +21,7 @@ struct PlaybackController {
         api.get("/recordings/{id}/playback", use: grant)
         router.get("/playback/{id}/{playlist}", use: playlist)
         router.get("/download/{id}/{asset}", use: download)
+        router.get("/storyboard/{id}/{index}", use: storyboard)
     }
 
     struct Grant: JSONRepresentable {
@@ -29,6 +30,8 @@ struct PlaybackController {
         var mp4URL: String?
         var downloadURL: String?
         var thumbnailURL: String?
+        /// WebVTT index of hover-preview frames, served by Tapedeck with its sprite signed.
+        var storyboardURL: String?
         var captions: [(label: String, url: String)]
         var expiresAt: Date
 
@@ -39,6 +42,7 @@ struct PlaybackController {
                 json.member("mp4_url", mp4URL)
                 json.member("download_url", downloadURL)
                 json.member("thumbnail_url", thumbnailURL)
+                json.member("storyboard_url", storyboardURL)
                 json.key("captions")
                 json.array { json in
                     for caption in captions {
@@ -96,6 +100,9 @@ struct PlaybackController {
                         + keys.downloadPath(
                             recordingID: id, assetIndex: index, grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970))
                 }
+            case .storyboard where grant.storyboardURL == nil:
+                grant.storyboardURL = keys.publicURL
+                    + keys.storyboardPath(recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970))
             case .thumbnail where grant.thumbnailURL == nil:
                 grant.thumbnailURL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
             case .captions:

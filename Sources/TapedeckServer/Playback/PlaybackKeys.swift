@@ -43,8 +43,30 @@ public struct PlaybackKeys: Sendable {
     func verifyPlaylist(recordingID: String, assetIndex: Int, expires: String?, signature given: String?, now: Date)
         -> Bool
     {
+        verify(recordingID, assetIndex, expires: expires, signature: given, now: now, context: Self.linkContext)
+    }
+
+    static let storyboardContext = "tapedeck-storyboard-v1"
+
+    /// `/storyboard/{recording}/{asset}.vtt?expires=...&sig=...`: a storyboard index whose sprite
+    /// references are signed when it is served.
+    func storyboardPath(recordingID: UUID, assetIndex: Int, expires: Int64) -> String {
+        let id = recordingID.uuidString.lowercased()
+        let sig = signature(id, assetIndex, expires, context: Self.storyboardContext)
+        return "/storyboard/\(id)/\(assetIndex).vtt?expires=\(expires)&sig=\(sig)"
+    }
+
+    func verifyStoryboard(recordingID: String, assetIndex: Int, expires: String?, signature given: String?, now: Date)
+        -> Bool
+    {
+        verify(recordingID, assetIndex, expires: expires, signature: given, now: now, context: Self.storyboardContext)
+    }
+
+    private func verify(
+        _ recordingID: String, _ assetIndex: Int, expires: String?, signature given: String?, now: Date, context: String
+    ) -> Bool {
         guard let expires, let expiry = Int64(expires), let given else { return false }
-        let expected = signature(recordingID, assetIndex, expiry)
+        let expected = signature(recordingID, assetIndex, expiry, context: context)
         guard ConstantTime.equals(Array(expected.utf8), Array(given.utf8)) else { return false }
         return Double(expiry) >= now.timeIntervalSince1970
     }
@@ -62,10 +84,7 @@ public struct PlaybackKeys: Sendable {
     func verifyDownload(
         recordingID: String, assetIndex: Int, grantee: String, expires: String?, signature given: String?, now: Date
     ) -> Bool {
-        guard let expires, let expiry = Int64(expires), let given else { return false }
-        let expected = signature(recordingID, assetIndex, expiry, context: Self.downloadContext + "\n" + grantee)
-        guard ConstantTime.equals(Array(expected.utf8), Array(given.utf8)) else { return false }
-        return Double(expiry) >= now.timeIntervalSince1970
+        verify(recordingID, assetIndex, expires: expires, signature: given, now: now, context: Self.downloadContext + "\n" + grantee)
     }
 
     private func signature(_ recordingID: String, _ assetIndex: Int, _ expires: Int64, context: String = linkContext) -> String {

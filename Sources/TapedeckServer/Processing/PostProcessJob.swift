@@ -6,8 +6,9 @@ import TapedeckCore
 import TapedeckStore
 
 /// After a recording is ready: fill in its duration when the provider did not, make a thumbnail
-/// (a JPEG 640 px wide from about 10% in), and make the missing one of HLS and MP4 by remuxing
-/// the other, every output stored and recorded as an asset.
+/// (a JPEG 640 px wide from about 10% in) and a storyboard for hover previews (a sprite sheet and
+/// its WebVTT index), and make the missing one of HLS and MP4 by remuxing the other, every output
+/// stored and recorded as an asset.
 ///
 /// Each step first looks at the assets: running the job twice (or again after a crash) redoes
 /// only what is missing, writes the same keys, and creates no second asset.
@@ -22,6 +23,8 @@ struct PostProcessJob: RecordingJob {
     let logger: Logger
 
     static let thumbnailName = "thumbnail.jpg"
+    static let storyboardSprite = "storyboard.jpg"
+    static let storyboardIndex = "storyboard.vtt"
 
     func run(_ job: Job, logger: Logger) async throws {
         guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
@@ -78,11 +81,39 @@ struct PostProcessJob: RecordingJob {
             try await store(file, key: recording.keyPrefix + "session.mp4", kind: .mp4, recordingID: id, durationMs: info.durationMs)
             made.append("mp4")
         }
+        // Last: of all the outputs, the one that matters least for watching the recording.
+        if !recording.assets.contains(where: { $0.kind == .storyboard }), let video = info.video,
+            let layout = StoryboardLayout(
+                durationMs: info.durationMs ?? recording.durationMs ?? 0, videoWidth: video.width ?? 0,
+                videoHeight: video.height ?? 0)
+        {
+            try await storyboard(input, layout: layout, tools: tools, scratch: scratch, recording: recording)
+            made.append("storyboard")
+        }
         if !made.isEmpty {
             try await catalog.pool.events.append(
                 NewAuditEvent(recordingID: id, type: "recording.processed", actor: "system", data: ["made": made.joined(separator: ",")]))
         }
         logger.info("post-processed", metadata: ["recording": "\(id)", "made": "\(made)"])
+    }
+
+    /// The sprite sheet, checked against its layout, then its index: the index is the asset, and
+    /// once it exists the sheet it names does too.
+    func storyboard(_ input: String, layout: StoryboardLayout, tools: MediaTools, scratch: String, recording: Recording)
+        async throws
+    {
+        let sprite = scratch + "/" + Self.storyboardSprite
+        try await tools.storyboard(input, layout: layout, output: sprite)
+        let drawn = try await tools.probe(sprite).video
+        guard drawn?.width == layout.sheetWidth, drawn?.height == layout.sheetHeight else {
+            throw JobOutcome.permanentFailure(
+                "storyboard sheet is \(drawn?.width ?? 0)x\(drawn?.height ?? 0), expected \(layout.sheetWidth)x\(layout.sheetHeight)")
+        }
+        let spriteKey = try ObjectKey(recording.keyPrefix + Self.storyboardSprite)
+        _ = try await store.putFile(spriteKey, path: sprite, contentType: "image/jpeg")
+        let index = scratch + "/" + Self.storyboardIndex
+        try layout.webVTT(spriteName: Self.storyboardSprite).write(toFile: index, atomically: true, encoding: .utf8)
+        try await store(index, key: recording.keyPrefix + Self.storyboardIndex, kind: .storyboard, recordingID: recording.id)
     }
 
     /// Uploads a file, checks the stored size, and records the asset (an upsert on its key).

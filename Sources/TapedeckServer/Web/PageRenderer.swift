@@ -8,7 +8,7 @@ import NIOCore
 struct PageRenderer: Sendable {
     let library: MustacheLibrary
 
-    static let templates = ["head", "foot", "player", "message", "passcode", "login", "dashboard", "admin-panel"]
+    static let templates = ["head", "foot", "player", "message", "passcode", "login", "dashboard", "admin-panel", "storyboard-previews"]
 
     static func load() async throws -> PageRenderer {
         guard let url = Bundle.module.url(forResource: "templates", withExtension: nil, subdirectory: "Resources") else {

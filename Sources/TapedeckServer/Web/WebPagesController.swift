@@ -154,11 +154,15 @@ struct WebPagesController {
         var seen = Set<String>()
         let unique = participants.filter { seen.insert($0).inserted }
         if !unique.isEmpty { values["participants"] = unique.joined(separator: ", ") }
-        if let ms = recording.durationMs { values["duration"] = Self.readableDuration(ms) }
+        if let ms = recording.durationMs {
+            values["duration"] = Self.readableDuration(ms)
+            values["durationSeconds"] = String(format: "%.3f", Double(ms) / 1000)
+        }
         if let url = grant.hlsURL { values["hlsURL"] = url }
         if let url = grant.mp4URL { values["mp4URL"] = url }
         if let url = grant.downloadURL { values["downloadURL"] = url }
         if let url = grant.thumbnailURL { values["thumbnailURL"] = url }
+        if let url = grant.storyboardURL { values["storyboardURL"] = url }
         values.merge(extra) { _, new in new }
         return renderer.page("player", values)
     }
