@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HLS from a 1-hour 720p MP4 by remux: the post-processing job's own time (from /metrics) next to
-# the same ffmpeg steps (probe, thumbnail, HLS remux, copy and fsync of the segments) run by hand here.
+# the same ffmpeg steps (probe, thumbnail, HLS remux, storyboard) run by hand here.
 #   Benchmarks/remux.sh [runs]
 source "$(dirname "$0")/common.sh"
 scripts/install-system-packages.sh ffmpeg

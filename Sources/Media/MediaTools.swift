@@ -8,9 +8,11 @@ public struct MediaTools: Sendable {
     /// Longest a single tool run may take.
     public var timeout: Double
 
-    public init(ffmpeg: String, ffprobe: String, timeout: Double = 3600) {
-        self.ffmpeg = ToolRunner(executable: ffmpeg)
-        self.ffprobe = ToolRunner(executable: ffprobe)
+    /// - Parameter niceness: of the post-processing runs (a recording started with ``record`` keeps
+    ///   normal priority: it cannot fall behind a live input).
+    public init(ffmpeg: String, ffprobe: String, timeout: Double = 3600, niceness: Int32 = 10) {
+        self.ffmpeg = ToolRunner(executable: ffmpeg, niceness: niceness)
+        self.ffprobe = ToolRunner(executable: ffprobe, niceness: niceness)
         self.timeout = timeout
     }
 

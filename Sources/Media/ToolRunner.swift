@@ -24,10 +24,14 @@ public enum MediaToolError: Error, Equatable, CustomStringConvertible {
 /// a timeout, and termination when the calling task is cancelled.
 public struct ToolRunner: Sendable {
     public let executable: String
+    /// Scheduling priority of the runs (`nice`): post-processing is background work and should
+    /// not slow the requests and webhooks the server is answering at the same time.
+    public var niceness: Int32
     public static let keptStderrLines = 12
 
-    public init(executable: String) {
+    public init(executable: String, niceness: Int32 = 0) {
         self.executable = executable
+        self.niceness = niceness
     }
 
     /// The tool's path, searched in `PATH` like a shell would; `nil` if it is not installed.
@@ -46,7 +50,8 @@ public struct ToolRunner: Sendable {
         let stdout = Pipe()
         let collected = OutputCollector()
         stdout.fileHandleForReading.readabilityHandler = { handle in collected.appendOut(handle.availableData) }
-        let (process, stderr, finished) = try start(arguments, stdout: stdout, stdin: FileHandle.nullDevice, collected: collected)
+        let (process, stderr, finished) = try start(
+            arguments, stdout: stdout, stdin: FileHandle.nullDevice, collected: collected, niceness: niceness)
         let pid = process.processIdentifier
         let timer = Task {
             try await Task.sleep(for: .seconds(timeout))
@@ -76,7 +81,7 @@ public struct ToolRunner: Sendable {
     /// Starts the tool with stderr gathered into `collected` (its tail is kept for errors); the
     /// stream yields the exit status. Shared by ``run(_:timeout:)`` and ``launch(_:)``.
     func start(
-        _ arguments: [String], stdout: Any, stdin: Any, collected: OutputCollector
+        _ arguments: [String], stdout: Any, stdin: Any, collected: OutputCollector, niceness: Int32 = 0
     ) throws -> (Process, Pipe, AsyncStream<Int32>) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -100,6 +105,8 @@ public struct ToolRunner: Sendable {
         } catch {
             throw MediaToolError.missing(name)
         }
+        // Set from outside once it runs: Foundation's Process has no priority option.
+        if niceness != 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(process.processIdentifier), niceness) }
         return (process, stderr, finished.stream)
     }
 

@@ -88,6 +88,14 @@ struct MediaToolsTests {
         }
     }
 
+    @Test func backgroundRunsAreNiced() async throws {
+        // The priority is set just after the start, hence the pause before asking.
+        let shell = ToolRunner(executable: "/bin/sh", niceness: 7)
+        let out = try await shell.run(["-c", "sleep 0.3; nice"], timeout: 10)
+        #expect(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "7")
+        #expect(MediaTools(ffmpeg: "/usr/bin/ffmpeg", ffprobe: "/usr/bin/ffprobe").ffmpeg.niceness == 10)
+    }
+
     @Test func timeoutsStopTheTool() async throws {
         let sleeper = ToolRunner(executable: "/bin/sleep")
         let started = ContinuousClock.now

@@ -21,6 +21,47 @@ struct LocalDiskStoreTests {
         (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
     }
 
+    @Test func movedFilesLandWithoutACopy() async throws {
+        try await withStore { store, _ in
+            let work = try store.makeWorkDirectory()
+            var files: [FileToStore] = []
+            var inodes: [UInt64] = []
+            for index in 0..<3 {
+                let path = work + "/segment_\(index).ts"
+                _ = FileManager.default.createFile(atPath: path, contents: Data(bytes(1000 + index, seed: UInt8(index))))
+                inodes.append((try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as! NSNumber).uint64Value)
+                files.append(FileToStore(key: try ObjectKey("room/rec/segment_\(index).ts"), path: path, contentType: "video/mp2t"))
+            }
+            let stored = try await store.moveFiles(files)
+            #expect(stored.map(\.size) == [1000, 1001, 1002])
+            #expect(stored.map(\.contentType) == Array(repeating: "video/mp2t", count: 3))
+            for (index, file) in files.enumerated() {
+                #expect(!FileManager.default.fileExists(atPath: file.path))
+                let landed = store.filePath(file.key)
+                // The same file (inode), renamed: no bytes were copied.
+                #expect((try FileManager.default.attributesOfItem(atPath: landed)[.systemFileNumber] as! NSNumber).uint64Value
+                        == inodes[index])
+                let fetched = try await store.get(file.key).body.collect(upTo: 1 << 20)
+                #expect(Array(fetched.readableBytesView) == bytes(1000 + index, seed: UInt8(index)))
+            }
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/shm"), "needs a second file system"))
+    func aFileOnAnotherFileSystemIsCopiedThenRemoved() async throws {
+        try await withStore { store, _ in
+            let path = "/dev/shm/tapedeck-move-\(UUID().uuidString)"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes(5000)))
+            defer { unlink(path) }
+            let key = try ObjectKey("room/rec/elsewhere.bin")
+            let stored = try await store.moveFiles([FileToStore(key: key, path: path, contentType: nil)])
+            #expect(stored.map(\.size) == [5000])
+            #expect(!FileManager.default.fileExists(atPath: path))
+            let fetched = try await store.get(key).body.collect(upTo: 1 << 20)
+            #expect(Array(fetched.readableBytesView) == bytes(5000))
+        }
+    }
+
     @Test func roundTripStreamAndFile() async throws {
         try await withStore { store, directory in
             let content = bytes(3 << 20, seed: 7)

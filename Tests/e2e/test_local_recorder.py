@@ -126,11 +126,64 @@ def test_a_dying_ffmpeg_fails_the_recording_and_keeps_what_was_written(server):
     # The segments written before ffmpeg died are kept and playable.
     assert [a["kind"] for a in done["assets"]] == ["hls"]
     grant = server.get(f"/v1/recordings/{recording['id']}/playback", headers=server.admin)
-    assert grant.status_code in (200, 409)
+    assert grant.status_code == 409 and grant.json()["error"]["code"] == "recording_failed"
     stored = os.path.join(server.env["TAPEDECK_DATA_DIR"], "objects")
     playlists = [os.path.join(root, f) for root, _, files in os.walk(stored) for f in files if f == "index.m3u8"]
     assert len(playlists) == 1 and "#EXT-X-ENDLIST" in open(playlists[0]).read()
     assert probe_duration(playlists[0]) >= 5
+
+
+def listed_segments(playlist):
+    try:
+        return [line for line in open(playlist).read().splitlines() if line.endswith(".ts")]
+    except FileNotFoundError:
+        return []
+
+
+def running(pid):
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        return open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_kill_9_while_recording_keeps_what_was_written():
+    server = Server(name="recorder-kill", env={"TAPEDECK_JOB_LEASE_SECONDS": "5"})
+    try:
+        server.start()
+        recording = start(server, room="crashed", input="synthetic://", max_duration_s=600)
+        wait(server, recording["id"], lambda r: r["status"] == "recording", "recording")
+        folder = os.path.join(server.env["TAPEDECK_DATA_DIR"], "recorder", recording["id"])
+        [pid] = [int(p) for p in subprocess.run(["pgrep", "-f", folder], capture_output=True, text=True).stdout.split()]
+        playlist = os.path.join(folder, "index.m3u8")
+        deadline = time.time() + 60
+        while len(listed_segments(playlist)) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        assert len(listed_segments(playlist)) >= 2
+        server.stop(kill=True)
+        # The server is gone; its ffmpeg is not (nothing told it to stop).
+        assert running(pid)
+        server.start()
+        done = wait(server, recording["id"], lambda r: r["status"] not in ("starting", "recording", "stopping"),
+                    "recovery", timeout=60)
+        assert done["status"] == "ready", done
+        assert not running(pid), "the recorder left behind is still running"
+        # What was written before the crash (and until the recorder was stopped) is kept, once.
+        assert done["duration_ms"] >= 12_000
+        events = server.get(f"/v1/recordings/{recording['id']}/events", headers=server.admin).json()["items"]
+        assert [e["type"] for e in events].count("recording.ready") == 1
+        assert any("interrupted" in json.dumps(e) for e in events if e["type"] == "recording.ready")
+        processed = wait(server, recording["id"], lambda r: {"hls", "mp4"} <= kinds(r), "processing")
+        assert len(processed["assets"]) == len({a["key"] for a in processed["assets"]})
+        grant = server.get(f"/v1/recordings/{recording['id']}/playback", headers=server.admin).json()
+        playlist_text = requests.get(grant["hls_url"], timeout=10).text
+        assert "#EXT-X-ENDLIST" in playlist_text
+        assert abs(probe_duration(grant["mp4_url"]) - done["duration_ms"] / 1000) < 1
+        # Nothing is recording any more, and the room can record again.
+        assert server.get("/v1/rooms/crashed/recording-status", headers=server.admin).json()["recording"] is False
+    finally:
+        server.close()
 
 
 def hover(browser, fraction):

@@ -52,6 +52,10 @@ public struct InstrumentedObjectStore: ObjectStore {
         }
     }
 
+    public func moveFiles(_ files: [FileToStore]) async throws -> [ObjectInfo] {
+        try await observe("put", bytes: { $0.reduce(0) { $0 + $1.size } }) { try await base.moveFiles(files) }
+    }
+
     public func get(_ key: ObjectKey, range: ByteRange?) async throws -> ObjectDownload {
         var download = try await observe("get") { try await base.get(key, range: range) }
         let inner = download.body

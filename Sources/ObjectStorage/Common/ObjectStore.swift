@@ -18,6 +18,11 @@ public protocol ObjectStore: Sendable {
     func putFile(_ key: ObjectKey, path: String, contentType: String?, progress: ProgressHandler?) async throws
         -> ObjectInfo
 
+    /// Stores local files the caller has finished with, in order: a store on the same disk moves
+    /// them into place (no copy), the others upload them. The files are gone afterwards. When it
+    /// returns, every one is stored durably, so an index naming them can be stored next.
+    func moveFiles(_ files: [FileToStore]) async throws -> [ObjectInfo]
+
     /// Streams an object (or one byte range of it). Throws ``ObjectStoreError/notFound(_:)``
     /// and ``ObjectStoreError/rangeNotSatisfiable(size:)``.
     func get(_ key: ObjectKey, range: ByteRange?) async throws -> ObjectDownload
@@ -57,12 +62,35 @@ extension ObjectStore {
         try await signedURL(key, expiresIn: expiresIn, overrides: ResponseOverrides())
     }
 
+    /// Uploads each file, then removes it.
+    public func moveFiles(_ files: [FileToStore]) async throws -> [ObjectInfo] {
+        var stored: [ObjectInfo] = []
+        for file in files {
+            stored.append(try await putFile(file.key, path: file.path, contentType: file.contentType, progress: nil))
+            try? FileManager.default.removeItem(atPath: file.path)
+        }
+        return stored
+    }
+
     /// Signs one by one; backends that sign locally need nothing better.
     public func signedURLs(_ keys: [ObjectKey], expiresIn: TimeInterval) async throws -> [String] {
         var urls: [String] = []
         urls.reserveCapacity(keys.count)
         for key in keys { urls.append(try await signedURL(key, expiresIn: expiresIn, overrides: ResponseOverrides())) }
         return urls
+    }
+}
+
+/// A local file to store under a key (see ``ObjectStore/moveFiles(_:)``).
+public struct FileToStore: Sendable {
+    public var key: ObjectKey
+    public var path: String
+    public var contentType: String?
+
+    public init(key: ObjectKey, path: String, contentType: String?) {
+        self.key = key
+        self.path = path
+        self.contentType = contentType
     }
 }
 

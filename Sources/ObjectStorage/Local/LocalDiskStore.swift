@@ -109,6 +109,67 @@ public struct LocalDiskStore: ObjectStore {
         }
     }
 
+    /// Moves the files into place by rename: each is fsynced first, renamed, and every directory
+    /// it landed in fsynced once at the end, so on return all of them are durable. A file on
+    /// another file system is copied through ``put`` instead.
+    public func moveFiles(_ files: [FileToStore]) async throws -> [ObjectInfo] {
+        let moved: [Bool] = try await NIOThreadPool.singleton.runIfActive {
+            var moved: [Bool] = []
+            var directories: [String] = []
+            for file in files {
+                let destination = path(file.key)
+                let directory = (destination as NSString).deletingLastPathComponent
+                try Self.fsyncFile(file.path)
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                if rename(file.path, destination) == 0 {
+                    moved.append(true)
+                    if !directories.contains(directory) { directories.append(directory) }
+                } else if errno == EXDEV {
+                    moved.append(false)
+                } else {
+                    throw ObjectStoreError.backend(
+                        message: "cannot move \(file.path) into the store: \(String(cString: strerror(errno)))",
+                        setting: "TAPEDECK_DATA_DIR")
+                }
+            }
+            for directory in directories { Self.syncDirectory(directory) }
+            return moved
+        }
+        var stored: [ObjectInfo] = []
+        for (file, wasMoved) in zip(files, moved) {
+            if wasMoved {
+                guard var info = try await head(file.key) else { throw ObjectStoreError.notFound(file.key.rawValue) }
+                info.contentType = file.contentType ?? info.contentType
+                stored.append(info)
+            } else {
+                stored.append(try await putFile(file.key, path: file.path, contentType: file.contentType, progress: nil))
+                unlink(file.path)
+            }
+        }
+        return stored
+    }
+
+    /// A new empty folder on the store's file system (in this process's scratch, which is removed
+    /// if the process dies), for files that will be moved into the store.
+    public func makeWorkDirectory() throws -> String {
+        let directory = scratch + "/work-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    static func fsyncFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw ObjectStoreError.backend(
+                message: "cannot open \(path): \(String(cString: strerror(errno)))", setting: "TAPEDECK_DATA_DIR")
+        }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else {
+            throw ObjectStoreError.backend(
+                message: "cannot flush \(path) to disk: \(String(cString: strerror(errno)))", setting: "TAPEDECK_DATA_DIR")
+        }
+    }
+
     /// Reads up to this size are done in one step on the I/O thread pool (open, pread, close);
     /// larger ones stream in chunks. Media players fetch segments and ranges well under it.
     static let singleReadLimit: Int64 = 4 << 20

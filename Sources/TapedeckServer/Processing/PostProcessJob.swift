@@ -40,8 +40,8 @@ struct PostProcessJob: RecordingJob {
                 NewAuditEvent(recordingID: id, type: "recording.processing_waiting", actor: "system", data: ["reason": missing.description]))
             throw JobOutcome.postpone(reason: missing.description, seconds: 600)
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tapedeck-process-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        // On local storage, outputs are made on the store's own disk and moved into it, not copied.
+        let scratch = try localDisk?.makeWorkDirectory() ?? Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
 
         let mp4 = recording.assets.first { $0.kind == .mp4 }
@@ -54,7 +54,16 @@ struct PostProcessJob: RecordingJob {
         if recording.durationMs == nil, let duration = info.durationMs {
             try await catalog.pool.recordings.setDuration(id, durationMs: duration)
         }
-        guard info.video != nil else { return }
+        guard let video = info.video else { return }
+        // The storyboard is drawn while the thumbnail and the remux run (it decodes keyframes on one
+        // thread, they mostly copy), and stored last: of the outputs, it matters least for watching.
+        let layout =
+            recording.assets.contains { $0.kind == .storyboard }
+            ? nil
+            : StoryboardLayout(
+                durationMs: info.durationMs ?? recording.durationMs ?? 0, videoWidth: video.width ?? 0,
+                videoHeight: video.height ?? 0)
+        async let sheet = drawStoryboard(input, layout: layout, tools: tools, scratch: scratch)
 
         if !recording.assets.contains(where: { $0.kind == .thumbnail }) {
             let file = scratch + "/" + Self.thumbnailName
@@ -67,10 +76,10 @@ struct PostProcessJob: RecordingJob {
             let folder = scratch + "/hls"
             try await tools.hls(from: input, segmentSeconds: 6, directory: folder)
             let segments = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".ts") }.sorted()
-            for segment in segments {
-                _ = try await store.putFile(
-                    try ObjectKey(recording.keyPrefix + segment), path: folder + "/" + segment, contentType: "video/mp2t")
-            }
+            _ = try await store.moveFiles(
+                try segments.map {
+                    FileToStore(key: try ObjectKey(recording.keyPrefix + $0), path: folder + "/" + $0, contentType: "video/mp2t")
+                })
             // The playlist last: once it is there, every segment it names is too.
             try await store(folder + "/index.m3u8", key: recording.keyPrefix + "index.m3u8", kind: .hls, recordingID: id,
                             durationMs: info.durationMs)
@@ -81,13 +90,8 @@ struct PostProcessJob: RecordingJob {
             try await store(file, key: recording.keyPrefix + "session.mp4", kind: .mp4, recordingID: id, durationMs: info.durationMs)
             made.append("mp4")
         }
-        // Last: of all the outputs, the one that matters least for watching the recording.
-        if !recording.assets.contains(where: { $0.kind == .storyboard }), let video = info.video,
-            let layout = StoryboardLayout(
-                durationMs: info.durationMs ?? recording.durationMs ?? 0, videoWidth: video.width ?? 0,
-                videoHeight: video.height ?? 0)
-        {
-            try await storyboard(input, layout: layout, tools: tools, scratch: scratch, recording: recording)
+        if let layout, let sprite = try await sheet {
+            try await storeStoryboard(sprite, layout: layout, recording: recording)
             made.append("storyboard")
         }
         if !made.isEmpty {
@@ -97,11 +101,9 @@ struct PostProcessJob: RecordingJob {
         logger.info("post-processed", metadata: ["recording": "\(id)", "made": "\(made)"])
     }
 
-    /// The sprite sheet, checked against its layout, then its index: the index is the asset, and
-    /// once it exists the sheet it names does too.
-    func storyboard(_ input: String, layout: StoryboardLayout, tools: MediaTools, scratch: String, recording: Recording)
-        async throws
-    {
+    /// The sprite sheet, checked against its layout; `nil` when there is no storyboard to draw.
+    func drawStoryboard(_ input: String, layout: StoryboardLayout?, tools: MediaTools, scratch: String) async throws -> String? {
+        guard let layout else { return nil }
         let sprite = scratch + "/" + Self.storyboardSprite
         try await tools.storyboard(input, layout: layout, output: sprite)
         let drawn = try await tools.probe(sprite).video
@@ -109,24 +111,36 @@ struct PostProcessJob: RecordingJob {
             throw JobOutcome.permanentFailure(
                 "storyboard sheet is \(drawn?.width ?? 0)x\(drawn?.height ?? 0), expected \(layout.sheetWidth)x\(layout.sheetHeight)")
         }
+        return sprite
+    }
+
+    /// The sheet, then its index: the index is the asset, and once it exists the sheet it names does too.
+    func storeStoryboard(_ sprite: String, layout: StoryboardLayout, recording: Recording) async throws {
         let spriteKey = try ObjectKey(recording.keyPrefix + Self.storyboardSprite)
-        _ = try await store.putFile(spriteKey, path: sprite, contentType: "image/jpeg")
-        let index = scratch + "/" + Self.storyboardIndex
+        _ = try await store.moveFiles([FileToStore(key: spriteKey, path: sprite, contentType: "image/jpeg")])
+        let index = (sprite as NSString).deletingLastPathComponent + "/" + Self.storyboardIndex
         try layout.webVTT(spriteName: Self.storyboardSprite).write(toFile: index, atomically: true, encoding: .utf8)
         try await store(index, key: recording.keyPrefix + Self.storyboardIndex, kind: .storyboard, recordingID: recording.id)
     }
 
-    /// Uploads a file, checks the stored size, and records the asset (an upsert on its key).
+    /// Stores a finished file (moved on local storage), checks the stored size, and records the
+    /// asset (an upsert on its key).
     func store(_ file: String, key: String, kind: AssetKind, recordingID: UUID, durationMs: Int64? = nil) async throws {
         let objectKey = try ObjectKey(key)
-        let stored = try await store.putFile(objectKey, path: file, contentType: ContentTypes.forKey(key))
         let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
+        let stored = try await store.moveFiles([FileToStore(key: objectKey, path: file, contentType: ContentTypes.forKey(key))])[0]
         guard stored.size == size else {
             throw ObjectStoreError.notFound("\(key) stored with \(stored.size) bytes instead of \(size ?? -1)")
         }
         try await catalog.pool.assets.upsert(
             NewAsset(recordingID: recordingID, kind: kind, key: key, contentType: ContentTypes.forKey(key), sizeBytes: stored.size,
                      durationMs: durationMs))
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tapedeck-process-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
     }
 
     /// What ffmpeg reads: the file itself on local storage; otherwise a signed URL, or for HLS a
