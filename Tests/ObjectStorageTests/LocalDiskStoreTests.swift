@@ -114,6 +114,16 @@ struct LocalDiskStoreTests {
         }
     }
 
+    @Test("the ETag is the file's modification time, size and inode in hex")
+    func etagFormat() {
+        #expect(LocalDiskStore.etag(modifiedNs: 0x1A2B, size: 0, inode: 255) == "\"1a2b-0-ff\"")
+        for _ in 0..<100 {
+            let (time, size, inode) = (Int64.random(in: 0...Int64.max), Int64.random(in: 0...(1 << 40)), UInt64.random(in: 0...UInt64.max))
+            let expected = "\"\(String(time, radix: 16))-\(String(size, radix: 16))-\(String(inode, radix: 16))\""
+            #expect(LocalDiskStore.etag(modifiedNs: time, size: size, inode: inode) == expected)
+        }
+    }
+
     @Test func headListDeletePrefix() async throws {
         try await withStore { store, _ in
             for index in 0..<25 {

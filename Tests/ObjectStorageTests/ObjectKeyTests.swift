@@ -4,7 +4,7 @@ import Testing
 @Suite("Object keys and ranges")
 struct ObjectKeyTests {
     @Test("valid keys", arguments: [
-        "a", "room/session/index.m3u8", "room a/ünïcødé+file (1).mp4", "x/.hidden", "a..b/c", "~/x",
+        "a", "room/session/index.m3u8", "room a/ünïcødé+file (1).mp4", "x/.hidden", "a..b/c", "~/x", ".../x", "a/.x.", "..a",
         String(repeating: "k", count: 1024),
     ])
     func valid(raw: String) throws {
@@ -14,7 +14,7 @@ struct ObjectKeyTests {
     @Test("keys that could escape the store are refused", arguments: [
         ("", ObjectKeyError.empty), ("/etc/passwd", .leadingSlash), ("../secrets", .dotSegment),
         ("a/../../b", .dotSegment), ("a/./b", .dotSegment), ("..", .dotSegment), ("a//b", .emptySegment),
-        ("a/", .emptySegment), ("a\\..\\b", .backslash), ("a\u{0}b", .controlCharacter), ("a\nb", .controlCharacter),
+        ("a/", .emptySegment), ("a/..", .dotSegment), ("a/.", .dotSegment), ("./a", .dotSegment), ("a\\..\\b", .backslash), ("a\u{0}b", .controlCharacter), ("a\nb", .controlCharacter),
         (String(repeating: "k", count: 1025), .tooLong(1025)),
     ])
     func invalid(raw: String, error: ObjectKeyError) {
@@ -27,6 +27,8 @@ struct ObjectKeyTests {
         try ObjectKey.validatePrefix("room/sess")
         #expect(throws: ObjectKeyError.dotSegment) { try ObjectKey.validatePrefix("../") }
         #expect(throws: ObjectKeyError.leadingSlash) { try ObjectKey.validatePrefix("/") }
+        #expect(throws: ObjectKeyError.emptySegment) { try ObjectKey.validatePrefix("room//") }
+        #expect(throws: ObjectKeyError.dotSegment) { try ObjectKey.validatePrefix("room/../") }
     }
 
     @Test("range headers", arguments: [
@@ -61,5 +63,9 @@ struct ObjectKeyTests {
         #expect(ContentTypes.forKey("a/en.vtt") == "text/vtt; charset=utf-8")
         #expect(ContentTypes.forKey("a/EG_1.json") == "application/json")
         #expect(ContentTypes.forKey("a/noext") == "application/octet-stream")
+        #expect(ContentTypes.forKey("a.mp4/noext") == "application/octet-stream")
+        #expect(ContentTypes.forKey("seg.TS") == "video/mp2t")
+        #expect(ContentTypes.forKey("a/.json") == "application/json")
+        #expect(ContentTypes.forKey("a/x.verylongextension") == "application/octet-stream")
     }
 }

@@ -156,7 +156,7 @@ extension MediaRouteTests {
             let media = target(try await app.store.signedURL(key, expiresIn: 60))
             let port = try #require(client.port)
             let raw = "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\nGET \(media) HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            let reply = try RawHTTP.exchange(port: port, request: raw)
+            let reply = try await RawHTTP.exchange(port: port, request: raw)
             // Each status line follows the previous body directly.
             let statuses = reply.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
             #expect(statuses == ["200 OK", "200 OK", "200 OK"], "\(reply)")
@@ -167,11 +167,159 @@ extension MediaRouteTests {
     }
 }
 
-/// A plain TCP exchange for tests of pipelining.
+extension MediaRouteTests {
+    /// Media requests on a connection of their own are answered from the raw bytes; a large
+    /// object, then a routed request, hand the connection to the codec, and order is kept.
+    @Test func rawMediaRequestsThenTheCodecKeepTheirOrder() async throws {
+        try await TestApp.with(.sqlite, setup: .live) { app, client in
+            let small = try ObjectKey("room/s/seg.ts")
+            _ = try await app.store.put(small, body: [ByteBuffer(string: "0123456789")].async, contentType: nil)
+            let large = try ObjectKey("room/s/large.bin")
+            let big = ByteBuffer(repeating: UInt8(ascii: "L"), count: 5 << 20)
+            _ = try await app.store.put(large, body: [big].async, contentType: nil)
+            let first = target(try await app.store.signedURL(small, expiresIn: 60))
+            let second = target(try await app.store.signedURL(large, expiresIn: 60))
+            let port = try #require(client.port)
+            let raw = "GET \(first) HTTP/1.1\r\nHost: x\r\nRange: bytes=2-5\r\nX-Request-Id: raw-1\r\n\r\n"
+                + "GET \(first) HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET \(second) HTTP/1.1\r\nHost: x\r\nRange: bytes=0-4194304\r\n\r\n"
+                + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET \(first) HTTP/1.1\r\nHost: x\r\nRange: bytes=-3\r\nConnection: close\r\n\r\n"
+            let reply = try await RawHTTP.exchange(port: port, request: raw)
+            let responses = reply.components(separatedBy: "HTTP/1.1 ").dropFirst()
+            let statuses = responses.map { $0.components(separatedBy: "\r\n")[0] }
+            #expect(statuses == ["206 Partial Content", "200 OK", "206 Partial Content", "200 OK", "206 Partial Content"])
+            let firstResponse = String(try #require(responses.first))
+            #expect(firstResponse.contains("Content-Range: bytes 2-5/10\r\n") && firstResponse.contains("X-Request-Id: raw-1\r\n"))
+            #expect(firstResponse.contains("Date: ") && firstResponse.hasSuffix("\r\n\r\n2345"))
+            #expect(responses.dropFirst().first?.hasSuffix("\r\n\r\n0123456789") == true)
+            #expect(responses.dropFirst(2).first?.contains("Content-Length: 4194305\r\n") == true)
+            #expect(responses.dropFirst(4).first?.hasSuffix("\r\n\r\n789") == true)
+        }
+    }
+}
+
+extension MediaRouteTests {
+    /// A connection verifies a signed URL once and reuses that for later ranges of it; the
+    /// expiry is still checked on each request, and any other URL is verified afresh.
+    @Test func aConnectionReusingOneSignedURLStillSeesItsExpiry() async throws {
+        try await TestApp.with(.sqlite, setup: .live) { app, client in
+            let key = try ObjectKey("room/s/talk.mp4")
+            _ = try await app.store.put(key, body: [ByteBuffer(string: "0123456789")].async, contentType: nil)
+            let url = target(try await app.store.signedURL(key, expiresIn: 60))
+            let connection = try RawHTTP.Connection(port: try #require(client.port))
+            defer { connection.close() }
+            func get(_ target: String, range: String? = nil) async throws -> (head: String, body: String) {
+                try await connection.ask("GET \(target) HTTP/1.1\r\nHost: x\r\n" + (range.map { "Range: bytes=\($0)\r\n" } ?? "") + "\r\n")
+            }
+            let first = try await get(url, range: "0-1")
+            #expect(first.head.hasPrefix("HTTP/1.1 206") && first.body == "01")
+            let second = try await get(url, range: "6-9")
+            #expect(second.head.contains("Content-Range: bytes 6-9/10\r\n") && second.body == "6789")
+            let flipped = url.last == "A" ? "B" : "A"
+            let tampered = try await get(String(url.dropLast()) + flipped, range: "0-1")
+            #expect(tampered.head.hasPrefix("HTTP/1.1 403") && tampered.body.contains("invalid_signature"))
+            #expect(try await get(url).body == "0123456789")
+
+            app.clock.advance(by: 61)
+            let expired = try await get(url, range: "0-1")
+            #expect(expired.head.hasPrefix("HTTP/1.1 403") && expired.body.contains("url_expired"))
+        }
+    }
+}
+
+extension MediaRouteTests {
+    /// The server shuts down while a response of the raw path is still being sent (its client
+    /// reads slowly): the connection is closed only once the whole body is out.
+    @Test func aResponseInFlightAtShutdownIsSentWhole() async throws {
+        let size = 4 << 20
+        let reading = try await TestApp.with(.sqlite, setup: .live) { app, client in
+            let key = try ObjectKey("room/s/long.ts")
+            let content = ByteBuffer(repeating: UInt8(ascii: "v"), count: size)
+            _ = try await app.store.put(key, body: [content].async, contentType: nil)
+            let url = target(try await app.store.signedURL(key, expiresIn: 60))
+            let fd = try RawHTTP.dial(port: try #require(client.port))
+            var small: Int32 = 65536
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            let request = Array("GET \(url) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            try await Task.sleep(for: .milliseconds(300))
+            // Starts reading only after the shutdown below has begun.
+            return Task {
+                try await RawHTTP.onOwnThread { () throws -> Int in
+                    defer { close(fd) }
+                    Thread.sleep(forTimeInterval: 0.5)
+                    var total = 0
+                    var chunk = [UInt8](repeating: 0, count: 65536)
+                    while true {
+                        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                        if count <= 0 { break }
+                        total += count
+                    }
+                    return total
+                }
+            }
+        }
+        let received = try await reading.value
+        #expect(received > size, "head and the whole \(size)-byte body arrive (got \(received) bytes)")
+    }
+}
+
+/// Plain TCP exchanges for tests of pipelining and of connection reuse. The blocking socket calls
+/// run on a thread of their own: blocking one of the few cooperative (or NIO pool) threads could
+/// stall the server under test, which answers on them.
 enum RawHTTP {
-    static func exchange(port: Int, request: String) throws -> String {
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// A keep-alive connection that sends one request at a time and reads its whole response.
+    final class Connection: @unchecked Sendable {
+        private let fd: Int32
+        private var buffered: [UInt8] = []
+
+        init(port: Int) throws {
+            fd = try RawHTTP.dial(port: port)
+        }
+
+        func close() { _ = Glibc.close(fd) }
+
+        /// The response head (up to the blank line) and its `Content-Length` bytes of body.
+        func ask(_ request: String) async throws -> (head: String, body: String) {
+            try await RawHTTP.onOwnThread { try self.askBlocking(request) }
+        }
+
+        private func askBlocking(_ request: String) throws -> (head: String, body: String) {
+            let bytes = Array(request.utf8)
+            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            let separator = Array("\r\n\r\n".utf8)
+            var headEnd: Int?
+            var length = 0
+            while true {
+                if headEnd == nil, let found = buffered.firstRange(of: separator) {
+                    headEnd = found.upperBound
+                    let head = String(decoding: buffered[..<found.lowerBound], as: UTF8.self)
+                    length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                        .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                }
+                if let headEnd, buffered.count >= headEnd + length {
+                    let head = String(decoding: buffered[..<headEnd], as: UTF8.self)
+                    let body = String(decoding: buffered[headEnd..<(headEnd + length)], as: UTF8.self)
+                    buffered.removeFirst(headEnd + length)
+                    return (head, body)
+                }
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { throw POSIXError(.ECONNRESET) }
+                buffered += chunk[0..<count]
+            }
+        }
+    }
+
+    static func dial(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
@@ -179,9 +327,22 @@ enum RawHTTP {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard connected == 0 else {
+            _ = Glibc.close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    static func exchange(port: Int, request: String) async throws -> String {
+        try await onOwnThread { try exchangeBlocking(port: port, request: request) }
+    }
+
+    private static func exchangeBlocking(port: Int, request: String) throws -> String {
+        let fd = try dial(port: port)
+        defer { close(fd) }
         let bytes = Array(request.utf8)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var received = [UInt8]()

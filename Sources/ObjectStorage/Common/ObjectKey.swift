@@ -34,21 +34,40 @@ public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible
         try validate(prefix, allowTrailingSlash: true)
     }
 
+    /// Byte by byte on the UTF-8: every served media request validates its key, and splitting
+    /// into substrings cost more than the rest of the check. Control characters, `\\` and `/`
+    /// are single bytes that never occur inside a multi-byte UTF-8 sequence.
     static func validate(_ raw: String, allowTrailingSlash: Bool) throws(ObjectKeyError) {
-        guard !raw.isEmpty else { throw .empty }
-        guard raw.utf8.count <= maximumLength else { throw .tooLong(raw.utf8.count) }
-        guard !raw.hasPrefix("/") else { throw .leadingSlash }
-        for scalar in raw.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F { throw .controlCharacter }
-            if scalar == "\\" { throw .backslash }
+        let bytes = raw.utf8
+        guard !bytes.isEmpty else { throw .empty }
+        guard bytes.count <= maximumLength else { throw .tooLong(bytes.count) }
+        guard bytes.first != slash else { throw .leadingSlash }
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F { throw .controlCharacter }
+            if byte == UInt8(ascii: "\\") { throw .backslash }
         }
-        var segments = raw.split(separator: "/", omittingEmptySubsequences: false)
-        if allowTrailingSlash, raw.hasSuffix("/") { segments.removeLast() }
-        for segment in segments {
-            if segment.isEmpty { throw .emptySegment }
-            if segment == "." || segment == ".." { throw .dotSegment }
+        // Length and dot count of the segment being read; a segment ends at each `/` and at the end.
+        var length = 0
+        var dots = 0
+        var index = bytes.startIndex
+        while true {
+            let atEnd = index == bytes.endIndex
+            if atEnd || bytes[index] == slash {
+                let isTrailing = atEnd && allowTrailingSlash && length == 0
+                if length == 0 && !isTrailing { throw .emptySegment }
+                if length > 0 && length == dots && length <= 2 { throw .dotSegment }
+                if atEnd { return }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if bytes[index] == UInt8(ascii: ".") { dots += 1 }
+            }
+            index = bytes.index(after: index)
         }
     }
+
+    private static let slash = UInt8(ascii: "/")
 }
 
 public enum ObjectKeyError: Error, Equatable, CustomStringConvertible {

@@ -53,7 +53,7 @@ public struct MediaURLSigner: Sendable {
     ) -> Rejection? {
         guard let expires, let signature, let expiry = Int64(expires) else { return .missingSignature }
         let expected = mac(key: objectKey, expires: expiry, overrides: overrides)
-        guard ConstantTimeBytes.equal(Array(expected.utf8), Array(signature.utf8)) else { return .badSignature }
+        guard ConstantTimeBytes.equal(expected.utf8, signature.utf8) else { return .badSignature }
         guard Double(expiry) >= now.timeIntervalSince1970 else { return .expired }
         return nil
     }
@@ -71,7 +71,7 @@ public struct MediaURLSigner: Sendable {
         message += (overrides.contentType ?? "").utf8
         var hmac = keyed
         hmac.update(data: message)
-        return Self.base64URL(hmac.finalize())
+        return hmac.finalize().withUnsafeBytes { Self.base64URL($0) }
     }
 
     private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
@@ -113,10 +113,10 @@ public struct MediaURLSigner: Sendable {
 
 /// Comparison that takes the same time wherever the inputs differ.
 enum ConstantTimeBytes {
-    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    static func equal(_ a: String.UTF8View, _ b: String.UTF8View) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
+        for (x, y) in zip(a, b) { difference |= x ^ y }
         return difference == 0
     }
 }

@@ -5,15 +5,21 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// Hummingbird's HTTP/1.1 child channel with ``MediaFastPathHandler`` in front of the conversion
-/// to HTTP types: media requests are answered in NIOHTTP1 terms (no header conversion either
-/// way), everything else continues exactly as in `HTTP1Channel`.
+/// Hummingbird's HTTP/1.1 child channel with local media answered in the pipeline: by
+/// ``MediaFrontHandler`` from the raw bytes while a connection asks for nothing else, then by
+/// ``MediaFastPathHandler`` in front of the conversion to HTTP types (NIOHTTP1 terms, no header
+/// conversion either way); everything else continues exactly as in `HTTP1Channel`.
 struct MediaAwareHTTP1Channel: HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let media: MediaFastPathHandler.Dependencies
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>> {
         channel.eventLoop.makeCompletedFuture {
+            // A 64 KiB range plus its head crosses NIO's default 64 KiB high-water mark, and every
+            // crossing walks the whole pipeline twice (unwritable, writable again).
+            try channel.syncOptions?.setOption(
+                ChannelOptions.writeBufferWaterMark, value: .init(low: 128 << 10, high: 256 << 10))
+            try channel.pipeline.syncOperations.addHandler(MediaFrontHandler(dependencies: media))
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,  // the async channel serialises requests
                 withErrorHandling: false,  // errors are answered by the application

@@ -45,7 +45,7 @@ struct MediaRequest: Sendable {
         {
             switch rejection {
             case .expired:
-                throw APIError(.forbidden, code: "url_expired", message: "this media link has expired; ask for a new one")
+                throw expired
             case .missingSignature, .badSignature:
                 throw APIError(.forbidden, code: "invalid_signature", message: "this media link is not valid")
             }
@@ -60,6 +60,19 @@ struct MediaRequest: Sendable {
         return MediaRequest(
             key: key, overrides: overrides, range: rangeHeader.flatMap(ByteRange.parse(header:)), expires: expires)
     }
+
+    /// This request again, for the same signed URL with another `Range` header: the URL was
+    /// verified already (its signature covers everything but the expiry, checked again here).
+    func again(rangeHeader: String?, now: Date) throws(APIError) -> MediaRequest {
+        guard let expires, let expiry = Double(expires), expiry >= now.timeIntervalSince1970 else {
+            throw Self.expired
+        }
+        var request = self
+        request.range = rangeHeader.flatMap(ByteRange.parse(header:))
+        return request
+    }
+
+    static let expired = APIError(.forbidden, code: "url_expired", message: "this media link has expired; ask for a new one")
 
     /// `%XX` escapes decoded (as UTF-8); `nil` for a malformed escape or invalid UTF-8.
     static func percentDecoded<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String? {

@@ -37,7 +37,7 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
     /// Metric handles by label values: looking one up in the registry builds strings and label
     /// arrays on every call, which showed on the media hot path.
     private let counters = Mutex<[String: Counter]>([:])
-    private let histograms = Mutex<[String: DurationHistogram]>([:])
+    private let routes = Mutex<[String: RouteMetrics]>([:])
 
     private func counter(_ cacheKey: String, _ make: () -> Counter) -> Counter {
         if let hit = counters.withLock({ $0[cacheKey] }) { return hit }
@@ -46,24 +46,19 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
         return made
     }
 
-    private func histogram(_ cacheKey: String, _ make: () -> DurationHistogram) -> DurationHistogram {
-        if let hit = histograms.withLock({ $0[cacheKey] }) { return hit }
-        let made = make()
-        histograms.withLock { $0[cacheKey] = made }
-        return made
+    /// The request metrics of `route`, for recording many requests without a lookup each.
+    func routeMetrics(_ route: String) -> RouteMetrics {
+        routes.withLock { known in
+            if let hit = known[route] { return hit }
+            let made = RouteMetrics(metrics: self, route: route)
+            known[route] = made
+            return made
+        }
     }
 
     /// One request answered: counted by route and status, timed by route.
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        counter("http|\(method)|\(route)|\(status)") {
-            registry.makeCounter(
-                descriptor: Self.httpRequests, labels: [("method", method), ("route", route), ("status", String(status))])
-        }.increment()
-        histogram("http|\(method)|\(route)") {
-            registry.makeDurationHistogram(
-                descriptor: Self.httpRequestDuration, labels: [("method", method), ("route", route)],
-                buckets: Self.durationBuckets)
-        }.recordNanoseconds(duration.nanoseconds)
+        routeMetrics(route).record(method: method, status: status, duration: duration)
     }
 
     /// One job attempt finished (`completed`, `retried`, `dead`, `released`, `postponed`).
@@ -126,5 +121,46 @@ extension Duration {
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// The request metrics of one route, by method and status. Local media keeps its instance, as
+/// building cache keys as strings on every request was a measurable part of serving a segment.
+final class RouteMetrics: Sendable {
+    private struct Outcome: Hashable {
+        var method: String
+        var status: Int
+    }
+
+    private let metrics: ServiceMetrics
+    private let route: String
+    private let counters = Mutex<[Outcome: Counter]>([:])
+    private let timers = Mutex<[String: DurationHistogram]>([:])
+
+    init(metrics: ServiceMetrics, route: String) {
+        self.metrics = metrics
+        self.route = route
+    }
+
+    func record(method: String, status: Int, duration: Duration) {
+        let outcome = Outcome(method: method, status: status)
+        let counter = counters.withLock { known in
+            if let counter = known[outcome] { return counter }
+            let made = metrics.registry.makeCounter(
+                descriptor: ServiceMetrics.httpRequests,
+                labels: [("method", method), ("route", route), ("status", String(status))])
+            known[outcome] = made
+            return made
+        }
+        counter.increment()
+        let timer = timers.withLock { known in
+            if let timer = known[method] { return timer }
+            let made = metrics.registry.makeDurationHistogram(
+                descriptor: ServiceMetrics.httpRequestDuration, labels: [("method", method), ("route", route)],
+                buckets: ServiceMetrics.durationBuckets)
+            known[method] = made
+            return made
+        }
+        timer.recordNanoseconds(duration.nanoseconds)
     }
 }
