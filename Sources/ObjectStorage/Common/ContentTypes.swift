@@ -3,14 +3,11 @@ public enum ContentTypes {
     /// The type for a key's extension (case-insensitive), read from the UTF-8 bytes after the
     /// last `.` of the last segment: this runs for every served media request.
     public static func forKey(_ key: String) -> String {
-        var extensionBytes: [UInt8] = []
-        for byte in key.utf8.reversed() {
-            if byte == UInt8(ascii: ".") { break }
-            if byte == UInt8(ascii: "/") || extensionBytes.count == 8 { return "application/octet-stream" }
-            extensionBytes.append(byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0))
-        }
-        guard extensionBytes.count < key.utf8.count else { return "application/octet-stream" }
-        switch String(decoding: extensionBytes.reversed(), as: UTF8.self) {
+        guard let dot = key.utf8.lastIndex(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") }),
+            key.utf8[dot] == UInt8(ascii: "."), key.utf8.distance(from: dot, to: key.utf8.endIndex) <= 9
+        else { return "application/octet-stream" }
+        let extensionBytes = key.utf8[key.utf8.index(after: dot)...].map { $0 | ((0x41...0x5A).contains($0) ? 0x20 : 0) }
+        switch String(decoding: extensionBytes, as: UTF8.self) {
         case "m3u8": return "application/vnd.apple.mpegurl"
         case "ts": return "video/mp2t"
         case "m4s": return "video/iso.segment"

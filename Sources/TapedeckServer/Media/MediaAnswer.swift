@@ -43,24 +43,21 @@ struct MediaAnswer {
         var uri: String
         var request: MediaRequest
 
-        /// The verified request for `question`, if it names this URL.
-        func matching(_ question: Question) -> MediaRequest? {
-            question.uri == uri ? request : nil
-        }
     }
 
-    /// Decides, then calls `done` on `eventLoop`: at once when the bytes are in the page cache
+    /// Decides, then calls `done` on `eventLoop` (with the request, once verified, for the caller
+    /// to remember as its ``VerifiedURL``): at once when the bytes are in the page cache
     /// (sent with sendfile, as nginx does), otherwise after a read on the I/O thread pool, so the
     /// event loop never waits for the disk.
     static func answer(
-        _ question: Question, verified: MediaRequest? = nil, dependencies: MediaFastPathHandler.Dependencies,
+        _ question: Question, lastVerified: VerifiedURL?, dependencies: MediaFastPathHandler.Dependencies,
         eventLoop: any EventLoop, done: @escaping (Outcome, MediaRequest?) -> Void
     ) {
         let now = dependencies.clock.now()
         let media: MediaRequest
         do {
-            if let verified {
-                media = try verified.again(rangeHeader: question.range, now: now)
+            if let lastVerified, lastVerified.uri == question.uri {
+                media = try lastVerified.request.again(rangeHeader: question.range, now: now)
             } else {
                 let uri = question.uri.utf8
                 let mark = uri.firstIndex(of: UInt8(ascii: "?"))

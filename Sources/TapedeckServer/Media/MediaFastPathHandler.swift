@@ -118,10 +118,9 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
         let question = MediaAnswer.Question(
             isHead: request.method == .HEAD, uri: request.uri, range: request.headers.first(name: "range"),
             ifRange: request.headers.first(name: "if-range"), ifNoneMatch: request.headers.first(name: "if-none-match"))
-        let verified = lastVerified?.matching(question)
-        MediaAnswer.answer(question, verified: verified, dependencies: dependencies, eventLoop: context.eventLoop) {
+        MediaAnswer.answer(question, lastVerified: lastVerified, dependencies: dependencies, eventLoop: context.eventLoop) {
             outcome, media in
-            if verified == nil, let media { self.lastVerified = .init(uri: question.uri, request: media) }
+            if let media { self.lastVerified = .init(uri: question.uri, request: media) }
             if case .tooLarge = outcome {
                 self.passOn(request, context: context)
             } else {

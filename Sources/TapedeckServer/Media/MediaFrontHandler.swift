@@ -109,11 +109,10 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let started = NIODeadline.now()
         let question = MediaAnswer.Question(
             isHead: false, uri: head.target, range: head.range, ifRange: head.ifRange, ifNoneMatch: head.ifNoneMatch)
-        let verified = lastVerified?.matching(question)
-        MediaAnswer.answer(question, verified: verified, dependencies: dependencies, eventLoop: context.eventLoop) {
+        MediaAnswer.answer(question, lastVerified: lastVerified, dependencies: dependencies, eventLoop: context.eventLoop) {
             outcome, media in
             self.busy = false
-            if verified == nil, let media { self.lastVerified = .init(uri: question.uri, request: media) }
+            if let media { self.lastVerified = .init(uri: question.uri, request: media) }
             if case .tooLarge = outcome {
                 // Shutting down: the request is not replayed, the connection closes.
                 if self.deferredClose != nil {

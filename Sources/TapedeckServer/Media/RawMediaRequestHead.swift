@@ -101,9 +101,11 @@ struct RawMediaRequestHead: Equatable {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+            return tokenSymbols.contains(byte)
         }
     }
+
+    private static let tokenSymbols = Array("!#$%&'*+-.^_`|~".utf8)
 
     /// The header fields the reader cares about; `framing` ones mean a body or a protocol switch.
     enum Field {
