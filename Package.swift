@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapedeckCoreTests",
-            dependencies: ["TapedeckCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TapedeckCore", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "MediaTests",

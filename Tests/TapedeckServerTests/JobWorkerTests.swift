@@ -148,4 +148,69 @@ struct JobWorkerTests {
             #expect(try await app.catalog.pool.recordings.find(id: recording.id)?.status == .deleted)
         }
     }
+
+    /// Recordings made before each had a folder of its own share their session's folder (and,
+    /// through the old overwrite bug, its file names). Deleting one must leave every object another
+    /// recording still names alone; recordings in folders of their own are emptied whole.
+    @Test("deleting a recording that shared its session's folder deletes only its own objects", arguments: TestDatabase.all)
+    func purgeSharedFolder(database: TestDatabase) async throws {
+        try await TestApp.with(database) { app, client in
+            let (legacyA, legacyB, own, legacyPrefix) = try await app.catalog.transaction { tx in
+                let room = try await tx.rooms.findOrCreate(name: "shared", provider: "livekit")
+                let session = try await tx.sessions.create(
+                    roomID: room.id, roomName: room.name, providerSessionID: "RM_shared", startedAt: tx.clock.now())
+                let legacy = "shared/\(session.key)/"
+                var made: [Recording] = []
+                for prefix in [legacy, legacy, nil] {
+                    let id = UUID()
+                    let keyPrefix = prefix ?? StorageNaming.keyPrefix(room: room.name, sessionKey: session.key, recordingID: id)
+                    _ = try await tx.recordings.insert(
+                        NewRecording(
+                            id: id, roomID: room.id, sessionID: session.id, provider: "livekit", status: .ready,
+                            storage: "local", keyPrefix: keyPrefix))
+                    try await tx.assets.upsert(
+                        NewAsset(recordingID: id, kind: .hls, key: keyPrefix + "index.m3u8", contentType: "application/vnd.apple.mpegurl"))
+                    try await tx.assets.upsert(
+                        NewAsset(recordingID: id, kind: .mp4, key: keyPrefix + "session.mp4", contentType: "video/mp4"))
+                    made.append(try await tx.recordings.find(id: id)!)
+                }
+                return (made[0], made[1], made[2], legacy)
+            }
+            let playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nsegment_00000.ts\n#EXT-X-ENDLIST\n"
+            for prefix in [legacyPrefix, own.keyPrefix] {
+                _ = try await app.store.put(try .init(prefix + "index.m3u8"), body: [ByteBuffer(string: playlist)].async, contentType: nil)
+                _ = try await app.store.put(try .init(prefix + "segment_00000.ts"), body: [ByteBuffer(string: "ts")].async, contentType: nil)
+                _ = try await app.store.put(try .init(prefix + "session.mp4"), body: [ByteBuffer(string: "mp4")].async, contentType: nil)
+            }
+            let neighbour = try Fixtures.neighbourKey(of: own)
+            _ = try await app.store.put(neighbour, body: [ByteBuffer(string: "keep")].async, contentType: nil)
+            let names = ["index.m3u8", "segment_00000.ts", "session.mp4"]
+            func exists(_ prefix: String) async throws -> [Bool] {
+                var found: [Bool] = []
+                for name in names { found.append(try await app.store.head(try .init(prefix + name)) != nil) }
+                return found
+            }
+            func delete(_ recording: Recording) async throws {
+                let response = try await client.execute(
+                    uri: "/v1/recordings/\(recording.id)", method: .delete, headers: app.authorization)
+                #expect(response.status == .accepted)
+                try await runWorker(app.catalog, handlers: app.dependencies.jobHandlers.kinds.compactMap {
+                    app.dependencies.jobHandlers.handler(for: $0)
+                }) { try await app.catalog.pool.jobs.counts().isEmpty }
+            }
+
+            // A's objects are all named by B too: nothing goes.
+            try await delete(legacyA)
+            #expect(try await exists(legacyPrefix) == [true, true, true])
+            #expect(try await exists(own.keyPrefix) == [true, true, true])
+            // B is the last to name them; the recording in its own folder inside theirs keeps everything.
+            try await delete(legacyB)
+            #expect(try await exists(legacyPrefix) == [false, false, false])
+            #expect(try await exists(own.keyPrefix) == [true, true, true])
+            // Alone in its folder: emptied whole, and nothing beside it.
+            try await delete(own)
+            #expect(try await exists(own.keyPrefix) == [false, false, false])
+            #expect(try await app.store.head(neighbour) != nil)
+        }
+    }
 }

@@ -20,11 +20,12 @@ public enum Fixtures {
                 NewRecording(
                     id: id, roomID: room.id, sessionID: session.id, provider: provider,
                     providerRecordingID: "EG_\(RandomToken.base62(length: 10))", status: status, storage: "local",
-                    keyPrefix: "\(room.name)/\(session.key)/"))
+                    keyPrefix: StorageNaming.keyPrefix(room: room.name, sessionKey: session.key, recordingID: id)))
             for (kind, name) in assets {
                 try await tx.assets.upsert(
                     NewAsset(
-                        recordingID: id, kind: kind, key: "\(room.name)/\(session.key)/\(name)",
+                        recordingID: id, kind: kind,
+                        key: StorageNaming.keyPrefix(room: room.name, sessionKey: session.key, recordingID: id) + name,
                         contentType: "application/octet-stream", sizeBytes: 100))
             }
             return try await tx.recordings.find(id: id)!

@@ -161,8 +161,9 @@ def test_plain_session(lk):
     room = room_name("math")
     start, egress_id = run_session(lk, room, people=("ada", "grace"))
     recording = check_ready(lk, room, egress_id)
-    # The request: HLS + MP4 under {room}/{session_key}/ in the shared egress folder, default policy.
-    key = f"{room}/{recording['session_key']}/"
+    # The request: HLS + MP4 in the recording's own folder, {room}/{session_key}/{id[:8]}/, in the
+    # shared egress folder, default policy.
+    key = f"{room}/{recording['session_key']}/{recording['id'][:8]}/"
     assert start.layout == "grid" and not start.audio_only
     assert [f.filepath for f in start.file_outputs] == [f"{lk.egress_dir}/{key}session.mp4"]
     assert start.file_outputs[0].file_type == egress_pb.EncodedFileType.MP4
@@ -598,7 +599,7 @@ def test_egress_uploads_straight_to_s3(outputs):
         [mp4] = start.file_outputs
         assert mp4.s3.bucket == os.environ["TEST_S3_BUCKET"] and mp4.s3.force_path_style
         assert mp4.s3.endpoint == os.environ["TEST_S3_ENDPOINT"] and mp4.s3.access_key == "testing"
-        assert mp4.filepath == f"{prefix}{room}/{recording['session_key']}/session.mp4"
+        assert mp4.filepath == f"{prefix}{room}/{recording['session_key']}/{recording['id'][:8]}/session.mp4"
         assert start.segment_outputs[0].s3.bucket == os.environ["TEST_S3_BUCKET"]
         assert harness.sim.protocol_errors == []
     finally:

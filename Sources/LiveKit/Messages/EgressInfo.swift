@@ -61,13 +61,18 @@ public struct EgressInfo: Sendable, Equatable {
     public var segmentResults: [SegmentsResult]
     public var backupStorageUsed: Bool
     public var manifestLocation: String?
+    /// The output paths of the room-composite request this egress runs, or `nil` when it runs
+    /// another kind of request (track, participant, web: never one Tapedeck starts).
+    public var roomCompositePaths: [String]?
 
     public init(
         egressID: String, roomID: String? = nil, roomName: String? = nil, status: EgressStatus,
         startedAtNs: Int64? = nil, endedAtNs: Int64? = nil, updatedAtNs: Int64? = nil, error: String? = nil,
         errorCode: Int64? = nil, details: String? = nil, fileResults: [FileResult] = [],
-        segmentResults: [SegmentsResult] = [], backupStorageUsed: Bool = false, manifestLocation: String? = nil
+        segmentResults: [SegmentsResult] = [], backupStorageUsed: Bool = false, manifestLocation: String? = nil,
+        roomCompositePaths: [String]? = nil
     ) {
+        self.roomCompositePaths = roomCompositePaths
         self.egressID = egressID
         self.roomID = roomID
         self.roomName = roomName
@@ -105,6 +110,17 @@ public struct EgressInfo: Sendable, Equatable {
         var segments = json.objects("segment_results").compactMap(Self.segments)
         if segments.isEmpty, let single = json.object("segments").flatMap(Self.segments) { segments = [single] }
         segmentResults = segments
+        roomCompositePaths = json.object("room_composite").map(Self.requestedPaths)
+    }
+
+    /// Where a room-composite request asks its outputs to go (the list fields and the deprecated
+    /// single ones).
+    static func requestedPaths(_ request: ProtoJSON) -> [String] {
+        let files = request.objects("file_outputs") + [request.object("file")].compactMap { $0 }
+        let segments = request.objects("segment_outputs") + [request.object("segments")].compactMap { $0 }
+        return (files.compactMap { $0.string("filepath") }
+            + segments.flatMap { [$0.string("playlist_name"), $0.string("filename_prefix")].compactMap { $0 } })
+            .filter { !$0.isEmpty }
     }
 
     static func nonZero(_ value: Int64) -> Int64? { value == 0 ? nil : value }

@@ -135,11 +135,16 @@ public struct RecordingImporter: Sendable {
             let room = try await tx.rooms.findOrCreate(name: options.room, provider: provider)
             let session = try await tx.sessions.create(
                 roomID: room.id, roomName: room.name, providerSessionID: nil, startedAt: startedAt)
+            // An imported session is over before it is written: closed now, so that a live session
+            // of the same room never takes it (and its recording) over.
+            try await tx.sessions.close(session.id, at: startedAt)
+            let id = UUID()
             let recording = try await tx.recordings.insert(
                 NewRecording(
-                    roomID: room.id, sessionID: session.id, provider: provider, title: options.title,
+                    id: id, roomID: room.id, sessionID: session.id, provider: provider, title: options.title,
                     providerRecordingID: nil, status: .processing, requestedBy: "cli", startedAt: startedAt,
-                    storage: store.backend, keyPrefix: StorageNaming.keyPrefix(room: room.name, sessionKey: session.key)))
+                    storage: store.backend,
+                    keyPrefix: StorageNaming.keyPrefix(room: room.name, sessionKey: session.key, recordingID: id)))
             try await tx.events.append(
                 NewAuditEvent(
                     recordingID: recording.id, sessionID: session.id, type: "recording.import_started", actor: "cli",

@@ -1,12 +1,20 @@
 import Foundation
 import Logging
+import NIOCore
 import ObjectStorage
+import TapedeckCore
 import TapedeckStore
 
 /// Deletes a deleted recording's objects from storage, then its asset rows.
 ///
-/// Objects first: if the job stops half-way, the rows still point at whatever is left and the
-/// retry deletes it; nothing is orphaned in the bucket.
+/// Only this recording's objects go. When no other recording's folder overlaps this one's (every
+/// recording made with a folder of its own), the folder is emptied, leftovers included. Otherwise
+/// (recordings of one session that shared its folder) exactly the recording's own objects are
+/// deleted (its assets and the segments and sprites they name), less any object another recording
+/// also names or holds under its own folder.
+///
+/// Objects first, playlists last: if the job stops half-way, the rows still point at whatever is
+/// left and the retry deletes it; nothing is orphaned in the bucket.
 public struct PurgeRecordingObjectsJob: JobHandler {
     public static let kind = "recording.purge_objects"
     public var kind: String { Self.kind }
@@ -22,6 +30,7 @@ public struct PurgeRecordingObjectsJob: JobHandler {
 
     let catalog: Catalog
     let store: any ObjectStore
+    static let maximumIndexBytes = 16 << 20
 
     public init(catalog: Catalog, store: any ObjectStore) {
         self.catalog = catalog
@@ -41,12 +50,54 @@ public struct PurgeRecordingObjectsJob: JobHandler {
         } catch {
             throw JobOutcome.permanentFailure("unreadable payload: \(error)")
         }
-        // A prefix must name a folder, never "everything" or a sibling's prefix.
+        // A prefix must name a folder, never "everything".
         guard !payload.keyPrefix.isEmpty, payload.keyPrefix.hasSuffix("/") else {
             throw JobOutcome.permanentFailure("refusing to delete objects under unsafe prefix \"\(payload.keyPrefix)\"")
         }
-        let deleted = try await store.deletePrefix(payload.keyPrefix)
+        let prefix = payload.keyPrefix
+        let neighbours = try await catalog.pool.recordings.sharingKeyPrefix(prefix, excluding: payload.recordingID)
+        let deleted: Int
+        if neighbours.isEmpty {
+            deleted = try await store.deletePrefix(prefix)
+        } else {
+            let own = try await catalog.pool.assets.list(recordingID: payload.recordingID)
+            let theirs = try await catalog.pool.assets.list(recordingIDs: neighbours.map(\.id)).values.joined()
+            let named = Set(theirs.map(\.key))
+            let keys = try await objectKeys(of: own, under: prefix).filter { key in
+                !named.contains(key) && !neighbours.contains { key.hasPrefix($0.keyPrefix) }
+            }
+            for key in keys { try await store.delete(try ObjectKey(key)) }
+            deleted = keys.count
+            logger.notice(
+                "recording shared its folder with other recordings; deleted only its own objects",
+                metadata: ["prefix": "\(prefix)", "others": "\(neighbours.count)"])
+        }
         try await catalog.pool.assets.deleteAll(recordingID: payload.recordingID)
-        logger.info("deleted recording objects", metadata: ["count": "\(deleted)", "prefix": "\(payload.keyPrefix)"])
+        logger.info("deleted recording objects", metadata: ["count": "\(deleted)", "prefix": "\(prefix)"])
+    }
+
+    /// The recording's objects: segments and sprites first (named by its playlists and storyboard
+    /// indexes), then the assets themselves, all under the recording's prefix.
+    func objectKeys(of assets: [Asset], under prefix: String) async throws -> [String] {
+        var named: [String] = []
+        for asset in assets where asset.kind == .hls || asset.kind == .storyboard {
+            guard let text = try await text(of: asset.key) else { continue }
+            if asset.kind == .hls, let playlist = try? HLSPlaylist.parse(text) {
+                named += PlaylistSigning.objectKeys(of: playlist, playlistKey: asset.key).values.sorted()
+            } else if asset.kind == .storyboard {
+                named += StoryboardSigning.objectKeys(ofVTT: text, vttKey: asset.key).values.sorted()
+            }
+        }
+        var seen = Set<String>()
+        return (named + assets.map(\.key)).filter { $0.hasPrefix(prefix) && seen.insert($0).inserted }
+    }
+
+    func text(of key: String) async throws -> String? {
+        do {
+            let download = try await store.get(try ObjectKey(key))
+            return String(buffer: try await download.body.collect(upTo: Self.maximumIndexBytes))
+        } catch ObjectStoreError.notFound(_) {
+            return nil
+        }
     }
 }

@@ -65,8 +65,9 @@ struct LiveKitReconciler: Sendable {
             }
         }
         let reported = try await recorder.api.listEgress(roomName: nil, egressID: egressID, activeOnly: false)
+        let info = reported.first(where: { $0.egressID == egressID })
         try await catalog.transaction { tx in
-            if let info = reported.first(where: { $0.egressID == egressID }) {
+            if let info {
                 try await recorder.applyEgress(tx, info, actor: "reconciler")
             } else {
                 _ = try await tx.recordings.transition(
@@ -76,7 +77,45 @@ struct LiveKitReconciler: Sendable {
             // Checked now: look again only after another quiet spell.
             try await tx.recordings.touch(recording.id)
         }
-        return false
+        guard let info, !info.status.hasEnded, info.status != .ending else { return false }
+        return try await reconcilePresence(recording)
+    }
+
+    /// A recording still running in a room LiveKit keeps open: who LiveKit says is in the room is
+    /// compared with who the catalog thinks is, and the room's policy applied to the difference, so
+    /// that lost `participant_left` webhooks cannot keep a recorder running for an empty room.
+    /// Returns whether a stop was queued.
+    func reconcilePresence(_ recording: Recording) async throws -> Bool {
+        guard let sessionID = recording.sessionID else { return false }
+        let people: [ParticipantInfo]
+        do {
+            people = try await recorder.api.listParticipants(room: recording.roomName).filter(\.kind.isPerson)
+        } catch let error as TwirpError where error.code == "not_found" {
+            return false  // the room is gone: closeFinishedSessions ends the session
+        }
+        let present = Set(people.map { ProviderText.cleaned($0.identity) })
+        let catalog = recorder.catalog
+        let now = catalog.clock.now()
+        return try await catalog.transaction { tx in
+            guard let room = try await tx.rooms.find(id: recording.roomID),
+                let session = try await tx.sessions.find(id: sessionID), session.endedAt == nil
+            else { return false }
+            var gone: [String] = []
+            var hostLeft = false
+            for participant in try await tx.participants.list(sessionID: sessionID)
+            where participant.leftAt == nil && !present.contains(participant.identity) {
+                hostLeft = try await tx.participants.leave(sessionID: sessionID, identity: participant.identity, at: now) || hostLeft
+                gone.append(participant.identity)
+            }
+            guard !gone.isEmpty else { return false }
+            try await tx.events.append(
+                NewAuditEvent(
+                    recordingID: recording.id, sessionID: sessionID, type: "session.presence_reconciled", actor: "reconciler",
+                    data: ["left": gone.sorted().joined(separator: ","), "cause": "no longer in the room in LiveKit"]))
+            let before = try await tx.recordings.find(id: recording.id)?.status
+            try await recorder.decide(tx, room: room, session: session, trigger: .participantLeft(wasHost: hostLeft))
+            return try await tx.recordings.find(id: recording.id)?.status != before
+        }
     }
 
     /// Sessions still open for rooms LiveKit no longer has: their room_finished was lost.

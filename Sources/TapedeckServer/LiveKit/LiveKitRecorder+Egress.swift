@@ -33,12 +33,20 @@ extension LiveKitRecorder {
             let active = try await tx.recordings.active(roomID: room.id), active.provider == Self.provider,
             active.providerRecordingID == nil
         else { return nil }
-        // Only an egress writing where this recording's egress would is ours.
-        let expected = destination.path(active.keyPrefix)
-        let paths = info.fileResults.map(\.filename) + info.segmentResults.map(\.playlistName)
-        guard paths.isEmpty || paths.contains(where: { $0.hasPrefix(expected) }) else { return nil }
+        // Only an egress writing into this recording's own folder is ours: one the customer
+        // started (track, participant, web) or an earlier recording's never is.
+        guard writes(info, into: active) else { return nil }
         guard try await tx.recordings.setProviderRecordingID(active.id, info.egressID) else { return nil }
         return try await tx.recordings.find(id: active.id)
+    }
+
+    /// Whether an egress writes into a recording's own folder, by the paths of its request or of
+    /// its results.
+    func writes(_ info: EgressInfo, into recording: Recording) -> Bool {
+        let expected = destination.path(recording.keyPrefix)
+        let paths = (info.roomCompositePaths ?? []) + info.fileResults.map(\.filename)
+            + info.segmentResults.map(\.playlistName)
+        return paths.contains { $0.hasPrefix(expected) }
     }
 
     /// The recording status an egress status means, with what the report tells.

@@ -10,10 +10,17 @@ public enum WebhookOutcome: String, Sendable {
 
 extension LiveKitRecorder {
     /// Applies one verified webhook in a single transaction, with its de-duplication record.
-    public func apply(_ event: WebhookEvent) async throws -> WebhookOutcome {
+    public func apply(_ delivered: WebhookEvent) async throws -> WebhookOutcome {
+        let event = delivered.cleanedForCatalog()
         let outcome = try await catalog.transaction { tx -> WebhookOutcome in
             guard try await tx.inboundEvents.firstDelivery(provider: Self.provider, eventID: event.id) else {
                 return .duplicate
+            }
+            if event.hasUnusableRoomName {
+                logger.notice(
+                    "webhook for a room whose name has control characters; not recorded",
+                    metadata: ["event": "\(event.event)", "id": "\(event.id)"])
+                return .ignored
             }
             return try await applyInTransaction(tx, event)
         }
@@ -36,7 +43,7 @@ extension LiveKitRecorder {
             guard let room = try await tx.rooms.find(name: roomInfo.name) else { return .ignored }
             var session: Session?
             if let sid = roomInfo.sid { session = try await tx.sessions.find(providerSessionID: sid) }
-            if session == nil { session = try await tx.sessions.open(roomID: room.id) }
+            if session == nil { session = try await tx.sessions.open(roomID: room.id, provider: Self.provider) }
             if let session {
                 try await tx.participants.leaveAll(sessionID: session.id, at: at)
                 try await tx.sessions.close(session.id, at: at)
@@ -66,7 +73,7 @@ extension LiveKitRecorder {
             else { return .ignored }
             var session: Session?
             if let sid = roomInfo.sid { session = try await tx.sessions.find(providerSessionID: sid) }
-            if session == nil { session = try await tx.sessions.open(roomID: room.id) }
+            if session == nil { session = try await tx.sessions.open(roomID: room.id, provider: Self.provider) }
             guard let session else { return .ignored }
             let wasHost = try await tx.participants.leave(sessionID: session.id, identity: participant.identity, at: at)
             try await decide(tx, room: room, session: session, trigger: .participantLeft(wasHost: wasHost))

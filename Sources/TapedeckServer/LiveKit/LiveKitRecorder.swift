@@ -51,7 +51,7 @@ public struct LiveKitRecorder: Sendable {
         if let roomSID, let known = try await tx.sessions.find(providerSessionID: roomSID) {
             return (room, known)
         }
-        if let open = try await tx.sessions.open(roomID: room.id) {
+        if let open = try await tx.sessions.open(roomID: room.id, provider: Self.provider) {
             if let roomSID, let other = open.providerSessionID, other != roomSID {
                 // A new occurrence of the room while the old one never saw room_finished: close the old one.
                 try await tx.participants.leaveAll(sessionID: open.id, at: at)
@@ -74,10 +74,11 @@ public struct LiveKitRecorder: Sendable {
         _ tx: CatalogSession, room: Room, session: Session, plan: EgressPlan, maxDurationS: Int?, requestedBy: String,
         requestKey: String? = nil, title: String? = nil
     ) async throws -> Recording? {
+        let id = UUID()
         let new = NewRecording(
-            roomID: room.id, sessionID: session.id, provider: Self.provider, title: title, status: .starting,
+            id: id, roomID: room.id, sessionID: session.id, provider: Self.provider, title: title, status: .starting,
             layout: plan.layout, audioOnly: plan.audioOnly, requestedBy: requestedBy, storage: storageBackend,
-            keyPrefix: StorageNaming.keyPrefix(room: room.name, sessionKey: session.key), requestJSON: plan.json,
+            keyPrefix: StorageNaming.keyPrefix(room: room.name, sessionKey: session.key, recordingID: id), requestJSON: plan.json,
             maxDurationS: maxDurationS, requestKey: requestKey)
         guard let recording = try await tx.recordings.insertUnlessActive(new) else { return nil }
         try await tx.jobs.enqueue(try StartEgressJob.newJob(recordingID: recording.id))

@@ -71,13 +71,10 @@ struct StartEgressJob: RecordingJob {
         }
     }
 
-    /// An egress for this room writing where this recording's egress writes.
+    /// An egress for this room writing into this recording's own folder (so never an earlier
+    /// recording's egress of the same session).
     func findEarlierEgress(_ recording: Recording) async throws -> EgressInfo? {
-        let expected = recorder.destination.path(recording.keyPrefix)
         let candidates = try await recorder.api.listEgress(roomName: recording.roomName, egressID: nil, activeOnly: false)
-        return candidates.first { info in
-            let paths = info.fileResults.map(\.filename) + info.segmentResults.map(\.playlistName)
-            return paths.contains { $0.hasPrefix(expected) }
-        }
+        return candidates.first { recorder.writes($0, into: recording) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Media
+import NIOCore
 import ObjectStorage
 import TapedeckCore
 import TapedeckStore
@@ -42,23 +43,22 @@ struct LocalRecordJob: RecordingJob {
             return
         }
         if recording.status == .stopping {
-            _ = try await catalog.pool.recordings.transition(id, to: .aborted, actor: "system", cause: "stopped before recording began")
+            try await end(recording, as: .aborted, cause: "stopped before recording began")
             return
         }
         let tools: MediaTools
         switch self.tools {
         case .success(let found): tools = found
         case .failure(let missing):
-            _ = try await catalog.pool.recordings.transition(
-                id, to: .failed, actor: "system", cause: "cannot record", changes: RecordingChanges(error: missing.description))
+            try await end(recording, as: .failed, cause: "cannot record", changes: RecordingChanges(error: missing.description))
             return
         }
         guard let json = recording.requestJSON,
             let request = try? JSONDecoder().decode(LocalRecorder.Request.self, from: Data(json.utf8)),
             case .success(let input) = RecorderInput.parse(request.input)
         else {
-            _ = try await catalog.pool.recordings.transition(
-                id, to: .failed, actor: "system", cause: "cannot record",
+            try await end(
+                recording, as: .failed, cause: "cannot record",
                 changes: RecordingChanges(error: "the recording's input is missing or no longer valid"))
             return
         }
@@ -78,15 +78,26 @@ struct LocalRecordJob: RecordingJob {
         try await finish(recording, directory: directory, outcome: outcome)
     }
 
+    /// Ends a recording that never started recording, and its session (each local recording has
+    /// a session of its own, which must not stay open for a later session of the room to take).
+    func end(_ recording: Recording, as status: RecordingStatus, cause: String, changes: RecordingChanges = .init())
+        async throws
+    {
+        try await catalog.transaction { tx in
+            _ = try await tx.recordings.transition(recording.id, to: status, actor: "system", cause: cause, changes: changes)
+            if let sessionID = recording.sessionID { try await tx.sessions.close(sessionID, at: tx.clock.now()) }
+        }
+    }
+
     /// Waits for ffmpeg, interrupting it once the recording is asked to stop (or the job is
-    /// cancelled at shutdown: then the next run finishes the recording).
+    /// cancelled at shutdown: then the next run finishes the recording). A failed status check
+    /// (SQLite busy, a PostgreSQL reconnect) is only a missed look: ffmpeg keeps recording and the
+    /// next poll asks again.
     func watch(_ running: RunningTool, recordingID: UUID) async throws -> (Int32, String, Bool) {
         var stopped = false
         do {
             while running.isRunning {
-                if !stopped, let current = try await catalog.pool.recordings.find(id: recordingID)?.status,
-                    current != .recording, current != .starting
-                {
+                if !stopped, let current = await currentStatus(recordingID), current != .recording, current != .starting {
                     running.interrupt()
                     stopped = true
                 }
@@ -99,6 +110,16 @@ struct LocalRecordJob: RecordingJob {
         }
         let (status, stderr) = await running.wait()
         return (status, stderr, stopped)
+    }
+
+    /// The recording's status, or `nil` when the catalog could not be asked this time.
+    func currentStatus(_ id: UUID) async -> RecordingStatus? {
+        do {
+            return try await catalog.pool.recordings.find(id: id)?.status
+        } catch {
+            logger.warning("could not check the local recording's status; recording goes on", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     enum Outcome {
@@ -148,6 +169,16 @@ struct LocalRecordJob: RecordingJob {
             next = .failed
             cause = "ffmpeg failed"
             changes.error = "ffmpeg exited with status \(status): \(stderr)"
+        }
+        // A finish that runs again (after a crash or a failed commit) finds the playlist already
+        // stored and its local copy gone: what is stored decides, not what is left on disk.
+        let stored = try await catalog.pool.recordings.find(id: id)?.assets.first { $0.kind == .hls }
+        if segments.isEmpty, let stored {
+            let download = try await store.get(try ObjectKey(stored.key))
+            let playlist = try HLSPlaylist.parse(String(buffer: try await download.body.collect(upTo: 16 << 20)))
+            segments = playlist.uris
+            changes.durationMs = playlist.durationMs
+            changes.sizeBytes = nil
         }
         if segments.isEmpty, next == .ready {
             next = .failed

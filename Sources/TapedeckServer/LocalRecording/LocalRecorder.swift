@@ -50,10 +50,11 @@ public struct LocalRecorder: Sendable {
             try await tx.participants.join(sessionID: session.id, identity: identity, name: nil, isHost: false, at: now)
         }
         let request = String(decoding: try JSONEncoder().encode(Request(input: start.input)), as: UTF8.self)
+        let id = UUID()
         let new = NewRecording(
-            roomID: room.id, sessionID: session.id, provider: Self.provider, title: start.title, status: .starting,
+            id: id, roomID: room.id, sessionID: session.id, provider: Self.provider, title: start.title, status: .starting,
             requestedBy: start.requestedBy, storage: storageBackend,
-            keyPrefix: StorageNaming.keyPrefix(room: room.name, sessionKey: session.key), requestJSON: request,
+            keyPrefix: StorageNaming.keyPrefix(room: room.name, sessionKey: session.key, recordingID: id), requestJSON: request,
             maxDurationS: start.maxDurationS, requestKey: start.requestKey)
         guard let recording = try await tx.recordings.insertUnlessActive(new) else { return nil }
         try await tx.jobs.enqueue(try LocalRecordJob.newJob(recordingID: recording.id))

@@ -260,6 +260,20 @@ public struct RecordingRepository: Sendable {
         return .applied(from: current, to: next)
     }
 
+    /// Recordings other than `id`, not deleted, whose objects may lie under `prefix`: their key
+    /// prefix contains it or lies inside it. Recordings made before every recording had a folder
+    /// of its own share their session's folder; a purge must leave their objects alone.
+    public func sharingKeyPrefix(_ prefix: String, excluding id: UUID) async throws -> [(id: UUID, keyPrefix: String)] {
+        try await session.sql.raw(
+            """
+            SELECT id, key_prefix FROM recordings
+            WHERE id <> \(bind: id) AND status <> 'deleted'
+                AND (substr(key_prefix, 1, \(bind: prefix.count)) = \(bind: prefix)
+                    OR substr(\(bind: prefix), 1, length(key_prefix)) = key_prefix)
+            """
+        ).all().map { (try $0.uuid("id"), try $0.string("key_prefix")) }
+    }
+
     /// The room's recording whose recorder may still run.
     public func active(roomID: UUID) async throws -> Recording? {
         let active = RecordingStatus.active.map { "'\($0.rawValue)'" }.joined(separator: ", ")

@@ -44,12 +44,14 @@ public struct SessionRepository: Sendable {
         }
     }
 
-    /// The room's session that has not ended (the most recent, if several).
-    public func open(roomID: UUID) async throws -> Session? {
+    /// The room's session that has not ended (the most recent, if several) and that no other
+    /// provider records: a session the local recorder or an import opened is never a LiveKit one.
+    public func open(roomID: UUID, provider: String) async throws -> Session? {
         try await session.sql.raw(
             """
-            SELECT * FROM sessions WHERE room_id = \(bind: roomID) AND ended_at IS NULL
-            ORDER BY started_at DESC, created_at DESC LIMIT 1
+            SELECT * FROM sessions s WHERE s.room_id = \(bind: roomID) AND s.ended_at IS NULL
+                AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.session_id = s.id AND r.provider <> \(bind: provider))
+            ORDER BY s.started_at DESC, s.created_at DESC LIMIT 1
             """
         ).first().map(Self.decode)
     }
@@ -72,14 +74,14 @@ public struct SessionRepository: Sendable {
         ).run()
     }
 
-    /// Sessions of `provider`'s rooms still open that started before `cutoff`, with their room
+    /// Sessions of `provider` (none of whose recordings another provider made) still open that started before `cutoff`, with their room
     /// names (for the reconciler).
     public func openSessions(provider: String, startedBefore cutoff: Date, limit: Int) async throws -> [(Session, String)] {
         let rows = try await session.sql.raw(
             """
             SELECT s.*, rm.name AS room_name FROM sessions s JOIN rooms rm ON rm.id = s.room_id
             WHERE s.ended_at IS NULL AND s.started_at < \(bind: cutoff.millisecondsSince1970)
-                AND rm.provider = \(bind: provider)
+                AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.session_id = s.id AND r.provider <> \(bind: provider))
             ORDER BY s.started_at LIMIT \(literal: limit)
             """
         ).all()
