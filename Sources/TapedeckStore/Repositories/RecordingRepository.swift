@@ -268,7 +268,7 @@ public struct RecordingRepository: Sendable {
             """
             SELECT id, key_prefix FROM recordings
             WHERE id <> \(bind: id) AND status <> 'deleted'
-                AND (substr(key_prefix, 1, \(bind: prefix.count)) = \(bind: prefix)
+                AND (substr(key_prefix, 1, CAST(\(bind: prefix.count) AS INTEGER)) = \(bind: prefix)
                     OR substr(\(bind: prefix), 1, length(key_prefix)) = key_prefix)
             """
         ).all().map { (try $0.uuid("id"), try $0.string("key_prefix")) }
