@@ -249,3 +249,29 @@ def test_demo_prints_a_link_that_plays():
             browser.close()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (scripts/test.sh starts one)")
+def test_database_reconnects_do_not_interrupt_a_recording():
+    """PostgreSQL drops every connection of the server again and again while ffmpeg records (a
+    failover, a restart): lease renewals and status polls that fail are retried, and the
+    recording runs its full length."""
+    server = Server(database="postgres", env={"TAPEDECK_JOB_LEASE_SECONDS": "5"}, name="reconnects").start()
+    try:
+        recording = start(server, room="flaky-db", input="synthetic://", max_duration_s=12)
+        wait(server, recording["id"], lambda r: r["status"] == "recording", "recording")
+        deadline = time.time() + 9
+        dropped = 0
+        while time.time() < deadline:
+            out = subprocess.run(
+                ["psql", server.postgres.admin, "-Atc",
+                 f"SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{server.postgres.name}'"],
+                capture_output=True, text=True, check=True).stdout.strip()
+            dropped += int(out or 0)
+            time.sleep(0.6)
+        assert dropped > 5
+        done = wait(server, recording["id"], lambda r: r["status"] in ("ready", "failed"), "the end of the recording")
+        assert done["status"] == "ready", done
+        assert abs(done["duration_ms"] - 12_000) <= 500 and done["limit_reached"] is True
+    finally:
+        server.close()
