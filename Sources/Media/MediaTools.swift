@@ -52,7 +52,9 @@ public struct MediaTools: Sendable {
     /// An MP4 (faststart) from an HLS playlist, streams copied.
     public func mp4(from input: String, output: String) async throws {
         _ = try await ffmpeg.run(
-            Self.quiet + ["-y", "-allowed_extensions", "ALL", "-protocol_whitelist", "file,http,https,tcp,tls,crypto",
+            // ffmpeg's default extension list (ts, m4s, aac, ...) is all a recording's segments
+            // need; `ALL` would let a playlist name any local file.
+            Self.quiet + ["-y", "-protocol_whitelist", "file,http,https,tcp,tls,crypto",
                           "-i", input, "-c", "copy", "-movflags", "+faststart", output],
             timeout: timeout)
     }

@@ -26,6 +26,27 @@ public enum PlaylistSigning {
         }
     }
 
+    /// What a URI that may not be followed becomes: a relative name that names nothing, so a
+    /// player (or ffmpeg) fails that one segment instead of fetching something else.
+    public static let unavailableURI = "unavailable"
+
+    /// The keys a recording's playlist may name: only objects inside the recording's own folder.
+    /// A stored playlist pointing elsewhere (`../other-room/...`, another recording's segments)
+    /// gets none of those signed.
+    public static func objectKeys(of playlist: HLSPlaylist, playlistKey: String, within prefix: String) -> [String] {
+        Array(Set(objectKeys(of: playlist, playlistKey: playlistKey).values.filter { $0.hasPrefix(prefix) })).sorted()
+    }
+
+    /// The playlist with each URI replaced by its signed URL, and every other URI (outside the
+    /// folder, absolute, another scheme) by ``unavailableURI``.
+    public static func confined(_ playlist: HLSPlaylist, playlistKey: String, signedURLs: [String: String]) -> String {
+        let keys = objectKeys(of: playlist, playlistKey: playlistKey)
+        return playlist.rewritingURIs { uri in
+            guard let key = keys[uri], let url = signedURLs[key] else { return unavailableURI }
+            return url
+        }
+    }
+
     /// The key of a URI relative to the playlist, or `nil` if it names no object of the store.
     public static func objectKey(uri: String, playlistKey: String) -> String? {
         // A scheme (`https:`, `data:`) or a host-absolute path is outside the store.

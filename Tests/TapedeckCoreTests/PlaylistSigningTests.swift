@@ -96,3 +96,32 @@ struct PlaylistSigningTests {
         #expect(PlaylistSigning.rewrite(playlist, playlistKey: Self.key, signedURLs: [:]) == "#EXTM3U\n#EXTINF:6,\na.ts\n")
     }
 }
+
+@Suite("Playlist signing confined to the recording's folder")
+struct ConfinedPlaylistSigningTests {
+    @Test("only segments inside the recording's folder are signed; everything else names nothing")
+    func confined() throws {
+        let text = """
+            #EXTM3U
+            #EXT-X-TARGETDURATION:6
+            #EXTINF:6.0,
+            segment_00000.ts
+            #EXTINF:6.0,
+            ../other/segment_00000.ts
+            #EXTINF:6.0,
+            ../../../other-room/s/abcd1234/segment_00001.ts
+            #EXTINF:6.0,
+            file:///etc/passwd
+            #EXTINF:6.0,
+            https://elsewhere.example/x.ts
+            #EXT-X-ENDLIST
+            """
+        let playlist = try HLSPlaylist.parse(text)
+        let key = "room/room_2026-12-01_09-00-00/0a1b2c3d/index.m3u8"
+        let keys = PlaylistSigning.objectKeys(of: playlist, playlistKey: key, within: "room/room_2026-12-01_09-00-00/0a1b2c3d/")
+        #expect(keys == ["room/room_2026-12-01_09-00-00/0a1b2c3d/segment_00000.ts"])
+        let out = PlaylistSigning.confined(playlist, playlistKey: key, signedURLs: [keys[0]: "https://signed/0"])
+        let uris = out.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(uris == ["https://signed/0", "unavailable", "unavailable", "unavailable", "unavailable"])
+    }
+}

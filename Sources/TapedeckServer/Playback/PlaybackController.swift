@@ -206,10 +206,10 @@ struct PlaybackController {
         // Segment URLs expire with the link that led here.
         let expires = Double(request.query("expires") ?? "") ?? now.timeIntervalSince1970
         let lifetime = max(1, expires - now.timeIntervalSince1970)
-        let objectKeys = Array(Set(PlaylistSigning.objectKeys(of: parsed, playlistKey: playlistKey).values)).sorted()
+        let objectKeys = PlaylistSigning.objectKeys(of: parsed, playlistKey: playlistKey, within: recording.keyPrefix)
         let urls = try await store.signedURLs(try objectKeys.map(ObjectKey.init), expiresIn: lifetime)
         let signed = Dictionary(uniqueKeysWithValues: zip(objectKeys, urls))
-        let body = PlaylistSigning.rewrite(parsed, playlistKey: playlistKey, signedURLs: signed)
+        let body = PlaylistSigning.confined(parsed, playlistKey: playlistKey, signedURLs: signed)
         var headers = HTTPFields()
         headers[.contentType] = "application/vnd.apple.mpegurl"
         headers[.cacheControl] = "private, no-store"

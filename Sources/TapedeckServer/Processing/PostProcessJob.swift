@@ -47,7 +47,7 @@ struct PostProcessJob: RecordingJob {
         let mp4 = recording.assets.first { $0.kind == .mp4 }
         let hls = recording.assets.first { $0.kind == .hls }
         guard let source = mp4 ?? hls else { return }  // audio-only or nothing playable: nothing to do
-        let input = try await inputPath(source, scratch: scratch)
+        let input = try await inputPath(source, recording: recording, scratch: scratch)
         var made: [String] = []
 
         let info = try await tools.probe(input)
@@ -143,18 +143,27 @@ struct PostProcessJob: RecordingJob {
         return path
     }
 
-    /// What ffmpeg reads: the file itself on local storage; otherwise a signed URL, or for HLS a
-    /// local copy of the playlist whose segment URLs are each signed.
-    func inputPath(_ asset: Asset, scratch: String) async throws -> String {
+    /// What ffmpeg reads: the file itself on local storage, otherwise a signed URL; for HLS a copy
+    /// of the playlist in which each segment inside the recording's folder is its local path or
+    /// signed URL and anything else names nothing, so a hostile stored playlist cannot make ffmpeg
+    /// read another recording's objects or a file of the host.
+    func inputPath(_ asset: Asset, recording: Recording, scratch: String) async throws -> String {
         let key = try ObjectKey(asset.key)
-        if let localDisk { return localDisk.filePath(key) }
-        guard asset.kind == .hls else { return try await store.signedURL(key, expiresIn: 7200, overrides: .init()) }
+        guard asset.kind == .hls else {
+            if let localDisk { return localDisk.filePath(key) }
+            return try await store.signedURL(key, expiresIn: 7200, overrides: .init())
+        }
         let text = String(buffer: try await store.get(key).body.collect(upTo: 8 << 20))
         let playlist = try HLSPlaylist.parse(text)
-        let keys = Array(Set(PlaylistSigning.objectKeys(of: playlist, playlistKey: asset.key).values)).sorted()
-        let urls = try await store.signedURLs(try keys.map(ObjectKey.init), expiresIn: 7200)
+        let keys = PlaylistSigning.objectKeys(of: playlist, playlistKey: asset.key, within: recording.keyPrefix)
+        let locations: [String]
+        if let localDisk {
+            locations = try keys.map { localDisk.filePath(try ObjectKey($0)) }
+        } else {
+            locations = try await store.signedURLs(try keys.map(ObjectKey.init), expiresIn: 7200)
+        }
         let path = scratch + "/source.m3u8"
-        try PlaylistSigning.rewrite(playlist, playlistKey: asset.key, signedURLs: Dictionary(uniqueKeysWithValues: zip(keys, urls)))
+        try PlaylistSigning.confined(playlist, playlistKey: asset.key, signedURLs: Dictionary(uniqueKeysWithValues: zip(keys, locations)))
             .write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
