@@ -652,10 +652,16 @@ def test_recording_status_for_meeting_uis(lk):
         assert response.status_code == 200, response.text
         return response.json()
 
-    assert status() == {"room": room, "recording": False, "status": None, "recording_id": None, "started_at": None}
+    # Before ada took part in the room, it is as unknown to her as to anyone; an API key sees it.
+    assert server.get(f"/v1/rooms/{room}/recording-status", headers=headers).status_code == 404
+    assert server.get(f"/v1/rooms/{room}/recording-status", headers=server.admin).json() == \
+        {"room": room, "recording": False, "status": None, "recording_id": None, "started_at": None}
     sim.start_room(room)
     sim.join(room, "ada")
     sim.deliver()
+    eve = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": "eve"}, headers=server.admin).json()["token"]
+    assert server.get(f"/v1/rooms/{room}/recording-status",
+                      headers={"Authorization": f"Bearer {eve}"}).status_code == 404
     lk.wait_start(room)
     sim.deliver()
     [recording] = lk.wait_recordings(room, "recording")

@@ -188,3 +188,60 @@ def test_bad_endpoints_are_refused_and_change_nothing():
         assert requests.get(api, headers=server.admin, timeout=10).json()["items"] == []
     finally:
         server.close()
+
+
+class Redirector:
+    """Answers every delivery with a 307 to another URL."""
+
+    def __init__(self, target):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(307)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks"
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def deliveries(server, endpoint_id):
+    return requests.get(f"{server.base_url}/v1/webhook-endpoints/{endpoint_id}/deliveries", headers=server.admin,
+                        timeout=10).json()["items"]
+
+
+def test_redirects_are_not_followed_and_private_targets_can_be_refused(mp4):
+    receiver = Receiver(SECRET)
+    redirector = Redirector(receiver.url)
+    retry = {"TAPEDECK_WEBHOOK_RETRY_INITIAL_S": "1", "TAPEDECK_WEBHOOK_RETRY_WINDOW_S": "5"}
+    open_server = Server(name="webhooks-redirect", env=retry)
+    closed_server = Server(name="webhooks-private", env={**retry, "TAPEDECK_WEBHOOK_ALLOW_PRIVATE": "false"})
+    try:
+        for server in (open_server, closed_server):
+            server.start()
+        bounced = requests.post(open_server.base_url + "/v1/webhook-endpoints",
+                                json={"url": redirector.url, "secret": SECRET}, headers=open_server.admin).json()
+        private = requests.post(closed_server.base_url + "/v1/webhook-endpoints",
+                                json={"url": receiver.url, "secret": SECRET}, headers=closed_server.admin).json()
+        for server in (open_server, closed_server):
+            server.cli("import", mp4, "--room", "hooks")
+        failed = wait_for(lambda: [d for d in deliveries(open_server, bounced["id"]) if d["status"] == "failed"],
+                          "the redirected delivery given up")
+        assert failed[0]["last_status_code"] == 307
+        refused = wait_for(lambda: [d for d in deliveries(closed_server, private["id"]) if d["status"] == "failed"],
+                           "the private delivery given up")
+        assert "private address 127.0.0.1" in refused[0]["last_error"] and refused[0]["last_status_code"] is None
+        assert receiver.delivered == [] and receiver.attempts == {}
+    finally:
+        for server in (open_server, closed_server):
+            server.close()
+        redirector.close()
+        receiver.close()

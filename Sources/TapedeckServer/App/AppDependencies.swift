@@ -16,6 +16,9 @@ public struct AppDependencies: Sendable {
     public var readinessChecks: [ReadinessCheck]
     /// Shared by the storage backends and provider clients; shut down with ``shutdown()``.
     public var http: HTTPClient
+    /// Outbound webhooks get a client of their own that never follows a redirect: a receiver
+    /// cannot bounce a signed delivery to an address the endpoint's URL did not name.
+    public let webhookHTTP: HTTPClient
     /// Verifies `/media` URLs when storage is local.
     public var mediaSigner: MediaURLSigner?
     /// Records LiveKit sessions; `nil` when LiveKit is not configured.
@@ -39,6 +42,7 @@ public struct AppDependencies: Sendable {
     public var reconcileStaleAfter: TimeInterval
     public var reconcileInterval: Duration
     public var logger: Logger
+    public var webhookAllowPrivate: Bool
 
     public init(
         catalog: Catalog, store: any ObjectStore, metrics: ServiceMetrics, http: HTTPClient = .shared,
@@ -49,6 +53,8 @@ public struct AppDependencies: Sendable {
         self.store = store
         self.metrics = metrics
         self.http = http
+        self.webhookHTTP = ServiceBootstrap.makeHTTPClient(followRedirects: false)
+        self.webhookAllowPrivate = settings?.webhookAllowPrivate ?? true
         self.mediaSigner = mediaSigner ?? settings.flatMap { settings in
             if case .local = settings.storage { try? ServiceBootstrap.mediaSigner(settings) } else { nil }
         }
@@ -82,6 +88,7 @@ public struct AppDependencies: Sendable {
     /// Closes the catalog and the HTTP client.
     public func shutdown() async {
         if http !== HTTPClient.shared { try? await http.shutdown() }
+        try? await webhookHTTP.shutdown()
         await catalog.database.close()
     }
 
@@ -102,7 +109,9 @@ public struct AppDependencies: Sendable {
             PostProcessJob(catalog: catalog, store: store, localDisk: localDiskStore, tools: mediaTools, logger: logger),
             WebhookFanOutJob(catalog: catalog, scheduler: scheduler),
             LocalRecordJob(catalog: catalog, store: store, tools: mediaTools, workDirectory: recorderDirectory, logger: logger),
-            WebhookDeliveryJob(catalog: catalog, http: http, secrets: webhookSecrets, schedule: webhookRetry),
+            WebhookDeliveryJob(
+                catalog: catalog, http: webhookHTTP, secrets: webhookSecrets, schedule: webhookRetry,
+                allowPrivate: webhookAllowPrivate),
         ])
         if let livekit {
             handlers.register(StartEgressJob(recorder: livekit))

@@ -91,8 +91,9 @@ public enum ServiceBootstrap {
     }
 
     /// An HTTP client for storage and provider APIs, sized for parallel multipart uploads.
-    public static func makeHTTPClient() -> HTTPClient {
+    public static func makeHTTPClient(followRedirects: Bool = true) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
+        if !followRedirects { configuration.redirectConfiguration = .disallow }
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
         configuration.timeout = .init(connect: .seconds(10))
         configuration.decompression = .disabled

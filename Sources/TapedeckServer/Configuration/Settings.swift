@@ -40,6 +40,8 @@ public struct Settings: Sendable {
     public var webhookSealingKey: String? = nil
     /// When failed webhook deliveries are tried again, and for how long.
     public var webhookRetry = WebhookRetrySchedule()
+    /// Whether outbound webhooks may go to loopback, private and link-local addresses.
+    public var webhookAllowPrivate = true
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -117,6 +119,7 @@ public struct Settings: Sendable {
         settings.webhookRetry = WebhookRetrySchedule(
             initialDelay: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_INITIAL_S", default: 10, in: 1...3600)),
             window: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_WINDOW_S", default: 86_400, in: 5...(7 * 86_400))))
+        settings.webhookAllowPrivate = try values.bool("TAPEDECK_WEBHOOK_ALLOW_PRIVATE", default: true)
         return settings
     }
 }

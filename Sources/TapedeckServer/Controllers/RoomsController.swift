@@ -32,16 +32,23 @@ struct RoomsController {
         }
     }
 
-    /// Whether the room is being recorded, for the recording indicator of a meeting UI. Any
-    /// authenticated caller (API key or viewer token) may ask: participants must be able to
-    /// see that they are recorded.
+    /// Whether the room is being recorded, for the recording indicator of a meeting UI. API keys
+    /// may ask about any room; a viewer token only about rooms its holder took part in
+    /// (participants must be able to see that they are recorded; nobody else learns which rooms
+    /// exist or when they record). Any other room is the same 404 as one that does not exist.
     @Sendable func recordingStatus(_ request: Request, context: TapedeckRequestContext) async throws
         -> JSONResponse<RecordingStatusRepresentation>
     {
-        guard context.principal != nil else { throw APIError.unauthorized }
+        guard let principal = context.principal else { throw APIError.unauthorized }
         let name = try roomName(context)
         var active: Recording?
-        if let room = try await catalog.pool.rooms.find(name: name) {
+        let room = try await catalog.pool.rooms.find(name: name)
+        if case .viewer(let identity, _, _) = principal {
+            guard let room, try await catalog.pool.participants.tookPart(identity: identity, roomID: room.id) else {
+                throw APIError.notFound("room")
+            }
+        }
+        if let room {
             active = try await catalog.pool.recordings.active(roomID: room.id)
         }
         return JSONResponse(RecordingStatusRepresentation(room: name, recording: active))

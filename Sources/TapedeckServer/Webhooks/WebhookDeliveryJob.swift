@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Logging
 import NIOCore
 import TapedeckCore
@@ -18,6 +21,9 @@ struct WebhookDeliveryJob: JobHandler {
     let http: HTTPClient
     let secrets: WebhookSecretBox
     let schedule: WebhookRetrySchedule
+    /// `TAPEDECK_WEBHOOK_ALLOW_PRIVATE`: when false, endpoints resolving to loopback, private or
+    /// link-local addresses are refused at each delivery.
+    var allowPrivate = true
     var timeout: TimeAmount = .seconds(10)
 
     struct Payload: Codable, Sendable {
@@ -64,6 +70,7 @@ struct WebhookDeliveryJob: JobHandler {
     func send(_ delivery: WebhookDelivery, to url: String, secret: String) async -> (Int?, String?) {
         let body = Array(delivery.body.utf8)
         let timestamp = Int64(catalog.clock.now().timeIntervalSince1970)
+        if !allowPrivate, let refusal = Self.privateTarget(url) { return (nil, refusal) }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -85,6 +92,33 @@ struct WebhookDeliveryJob: JobHandler {
         } catch {
             return (nil, Self.describe(error))
         }
+    }
+
+    /// Why a URL may not be delivered to when private targets are refused, if it may not: its host
+    /// is, or resolves to, a private address (every address it resolves to is checked).
+    static func privateTarget(_ url: String) -> String? {
+        guard let host = URLComponents(string: url)?.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")),
+            !host.isEmpty
+        else { return "refused: the URL has no host" }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else {
+            return "refused: cannot resolve \(host)"
+        }
+        defer { freeaddrinfo(first) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let current = entry {
+            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(current.pointee.ai_addr, current.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                let address = String(cString: buffer)
+                if PrivateAddress.isPrivate(address) != false {
+                    return "refused: \(host) resolves to the private address \(address) (TAPEDECK_WEBHOOK_ALLOW_PRIVATE=false)"
+                }
+            }
+            entry = current.pointee.ai_next
+        }
+        return nil
     }
 
     static func describe(_ error: any Error) -> String {

@@ -88,6 +88,16 @@ public struct ParticipantRepository: Sendable {
     }
 
     /// Whether `identity` was ever in the session, and as what (`host` wins over `participant`).
+    /// Whether this identity took part in any session of the room.
+    public func tookPart(identity: String, roomID: UUID) async throws -> Bool {
+        try await session.sql.raw(
+            """
+            SELECT 1 AS found FROM participants p JOIN sessions s ON s.id = p.session_id
+            WHERE s.room_id = \(bind: roomID) AND p.identity = \(bind: identity) LIMIT 1
+            """
+        ).first() != nil
+    }
+
     public func role(identity: String, sessionID: UUID) async throws -> String? {
         let rows = try await session.sql.raw(
             "SELECT role FROM participants WHERE session_id = \(bind: sessionID) AND identity = \(bind: identity)"
