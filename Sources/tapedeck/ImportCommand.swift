@@ -32,6 +32,9 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .customLong("recorded-at"), help: "When it was recorded (RFC 3339, or YYYY-MM-DD); default now.")
     var recordedAt: String?
 
+    @Option(name: .customLong("max-bytes"), help: "The most a URL import may download, all files together (default 100 GiB).")
+    var maxBytes: Int64 = RecordingImporter.Options.defaultMaxBytes
+
     func validate() throws {
         let trimmed = room.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 128 else { throw ValidationError("--room must be 1 to 128 characters") }
@@ -39,6 +42,7 @@ struct ImportCommand: AsyncParsableCommand {
             throw ValidationError("--recorded-at must be a date like 2026-11-22 or 2026-11-22T09:30:00Z")
         }
         if let title, title.count > 300 { throw ValidationError("--title must be at most 300 characters") }
+        guard maxBytes > 0 else { throw ValidationError("--max-bytes must be a positive number of bytes") }
     }
 
     func run() async throws {
@@ -68,7 +72,7 @@ struct ImportCommand: AsyncParsableCommand {
                     resolved,
                     options: .init(
                         room: room.trimmingCharacters(in: .whitespaces), title: title,
-                        recordedAt: recordedAt.flatMap(RFC3339.parse)),
+                        recordedAt: recordedAt.flatMap(RFC3339.parse), maxBytes: maxBytes),
                     progress: { display.update($0) })
                 display.finish()
                 let seconds = max(Date().timeIntervalSince(started), 0.001)

@@ -74,3 +74,28 @@ def test_import_failures_are_clear_and_leave_nothing(server, media):
     assert absent.returncode == 1 and "does not exist" in absent.stderr
     bad_date = server.cli("import", media["mp4"], "--room", "r", "--recorded-at", "yesterday", check=False)
     assert bad_date.returncode != 0 and "--recorded-at" in bad_date.stderr
+
+
+def test_remote_imports_fetch_only_http_and_stop_at_max_bytes(server, media):
+    """A remote playlist naming `file:` or `http+unix:` segments is refused before anything is
+    fetched from them; an import larger than --max-bytes stops and leaves nothing behind."""
+    objects = os.path.join(server.env["TAPEDECK_DATA_DIR"], "objects")
+    for index, uri in enumerate(["file:///etc/passwd", "http+unix://%2Fvar%2Frun%2Fdocker.sock/containers/json",
+                                 "ftp://127.0.0.1/segment.ts"]):
+        with open(os.path.join(media["dir"], f"hostile{index}.m3u8"), "w") as f:
+            f.write(f"#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\n{uri}\n#EXT-X-ENDLIST\n")
+        answer = server.cli("import", f"{media['url']}/hostile{index}.m3u8", "--room", f"hostile{index}", check=False)
+        assert answer.returncode == 1 and "only http and https URLs can be imported" in answer.stderr, answer.stderr
+        [recording] = recordings(server, f"hostile{index}") or server.get(
+            f"/v1/recordings?room=hostile{index}&status=failed", headers=server.admin).json()["items"]
+        assert recording["status"] == "failed" and recording["assets"] == []
+    size = os.path.getsize(media["mp4"])
+    capped = server.cli("import", media["url"] + "/lecture%20one.mp4", "--room", "capped", "--max-bytes",
+                        str(size // 2), check=False)
+    assert capped.returncode == 1 and "larger than --max-bytes" in capped.stderr, capped.stderr
+    [recording] = server.get("/v1/recordings?room=capped&status=failed", headers=server.admin).json()["items"]
+    assert recording["assets"] == []
+    assert not os.path.exists(os.path.join(objects, "capped")) or not any(
+        files for _, _, files in os.walk(os.path.join(objects, "capped")))
+    assert server.cli("import", media["url"] + "/lecture%20one.mp4", "--room", "capped", "--max-bytes", "0",
+                      check=False).returncode != 0

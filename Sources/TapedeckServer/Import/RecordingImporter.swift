@@ -30,11 +30,16 @@ public struct RecordingImporter: Sendable {
         public var room: String
         public var title: String?
         public var recordedAt: Date?
+        /// The most a remote import may download, all files together.
+        public var maxBytes: Int64
 
-        public init(room: String, title: String? = nil, recordedAt: Date? = nil) {
+        public static let defaultMaxBytes: Int64 = 100 << 30
+
+        public init(room: String, title: String? = nil, recordedAt: Date? = nil, maxBytes: Int64 = Options.defaultMaxBytes) {
             self.room = room
             self.title = title
             self.recordedAt = recordedAt
+            self.maxBytes = maxBytes
         }
     }
 
@@ -95,27 +100,30 @@ public struct RecordingImporter: Sendable {
         _ source: Source, options: Options, progress: @escaping @Sendable (Progress) -> Void = { _ in }
     ) async throws -> Recording {
         let recording = try await createRecording(source, options: options)
+        let budget = ImportBudget(maxBytes: options.maxBytes)
         do {
             switch source {
             case .file(let path):
                 try await importFile(path, recording: recording, progress: progress)
             case .remoteFile(let url):
-                try await importRemoteFile(url, recording: recording, progress: progress)
+                try await importRemoteFile(url, recording: recording, budget: budget, progress: progress)
             case .localPlaylist(let path):
                 let text = try String(contentsOfFile: path, encoding: .utf8)
                 try await importPlaylist(
-                    text, base: URL(fileURLWithPath: path).deletingLastPathComponent(), recording: recording, progress: progress)
+                    text, base: URL(fileURLWithPath: path).deletingLastPathComponent(), recording: recording, budget: budget,
+                    progress: progress)
             case .remotePlaylist(let url):
                 var playlistURL = url
-                var text = try await fetchText(url)
+                var text = try await fetchText(url, budget: budget)
                 // A master playlist: import its highest-bandwidth variant.
                 if let playlist = try? HLSPlaylist.parse(text), playlist.isMaster, let best = playlist.variants.first,
                     let variant = URL(string: best.uri, relativeTo: url)?.absoluteURL
                 {
                     playlistURL = variant
-                    text = try await fetchText(variant)
+                    text = try await fetchText(variant, budget: budget)
                 }
-                try await importPlaylist(text, base: playlistURL.deletingLastPathComponent(), recording: recording, progress: progress)
+                try await importPlaylist(
+                    text, base: playlistURL.deletingLastPathComponent(), recording: recording, budget: budget, progress: progress)
             }
         } catch {
             let reason = "import failed: \(error)"
@@ -172,11 +180,11 @@ public struct RecordingImporter: Sendable {
     }
 
     private func importRemoteFile(
-        _ url: URL, recording: Recording, progress: @escaping @Sendable (Progress) -> Void
+        _ url: URL, recording: Recording, budget: ImportBudget, progress: @escaping @Sendable (Progress) -> Void
     ) async throws {
         let name = StorageNaming.keySegment(url.lastPathComponent.isEmpty ? "recording.mp4" : url.lastPathComponent)
         let key = try ObjectKey(recording.keyPrefix + name)
-        let size = try await download(url, to: key, progress: progress)
+        let size = try await download(url, to: key, budget: budget, progress: progress)
         try await catalog.pool.assets.upsert(
             NewAsset(recordingID: recording.id, kind: assetKind(forExtension: (name as NSString).pathExtension.lowercased()),
                      key: key.rawValue, contentType: ContentTypes.forKey(name), sizeBytes: size))
@@ -186,7 +194,8 @@ public struct RecordingImporter: Sendable {
     /// Stores every segment (and init segment) of a playlist under a plain name, then the playlist
     /// rewritten to those names. Segments first: the playlist never names a missing file.
     private func importPlaylist(
-        _ text: String, base: URL, recording: Recording, progress: @escaping @Sendable (Progress) -> Void
+        _ text: String, base: URL, recording: Recording, budget: ImportBudget,
+        progress: @escaping @Sendable (Progress) -> Void
     ) async throws {
         let playlist: HLSPlaylist
         do {
@@ -232,7 +241,7 @@ public struct RecordingImporter: Sendable {
                 guard let url = URL(string: uri, relativeTo: base)?.absoluteURL else {
                     throw Failure(description: "segment URI \(uri) is not valid")
                 }
-                let stored = try await download(url, to: try ObjectKey(key)) { p in
+                let stored = try await download(url, to: try ObjectKey(key), budget: budget) { p in
                     progress(Progress(bytes: before + p.bytes, total: 0, file: name))
                 }
                 done.add(stored)
@@ -253,15 +262,15 @@ public struct RecordingImporter: Sendable {
 
     /// Streams a URL into the store; returns the bytes stored (verified against Content-Length when given).
     private func download(
-        _ url: URL, to key: ObjectKey, progress: @escaping @Sendable (Progress) -> Void
+        _ url: URL, to key: ObjectKey, budget: ImportBudget, progress: @escaping @Sendable (Progress) -> Void
     ) async throws -> Int64 {
-        let response = try await http.execute(HTTPClientRequest(url: url.absoluteString), timeout: .hours(6))
+        let response = try await http.execute(HTTPClientRequest(url: try ImportBudget.checked(url).absoluteString), timeout: .hours(6))
         guard response.status == .ok else {
             throw Failure(description: "\(url.absoluteString) answered HTTP \(response.status.code)")
         }
         let expected = response.headers.first(name: "content-length").flatMap(Int64.init)
         let counter = ByteTotal()
-        let body = CountingSequence(response.body) { count in
+        let body = CountingSequence(BudgetedSequence(base: response.body, budget: budget)) { count in
             counter.add(Int64(count))
             progress(Progress(bytes: counter.value, total: expected ?? 0, file: key.fileName))
         }
@@ -272,12 +281,14 @@ public struct RecordingImporter: Sendable {
         return info.size
     }
 
-    private func fetchText(_ url: URL) async throws -> String {
-        let response = try await http.execute(HTTPClientRequest(url: url.absoluteString), timeout: .seconds(60))
+    private func fetchText(_ url: URL, budget: ImportBudget) async throws -> String {
+        let response = try await http.execute(HTTPClientRequest(url: try ImportBudget.checked(url).absoluteString), timeout: .seconds(60))
         guard response.status == .ok else {
             throw Failure(description: "\(url.absoluteString) answered HTTP \(response.status.code)")
         }
-        return String(buffer: try await response.body.collect(upTo: 16 << 20))
+        let text = try await response.body.collect(upTo: 16 << 20)
+        try budget.spend(text.readableBytes)
+        return String(buffer: text)
     }
 
     private func markReady(_ recording: Recording, sizeBytes: Int64, durationMs: Int64?) async throws {
