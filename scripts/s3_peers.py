@@ -6,7 +6,9 @@
 Two moto servers on 127.0.0.1: one in its default mode (S3 semantics, presigned URLs), one in
 IAM mode where every request's SigV4 signature is checked (a wrong secret gets 403
 SignatureDoesNotMatch). Both get a bucket named `tapedeck-test`. Also the Supabase Storage
-stand-in (scripts/supabase_standin.py) with a bucket named `recordings`.
+stand-in (scripts/supabase_standin.py) with a bucket named `recordings`, and a proxy in front of the
+default-mode moto that names CompleteMultipartUpload's answer as some S3-compatible servers do
+(scripts/s3_renaming_proxy.py).
 """
 import json
 import os
@@ -99,9 +101,23 @@ def main():
         except Exception:
             time.sleep(0.05)
 
+    renaming_port = free_port()
+    renaming = subprocess.Popen(
+        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "s3_renaming_proxy.py"),
+         str(renaming_port), plain_endpoint],
+        stdout=open(os.path.join(artifacts, "s3-renaming-proxy.log"), "w"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", renaming_port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.05)
+
     print(f"export TEST_SUPABASE_URL=http://127.0.0.1:{standin_port}")
     print(f"export TEST_SUPABASE_KEY={standin_key}")
-    print(f"export S3_PEER_PIDS='{plain.pid} {iam_process.pid} {standin.pid}'")
+    print(f"export TEST_S3_RENAMING_ENDPOINT=http://127.0.0.1:{renaming_port}")
+    print(f"export S3_PEER_PIDS='{plain.pid} {iam_process.pid} {standin.pid} {renaming.pid}'")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,12 @@ public enum TestS3 {
         environment["TEST_S3_ENDPOINT"].map { [$0] } ?? []
     }
 
+    /// The default-mode server behind a proxy whose CompleteMultipartUpload answer has the root
+    /// `CompleteMultipartUploadResponse`, as some S3-compatible servers send it.
+    public static var renamingServers: [String] {
+        environment["TEST_S3_RENAMING_ENDPOINT"].map { [$0] } ?? []
+    }
+
     /// The IAM-mode server, which checks every signature.
     public static var iamServers: [String] {
         environment["TEST_S3_IAM_ENDPOINT"].map { [$0] } ?? []

@@ -228,13 +228,16 @@ extension S3Store {
             timeout: Self.partTimeout)
         // S3 can answer 200 and still report an error in the body.
         let answer = try await response.body.collect(upTo: 1 << 20)
-        guard let document = XMLNode.parse(Data(buffer: answer)), document.name == "CompleteMultipartUploadResult"
+        // Only an `<Error>` document is a failure: some S3-compatible servers name the root
+        // `CompleteMultipartUploadResponse`, and what matters is the ETag they return.
+        guard let document = XMLNode.parse(Data(buffer: answer)), document.name != "Error",
+            let reportedETag = document.value("ETag"), !reportedETag.isEmpty
         else {
             let error = S3ErrorMapping.error(
                 status: 500, body: Data(buffer: answer), key: key.rawValue, settings: configuration.settingPrefix)
             throw error
         }
-        let etag = Self.unquote(document.value("ETag") ?? "")
+        let etag = Self.unquote(reportedETag)
         if configuration.multipartETagIsMD5OfParts {
             // The ETag of a multipart object names its part count; with checksums on, it is also the
             // MD5 of the parts' MD5s.
