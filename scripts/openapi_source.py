@@ -149,7 +149,8 @@ schemas = {
         "properties": {
             "recording_id": {"type": "string", "format": "uuid"},
             "hls_url": {"type": ["string", "null"], "description": "Tapedeck-served playlist; every segment URL in it is signed."},
-            "mp4_url": {"type": ["string", "null"]},
+            "mp4_url": {"type": ["string", "null"],
+                        "description": "A signed URL of the whole MP4; null through a share without allow_download when HLS exists."},
             "download_url": {"type": ["string", "null"], "description": "The MP4 as an attachment named after the room and date."},
             "thumbnail_url": {"type": ["string", "null"]},
             "storyboard_url": {"type": ["string", "null"],

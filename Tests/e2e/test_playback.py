@@ -132,7 +132,8 @@ def test_shares_passcodes_emails_and_revocation(recorded):
     assert share["url"].startswith(server.base_url + "/s/") and len(share["url"].rsplit("/", 1)[1]) >= 22
     grant = share_playback(server, share["url"])
     assert grant.status_code == 200, grant.text
-    assert grant.json()["hls_url"] and grant.json()["download_url"] is None  # downloads not allowed by default
+    # Downloads are not allowed by default: no download link, and no MP4 URL either while there is HLS.
+    assert grant.json()["hls_url"] and grant.json()["download_url"] is None and grant.json()["mp4_url"] is None
     assert requests.get(grant.json()["hls_url"], timeout=10).status_code == 200
     # Passcode: required, checked, and rate-limited after five wrong tries.
     locked = requests.post(base, json={"expires_in": 600, "passcode": "4321", "allow_download": True},

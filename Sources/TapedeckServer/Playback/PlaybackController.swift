@@ -87,13 +87,16 @@ struct PlaybackController {
         let expiresAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + keys.ttl).rounded(.down))
         let lifetime = expiresAt.timeIntervalSince(now)
         var grant = Grant(recordingID: id, captions: [], expiresAt: expiresAt)
+        // Without downloads, an MP4 URL (a whole file anyone can save) is given only when there is
+        // no HLS to play instead.
+        let streamOnly = !allowDownload && recording.assets.contains { $0.kind == .hls }
         for (index, asset) in recording.assets.enumerated() {
             let key = try ObjectKey(asset.key)
             switch asset.kind {
             case .hls where grant.hlsURL == nil:
                 grant.hlsURL = keys.publicURL
                     + keys.playlistPath(recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970))
-            case .mp4 where grant.mp4URL == nil, .audio where grant.mp4URL == nil:
+            case .mp4 where grant.mp4URL == nil && !streamOnly, .audio where grant.mp4URL == nil && !streamOnly:
                 grant.mp4URL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
                 if allowDownload {
                     grant.downloadURL = keys.publicURL
