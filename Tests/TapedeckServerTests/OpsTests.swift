@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -31,10 +32,12 @@ struct OpsTests {
             ReadinessCheck(name: "database") {},
             ReadinessCheck(name: "media", required: false) { throw Missing() },
         ]
-        try await TestApp.with(.sqlite, readinessChecks: checks) { _, client in
-            let response = try await client.execute(uri: "/readyz", method: .get)
+        try await TestApp.with(.sqlite, readinessChecks: checks) { app, client in
+            let response = try await client.execute(uri: "/readyz", method: .get, headers: app.authorization)
             #expect(response.status == .ok)
             #expect(response.object["checks"] as? [String: String] == ["database": "ok", "media": "warning: ffmpeg is not installed"])
+            let anonymous = try await client.execute(uri: "/readyz", method: .get)
+            #expect(anonymous.object["checks"] as? [String: String] == ["database": "ok", "media": "warning"])
         }
     }
 
@@ -45,9 +48,9 @@ struct OpsTests {
             ReadinessCheck(name: "storage") {},
             ReadinessCheck(name: "slow") { try await Task.sleep(for: .seconds(30)) },
         ]
-        try await TestApp.with(.sqlite, readinessChecks: checks) { _, client in
+        try await TestApp.with(.sqlite, readinessChecks: checks) { app, client in
             let start = ContinuousClock.now
-            let response = try await client.execute(uri: "/readyz", method: .get)
+            let response = try await client.execute(uri: "/readyz", method: .get, headers: app.authorization)
             #expect(ContinuousClock.now - start < .seconds(10), "a hanging check times out")
             #expect(response.status == .serviceUnavailable)
             #expect(response.headers[.retryAfter] == "5")
@@ -55,6 +58,25 @@ struct OpsTests {
             #expect(checks["database"] == "error: connection refused")
             #expect(checks["storage"] == "ok")
             #expect(checks["slow"]?.hasPrefix("error: no answer within") == true)
+            // Without an API key: which check failed, never the error text.
+            let anonymous = try await client.execute(uri: "/readyz", method: .get)
+            #expect(anonymous.status == .serviceUnavailable)
+            #expect(anonymous.object["checks"] as? [String: String] == ["database": "error", "storage": "ok", "slow": "error"])
+        }
+    }
+
+    @Test func storageIsAskedAtMostOnceInTenSeconds() async throws {
+        let calls = Mutex(0)
+        let checks = [
+            ReadinessCheck(name: "database") {},
+            ReadinessCheck(name: "storage", reuseFor: .seconds(10)) { calls.withLock { $0 += 1 } },
+        ]
+        try await TestApp.with(.sqlite, readinessChecks: checks) { _, client in
+            for _ in 0..<5 {
+                let response = try await client.execute(uri: "/readyz", method: .get)
+                #expect(response.status == .ok)
+            }
+            #expect(calls.withLock { $0 } == 1)
         }
     }
 

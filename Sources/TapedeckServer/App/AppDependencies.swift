@@ -18,7 +18,7 @@ public struct AppDependencies: Sendable {
     public var http: HTTPClient
     /// Outbound webhooks get a client of their own that never follows a redirect: a receiver
     /// cannot bounce a signed delivery to an address the endpoint's URL did not name.
-    public let webhookHTTP: HTTPClient
+    public var webhookHTTP: HTTPClient
     /// Verifies `/media` URLs when storage is local.
     public var mediaSigner: MediaURLSigner?
     /// Records LiveKit sessions; `nil` when LiveKit is not configured.
@@ -45,7 +45,7 @@ public struct AppDependencies: Sendable {
     public var webhookAllowPrivate: Bool
 
     public init(
-        catalog: Catalog, store: any ObjectStore, metrics: ServiceMetrics, http: HTTPClient = .shared,
+        catalog: Catalog, store: any ObjectStore, metrics: ServiceMetrics, http: HTTPClient = .shared, webhookHTTP: HTTPClient? = nil,
         mediaSigner: MediaURLSigner? = nil, settings: Settings? = nil, wakeup: WakeupSignal = WakeupSignal(),
         readinessChecks: [ReadinessCheck]? = nil, logger: Logger
     ) {
@@ -53,7 +53,7 @@ public struct AppDependencies: Sendable {
         self.store = store
         self.metrics = metrics
         self.http = http
-        self.webhookHTTP = ServiceBootstrap.makeHTTPClient(followRedirects: false)
+        self.webhookHTTP = webhookHTTP ?? http
         self.webhookAllowPrivate = settings?.webhookAllowPrivate ?? true
         self.mediaSigner = mediaSigner ?? settings.flatMap { settings in
             if case .local = settings.storage { try? ServiceBootstrap.mediaSigner(settings) } else { nil }
@@ -71,7 +71,7 @@ public struct AppDependencies: Sendable {
         self.readinessChecks =
             readinessChecks ?? [
                 ReadinessCheck(name: "database") { try await catalog.database.ping() },
-                ReadinessCheck(name: "storage") { try await store.checkHealth() },
+                ReadinessCheck(name: "storage", reuseFor: .seconds(10)) { try await store.checkHealth() },
                 // Recordings play without ffmpeg; only post-processing waits for it.
                 ReadinessCheck(name: "media", required: false) {
                     if case .failure(let missing) = MediaTools.locate() { throw missing }
@@ -88,7 +88,7 @@ public struct AppDependencies: Sendable {
     /// Closes the catalog and the HTTP client.
     public func shutdown() async {
         if http !== HTTPClient.shared { try? await http.shutdown() }
-        try? await webhookHTTP.shutdown()
+        if webhookHTTP !== http, webhookHTTP !== HTTPClient.shared { try? await webhookHTTP.shutdown() }
         await catalog.database.close()
     }
 

@@ -107,7 +107,8 @@ public enum ServiceBootstrap {
             let metrics = ServiceMetrics()
             let store = try makeStore(settings, http: http, observer: metrics)
             var dependencies = AppDependencies(
-                catalog: catalog, store: store, metrics: metrics, http: http, settings: settings, logger: logger)
+                catalog: catalog, store: store, metrics: metrics, http: http,
+                webhookHTTP: makeHTTPClient(followRedirects: false), settings: settings, logger: logger)
             dependencies.pages = try await PageRenderer.load()
             if let livekit = settings.livekit {
                 let client = TwirpClient(url: livekit.url, credentials: livekit.credentials, http: http)

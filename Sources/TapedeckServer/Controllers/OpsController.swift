@@ -1,4 +1,6 @@
+import Synchronization
 import Foundation
+import TapedeckCore
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -9,12 +11,35 @@ public struct ReadinessCheck: Sendable {
     public var name: String
     /// A failing required check makes `/readyz` answer 503; an optional one is only reported.
     public var required: Bool
+    /// How long a result is reused: a storage check is a request the operator may pay for, and a
+    /// load balancer asks every few seconds.
+    public var reuseFor: Duration
     public var check: @Sendable () async throws -> Void
 
-    public init(name: String, required: Bool = true, check: @escaping @Sendable () async throws -> Void) {
+    public init(
+        name: String, required: Bool = true, reuseFor: Duration = .zero, check: @escaping @Sendable () async throws -> Void
+    ) {
         self.name = name
         self.required = required
+        self.reuseFor = reuseFor
         self.check = check
+    }
+}
+
+/// The last result of each readiness check, with when it was taken.
+final class ReadinessResults: Sendable {
+    private let results = Mutex<[String: (at: ContinuousClock.Instant, failure: String?)]>([:])
+
+    func reusable(_ check: ReadinessCheck) -> String?? {
+        guard check.reuseFor > .zero else { return nil }
+        return results.withLock { results in
+            guard let last = results[check.name], ContinuousClock.now - last.at < check.reuseFor else { return nil }
+            return .some(last.failure)
+        }
+    }
+
+    func record(_ name: String, _ failure: String?) {
+        results.withLock { $0[name] = (ContinuousClock.now, failure) }
     }
 }
 
@@ -24,6 +49,7 @@ struct OpsController {
     let metrics: ServiceMetrics
     let catalog: Catalog
     let openAPIDocument: ByteBuffer
+    let lastResults = ReadinessResults()
 
     /// A check that has not answered by then counts as failed: `/readyz` must answer even when
     /// the database hangs.
@@ -31,7 +57,7 @@ struct OpsController {
 
     func register(on router: Router<TapedeckRequestContext>) {
         router.get("/healthz") { _, _ in JSONResponse(["status": "ok"]) }
-        router.get("/readyz") { _, _ in try await readiness() }
+        router.get("/readyz") { request, _ in try await readiness(detailed: await isAdmin(request)) }
         router.get("/metrics") { _, _ in try await prometheus() }
         router.get("/openapi.json") { _, _ in
             Response(
@@ -52,11 +78,26 @@ struct OpsController {
         }
     }
 
-    func readiness() async throws -> Response {
+    /// Whether the caller presented a valid API key: only then does `/readyz` say what failed
+    /// (error texts name hosts, buckets and paths).
+    func isAdmin(_ request: Request) async -> Bool {
+        guard let token = AuthenticationMiddleware.bearerToken(request.headers[.authorization]),
+            let credential = APIKeyCredential.parse(token)
+        else { return false }
+        return ((try? await catalog.pool.apiKeys.authenticate(credential)) ?? nil) != nil
+    }
+
+    func readiness(detailed: Bool) async throws -> Response {
         let required = Dictionary(uniqueKeysWithValues: readinessChecks.map { ($0.name, $0.required) })
+        let lastResults = self.lastResults
         let results = await withTaskGroup(of: (String, String?).self) { group in
             for check in readinessChecks {
-                group.addTask { (check.name, await Self.run(check)) }
+                group.addTask {
+                    if let reused = lastResults.reusable(check) { return (check.name, reused) }
+                    let failure = await Self.run(check)
+                    lastResults.record(check.name, failure)
+                    return (check.name, failure)
+                }
             }
             var results: [String: String?] = [:]
             for await (name, failure) in group { results[name] = failure }
@@ -64,7 +105,7 @@ struct OpsController {
         }
         let failures = results.filter { required[$0.key] ?? true }.compactMapValues { $0 }
         let checks = results.map { name, failure in
-            (name, failure.map { (required[name] ?? true ? "error: " : "warning: ") + $0 } ?? "ok")
+            (name, failure.map { (required[name] ?? true ? "error" : "warning") + (detailed ? ": " + $0 : "") } ?? "ok")
         }.reduce(into: [String: String]()) { $0[$1.0] = $1.1 }
         if failures.isEmpty {
             return JSONResponse(ReadinessReport(status: "ready", checks: checks)).makeResponse()
