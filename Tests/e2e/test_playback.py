@@ -167,3 +167,27 @@ def test_shares_passcodes_emails_and_revocation(recorded):
     uses = [e for e in events if e["type"] == "share.used"]
     assert len(uses) == 2 and all(e["data"]["user_agent"] == "e2e-share/1.0" for e in uses)
     assert sum(e["type"] == "share.created" for e in events) >= 3
+
+
+@pytest.mark.parametrize("trusted", [None, "127.0.0.1/32, 10.0.0.0/8"])
+def test_audited_ip_believes_x_forwarded_for_only_from_trusted_proxies(trusted, tmp_path):
+    from conftest import Server
+    from media import make_mp4
+    env = {"TAPEDECK_TRUSTED_PROXIES": trusted} if trusted else {}
+    server = Server(env=env, name="proxies").start()
+    try:
+        server.cli("import", make_mp4(str(tmp_path / "talk.mp4"), seconds=2), "--room", "proxied")
+        [recording] = server.get("/v1/recordings?room=proxied", headers=server.admin).json()["items"]
+        headers = {**server.admin, "X-Forwarded-For": "6.6.6.6, 198.51.100.7, 10.2.2.2"}
+        assert server.get(f"/v1/recordings/{recording['id']}/playback", headers=headers).status_code == 200
+        events = server.get(f"/v1/recordings/{recording['id']}/events?limit=500", headers=server.admin).json()["items"]
+        [grant] = [e for e in events if e["type"] == "playback.granted"]
+        assert grant["data"]["ip"] == ("198.51.100.7" if trusted else "127.0.0.1")
+    finally:
+        server.close()
+    # A value that is not a network stops start-up, naming the setting.
+    import subprocess
+    from conftest import tapedeck_binary
+    refused = subprocess.run([tapedeck_binary(), "keys", "list"], capture_output=True, text=True,
+                             env={**server.env, "TAPEDECK_TRUSTED_PROXIES": "proxy.internal"})
+    assert refused.returncode == 78 and "TAPEDECK_TRUSTED_PROXIES" in refused.stderr, refused.stderr

@@ -54,6 +54,7 @@ public enum ServiceBootstrap {
             viewerSecret: viewer, linkSecret: link, ttl: TimeInterval(settings.playbackTTLSeconds),
             publicURL: settings.publicURL)
         keys.shareMaxLifetime = settings.shareMaxTTLSeconds
+        keys.trustedProxies = settings.trustedProxies
         return keys
     }
 

@@ -42,6 +42,8 @@ public struct Settings: Sendable {
     public var webhookRetry = WebhookRetrySchedule()
     /// Whether outbound webhooks may go to loopback, private and link-local addresses.
     public var webhookAllowPrivate = true
+    /// `TAPEDECK_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
+    public var trustedProxies = TrustedProxies()
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -120,6 +122,11 @@ public struct Settings: Sendable {
             initialDelay: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_INITIAL_S", default: 10, in: 1...3600)),
             window: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_WINDOW_S", default: 86_400, in: 5...(7 * 86_400))))
         settings.webhookAllowPrivate = try values.bool("TAPEDECK_WEBHOOK_ALLOW_PRIVATE", default: true)
+        do {
+            settings.trustedProxies = try TrustedProxies(parsing: values.string("TAPEDECK_TRUSTED_PROXIES") ?? "")
+        } catch {
+            throw SettingsError("TAPEDECK_TRUSTED_PROXIES", "must be comma-separated IP addresses or CIDR networks: \(error)")
+        }
         return settings
     }
 }

@@ -127,7 +127,7 @@ struct PlaybackController {
         context: TapedeckRequestContext
     ) async throws {
         var data = data
-        data["ip"] = Self.clientIP(request, context: context)
+        data["ip"] = clientIP(request, context: context)
         data["user_agent"] = String((request.headers[.userAgent] ?? "").prefix(300))
         try await catalog.pool.events.append(
             NewAuditEvent(recordingID: recording.id, sessionID: recording.sessionID, type: type, actor: actor, data: data))
@@ -143,11 +143,9 @@ struct PlaybackController {
         return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
     }
 
-    static func clientIP(_ request: Request, context: TapedeckRequestContext) -> String {
-        if let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!]?.split(separator: ",").first {
-            return forwarded.trimmingCharacters(in: .whitespaces)
-        }
-        return context.remoteAddress?.ipAddress ?? ""
+    func clientIP(_ request: Request, context: TapedeckRequestContext) -> String {
+        keys.trustedProxies.clientAddress(
+            peer: context.remoteAddress?.ipAddress ?? "", forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!])
     }
 
     /// `GET /download/{id}/{n}`: records the download, then sends the browser to the store's

@@ -16,6 +16,8 @@ public struct PlaybackKeys: Sendable {
     public var publicURL: String
     /// Longest a share link may be valid, in seconds.
     public var shareMaxLifetime: Int = 30 * 86_400
+    /// Whose `X-Forwarded-For` names the viewer in the audit log.
+    public var trustedProxies = TrustedProxies()
 
     public init(viewerSecret: [UInt8], linkSecret: [UInt8], ttl: TimeInterval, publicURL: String) {
         self.viewerSecret = viewerSecret
