@@ -1,5 +1,7 @@
 """Playback and access: viewer tokens, who may see what, signed playlists played by ffprobe."""
+import datetime
 import os
+import re
 import time
 import urllib.parse
 
@@ -161,6 +163,9 @@ def test_shares_passcodes_emails_and_revocation(recorded):
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     gone = share_playback(server, share["url"])
     assert gone.status_code == 410 and gone.json()["error"]["code"] == "share_expired"
+    # What the share granted before stops with it: its playlist link says so at once.
+    stale = requests.get(grant.json()["hls_url"], timeout=10)
+    assert stale.status_code == 410 and stale.json()["error"]["code"] == "share_expired"
     assert share_playback(server, server.base_url + "/s/" + "A" * 32).status_code == 404
     # Each use is in the audit log.
     events = server.get(f"/v1/recordings/{rid}/events?limit=500", headers=server.admin).json()["items"]
@@ -191,3 +196,27 @@ def test_audited_ip_believes_x_forwarded_for_only_from_trusted_proxies(trusted, 
     refused = subprocess.run([tapedeck_binary(), "keys", "list"], capture_output=True, text=True,
                              env={**server.env, "TAPEDECK_TRUSTED_PROXIES": "proxy.internal"})
     assert refused.returncode == 78 and "TAPEDECK_TRUSTED_PROXIES" in refused.stderr, refused.stderr
+
+
+def test_a_share_grant_never_outlives_the_share(recorded):
+    """Every URL a share grants expires with the share at the latest, and its playlist, storyboard
+    and download links stop at once when it is revoked."""
+    harness, room, recording = recorded
+    server = harness.server
+    base = f"{server.base_url}/v1/recordings/{recording['id']}/shares"
+    share = requests.post(base, json={"expires_in": 90, "allow_download": True}, headers=server.admin).json()
+    grant = share_playback(server, share["url"]).json()
+    assert grant["expires_at"] <= share["expires_at"]
+    for url in (grant["hls_url"], grant["download_url"]):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        assert query["share"] == [share["id"]]
+        assert int(query["expires"][0]) <= datetime.datetime.fromisoformat(share["expires_at"].replace("Z", "+00:00")).timestamp()
+    # Dropping the share from a link breaks its signature; naming another share too.
+    bare = re.sub(r"&share=[^&]+", "", grant["hls_url"])
+    assert requests.get(bare, timeout=10).status_code == 403
+    assert requests.get(grant["download_url"], timeout=10, allow_redirects=False).status_code == 302
+    assert requests.delete(f"{server.base_url}/v1/shares/{share['id']}", headers=server.admin).status_code == 200
+    for url in (grant["hls_url"], grant["download_url"], grant["storyboard_url"]):
+        if url:
+            answer = requests.get(url, timeout=10, allow_redirects=False)
+            assert answer.status_code == 410 and answer.json()["error"]["code"] == "share_expired", url

@@ -81,10 +81,19 @@ struct PlaybackController {
     }
 
     /// Signed URLs for a ready recording's media, valid for the configured time.
-    func makeGrant(_ recording: Recording, allowDownload: Bool, grantee: String = "unknown") async throws -> Grant {
+    ///
+    /// Through a share, nothing outlives the share: every URL expires by the share's expiry, and
+    /// the Tapedeck-served links (playlist, storyboard, download) name the share, so each use
+    /// checks that it is still valid.
+    func makeGrant(_ recording: Recording, allowDownload: Bool, grantee: String = "unknown", share: Share? = nil)
+        async throws -> Grant
+    {
         let id = recording.id
         let now = catalog.clock.now()
-        let expiresAt = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + keys.ttl).rounded(.down))
+        var end = now.timeIntervalSince1970 + keys.ttl
+        if let share { end = min(end, share.expiresAt.timeIntervalSince1970) }
+        let expiresAt = Date(timeIntervalSince1970: end.rounded(.down))
+        let shareID = share?.id
         let lifetime = expiresAt.timeIntervalSince(now)
         var grant = Grant(recordingID: id, captions: [], expiresAt: expiresAt)
         // Without downloads, an MP4 URL (a whole file anyone can save) is given only when there is
@@ -95,17 +104,20 @@ struct PlaybackController {
             switch asset.kind {
             case .hls where grant.hlsURL == nil:
                 grant.hlsURL = keys.publicURL
-                    + keys.playlistPath(recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970))
+                    + keys.playlistPath(
+                        recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
             case .mp4 where grant.mp4URL == nil && !streamOnly, .audio where grant.mp4URL == nil && !streamOnly:
                 grant.mp4URL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
                 if allowDownload {
                     grant.downloadURL = keys.publicURL
                         + keys.downloadPath(
-                            recordingID: id, assetIndex: index, grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970))
+                            recordingID: id, assetIndex: index, grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970),
+                            share: shareID)
                 }
             case .storyboard where grant.storyboardURL == nil:
                 grant.storyboardURL = keys.publicURL
-                    + keys.storyboardPath(recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970))
+                    + keys.storyboardPath(
+                        recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
             case .thumbnail where grant.thumbnailURL == nil:
                 grant.thumbnailURL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
             case .captions:
@@ -119,6 +131,15 @@ struct PlaybackController {
             throw APIError.conflict("no_playable_asset", "the recording has no playable file")
         }
         return grant
+    }
+
+    /// A link granted through a share works only while the share does: revoked, expired or gone
+    /// is 410, as for the share link itself.
+    func requireLiveShare(_ shareParameter: String?, recordingID: UUID, now: Date) async throws {
+        guard let shareParameter else { return }
+        guard let id = UUID(uuidString: shareParameter), let share = try await catalog.pool.shares.find(id: id),
+            share.recordingID == recordingID, share.isUsable(at: now)
+        else { throw APIError(.gone, code: "share_expired", message: "this share link has expired or was revoked") }
     }
 
     /// An access to the audit log: who, which recording, from where, with what.
@@ -159,10 +180,11 @@ struct PlaybackController {
         guard
             keys.verifyDownload(
                 recordingID: id.lowercased(), assetIndex: index, grantee: grantee, expires: request.query("expires"),
-                signature: request.query("sig"), now: now)
+                share: request.query("share"), signature: request.query("sig"), now: now)
         else {
             throw APIError(.forbidden, code: "link_expired", message: "this download link is invalid or has expired; ask for a new one")
         }
+        try await requireLiveShare(request.query("share"), recordingID: uuid, now: now)
         guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
             index < recording.assets.count, [.mp4, .audio].contains(recording.assets[index].kind)
         else { throw APIError.notFound("download") }
@@ -187,11 +209,12 @@ struct PlaybackController {
         let now = catalog.clock.now()
         guard
             keys.verifyPlaylist(
-                recordingID: id.lowercased(), assetIndex: index, expires: request.query("expires"),
+                recordingID: id.lowercased(), assetIndex: index, expires: request.query("expires"), share: request.query("share"),
                 signature: request.query("sig"), now: now)
         else {
             throw APIError(.forbidden, code: "link_expired", message: "this playback link is invalid or has expired; ask for a new one")
         }
+        try await requireLiveShare(request.query("share"), recordingID: uuid, now: now)
         guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
             index < recording.assets.count, recording.assets[index].kind == .hls
         else { throw APIError.notFound("playlist") }

@@ -36,32 +36,45 @@ public struct PlaybackKeys: Sendable {
 
     static let linkContext = "tapedeck-playlist-v1"
 
-    /// `/playback/{recording}/{asset}.m3u8?expires=...&sig=...`: the playlist of one HLS asset.
-    func playlistPath(recordingID: UUID, assetIndex: Int, expires: Int64) -> String {
+    /// `/playback/{recording}/{asset}.m3u8?expires=...[&share=...]&sig=...`: the playlist of one
+    /// HLS asset. A link granted through a share names it (signed), so that every use re-checks it.
+    func playlistPath(recordingID: UUID, assetIndex: Int, expires: Int64, share: UUID? = nil) -> String {
         let id = recordingID.uuidString.lowercased()
-        return "/playback/\(id)/\(assetIndex).m3u8?expires=\(expires)&sig=\(signature(id, assetIndex, expires))"
+        let sig = signature(id, assetIndex, expires, context: Self.bound(Self.linkContext, share?.uuidString.lowercased()))
+        return "/playback/\(id)/\(assetIndex).m3u8?expires=\(expires)\(Self.shareQuery(share))&sig=\(sig)"
     }
 
-    func verifyPlaylist(recordingID: String, assetIndex: Int, expires: String?, signature given: String?, now: Date)
-        -> Bool
-    {
-        verify(recordingID, assetIndex, expires: expires, signature: given, now: now, context: Self.linkContext)
+    func verifyPlaylist(
+        recordingID: String, assetIndex: Int, expires: String?, share: String? = nil, signature given: String?, now: Date
+    ) -> Bool {
+        verify(recordingID, assetIndex, expires: expires, signature: given, now: now, context: Self.bound(Self.linkContext, share))
+    }
+
+    /// A signature context bound to a share, when the link came from one.
+    static func bound(_ context: String, _ share: String?) -> String {
+        share.map { context + "\nshare:" + $0 } ?? context
+    }
+
+    static func shareQuery(_ share: UUID?) -> String {
+        share.map { "&share=" + $0.uuidString.lowercased() } ?? ""
     }
 
     static let storyboardContext = "tapedeck-storyboard-v1"
 
     /// `/storyboard/{recording}/{asset}.vtt?expires=...&sig=...`: a storyboard index whose sprite
     /// references are signed when it is served.
-    func storyboardPath(recordingID: UUID, assetIndex: Int, expires: Int64) -> String {
+    func storyboardPath(recordingID: UUID, assetIndex: Int, expires: Int64, share: UUID? = nil) -> String {
         let id = recordingID.uuidString.lowercased()
-        let sig = signature(id, assetIndex, expires, context: Self.storyboardContext)
-        return "/storyboard/\(id)/\(assetIndex).vtt?expires=\(expires)&sig=\(sig)"
+        let sig = signature(id, assetIndex, expires, context: Self.bound(Self.storyboardContext, share?.uuidString.lowercased()))
+        return "/storyboard/\(id)/\(assetIndex).vtt?expires=\(expires)\(Self.shareQuery(share))&sig=\(sig)"
     }
 
-    func verifyStoryboard(recordingID: String, assetIndex: Int, expires: String?, signature given: String?, now: Date)
-        -> Bool
-    {
-        verify(recordingID, assetIndex, expires: expires, signature: given, now: now, context: Self.storyboardContext)
+    func verifyStoryboard(
+        recordingID: String, assetIndex: Int, expires: String?, share: String? = nil, signature given: String?, now: Date
+    ) -> Bool {
+        verify(
+            recordingID, assetIndex, expires: expires, signature: given, now: now,
+            context: Self.bound(Self.storyboardContext, share))
     }
 
     private func verify(
@@ -77,16 +90,20 @@ public struct PlaybackKeys: Sendable {
 
     /// `/download/{recording}/{asset}?expires=...&by=...&sig=...`: a download that is audited, then
     /// redirected to the store's signed URL. `by` (the grantee) is signed too.
-    func downloadPath(recordingID: UUID, assetIndex: Int, grantee: String, expires: Int64) -> String {
+    func downloadPath(recordingID: UUID, assetIndex: Int, grantee: String, expires: Int64, share: UUID? = nil) -> String {
         let id = recordingID.uuidString.lowercased()
         let by = grantee.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~:"))) ?? ""
-        return "/download/\(id)/\(assetIndex)?expires=\(expires)&by=\(by)&sig=\(signature(id, assetIndex, expires, context: Self.downloadContext + "\n" + grantee))"
+        let sig = signature(id, assetIndex, expires, context: Self.bound(Self.downloadContext + "\n" + grantee, share?.uuidString.lowercased()))
+        return "/download/\(id)/\(assetIndex)?expires=\(expires)&by=\(by)\(Self.shareQuery(share))&sig=\(sig)"
     }
 
     func verifyDownload(
-        recordingID: String, assetIndex: Int, grantee: String, expires: String?, signature given: String?, now: Date
+        recordingID: String, assetIndex: Int, grantee: String, expires: String?, share: String? = nil, signature given: String?,
+        now: Date
     ) -> Bool {
-        verify(recordingID, assetIndex, expires: expires, signature: given, now: now, context: Self.downloadContext + "\n" + grantee)
+        verify(
+            recordingID, assetIndex, expires: expires, signature: given, now: now,
+            context: Self.bound(Self.downloadContext + "\n" + grantee, share))
     }
 
     private func signature(_ recordingID: String, _ assetIndex: Int, _ expires: Int64, context: String = linkContext) -> String {

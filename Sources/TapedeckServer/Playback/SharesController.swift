@@ -200,7 +200,7 @@ struct SharesController {
             throw APIError(.gone, code: "share_expired", message: "the shared recording no longer exists")
         }
         try PlaybackController.requirePlayable(recording)
-        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload, grantee: actor)
+        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload, grantee: actor, share: share)
         try await catalog.pool.shares.countView(id: share.id)
         try await playback.audit(
             recording, type: "share.used", actor: actor, data: ["share_id": share.id.uuidString.lowercased()],

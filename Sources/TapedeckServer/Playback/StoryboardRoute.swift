@@ -19,10 +19,11 @@ extension PlaybackController {
         guard
             keys.verifyStoryboard(
                 recordingID: id.lowercased(), assetIndex: index, expires: request.query("expires"),
-                signature: request.query("sig"), now: now)
+                share: request.query("share"), signature: request.query("sig"), now: now)
         else {
             throw APIError(.forbidden, code: "link_expired", message: "this storyboard link is invalid or has expired; ask for a new one")
         }
+        try await requireLiveShare(request.query("share"), recordingID: uuid, now: now)
         guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
             index < recording.assets.count, recording.assets[index].kind == .storyboard
         else { throw APIError.notFound("storyboard") }
