@@ -196,4 +196,26 @@ struct LocalDiskStoreTests {
         let other = MediaURLSigner(secret: Array(repeating: 2, count: 32), baseURL: "http://media.test")
         #expect(other.verify(objectKey: "room a/s.mp4", expires: query["expires"], signature: query["sig"], overrides: overrides, now: now) == .badSignature)
     }
+
+    @Test("a URL granted through a share names it, and it cannot be dropped or smuggled into another field")
+    func signedURLsBindTheShare() throws {
+        let signer = MediaURLSigner(secret: Array(repeating: 1, count: 32), baseURL: "http://media.test")
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let share = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        let url = signer.signedURL(for: try ObjectKey("r/s/seg.ts"), expires: now.addingTimeInterval(60), share: share)
+        #expect(url.contains("&share=\(share)&sig="))
+        let query = Dictionary(uniqueKeysWithValues: URLComponents(string: url)!.queryItems!.map { ($0.name, $0.value!) })
+        func verify(share: String?, type: String? = nil) -> MediaURLSigner.Rejection? {
+            signer.verify(
+                objectKey: "r/s/seg.ts", expires: query["expires"], signature: query["sig"],
+                overrides: ResponseOverrides(contentType: type), share: share, now: now)
+        }
+        #expect(verify(share: share) == nil)
+        #expect(verify(share: nil) == .badSignature)
+        #expect(verify(share: "11111111-2222-3333-4444-555555555555") == .badSignature)
+        #expect(verify(share: nil, type: "\nshare:\(share)") == .badSignature)
+        // URLs that name no share sign exactly as before.
+        let plain = signer.signedURL(for: try ObjectKey("r/s/seg.ts"), expires: now.addingTimeInterval(60))
+        #expect(!plain.contains("share="))
+    }
 }

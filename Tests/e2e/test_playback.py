@@ -215,8 +215,46 @@ def test_a_share_grant_never_outlives_the_share(recorded):
     bare = re.sub(r"&share=[^&]+", "", grant["hls_url"])
     assert requests.get(bare, timeout=10).status_code == 403
     assert requests.get(grant["download_url"], timeout=10, allow_redirects=False).status_code == 302
-    assert requests.delete(f"{server.base_url}/v1/shares/{share['id']}", headers=server.admin).status_code == 200
+    # The segments and the MP4 are served by Tapedeck (local storage) and name the share too.
+    playlist = requests.get(grant["hls_url"], timeout=10).text
+    segment = next(line for line in playlist.splitlines() if line and not line.startswith("#"))
+    assert f"share={share['id']}" in segment and f"share={share['id']}" in grant["mp4_url"]
+    assert requests.get(segment, timeout=10).status_code == 200
+    with requests.Session() as player:  # one connection: the fast path remembers the verified URL
+        assert player.get(segment, headers={"Range": "bytes=0-99"}, timeout=10).status_code == 206
+        assert requests.delete(f"{server.base_url}/v1/shares/{share['id']}", headers=server.admin).status_code == 200
+        assert player.get(segment, headers={"Range": "bytes=100-199"}, timeout=10).status_code == 410
+    assert requests.get(segment, timeout=10).status_code == 410
+    assert requests.get(grant["mp4_url"], headers={"Range": "bytes=0-9"}, timeout=10).status_code == 410
     for url in (grant["hls_url"], grant["download_url"], grant["storyboard_url"]):
         if url:
             answer = requests.get(url, timeout=10, allow_redirects=False)
             assert answer.status_code == 410 and answer.json()["error"]["code"] == "share_expired", url
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (scripts/test.sh starts one)")
+def test_a_revoked_share_stops_on_every_instance(tmp_path):
+    """Two `serve` processes on one catalog and one data directory: a share revoked through one
+    stops its media on the other within the refresh interval (2 s)."""
+    from conftest import Server
+    from media import make_mp4
+    first = Server(database="postgres", name="revoke-a").start()
+    second = Server(name="revoke-b", env={"DATABASE_URL": first.postgres.url,
+                                          "TAPEDECK_DATA_DIR": first.env["TAPEDECK_DATA_DIR"]}).start()
+    try:
+        first.cli("import", make_mp4(str(tmp_path / "talk.mp4"), seconds=2), "--room", "two-instances")
+        [recording] = first.get("/v1/recordings?room=two-instances", headers=first.admin).json()["items"]
+        share = requests.post(f"{first.base_url}/v1/recordings/{recording['id']}/shares", json={"expires_in": 600},
+                              headers=first.admin).json()
+        link = share["url"].rsplit("/", 1)[1]
+        grant = requests.post(f"{second.base_url}/v1/share-links/{link}/playback", json={}, timeout=10).json()
+        media = grant["mp4_url"] or grant["thumbnail_url"]
+        assert media and requests.get(media, timeout=10).status_code == 200
+        assert requests.delete(f"{first.base_url}/v1/shares/{share['id']}", headers=first.admin).status_code == 200
+        deadline = time.time() + 5
+        while time.time() < deadline and requests.get(media, timeout=10).status_code == 200:
+            time.sleep(0.1)
+        assert requests.get(media, timeout=10).status_code == 410
+    finally:
+        second.close()
+        first.close()

@@ -19,9 +19,13 @@ public struct MediaURLSigner: Sendable {
 
     public static let pathPrefix = "/media/"
 
-    public func signedURL(for objectKey: ObjectKey, expires: Date, overrides: ResponseOverrides = .init()) -> String {
+    /// `share`: the share the URL was granted through, if any; it is signed into the URL so that
+    /// the server can refuse it once the share is revoked.
+    public func signedURL(
+        for objectKey: ObjectKey, expires: Date, overrides: ResponseOverrides = .init(), share: String? = nil
+    ) -> String {
         let expiry = Int64(expires.timeIntervalSince1970.rounded(.down))
-        let signature = mac(key: objectKey.rawValue, expires: expiry, overrides: overrides)
+        let signature = mac(key: objectKey.rawValue, expires: expiry, overrides: overrides, share: share)
         var url = baseURL
         url.reserveCapacity(baseURL.utf8.count + objectKey.rawValue.utf8.count + 96)
         url += Self.pathPrefix
@@ -36,6 +40,10 @@ public struct MediaURLSigner: Sendable {
             url += "&type="
             url += Self.encodeQueryValue(type)
         }
+        if let share {
+            url += "&share="
+            url += Self.encodeQueryValue(share)
+        }
         url += "&sig="
         url += signature
         return url
@@ -49,16 +57,21 @@ public struct MediaURLSigner: Sendable {
 
     /// Checks a request for `objectKey` carrying these query values, at `now`.
     public func verify(
-        objectKey: String, expires: String?, signature: String?, overrides: ResponseOverrides, now: Date
+        objectKey: String, expires: String?, signature: String?, overrides: ResponseOverrides, share: String? = nil, now: Date
     ) -> Rejection? {
         guard let expires, let signature, let expiry = Int64(expires) else { return .missingSignature }
-        let expected = mac(key: objectKey, expires: expiry, overrides: overrides)
+        // The signed message separates its fields with newlines: a field that holds one could
+        // pass for another (a `type` ending in "\nshare:..." for a dropped `share`).
+        for field in [overrides.contentDisposition, overrides.contentType, share, objectKey] {
+            if let field, field.utf8.contains(0x0A) { return .badSignature }
+        }
+        let expected = mac(key: objectKey, expires: expiry, overrides: overrides, share: share)
         guard ConstantTimeBytes.equal(expected.utf8, signature.utf8) else { return .badSignature }
         guard Double(expiry) >= now.timeIntervalSince1970 else { return .expired }
         return nil
     }
 
-    private func mac(key objectKey: String, expires: Int64, overrides: ResponseOverrides) -> String {
+    private func mac(key objectKey: String, expires: Int64, overrides: ResponseOverrides, share: String?) -> String {
         var message = [UInt8]()
         message.reserveCapacity(64 + objectKey.utf8.count)
         message += "tapedeck-media-v1\n".utf8
@@ -69,6 +82,11 @@ public struct MediaURLSigner: Sendable {
         message += (overrides.contentDisposition ?? "").utf8
         message.append(0x0A)
         message += (overrides.contentType ?? "").utf8
+        if let share {
+            // Absent for URLs that name no share, so those sign as they always did.
+            message += "\nshare:".utf8
+            message += share.utf8
+        }
         var hmac = keyed
         hmac.update(data: message)
         return hmac.finalize().withUnsafeBytes { Self.base64URL($0) }

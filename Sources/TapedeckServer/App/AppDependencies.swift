@@ -21,6 +21,8 @@ public struct AppDependencies: Sendable {
     public var webhookHTTP: HTTPClient
     /// Verifies `/media` URLs when storage is local.
     public var mediaSigner: MediaURLSigner?
+    /// Revoked shares, for `/media` to refuse their URLs without asking the catalog.
+    public let revokedShares = RevokedShares()
     /// Records LiveKit sessions; `nil` when LiveKit is not configured.
     public var livekit: LiveKitRecorder?
     public var webhookVerifier: WebhookVerifier?

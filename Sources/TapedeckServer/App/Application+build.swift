@@ -23,7 +23,10 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     ).register(on: router)
 
     if let signer = dependencies.mediaSigner {
-        MediaController(store: dependencies.store, signer: signer, clock: dependencies.catalog.clock).register(on: router)
+        MediaController(
+            store: dependencies.store, signer: signer, clock: dependencies.catalog.clock,
+            revokedShares: dependencies.revokedShares
+        ).register(on: router)
     }
 
     LiveKitWebhookController(
@@ -34,7 +37,9 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         middleware: AuthenticationMiddleware(catalog: dependencies.catalog, viewerSecret: dependencies.playback.viewerSecret))
     ViewerTokensController(keys: dependencies.playback, clock: dependencies.catalog.clock, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
-    let playback = PlaybackController(catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback)
+    let playback = PlaybackController(
+        catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback, mediaSigner: dependencies.mediaSigner,
+        revokedShares: dependencies.revokedShares)
     playback.register(api: api, public: router)
     let shares = SharesController(
         catalog: dependencies.catalog, playback: playback, keys: dependencies.playback,
@@ -76,9 +81,11 @@ public func buildApplication(
     // Local media is answered in the channel pipeline (see MediaFastPathHandler).
     let fastPath = dependencies.localDiskStore.flatMap { store in
         dependencies.mediaSigner.map { signer in
-            MediaFastPathHandler.Dependencies(
+            var media = MediaFastPathHandler.Dependencies(
                 signer: signer, store: store, clock: dependencies.catalog.clock, metrics: dependencies.metrics,
                 logger: dependencies.logger)
+            media.revokedShares = dependencies.revokedShares
+            return media
         }
     }
     return Application(

@@ -111,6 +111,8 @@ public enum ServiceBootstrap {
                 catalog: catalog, store: store, metrics: metrics, http: http,
                 webhookHTTP: makeHTTPClient(followRedirects: false), settings: settings, logger: logger)
             dependencies.pages = try await PageRenderer.load()
+            // Revoked shares are refused by `/media` from the first request on.
+            try await dependencies.revokedShares.refresh(from: catalog)
             if let livekit = settings.livekit {
                 let client = TwirpClient(url: livekit.url, credentials: livekit.credentials, http: http)
                 dependencies.connectLiveKit(livekit, storage: settings.storage, api: LiveKitTwirpAPI(client: client))

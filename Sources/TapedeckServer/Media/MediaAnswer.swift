@@ -57,14 +57,15 @@ struct MediaAnswer {
         let media: MediaRequest
         do {
             if let lastVerified, lastVerified.uri == question.uri {
-                media = try lastVerified.request.again(rangeHeader: question.range, now: now)
+                media = try lastVerified.request.again(rangeHeader: question.range, revoked: dependencies.revokedShares, now: now)
             } else {
                 let uri = question.uri.utf8
                 let mark = uri.firstIndex(of: UInt8(ascii: "?"))
                 let query = mark.map { String(Substring(uri[uri.index(after: $0)...])) }
                 let route = mark.map { String(Substring(uri[..<$0])) } ?? question.uri
                 media = try MediaRequest.parse(
-                    path: route, query: query, rangeHeader: question.range, signer: dependencies.signer, now: now)
+                    path: route, query: query, rangeHeader: question.range, signer: dependencies.signer,
+                    revoked: dependencies.revokedShares, now: now)
             }
         } catch {
             done(.failure(error), nil)

@@ -15,6 +15,7 @@ struct MediaController {
     let store: any ObjectStore
     let signer: MediaURLSigner
     let clock: any Clock
+    var revokedShares: RevokedShares? = nil
 
     func register(on router: Router<TapedeckRequestContext>) {
         router.get("/media/**", use: serve)
@@ -24,7 +25,8 @@ struct MediaController {
     @Sendable func serve(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         let now = clock.now()
         var media = try MediaRequest.parse(
-            path: request.uri.path, query: request.uri.query, rangeHeader: request.headers[.range], signer: signer, now: now)
+            path: request.uri.path, query: request.uri.query, rangeHeader: request.headers[.range], signer: signer,
+            revoked: revokedShares, now: now)
         // If-Range: only honour the range while the object is unchanged.
         if media.range != nil, let ifRange = request.headers[.ifRange], ifRange != (try await store.head(media.key))?.etag {
             media.range = nil

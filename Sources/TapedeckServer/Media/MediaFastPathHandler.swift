@@ -34,6 +34,7 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
         var logger: Logger
         var threadPool: NIOThreadPool = .singleton
         let metrics: RouteMetrics
+        var revokedShares: RevokedShares? = nil
 
         init(signer: MediaURLSigner, store: LocalDiskStore, clock: any Clock, metrics: ServiceMetrics, logger: Logger) {
             self.signer = signer

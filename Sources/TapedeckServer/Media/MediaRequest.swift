@@ -10,12 +10,14 @@ struct MediaRequest: Sendable {
     var overrides: ResponseOverrides
     var range: ByteRange?
     var expires: String?
+    /// The share the URL was granted through, if any: refused once it is revoked.
+    var share: UUID?
 
     /// Parses and verifies; throws the ``APIError`` to answer with.
     /// Byte-level on purpose: every media request (each HLS segment) comes through here, and
     /// Foundation's percent-decoding and splitting were a fifth of the fast path's time.
     static func parse(
-        path: String, query: String?, rangeHeader: String?, signer: MediaURLSigner, now: Date
+        path: String, query: String?, rangeHeader: String?, signer: MediaURLSigner, revoked: RevokedShares?, now: Date
     ) throws(APIError) -> MediaRequest {
         guard path.hasPrefix(MediaURLSigner.pathPrefix),
             let rawKey = percentDecoded(path.utf8.dropFirst(MediaURLSigner.pathPrefix.utf8.count))
@@ -26,6 +28,7 @@ struct MediaRequest: Sendable {
         var signature: String?
         var disposition: String?
         var type: String?
+        var share: String?
         if let query {
             for pair in query.utf8.split(separator: UInt8(ascii: "&")) {
                 let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
@@ -35,13 +38,14 @@ struct MediaRequest: Sendable {
                 case "sig": signature = value
                 case "disposition": disposition = value
                 case "type": type = value
+                case "share": share = value
                 default: break
                 }
             }
         }
         let overrides = ResponseOverrides(contentDisposition: disposition, contentType: type)
         if let rejection = signer.verify(
-            objectKey: rawKey, expires: expires, signature: signature, overrides: overrides, now: now)
+            objectKey: rawKey, expires: expires, signature: signature, overrides: overrides, share: share, now: now)
         {
             switch rejection {
             case .expired:
@@ -56,17 +60,24 @@ struct MediaRequest: Sendable {
         } catch {
             throw APIError(.badRequest, code: "invalid_key", message: error.description, field: "path")
         }
+        let shareID = share.flatMap { UUID(uuidString: $0) }
+        if share != nil, shareID == nil { throw APIError(.forbidden, code: "invalid_signature", message: "this media link is not valid") }
+        if let shareID, revoked?.contains(shareID) == true { throw shareRevoked }
         // A Range that does not name one plain byte range is ignored (the whole object is sent).
         return MediaRequest(
-            key: key, overrides: overrides, range: rangeHeader.flatMap(ByteRange.parse(header:)), expires: expires)
+            key: key, overrides: overrides, range: rangeHeader.flatMap(ByteRange.parse(header:)), expires: expires,
+            share: shareID)
     }
+
+    static let shareRevoked = APIError(.gone, code: "share_expired", message: "this share link has expired or was revoked")
 
     /// This request again, for the same signed URL with another `Range` header: the URL was
     /// verified already (its signature covers everything but the expiry, checked again here).
-    func again(rangeHeader: String?, now: Date) throws(APIError) -> MediaRequest {
+    func again(rangeHeader: String?, revoked: RevokedShares?, now: Date) throws(APIError) -> MediaRequest {
         guard let expires, let expiry = Double(expires), expiry >= now.timeIntervalSince1970 else {
             throw Self.expired
         }
+        if let share, revoked?.contains(share) == true { throw Self.shareRevoked }
         var request = self
         request.range = rangeHeader.flatMap(ByteRange.parse(header:))
         return request

@@ -13,6 +13,11 @@ struct PlaybackController {
     let catalog: Catalog
     let store: any ObjectStore
     let keys: PlaybackKeys
+    /// Signs `/media` URLs when storage is local: then URLs granted through a share name it, and
+    /// `/media` refuses them once it is revoked.
+    var mediaSigner: MediaURLSigner? = nil
+    /// Shares revoked before they expired (see ``RevokedShares``).
+    var revokedShares: RevokedShares? = nil
 
     /// Playlists are small; a larger object is not one Tapedeck wrote.
     static let maximumPlaylistBytes = 8 << 20
@@ -107,7 +112,7 @@ struct PlaybackController {
                     + keys.playlistPath(
                         recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
             case .mp4 where grant.mp4URL == nil && !streamOnly, .audio where grant.mp4URL == nil && !streamOnly:
-                grant.mp4URL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
+                grant.mp4URL = try await signedURL(key, expires: expiresAt, share: shareID)
                 if allowDownload {
                     grant.downloadURL = keys.publicURL
                         + keys.downloadPath(
@@ -119,10 +124,10 @@ struct PlaybackController {
                     + keys.storyboardPath(
                         recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
             case .thumbnail where grant.thumbnailURL == nil:
-                grant.thumbnailURL = try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())
+                grant.thumbnailURL = try await signedURL(key, expires: expiresAt, share: shareID)
             case .captions:
                 let label = (asset.key as NSString).lastPathComponent
-                grant.captions.append((label, try await store.signedURL(key, expiresIn: lifetime, overrides: ResponseOverrides())))
+                grant.captions.append((label, try await signedURL(key, expires: expiresAt, share: shareID)))
             default:
                 break
             }
@@ -131,6 +136,22 @@ struct PlaybackController {
             throw APIError.conflict("no_playable_asset", "the recording has no playable file")
         }
         return grant
+    }
+
+    /// A signed URL of an object; on local storage bound to the share it is granted through.
+    func signedURL(_ key: ObjectKey, expires: Date, share: UUID?, overrides: ResponseOverrides = .init()) async throws -> String {
+        if let share, let mediaSigner {
+            return mediaSigner.signedURL(for: key, expires: expires, overrides: overrides, share: share.uuidString.lowercased())
+        }
+        return try await store.signedURL(key, expiresIn: max(1, expires.timeIntervalSince(catalog.clock.now())), overrides: overrides)
+    }
+
+    /// Signed URLs of many objects (a playlist's segments), bound to the share like ``signedURL``.
+    func signedURLs(_ keys: [ObjectKey], expires: Date, share: UUID?) async throws -> [String] {
+        if let share, let mediaSigner {
+            return keys.map { mediaSigner.signedURL(for: $0, expires: expires, share: share.uuidString.lowercased()) }
+        }
+        return try await store.signedURLs(keys, expiresIn: max(1, expires.timeIntervalSince(catalog.clock.now())))
     }
 
     /// A link granted through a share works only while the share does: revoked, expired or gone
@@ -189,8 +210,8 @@ struct PlaybackController {
             index < recording.assets.count, [.mp4, .audio].contains(recording.assets[index].kind)
         else { throw APIError.notFound("download") }
         let asset = recording.assets[index]
-        let url = try await store.signedURL(
-            try ObjectKey(asset.key), expiresIn: 300,
+        let url = try await signedURL(
+            try ObjectKey(asset.key), expires: now.addingTimeInterval(300), share: request.query("share").flatMap { UUID(uuidString: $0) },
             overrides: ResponseOverrides(contentDisposition: Self.attachment(recording, key: asset.key)))
         try await audit(
             recording, type: "recording.downloaded", actor: grantee, data: ["key": asset.key], request: request, context: context)
@@ -231,7 +252,8 @@ struct PlaybackController {
         let expires = Double(request.query("expires") ?? "") ?? now.timeIntervalSince1970
         let lifetime = max(1, expires - now.timeIntervalSince1970)
         let objectKeys = PlaylistSigning.objectKeys(of: parsed, playlistKey: playlistKey, within: recording.keyPrefix)
-        let urls = try await store.signedURLs(try objectKeys.map(ObjectKey.init), expiresIn: lifetime)
+        let urls = try await signedURLs(
+            try objectKeys.map(ObjectKey.init), expires: now.addingTimeInterval(lifetime), share: request.query("share").flatMap { UUID(uuidString: $0) })
         let signed = Dictionary(uniqueKeysWithValues: zip(objectKeys, urls))
         let body = PlaylistSigning.confined(parsed, playlistKey: playlistKey, signedURLs: signed)
         var headers = HTTPFields()

@@ -144,7 +144,7 @@ struct SharesController {
     /// Revokes at once (idempotent), writing `share.revoked` the first time.
     @discardableResult
     func revoke(_ share: Share, actor: String) async throws -> Share? {
-        try await catalog.transaction { tx -> Share? in
+        let revoked = try await catalog.transaction { tx -> Share? in
             _ = try await tx.shares.revoke(id: share.id)
             if share.revokedAt == nil {
                 try await tx.events.append(
@@ -153,6 +153,9 @@ struct SharesController {
             }
             return try await tx.shares.find(id: share.id)
         }
+        // This instance refuses the share's media at once; others within a refresh interval.
+        playback.revokedShares?.insert(share.id)
+        return revoked
     }
 
     struct UseBody: Decodable {

@@ -33,7 +33,9 @@ extension PlaybackController {
         let expires = Double(request.query("expires") ?? "") ?? now.timeIntervalSince1970
         let objectKeys = Set(StoryboardSigning.objectKeys(ofVTT: text, vttKey: vttKey).values)
             .filter { $0.hasPrefix(recording.keyPrefix) }.sorted()
-        let urls = try await store.signedURLs(try objectKeys.map(ObjectKey.init), expiresIn: max(1, expires - now.timeIntervalSince1970))
+        let urls = try await signedURLs(
+            try objectKeys.map(ObjectKey.init), expires: Date(timeIntervalSince1970: max(expires, now.timeIntervalSince1970 + 1)),
+            share: request.query("share").flatMap { UUID(uuidString: $0) })
         let body = StoryboardSigning.rewrite(text, vttKey: vttKey, signedURLs: Dictionary(uniqueKeysWithValues: zip(objectKeys, urls)))
         var headers = HTTPFields()
         headers[.contentType] = "text/vtt; charset=utf-8"

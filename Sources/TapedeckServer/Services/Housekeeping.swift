@@ -17,6 +17,10 @@ public enum Housekeeping {
                 try await catalog.pool.inboundEvents.prune(before: catalog.clock.now().addingTimeInterval(-inboundEventRetention))
             }
         ]
+        let revoked = dependencies.revokedShares
+        tasks.append(PeriodicTask(name: "revoked-shares", interval: RevokedShares.refreshInterval) {
+            try await revoked.refresh(from: catalog)
+        })
         let retention = RetentionSweeper(
             catalog: catalog, scheduler: dependencies.scheduler, defaultPolicy: dependencies.defaultPolicy)
         tasks.append(PeriodicTask(name: "retention", interval: .seconds(86_400)) {

@@ -64,6 +64,14 @@ public struct ShareRepository: Sendable {
         ).all()).isEmpty
     }
 
+    /// Shares revoked before they expired and not expired yet: the ones whose signed URLs must
+    /// be refused even though their signatures still check out.
+    public func revokedUnexpired(now: Date) async throws -> [UUID] {
+        try await session.sql.raw(
+            "SELECT id FROM shares WHERE revoked_at IS NOT NULL AND expires_at > \(bind: now.millisecondsSince1970)"
+        ).all().map { try $0.uuid("id") }
+    }
+
     public func countView(id: UUID) async throws {
         try await session.sql.raw("UPDATE shares SET views = views + 1 WHERE id = \(bind: id)").run()
     }
