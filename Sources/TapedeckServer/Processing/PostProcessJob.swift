@@ -158,7 +158,13 @@ struct PostProcessJob: RecordingJob {
         let keys = PlaylistSigning.objectKeys(of: playlist, playlistKey: asset.key, within: recording.keyPrefix)
         let locations: [String]
         if let localDisk {
-            locations = try keys.map { localDisk.filePath(try ObjectKey($0)) }
+            // Absolute: ffmpeg resolves a relative path against the copy's folder (scratch), not
+            // the working directory a relative data dir (`./tapedeck-data`) is relative to.
+            let cwd = FileManager.default.currentDirectoryPath
+            locations = try keys.map { key in
+                let path = localDisk.filePath(try ObjectKey(key))
+                return path.hasPrefix("/") ? path : cwd + "/" + path
+            }
         } else {
             locations = try await store.signedURLs(try keys.map(ObjectKey.init), expiresIn: 7200)
         }
