@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import Mustache
 import Testing
 
@@ -110,6 +112,16 @@ struct HTMLEscapingTests {
                 #expect(!Self.has(html, "&amp;quot;") && !Self.has(html, "&amp;lt;"), "\(template) escaped twice")
             }
         }
+    }
+
+    @Test("numbers still fill sections and attributes; pages carry the policy and refuse framing")
+    func numbersAndHeaders() async throws {
+        let renderer = try await PageRenderer.load(mediaOrigins: ["https://bucket.example/key?sig=1"])
+        let html = renderer.html("message", ["title": "Still processing", "message": "soon", "refreshSeconds": 5])
+        let page = renderer.message(title: "Still processing", message: "soon", status: .ok, refreshSeconds: 5)
+        #expect(html.contains("<meta http-equiv=\"refresh\" content=\"5\">") && html.contains("refreshes itself"))
+        #expect(page.headers[.contentSecurityPolicy]?.contains("media-src 'self' https://bucket.example;") == true)
+        #expect(page.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
     }
 
     @Test("the policy names only well-formed origins")

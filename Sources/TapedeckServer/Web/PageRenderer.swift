@@ -28,12 +28,14 @@ struct PageRenderer: Sendable {
         guard let url = Bundle.module.url(forResource: "templates", withExtension: nil, subdirectory: "Resources") else {
             throw PageError.templatesMissing("no Resources/templates in the bundle")
         }
+        // Every template in the folder gets the prefix, so a new one cannot miss it.
         var library = MustacheLibrary()
-        for name in templates {
-            guard let text = try? String(contentsOf: url.appendingPathComponent("\(name).mustache"), encoding: .utf8) else {
-                throw PageError.templatesMissing("template \(name) missing from \(url.path)")
-            }
-            try library.register(verbatim + text, named: name)
+        for file in try FileManager.default.contentsOfDirectory(atPath: url.path) where file.hasSuffix(".mustache") {
+            let text = try String(contentsOf: url.appendingPathComponent(file), encoding: .utf8)
+            try library.register(verbatim + text, named: String(file.dropLast(".mustache".count)))
+        }
+        for name in templates where library.getTemplate(named: name) == nil {
+            throw PageError.templatesMissing("template \(name) missing from \(url.path)")
         }
         return PageRenderer(
             library: library, assets: try PageAssets.load(),
