@@ -1,7 +1,9 @@
 """Hostile values in every page: each string of the shared hostile-string corpus as a room name,
-title, participant name and identity, failure reason, share email and dashboard filter. The
-pages are parsed with Python's html.parser and must hold no element or attribute that the same
-page with a benign value does not; in real Chromium, no payload's script may run."""
+title, participant name and identity, failure reason, share email, webhook URL and dashboard
+filter. The pages are parsed with Python's html.parser and must hold no element or attribute that
+the same page with a benign value does not; in real Chromium, no payload's script may run.
+
+One SQLite-backed server: what a page prints does not depend on the catalog's database."""
 import html.parser
 import json
 import os
@@ -239,6 +241,21 @@ def test_share_email_and_message_pages_keep_their_structure(site):
         url = share_url(server, benign, email=value)
         if url:
             check_page(requests.get(url), denied, f"share for email {value!r}")
+
+
+def test_webhook_urls_and_descriptions_reach_no_page(site):
+    """Webhook endpoints are API-only: hostile URLs and descriptions are stored or refused with a
+    4xx, and the admin's pages stay as they were."""
+    server, admin = site["server"], site["admin"]
+    benign = f"{server.base_url}/recordings/{site['imported']['benign room']}"
+    pages = baseline(admin.get(server.base_url + "/"), admin.get(benign))
+    for value in HOSTILE:
+        for url in (value, "https://hooks.example.com/" + value):
+            created = requests.post(f"{server.base_url}/v1/webhook-endpoints", json={"url": url, "description": value},
+                                    headers=server.admin)
+            assert created.status_code < 500, (value, created.status_code)
+    for response in (admin.get(server.base_url + "/"), admin.get(benign)):
+        check_page(response, pages, "admin page after hostile webhook endpoints")
 
 
 def test_pages_send_a_policy_that_allows_no_inline_script(site):
