@@ -339,10 +339,10 @@ class LiveKitSim:
                                 "participants": {}}
             self.queue(webhook.WebhookEvent(event="room_started", room=self.room_info(name)))
 
-    def join(self, room_name, identity, host=False, kind=models.ParticipantInfo.Kind.STANDARD, metadata=""):
+    def join(self, room_name, identity, host=False, kind=models.ParticipantInfo.Kind.STANDARD, metadata="", name=None):
         with self.lock:
             participant = models.ParticipantInfo(
-                sid=f"PA_{secrets.token_hex(5)}", identity=identity, name=identity.title(), kind=kind,
+                sid=f"PA_{secrets.token_hex(5)}", identity=identity, name=identity.title() if name is None else name, kind=kind,
                 attributes={"role": "host"} if host else {}, metadata=metadata, joined_at=int(time.time()),
                 state=models.ParticipantInfo.State.ACTIVE)
             self.rooms[room_name]["participants"][identity] = participant

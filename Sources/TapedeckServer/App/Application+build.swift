@@ -50,6 +50,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
             catalog: dependencies.catalog, playback: playback, shares: shares, keys: dependencies.playback,
             renderer: renderer)
         pages.register(on: router)
+        renderer.assets.register(on: router)
         AdminPagesController(
             catalog: dependencies.catalog, store: dependencies.store, shares: shares, pages: pages, playback: playback,
             keys: dependencies.playback, renderer: renderer, scheduler: dependencies.scheduler

@@ -110,7 +110,7 @@ public enum ServiceBootstrap {
             var dependencies = AppDependencies(
                 catalog: catalog, store: store, metrics: metrics, http: http,
                 webhookHTTP: makeHTTPClient(followRedirects: false), settings: settings, logger: logger)
-            dependencies.pages = try await PageRenderer.load()
+            dependencies.pages = try await PageRenderer.load(mediaOrigins: await pageMediaOrigins(settings, store: store))
             // Revoked shares are refused by `/media` from the first request on.
             try await dependencies.revokedShares.refresh(from: catalog)
             if let livekit = settings.livekit {
@@ -122,6 +122,22 @@ public enum ServiceBootstrap {
             try? await http.shutdown()
             await catalog.database.close()
             throw error
+        }
+    }
+
+    /// Where browsers fetch media for the pages: Tapedeck itself (local storage's `/media` URLs)
+    /// and, for buckets, the origin their signed URLs point at. An S3 or GCS URL is signed locally,
+    /// so a throwaway one names the origin exactly; Supabase signs over the network, so its
+    /// project URL is used.
+    static func pageMediaOrigins(_ settings: Settings, store: any ObjectStore) async -> [String] {
+        switch settings.storage {
+        case .local:
+            return [settings.publicURL]
+        case .supabase(let configuration):
+            return [settings.publicURL, configuration.projectURL]
+        case .s3, .gcs:
+            let probe = try? await store.signedURL(ObjectKey("origin-probe"), expiresIn: 60, overrides: .init())
+            return [settings.publicURL] + (probe.map { [$0] } ?? [])
         }
     }
 

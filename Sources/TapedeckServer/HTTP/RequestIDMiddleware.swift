@@ -7,7 +7,9 @@ import TapedeckCore
 /// Gives every request an id (the caller's `X-Request-Id` when it is sane), puts it on every log
 /// line of the request and on the response, and logs one line per request.
 ///
-/// Only the path is logged, never the query string: viewer and share tokens travel there.
+/// The line names the route template (`/s/{token}`, `/v1/share-links/{token}/playback`), never
+/// the request's path or query string: share and viewer tokens travel in both. A request that
+/// matched no route is logged as `(no route)`, as its path may be a mistyped secret.
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = TapedeckRequestContext
 
@@ -23,9 +25,15 @@ struct RequestIDMiddleware: RouterMiddleware {
         response.headers[.requestID] = id
         let milliseconds = (ContinuousClock.now - start) / .milliseconds(1)
         context.logger.info(
-            "\(request.method) \(request.uri.path) \(response.status.code)",
+            "\(request.method) \(Self.route(context.endpointPath)) \(response.status.code)",
             metadata: ["ms": "\((milliseconds * 100).rounded() / 100)"])
         return response
+    }
+
+    /// What the log says of a request's target: the router's template for it.
+    static func route(_ endpointPath: String?) -> String {
+        guard let endpointPath, endpointPath != "NotFound", endpointPath.hasPrefix("/") else { return "(no route)" }
+        return endpointPath
     }
 
     static func acceptable(_ value: String) -> String? {
