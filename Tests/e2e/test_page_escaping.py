@@ -176,6 +176,11 @@ def site(outputs):  # noqa: F811
             if found:
                 imported[value] = found.group(1)
         assert all(value in imported for value in ["benign room"] + CLUSTERED), sorted(imported)
+        # Post-processing adds thumbnails (an <img> on the pages): let it finish before any page is
+        # compared with another, so that both show the same kinds of element.
+        harness.sim.wait(lambda: harness.rows("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running') "
+                                              "AND kind = 'media.post_process'")[0][0] == "0",
+                         timeout=120, what="post-processing finished")
         shares = {value: share_url(server, rid) for value, rid in imported.items()}
         for recording in (crowd, failed, benign_failed):
             shares[recording["id"]] = share_url(server, recording["id"])
