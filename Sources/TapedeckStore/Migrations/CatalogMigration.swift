@@ -50,6 +50,7 @@ public enum CatalogMigrations {
         M0013AddRecordingRequest(),
         M0014AddRecordingHold(),
         M0015CreateWebhooks(),
+        M0017AddSharePasscodeWindow(),
     ]
 
     public static var names: [String] { all.map(\.name) }
