@@ -72,8 +72,11 @@ public enum ServiceBootstrap {
         let store: any ObjectStore
         switch settings.storage {
         case .local(let root):
+            let local = LocalDiskStore(root: root, scratch: settings.dataDirectory + "/tmp", signer: try mediaSigner(settings))
+            // Both places scratch can be: the storage root may have moved to or from another mount.
             LocalDiskStore.removeAbandonedScratch(in: settings.dataDirectory + "/tmp")
-            store = LocalDiskStore(root: root, scratch: settings.dataDirectory + "/tmp", signer: try mediaSigner(settings))
+            LocalDiskStore.removeAbandonedScratch(in: root + "/" + LocalDiskStore.scratchInRoot)
+            store = local
         case .s3(let configuration):
             store = try S3Store(configuration: configuration, http: http)
         case .gcs(let configuration, let accountFile):
