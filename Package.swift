@@ -31,6 +31,8 @@ let package = Package(
             name: "TapedeckCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                // PBKDF2 for share passcodes.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // Object storage: the ObjectStore protocol and its backends. No framework or database.

@@ -324,9 +324,10 @@ paths = {
                  "responses": {**ok("Recording", "Stopping."), **ok("Recording", "Stopping.", "202"),
                                **error_responses("400", "401", "404", "503")}}},
     "/v1/rooms/{name}/policy": {
-        "get": {"operationId": "getRoomPolicy", "summary": "The room's recording policy (its own, or the default).",
+        "get": {"operationId": "getRoomPolicy",
+                "summary": "The room's recording policy (its own, or the default); 409 when its stored policy cannot be read.",
                 "security": admin, "parameters": [room_param],
-                "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "503")}},
+                "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "409", "503")}},
         "put": {"operationId": "setRoomPolicy",
                 "summary": "Set the room's policy; fields left out take the default's values.",
                 "security": admin, "parameters": [room_param],

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import _CryptoExtras
 
 /// A link that lets someone outside the session watch one recording until it expires or is revoked.
 public struct Share: Sendable, Equatable {
@@ -50,45 +51,78 @@ public enum ShareToken {
     }
 }
 
-/// Share passcodes, stored as `salt$hex(SHA-256(salt + passcode))` and compared in constant time.
-/// Wrong guesses are rate-limited where they are checked, which is what makes a fast hash enough.
+/// Share passcodes, stored as `pbkdf2-sha256$<iterations>$<salt hex>$<key hex>`: PBKDF2-HMAC-SHA256
+/// with a per-share random 16-byte salt and a 32-byte key, compared in constant time. The
+/// iteration count is stored with each hash, so raising ``iterations`` later leaves older shares
+/// verifiable (and ``needsRehash(_:)`` tells when to upgrade one).
+///
+/// Shares made before this format stored `salt$hex(SHA-256(salt + passcode))`; those still
+/// verify, and the caller re-hashes them with PBKDF2 on the first right passcode.
 public enum Passcode {
-    public static func hash(_ passcode: String, salt: String = RandomToken.base62(length: 16)) -> String {
-        salt + "$" + RandomToken.sha256Hex(salt + passcode)
+    /// 210,000 rounds: the least swift-crypto's checked PBKDF2 accepts (OWASP's floor for
+    /// PBKDF2-HMAC-SHA512; about a tenth of a second per check here). Wrong guesses are also
+    /// rate-limited per share, so this guards a leaked catalog rather than the login form.
+    public static let iterations = 210_000
+    static let scheme = "pbkdf2-sha256"
+    public static let keyLength = 32
+
+    public static func hash(_ passcode: String, salt: [UInt8] = RandomToken.bytes(16), iterations: Int = iterations) -> String {
+        let key = derive(passcode, salt: salt, iterations: iterations)
+        return "\(scheme)$\(iterations)$\(salt.hexString)$\(key.hexString)"
     }
 
     public static func matches(_ passcode: String, storedHash: String) -> Bool {
-        guard let separator = storedHash.firstIndex(of: "$") else { return false }
-        let salt = String(storedHash[..<separator])
-        return ConstantTime.equals(Array(hash(passcode, salt: salt).utf8), Array(storedHash.utf8))
-    }
-}
-
-/// Counts wrong passcodes per share: after `limit` failures within `window`, further tries are
-/// refused until the oldest failure leaves the window.
-public struct AttemptLimiter: Sendable {
-    public var limit: Int
-    public var window: TimeInterval
-    private var failures: [String: [Date]] = [:]
-
-    public init(limit: Int = 5, window: TimeInterval = 60) {
-        self.limit = limit
-        self.window = window
+        let parts = storedHash.split(separator: "$", omittingEmptySubsequences: false)
+        if parts.count == 4, parts[0] == scheme {
+            guard let iterations = Int(parts[1]), (1...10_000_000).contains(iterations), let salt = bytes(hex: parts[2]),
+                let expected = bytes(hex: parts[3]), expected.count == keyLength
+            else { return false }
+            return ConstantTime.equals(derive(passcode, salt: salt, iterations: iterations), expected)
+        }
+        // The earlier format: `salt$hex(SHA-256(salt + passcode))`.
+        guard parts.count == 2 else { return false }
+        let salt = String(parts[0])
+        let legacy = salt + "$" + RandomToken.sha256Hex(salt + passcode)
+        return ConstantTime.equals(Array(legacy.utf8), Array(storedHash.utf8))
     }
 
-    /// Seconds to wait before trying again, or `nil` when a try is allowed now.
-    public mutating func retryAfter(_ key: String, now: Date) -> Int? {
-        let recent = (failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
-        failures[key] = recent.isEmpty ? nil : recent
-        guard recent.count >= limit, let oldest = recent.first else { return nil }
-        return max(1, Int((window - now.timeIntervalSince(oldest)).rounded(.up)))
+    /// Whether a stored hash is in an older format or weaker than today's, and should be
+    /// replaced once the passcode is known to be right.
+    public static func needsRehash(_ storedHash: String) -> Bool {
+        let parts = storedHash.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == scheme, let rounds = Int(parts[1]) else { return true }
+        return rounds < iterations
     }
 
-    public mutating func recordFailure(_ key: String, now: Date) {
-        failures[key, default: []].append(now)
-        // Bound memory: forget keys whose failures are all outside the window.
-        if failures.count > 10_000 {
-            failures = failures.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
+    /// PBKDF2-HMAC-SHA256 (RFC 8018) over the passcode's UTF-8.
+    public static func derive(_ passcode: String, salt: [UInt8], iterations: Int, length: Int = keyLength) -> [UInt8] {
+        // Unchecked: the checked call refuses counts below its floor, and verifying stored hashes
+        // (and the RFC test vectors) needs the count each hash was made with.
+        let key = try! KDF.Insecure.PBKDF2.deriveKey(
+            from: Array(passcode.utf8), salt: salt, using: .sha256, outputByteCount: length,
+            unsafeUncheckedRounds: iterations)
+        return key.withUnsafeBytes { Array($0) }
+    }
+
+    static func bytes(hex: Substring) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0, !digits.isEmpty else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        default: nil
         }
     }
 }

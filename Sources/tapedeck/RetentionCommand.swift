@@ -18,7 +18,8 @@ struct RetentionCommand: AsyncParsableCommand {
             let settings = try await common.settings()
             let logger = LoggingSetup.bootstrap(settings)
             let dependencies = try await ServiceBootstrap.dependencies(settings, logger: logger, migrate: true)
-            let lines = try await RetentionReport.run(dependencies, dryRun: dryRun)
+            let result = try await RetentionReport.run(dependencies, dryRun: dryRun)
+            let lines = result.lines
             for line in lines {
                 print("\(line.id.uuidString.lowercased())  \(line.room)  ended \(line.endedAt.rfc3339)  expired \(line.expiredAt.rfc3339)  \(line.sizeBytes) bytes")
             }
@@ -26,6 +27,9 @@ struct RetentionCommand: AsyncParsableCommand {
             print(dryRun
                 ? "\(lines.count) recording(s) would be deleted, freeing \(bytes) bytes."
                 : "\(lines.count) recording(s) deleted; \(bytes) bytes are being freed by the job worker.")
+            for room in result.skipped {
+                print("skipped room \(room.room) (\(room.recordings) recording(s)): \(room.reason)")
+            }
             await dependencies.shutdown()
         }
     }

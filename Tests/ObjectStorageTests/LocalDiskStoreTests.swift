@@ -153,16 +153,78 @@ struct LocalDiskStoreTests {
         }
     }
 
-    @Test func abandonedScratchFoldersAreRemoved() throws {
+    /// Scratch folders are keyed by a random id per process start and held by a lock, so one left
+    /// by an earlier start with the same process id (PID 1 in every container) is still removed.
+    @Test func abandonedScratchFoldersAreRemovedEvenWhenTheProcessIDRepeats() throws {
         let directory = try TemporaryDirectory.create()
         defer { directory.remove() }
-        // A folder named after a process that cannot exist, one after this (live) process.
-        for name in ["2147483000", "\(getpid())"] {
-            try FileManager.default.createDirectory(atPath: directory.path + "/" + name, withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: directory.path + "/\(name)/x.part", contents: Data("partial".utf8))
+        let base = directory.path
+        func leave(_ name: String) throws {
+            try FileManager.default.createDirectory(atPath: base + "/" + name, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: base + "/\(name)/x.part", contents: Data("partial".utf8))
         }
-        #expect(LocalDiskStore.removeAbandonedScratch(in: directory.path) == 1)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["\(getpid())"])
+        // Left by earlier starts: one named by this very process id, one by a pid that cannot
+        // exist, and one by a random start id whose lock nobody holds any more.
+        try leave("\(getpid())")
+        try leave("2147483000")
+        try leave("0123abcd-4567ef")
+        _ = FileManager.default.createFile(atPath: base + "/0123abcd-4567ef.lock", contents: nil)
+        // Another process that still runs, holding its lock.
+        try leave("live-other")
+        _ = FileManager.default.createFile(atPath: base + "/live-other.lock", contents: nil)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [base + "/live-other.lock", "sleep", "3"]
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        var held = false
+        for _ in 0..<100 where !held {
+            let fd = open(base + "/live-other.lock", O_RDWR)
+            held = flock(fd, LOCK_EX | LOCK_NB) != 0
+            if !held { flock(fd, LOCK_UN) }
+            close(fd)
+            if !held { usleep(20_000) }
+        }
+        #expect(held)
+        // This process's own start.
+        let store = LocalDiskStore(
+            root: base + "-objects", scratch: base,
+            signer: MediaURLSigner(secret: Array(repeating: 1, count: 32), baseURL: "http://media.test"))
+        defer { try? FileManager.default.removeItem(atPath: base + "-objects") }
+        let ours = (store.scratch as NSString).lastPathComponent
+        #expect(ours != "\(getpid())")
+
+        #expect(LocalDiskStore.removeAbandonedScratch(in: base) == 3)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: base))
+        #expect(left == [ours, ours + ".lock", "live-other", "live-other.lock"])
+    }
+
+    /// A root on another file system than the preferred scratch (here /dev/shm, a tmpfs): scratch
+    /// moves into the root, so a write is still one rename, and listings do not show it.
+    @Test func scratchFollowsARootOnAnotherFileSystem() async throws {
+        let directory = try TemporaryDirectory.create()
+        defer { directory.remove() }
+        var shm = stat()
+        var tmp = stat()
+        guard stat("/dev/shm", &shm) == 0, stat(directory.path, &tmp) == 0, shm.st_dev != tmp.st_dev else { return }
+        let root = "/dev/shm/tapedeck-test-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = LocalDiskStore(
+            root: root, scratch: directory.path + "/tmp",
+            signer: MediaURLSigner(secret: Array(repeating: 1, count: 32), baseURL: "http://media.test"))
+        #expect(store.scratchBase == root + "/" + LocalDiskStore.scratchInRoot)
+        try await store.checkHealth()
+        let key = try ObjectKey("room/rec/a.bin")
+        let body = bytes(300_000)
+        let info = try await store.put(key, body: [ByteBuffer(bytes: body)].async, contentType: nil)
+        #expect(info.size == 300_000)
+        #expect(FileManager.default.contents(atPath: store.filePath(key)) == Data(body))
+        // A room may be called anything, even like the scratch folder: its objects are still objects.
+        _ = try await store.put(try ObjectKey(".tapedeck-scratch/s/b.bin"), body: [ByteBuffer(string: "b")].async, contentType: nil)
+        let listed = try await store.list(prefix: "", startAfter: nil, limit: 100).objects.map(\.key)
+        #expect(listed == [".tapedeck-scratch/s/b.bin", "room/rec/a.bin"])
+        #expect(LocalDiskStore.removeAbandonedScratch(in: store.scratchBase) == 0)
+        #expect(try await store.head(try ObjectKey(".tapedeck-scratch/s/b.bin")) != nil)
     }
 
     @Test func traversalCannotReachOutsideTheRoot() async throws {

@@ -32,7 +32,7 @@ struct RetentionTests {
             let hold = try await client.execute(uri: "/v1/recordings/\(held.id)/hold", method: .put, headers: app.authorization)
             #expect(hold.status == .ok && hold.object["on_hold"] as? Bool == true)
 
-            func due() async throws -> Set<UUID> { Set(try await RetentionReport.run(dependencies, dryRun: true).map(\.id)) }
+            func due() async throws -> Set<UUID> { Set(try await RetentionReport.run(dependencies, dryRun: true).lines.map(\.id)) }
 
             #expect(try await due().isEmpty)
             app.clock.advance(by: 1 * Self.day + 1)
@@ -40,7 +40,7 @@ struct RetentionTests {
             app.clock.advance(by: 30 * Self.day)
             #expect(try await due() == [old.id, short.id])
 
-            let deleted = try await RetentionReport.run(dependencies, dryRun: false)
+            let deleted = try await RetentionReport.run(dependencies, dryRun: false).lines
             #expect(Set(deleted.map(\.id)) == [old.id, short.id])
             #expect(deleted.first { $0.id == short.id }?.sizeBytes == 100)
             for id in [old.id, short.id] {
@@ -60,6 +60,37 @@ struct RetentionTests {
             let release = try await client.execute(uri: "/v1/recordings/\(held.id)/hold", method: .delete, headers: app.authorization)
             #expect(release.status == .ok && release.object["on_hold"] as? Bool == false)
             #expect(try await due() == [held.id])
+        }
+    }
+
+    /// A room whose stored policy cannot be read is left alone and reported, never swept under the default.
+    @Test("a room with an unreadable stored policy is skipped and reported", arguments: TestDatabase.all)
+    func unreadablePolicy(database: TestDatabase) async throws {
+        try await TestApp.with(database) { app, client in
+            var dependencies = app.dependencies
+            dependencies.defaultPolicy = RecordingPolicy(retainDays: 30)
+            let plain = try await Fixtures.recording(app.catalog, room: "plain")
+            let corrupt = try await Fixtures.recording(app.catalog, room: "corrupt")
+            let invalid = try await Fixtures.recording(app.catalog, room: "invalid")
+            for (room, json) in [("corrupt", #"{"retain_days": 1"#), ("invalid", #"{"retain_days": -5}"#)] {
+                try await app.catalog.database.sql.raw(
+                    "UPDATE rooms SET policy_json = \(bind: json) WHERE name = \(bind: room)"
+                ).run()
+            }
+            app.clock.advance(by: 31 * Self.day)
+            let dryRun = try await RetentionReport.run(dependencies, dryRun: true)
+            #expect(dryRun.lines.map(\.id) == [plain.id])
+            #expect(dryRun.skipped.map(\.room).sorted() == ["corrupt", "invalid"])
+            #expect(dryRun.skipped.allSatisfy { $0.recordings == 1 && $0.reason.contains("cannot be read") })
+            #expect(dryRun.skipped.first { $0.room == "invalid" }?.reason.contains("retain_days") == true)
+            let swept = try await RetentionReport.run(dependencies, dryRun: false)
+            #expect(swept.lines.map(\.id) == [plain.id])
+            for recording in [corrupt, invalid] {
+                #expect(try await app.catalog.pool.recordings.find(id: recording.id)?.status == recording.status)
+            }
+            // The policy endpoint says so too, rather than showing the default as the room's.
+            let shown = try await client.execute(uri: "/v1/rooms/corrupt/policy", method: .get, headers: app.authorization)
+            #expect(shown.status == .conflict && shown.errorCode == "room_policy_unreadable")
         }
     }
 

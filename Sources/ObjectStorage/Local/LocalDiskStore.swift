@@ -18,37 +18,53 @@ public struct LocalDiskStore: ObjectStore {
     public var backend: String { "local" }
     /// Objects live here, one file per key.
     public let root: String
-    /// Temporary files, on the same file system as `root` so rename is atomic.
+    /// This process's temporary files, on the same file system as `root` so rename is atomic.
     let scratch: String
     let signer: MediaURLSigner
     let clock: @Sendable () -> Date
 
     static let chunkLength: ByteCount = .kibibytes(256)
 
-    /// - Parameter scratch: a folder on the same file system as `root`; this process writes in a
-    ///   subfolder of its own, so folders left by killed processes can be recognised and removed.
+    /// Where scratch goes when the preferred folder is on another file system than the root:
+    /// inside the root, under a name no object key can have (keys refuse backslashes, whatever
+    /// a room is called), and so left out of listings.
+    public static let scratchInRoot = ".tapedeck\\scratch"
+
+    /// Files of the store's own inside the root (scratch, probes, copies on their way into place)
+    /// carry a backslash in their name, which no object key has.
+    static let ownFileMarker = ".tapedeck\\"
+
+    /// - Parameter scratch: the preferred folder for temporary files (the data dir's `tmp`); used
+    ///   when it is on the root's file system, else scratch moves into the root (see ``scratchBase``).
+    ///   This process writes in a subfolder of its own start, so folders left by killed processes
+    ///   can be recognised and removed.
     public init(root: String, scratch: String, signer: MediaURLSigner, clock: @escaping @Sendable () -> Date = Date.init) {
         self.root = root
-        self.scratch = scratch + "/\(getpid())"
+        self.scratch = ScratchSpace.claim(Self.scratchBase(root: root, preferred: scratch))
         self.signer = signer
         self.clock = clock
     }
 
-    /// Removes the scratch folders of processes that no longer run (temporary files of writes a
-    /// crash interrupted). Returns how many folders were removed.
+    /// The folder scratch lives in: `preferred` if it is on the same file system as `root` (rename
+    /// between them is then atomic), otherwise a folder inside `root`. A `TAPEDECK_LOCAL_ROOT` on
+    /// another mount than the data dir would otherwise make every write fail with EXDEV.
+    public static func scratchBase(root: String, preferred: String) -> String {
+        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: preferred, withIntermediateDirectories: true)
+        var rootStatus = stat()
+        var preferredStatus = stat()
+        guard stat(root, &rootStatus) == 0, stat(preferred, &preferredStatus) == 0 else { return preferred }
+        return rootStatus.st_dev == preferredStatus.st_dev ? preferred : root + "/" + scratchInRoot
+    }
+
+    /// The folder this store's scratch is in (where ``removeAbandonedScratch(in:)`` should look).
+    public var scratchBase: String { (scratch as NSString).deletingLastPathComponent }
+
+    /// Removes the scratch folders of process starts that no longer run (temporary files of
+    /// writes a crash interrupted), whatever their process id. Returns how many were removed.
     @discardableResult
     public static func removeAbandonedScratch(in scratch: String) -> Int {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: scratch) else { return 0 }
-        var removed = 0
-        for entry in entries {
-            guard let pid = Int32(entry), pid != getpid() else { continue }
-            // kill(pid, 0) fails with ESRCH only when no such process exists.
-            if kill(pid, 0) != 0 && errno == ESRCH {
-                try? FileManager.default.removeItem(atPath: scratch + "/" + entry)
-                removed += 1
-            }
-        }
-        return removed
+        ScratchSpace.removeAbandoned(in: scratch)
     }
 
     func path(_ key: ObjectKey) -> String {
@@ -82,10 +98,15 @@ public struct LocalDiskStore: ObjectStore {
             }
             try FileManager.default.createDirectory(
                 atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard rename(temporary, destination) == 0 else {
-                throw ObjectStoreError.backend(
-                    message: "cannot move a stored file into place: \(String(cString: strerror(errno)))",
-                    setting: "TAPEDECK_DATA_DIR")
+            if rename(temporary, destination) != 0 {
+                // A folder under the root can be a mount of its own: copy beside the destination, then rename there.
+                guard errno == EXDEV else {
+                    throw ObjectStoreError.backend(
+                        message: "cannot move a stored file into place: \(String(cString: strerror(errno)))",
+                        setting: "TAPEDECK_LOCAL_ROOT")
+                }
+                try await NIOThreadPool.singleton.runIfActive { try Self.copyThenRename(temporary, to: destination) }
+                unlink(temporary)
             }
         } catch {
             unlink(temporary)
@@ -372,6 +393,11 @@ public struct LocalDiskStore: ObjectStore {
         if let enumerator = FileManager.default.enumerator(atPath: base) {
             while let relative = enumerator.nextObject() as? String {
                 let key = directoryPart.isEmpty ? relative : directoryPart + "/" + relative
+                // Scratch, probes and copies on their way into place are not objects.
+                if key.contains("\\") {
+                    if key == Self.scratchInRoot { enumerator.skipDescendants() }
+                    continue
+                }
                 guard key.hasPrefix(prefix), startAfter.map({ key > $0 }) ?? true else { continue }
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: root + "/" + key, isDirectory: &isDirectory),
@@ -393,14 +419,40 @@ public struct LocalDiskStore: ObjectStore {
         signer.signedURL(for: key, expires: clock().addingTimeInterval(expiresIn), overrides: overrides)
     }
 
+    /// Takes the path a ``put`` takes: a file written in scratch and renamed into the root.
     public func checkHealth() async throws {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        let probe = scratch + "/.health-" + UUID().uuidString
+        let name = "/" + Self.ownFileMarker + "health-" + UUID().uuidString
+        let probe = scratch + name
         guard FileManager.default.createFile(atPath: probe, contents: Data("ok".utf8)) else {
-            throw ObjectStoreError.backend(message: "storage directory \(root) is not writable", setting: "TAPEDECK_DATA_DIR")
+            throw ObjectStoreError.backend(message: "scratch directory \(scratch) is not writable", setting: "TAPEDECK_DATA_DIR")
         }
-        unlink(probe)
+        defer { unlink(probe) }
+        guard rename(probe, root + name) == 0 else {
+            throw ObjectStoreError.backend(
+                message: "cannot move a file from \(scratch) into \(root): \(String(cString: strerror(errno)))",
+                setting: "TAPEDECK_LOCAL_ROOT")
+        }
+        unlink(root + name)
+    }
+
+    /// Copies `source` to a temporary file beside `destination`, makes it durable, and renames it into place.
+    static func copyThenRename(_ source: String, to destination: String) throws {
+        let directory = (destination as NSString).deletingLastPathComponent
+        let temporary = directory + "/" + ownFileMarker + UUID().uuidString + ".part"
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: temporary)
+            try fsyncFile(temporary)
+            guard rename(temporary, destination) == 0 else {
+                throw ObjectStoreError.backend(
+                    message: "cannot move a stored file into place: \(String(cString: strerror(errno)))",
+                    setting: "TAPEDECK_LOCAL_ROOT")
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
     }
 
     /// Removes directories left empty by a deletion, up to (not including) the root.

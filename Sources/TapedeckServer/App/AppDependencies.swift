@@ -48,7 +48,8 @@ public struct AppDependencies: Sendable {
 
     public init(
         catalog: Catalog, store: any ObjectStore, metrics: ServiceMetrics, http: HTTPClient = .shared, webhookHTTP: HTTPClient? = nil,
-        mediaSigner: MediaURLSigner? = nil, settings: Settings? = nil, wakeup: WakeupSignal = WakeupSignal(),
+        mediaSigner: MediaURLSigner? = nil, playback: PlaybackKeys = .ephemeral(),
+        webhookSecrets: WebhookSecretBox = .ephemeral(), settings: Settings? = nil, wakeup: WakeupSignal = WakeupSignal(),
         readinessChecks: [ReadinessCheck]? = nil, logger: Logger
     ) {
         self.catalog = catalog
@@ -57,12 +58,12 @@ public struct AppDependencies: Sendable {
         self.http = http
         self.webhookHTTP = webhookHTTP ?? http
         self.webhookAllowPrivate = settings?.webhookAllowPrivate ?? true
-        self.mediaSigner = mediaSigner ?? settings.flatMap { settings in
-            if case .local = settings.storage { try? ServiceBootstrap.mediaSigner(settings) } else { nil }
-        }
+        // The keys come in loaded (see ServiceBootstrap.dependencies), never derived here: a key
+        // that cannot be read must stop start-up, not be replaced by a throwaway one.
+        self.mediaSigner = mediaSigner
         self.defaultPolicy = settings?.defaultPolicy ?? RecordingPolicy()
-        self.playback = settings.flatMap { try? ServiceBootstrap.playbackKeys($0) } ?? .ephemeral()
-        self.webhookSecrets = settings.flatMap { try? ServiceBootstrap.webhookSecretBox($0) } ?? .ephemeral()
+        self.playback = playback
+        self.webhookSecrets = webhookSecrets
         self.webhookRetry = settings?.webhookRetry ?? WebhookRetrySchedule()
         self.localRecorder = LocalRecorder(storageBackend: store.backend, wakeup: wakeup)
         self.recorderDirectory =

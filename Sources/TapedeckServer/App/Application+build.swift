@@ -43,7 +43,8 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     playback.register(api: api, public: router)
     let shares = SharesController(
         catalog: dependencies.catalog, playback: playback, keys: dependencies.playback,
-        maximumLifetime: dependencies.playback.shareMaxLifetime, maxBody: settings.maxRequestBodyBytes)
+        maximumLifetime: dependencies.playback.shareMaxLifetime, maxBody: settings.maxRequestBodyBytes,
+        passcodes: PasscodeGate(catalog: dependencies.catalog, limits: settings.sharePasscodeLimits))
     shares.register(api: api, public: router)
     if let renderer = dependencies.pages {
         let pages = WebPagesController(

@@ -37,7 +37,7 @@ public enum ServiceBootstrap {
             secret = Array(configured.utf8)
         } else {
             secret = try loadOrCreateSecret(
-                at: settings.dataDirectory + "/secrets/media-signing.key", setting: "TAPEDECK_DATA_DIR")
+                at: settings.dataDirectory + "/secrets/media-signing.key", setting: "TAPEDECK_MEDIA_SECRET")
         }
         return MediaURLSigner(secret: secret, baseURL: settings.publicURL)
     }
@@ -46,10 +46,10 @@ public enum ServiceBootstrap {
     public static func playbackKeys(_ settings: Settings) throws -> PlaybackKeys {
         let viewer =
             try settings.viewerSecret.map { Array($0.utf8) }
-            ?? loadOrCreateSecret(at: settings.dataDirectory + "/secrets/viewer-token.key", setting: "TAPEDECK_DATA_DIR")
+            ?? loadOrCreateSecret(at: settings.dataDirectory + "/secrets/viewer-token.key", setting: "TAPEDECK_VIEWER_SECRET")
         let link =
             try settings.mediaSecret.map { Array($0.utf8) }
-            ?? loadOrCreateSecret(at: settings.dataDirectory + "/secrets/media-signing.key", setting: "TAPEDECK_DATA_DIR")
+            ?? loadOrCreateSecret(at: settings.dataDirectory + "/secrets/media-signing.key", setting: "TAPEDECK_MEDIA_SECRET")
         var keys = PlaybackKeys(
             viewerSecret: viewer, linkSecret: link, ttl: TimeInterval(settings.playbackTTLSeconds),
             publicURL: settings.publicURL)
@@ -73,8 +73,11 @@ public enum ServiceBootstrap {
         let store: any ObjectStore
         switch settings.storage {
         case .local(let root):
+            let local = LocalDiskStore(root: root, scratch: settings.dataDirectory + "/tmp", signer: try mediaSigner(settings))
+            // Both places scratch can be: the storage root may have moved to or from another mount.
             LocalDiskStore.removeAbandonedScratch(in: settings.dataDirectory + "/tmp")
-            store = LocalDiskStore(root: root, scratch: settings.dataDirectory + "/tmp", signer: try mediaSigner(settings))
+            LocalDiskStore.removeAbandonedScratch(in: root + "/" + LocalDiskStore.scratchInRoot)
+            store = local
         case .s3(let configuration):
             store = try S3Store(configuration: configuration, http: http)
         case .gcs(let configuration, let accountFile):
@@ -107,9 +110,13 @@ public enum ServiceBootstrap {
         do {
             let metrics = ServiceMetrics()
             let store = try makeStore(settings, http: http, observer: metrics)
+            var signer: MediaURLSigner?
+            if case .local = settings.storage { signer = try mediaSigner(settings) }
             var dependencies = AppDependencies(
                 catalog: catalog, store: store, metrics: metrics, http: http,
-                webhookHTTP: makeHTTPClient(followRedirects: false), settings: settings, logger: logger)
+                webhookHTTP: makeHTTPClient(followRedirects: false), mediaSigner: signer,
+                playback: try playbackKeys(settings), webhookSecrets: try webhookSecretBox(settings), settings: settings,
+                logger: logger)
             dependencies.pages = try await PageRenderer.load(mediaOrigins: await pageMediaOrigins(settings, store: store))
             // Revoked shares are refused by `/media` from the first request on.
             try await dependencies.revokedShares.refresh(from: catalog)
@@ -143,32 +150,70 @@ public enum ServiceBootstrap {
 
     /// A 32-byte secret kept in the data directory (mode 0600), created on first use, so the
     /// defaults need no configuration and signed URLs survive restarts.
+    ///
+    /// Anything in the way (a file that cannot be read, one too short to be a key, a directory in
+    /// its place, a folder that cannot be written) stops start-up with a ``SettingsError`` naming
+    /// `setting` and the file: a throwaway key instead would break every link and sealed secret
+    /// at the next restart, without a word.
     static func loadOrCreateSecret(at path: String, setting: String) throws -> [UInt8] {
-        if let data = FileManager.default.contents(atPath: path), data.count >= 32 {
-            return Array(data)
-        }
+        let remedy = "set \(setting), or fix or remove the file"
+        if let existing = try readSecretFile(path, setting: setting, remedy: remedy) { return existing }
         let directory = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw SettingsError(setting, "cannot create \(directory): \(error.localizedDescription)")
+            throw SettingsError(setting, "cannot create \(directory) for \(path): \(error.localizedDescription)")
         }
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let temporary = path + ".\(getpid()).tmp"
-        guard FileManager.default.createFile(
-            atPath: temporary, contents: Data(secret), attributes: [.posixPermissions: 0o600])
-        else { throw SettingsError(setting, "cannot write \(path)") }
-        // link() fails if another process created the file first; then theirs wins.
-        if link(temporary, path) != 0 {
-            unlink(temporary)
-            guard let data = FileManager.default.contents(atPath: path), data.count >= 32 else {
-                throw SettingsError(setting, "cannot create \(path)")
-            }
-            return Array(data)
+        let temporary = path + ".\(getpid()).\(UInt32.random(in: .min ... .max, using: &generator)).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw SettingsError(setting, "cannot write \(path): \(String(cString: strerror(errno))) (\(remedy))")
         }
+        let written = secret.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == secret.count, synced else {
+            unlink(temporary)
+            throw SettingsError(setting, "cannot write \(path): \(String(cString: strerror(errno))) (\(remedy))")
+        }
+        // link() fails if another process created the file first; then theirs wins.
+        let linked = link(temporary, path) == 0
+        let linkError = errno
         unlink(temporary)
-        return secret
+        if linked { return secret }
+        guard linkError == EEXIST, let theirs = try readSecretFile(path, setting: setting, remedy: remedy) else {
+            throw SettingsError(setting, "cannot create \(path): \(String(cString: strerror(linkError))) (\(remedy))")
+        }
+        return theirs
+    }
+
+    /// The key in `path`, `nil` when there is no such file, or an error saying what is wrong with it.
+    private static func readSecretFile(_ path: String, setting: String, remedy: String) throws -> [UInt8]? {
+        var status = stat()
+        if stat(path, &status) != 0 {
+            if errno == ENOENT { return nil }
+            throw SettingsError(setting, "cannot read \(path): \(String(cString: strerror(errno))) (\(remedy))")
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw SettingsError(setting, "\(path) is not a regular file (a directory?) (\(remedy))")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw SettingsError(setting, "cannot read \(path): \(String(cString: strerror(errno))) (\(remedy))")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try handle.readToEnd() ?? Data())
+        } catch {
+            throw SettingsError(setting, "cannot read \(path): \(error.localizedDescription) (\(remedy))")
+        }
+        guard bytes.count >= 32 else {
+            throw SettingsError(setting, "\(path) holds \(bytes.count) bytes; a key needs at least 32 (\(remedy))")
+        }
+        return bytes
     }
 }

@@ -36,6 +36,8 @@ public struct Settings: Sendable {
     public var playbackTTLSeconds: Int = 3600
     /// Longest a share link may be valid.
     public var shareMaxTTLSeconds: Int = 30 * 86_400
+    /// Passcode tries a share allows per window (`TAPEDECK_SHARE_PASSCODE_ATTEMPTS`, `TAPEDECK_SHARE_PASSCODE_WINDOW_S`).
+    public var sharePasscodeLimits = PasscodeLimits()
     /// Key that seals webhook signing secrets in the catalog; generated into the data dir when unset.
     public var webhookSealingKey: String? = nil
     /// When failed webhook deliveries are tried again, and for how long.
@@ -118,6 +120,9 @@ public struct Settings: Sendable {
             playbackTTLSeconds: try values.int("TAPEDECK_PLAYBACK_TTL_S", default: 3600, in: 60...86_400),
             shareMaxTTLSeconds: try values.int("TAPEDECK_SHARE_MAX_TTL_S", default: 30 * 86_400, in: 60...(366 * 86_400)))
         settings.webhookSealingKey = try webhookSealingKey(values)
+        settings.sharePasscodeLimits = PasscodeLimits(
+            attempts: try values.int("TAPEDECK_SHARE_PASSCODE_ATTEMPTS", default: 5, in: 1...1000),
+            window: TimeInterval(try values.int("TAPEDECK_SHARE_PASSCODE_WINDOW_S", default: 60, in: 1...86_400)))
         settings.webhookRetry = WebhookRetrySchedule(
             initialDelay: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_INITIAL_S", default: 10, in: 1...3600)),
             window: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_WINDOW_S", default: 86_400, in: 5...(7 * 86_400))))

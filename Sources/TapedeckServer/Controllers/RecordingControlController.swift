@@ -76,7 +76,12 @@ struct RecordingControlController {
         if body.participants != nil { throw APIError.invalid("participants", "participants are only for provider local") }
         // The room's own policy, with this request's choices on top.
         let stored = try await catalog.pool.rooms.find(name: room)
-        var policy = stored.map { recorder.policy(of: $0) } ?? defaultPolicy
+        var policy = defaultPolicy
+        do {
+            if let stored { policy = try recorder.policy(of: stored) }
+        } catch {
+            throw APIError(.conflict, code: "room_policy_unreadable", message: error.description, field: "room")
+        }
         if let layout = body.layout { policy.layout = layout }
         if let audioOnly = body.audioOnly { policy.audioOnly = audioOnly }
         if let outputs = body.outputs { policy.outputs = outputs }

@@ -82,8 +82,13 @@ struct RoomsController {
         _ = try context.requireAdmin()
         let name = try roomName(context)
         let room = try await catalog.pool.rooms.find(name: name)
-        if let json = room?.policyJSON, let policy = try? RecordingPolicy.decode(Data(json.utf8), defaults: defaultPolicy) {
-            return JSONResponse(PolicyRepresentation(room: name, policy: policy, source: "room"))
+        if let json = room?.policyJSON {
+            do {
+                let policy = try StoredPolicy.resolve(json, room: name, defaults: defaultPolicy)
+                return JSONResponse(PolicyRepresentation(room: name, policy: policy, source: "room"))
+            } catch {
+                throw APIError(.conflict, code: "room_policy_unreadable", message: error.description, field: "room")
+            }
         }
         return JSONResponse(PolicyRepresentation(room: name, policy: defaultPolicy, source: "default"))
     }

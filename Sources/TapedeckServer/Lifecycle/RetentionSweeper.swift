@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TapedeckCore
 import TapedeckStore
 
@@ -6,50 +7,76 @@ import TapedeckStore
 /// default (`TAPEDECK_RETAIN_DAYS`). Recordings on hold and recordings still in progress are never
 /// touched. Deletion is the API's: the recording is marked deleted (with a `recording.deleted`
 /// event) and its objects are deleted by a queued job.
+///
+/// A room whose stored policy cannot be read is skipped, with the reason logged and reported:
+/// falling back to the default there could delete what the room's own policy keeps.
 struct RetentionSweeper: Sendable {
     let catalog: Catalog
     let scheduler: JobScheduler
     let defaultPolicy: RecordingPolicy
+    let logger: Logger
 
     struct Due: Sendable {
         var recording: Recording
         var expiredAt: Date
     }
 
+    /// What one pass found: the recordings due, and the rooms left alone (with why).
+    struct Pass: Sendable {
+        var due: [Due] = []
+        var skipped: [RetentionReport.Skipped] = []
+    }
+
     static let batch = 500
 
-    /// The recordings due now, oldest first.
-    func due() async throws -> [Due] {
+    /// The recordings due now, oldest first, and the rooms skipped because their policy cannot be read.
+    func due() async throws -> Pass {
         let now = catalog.clock.now()
-        var found: [Due] = []
+        var pass = Pass()
         var position: RecordingPosition?
         while true {
             let page = try await catalog.pool.recordings.retentionCandidates(after: position, limit: Self.batch)
             for (recording, policyJSON) in page {
-                let policy = policyJSON.flatMap { try? RecordingPolicy.decode(Data($0.utf8), defaults: defaultPolicy) } ?? defaultPolicy
+                let policy: RecordingPolicy
+                do {
+                    policy = try StoredPolicy.resolve(policyJSON, room: recording.roomName, defaults: defaultPolicy)
+                } catch {
+                    if let index = pass.skipped.firstIndex(where: { $0.room == recording.roomName }) {
+                        pass.skipped[index].recordings += 1
+                    } else {
+                        pass.skipped.append(.init(room: recording.roomName, reason: error.description, recordings: 1))
+                    }
+                    continue
+                }
                 if Retention.isDue(
                     status: recording.status, endedAt: recording.endedAt, createdAt: recording.createdAt,
                     retainDays: policy.retainDays, onHold: recording.onHold, now: now),
                     let expiry = Retention.expiry(endedAt: recording.endedAt, createdAt: recording.createdAt, retainDays: policy.retainDays)
                 {
-                    found.append(Due(recording: recording, expiredAt: expiry))
+                    pass.due.append(Due(recording: recording, expiredAt: expiry))
                 }
             }
-            guard page.count == Self.batch, let last = page.last?.0 else { return found }
+            guard page.count == Self.batch, let last = page.last?.0 else { break }
             position = RecordingPosition(createdAt: last.createdAt.millisecondsSince1970, id: last.id)
         }
+        for room in pass.skipped {
+            logger.error(
+                "retention skips \(room.recordings) recording(s) of room \(room.room): \(room.reason)",
+                metadata: ["room": "\(room.room)"])
+        }
+        return pass
     }
 
-    /// Deletes what is due; returns what was deleted.
+    /// Deletes what is due; returns what was deleted and what was skipped.
     @discardableResult
-    func run() async throws -> [Due] {
-        let due = try await due()
-        for item in due {
+    func run() async throws -> Pass {
+        let pass = try await due()
+        for item in pass.due {
             _ = try await RecordingsController.markDeleted(
                 item.recording.id, actor: "retention",
                 cause: "retention: kept until \(item.expiredAt.rfc3339)", catalog: catalog, scheduler: scheduler)
         }
-        return due
+        return pass
     }
 }
 
@@ -63,12 +90,27 @@ public enum RetentionReport {
         public var sizeBytes: Int64
     }
 
-    public static func run(_ dependencies: AppDependencies, dryRun: Bool) async throws -> [Line] {
+    /// A room retention left alone: its stored policy cannot be read.
+    public struct Skipped: Sendable, Equatable {
+        public var room: String
+        public var reason: String
+        /// Its finished recordings, none of which was looked at.
+        public var recordings: Int
+    }
+
+    public struct Outcome: Sendable {
+        /// Deleted (or, on a dry run, due).
+        public var lines: [Line]
+        public var skipped: [Skipped]
+    }
+
+    public static func run(_ dependencies: AppDependencies, dryRun: Bool) async throws -> Outcome {
         let sweeper = RetentionSweeper(
-            catalog: dependencies.catalog, scheduler: dependencies.scheduler, defaultPolicy: dependencies.defaultPolicy)
-        let due = dryRun ? try await sweeper.due() : try await sweeper.run()
+            catalog: dependencies.catalog, scheduler: dependencies.scheduler, defaultPolicy: dependencies.defaultPolicy,
+            logger: dependencies.logger)
+        let pass = dryRun ? try await sweeper.due() : try await sweeper.run()
         var lines: [Line] = []
-        for item in due {
+        for item in pass.due {
             let recording = item.recording
             var size = recording.sizeBytes
             if size == nil {
@@ -79,6 +121,6 @@ public enum RetentionReport {
                     id: recording.id, room: recording.roomName, endedAt: recording.endedAt ?? recording.createdAt,
                     expiredAt: item.expiredAt, sizeBytes: size ?? 0))
         }
-        return lines
+        return Outcome(lines: lines, skipped: pass.skipped)
     }
 }

@@ -59,9 +59,12 @@ extension LiveKitRecorder {
             }
             let joined = participant.joinedAt.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? at
             let (room, session) = try await ensureSession(tx, roomName: roomInfo.name, roomSID: roomInfo.sid, at: joined)
-            let isHost = HostRule.isHost(
-                identity: participant.identity, attributes: participant.attributes, metadata: participant.metadata,
-                policy: policy(of: room))
+            // Without a readable policy there is no host rule: the participant is kept, not a host.
+            let isHost = (try? policy(of: room)).map {
+                HostRule.isHost(
+                    identity: participant.identity, attributes: participant.attributes, metadata: participant.metadata,
+                    policy: $0)
+            } ?? false
             try await tx.participants.join(
                 sessionID: session.id, identity: participant.identity, name: participant.name, isHost: isHost, at: joined)
             try await decide(tx, room: room, session: session, trigger: .participantJoined(isHost: isHost))
@@ -90,7 +93,16 @@ extension LiveKitRecorder {
 
     /// Runs the room's policy against its session as it now is.
     func decide(_ tx: CatalogSession, room: Room, session: Session?, trigger: PolicyTrigger) async throws {
-        let policy = policy(of: room)
+        let policy: RecordingPolicy
+        do {
+            policy = try self.policy(of: room)
+        } catch {
+            // Refuse to act rather than apply the default; the event itself is still recorded.
+            logger.error(
+                "not applying a policy to room \(room.name): \(error)",
+                metadata: ["room": "\(room.name)", "trigger": "\(trigger)"])
+            return
+        }
         let active = try await tx.recordings.active(roomID: room.id)
         var presence = Presence(people: 0, hosts: 0)
         if let session { presence = try await tx.participants.presence(sessionID: session.id) }

@@ -34,12 +34,10 @@ public struct LiveKitRecorder: Sendable {
         self.logger = logger
     }
 
-    /// The room's own policy, or the default.
-    func policy(of room: Room) -> RecordingPolicy {
-        guard let json = room.policyJSON,
-            let policy = try? RecordingPolicy.decode(Data(json.utf8), defaults: defaultPolicy)
-        else { return defaultPolicy }
-        return policy
+    /// The room's own policy, or the default when it has none; throws for a stored policy that
+    /// cannot be read (the default must not decide for such a room).
+    func policy(of room: Room) throws(UnreadableRoomPolicy) -> RecordingPolicy {
+        try StoredPolicy.resolve(room.policyJSON, room: room.name, defaults: defaultPolicy)
     }
 
     /// The room's open session, bound to LiveKit's room sid; opened if there is none (events for a

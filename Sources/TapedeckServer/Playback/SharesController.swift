@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Synchronization
 import TapedeckCore
 import TapedeckStore
 
@@ -15,8 +14,8 @@ struct SharesController {
     /// Longest a share may last.
     let maximumLifetime: Int
     let maxBody: Int
-    /// Wrong passcodes per share (per process).
-    let limiter = PasscodeLimiter()
+    /// Passcode tries per share, counted in the catalog.
+    let passcodes: PasscodeGate
 
     func register(api: RouterGroup<TapedeckRequestContext>, public router: Router<TapedeckRequestContext>) {
         api.post("/recordings/{id}/shares", use: create)
@@ -183,21 +182,21 @@ struct SharesController {
             }
             actor += " viewer:\(claims.sub)"
         }
-        if let stored = share.passcodeHash {
-            let key = share.id.uuidString
-            if let wait = limiter.withLock({ $0.retryAfter(key, now: now) }) {
-                throw APIError(
-                    .tooManyRequests, code: "too_many_attempts", message: "too many wrong passcodes; try again in \(wait) s",
-                    field: "passcode", headers: [.retryAfter: String(wait)])
-            }
+        let outcome = try await passcodes.check(share) {
             let body = request.headers[.contentType] == nil ? UseBody() : try await request.decodeJSON(as: UseBody.self, limit: maxBody)
-            guard let passcode = body.passcode else {
-                throw APIError(.unauthorized, code: "passcode_required", message: "this share needs its passcode", field: "passcode")
-            }
-            guard Passcode.matches(passcode, storedHash: stored) else {
-                limiter.withLock { $0.recordFailure(key, now: now) }
-                throw APIError(.unauthorized, code: "wrong_passcode", message: "the passcode is not right", field: "passcode")
-            }
+            return body.passcode
+        }
+        switch outcome {
+        case .accepted:
+            break
+        case .refused(let wait):
+            throw APIError(
+                .tooManyRequests, code: "too_many_attempts", message: "too many passcode tries; try again in \(wait) s",
+                field: "passcode", headers: [.retryAfter: String(wait)])
+        case .missing:
+            throw APIError(.unauthorized, code: "passcode_required", message: "this share needs its passcode", field: "passcode")
+        case .wrong:
+            throw APIError(.unauthorized, code: "wrong_passcode", message: "the passcode is not right", field: "passcode")
         }
         guard let recording = try await catalog.pool.recordings.find(id: share.recordingID), recording.status != .deleted else {
             throw APIError(.gone, code: "share_expired", message: "the shared recording no longer exists")
@@ -209,14 +208,5 @@ struct SharesController {
             recording, type: "share.used", actor: actor, data: ["share_id": share.id.uuidString.lowercased()],
             request: request, context: context)
         return JSONResponse(grant)
-    }
-}
-
-/// The process-wide count of wrong passcodes, shared by every request.
-final class PasscodeLimiter: Sendable {
-    private let state = Mutex(AttemptLimiter(limit: 5, window: 60))
-
-    func withLock<T>(_ body: (inout AttemptLimiter) -> T) -> T {
-        state.withLock { body(&$0) }
     }
 }

@@ -22,7 +22,8 @@ public enum Housekeeping {
             try await revoked.refresh(from: catalog)
         })
         let retention = RetentionSweeper(
-            catalog: catalog, scheduler: dependencies.scheduler, defaultPolicy: dependencies.defaultPolicy)
+            catalog: catalog, scheduler: dependencies.scheduler, defaultPolicy: dependencies.defaultPolicy,
+            logger: dependencies.logger)
         tasks.append(PeriodicTask(name: "retention", interval: .seconds(86_400)) {
             try await retention.run()
         })

@@ -89,22 +89,24 @@ struct WebPagesController {
                 title: "Access denied", message: "This recording was shared with a specific person.",
                 detail: "Open it from the link in your own account.", status: .forbidden)
         }
-        if let stored = share.passcodeHash {
+        if share.passcodeHash != nil {
             let action = "/s/\(token)"
             guard request.method == .post else {
                 return renderer.page("passcode", ["title": "Enter the passcode", "action": action])
             }
-            let key = share.id.uuidString
-            if let wait = shares.limiter.withLock({ $0.retryAfter(key, now: now) }) {
+            let outcome = try await shares.passcodes.check(share) {
+                try await FormBody.read(request, limit: 4096)["passcode"] ?? ""
+            }
+            switch outcome {
+            case .accepted:
+                break
+            case .refused(let wait):
                 var headers = HTTPFields()
                 headers[.retryAfter] = String(wait)
                 return renderer.page(
                     "passcode", ["title": "Enter the passcode", "action": action, "error": "Too many wrong tries: wait \(wait) seconds."],
                     status: .tooManyRequests, headers: headers)
-            }
-            let passcode = try await FormBody.read(request, limit: 4096)["passcode"] ?? ""
-            guard Passcode.matches(passcode, storedHash: stored) else {
-                shares.limiter.withLock { $0.recordFailure(key, now: now) }
+            case .missing, .wrong:
                 return renderer.page(
                     "passcode", ["title": "Enter the passcode", "action": action, "error": "That passcode is not right."],
                     status: .unauthorized)

@@ -74,10 +74,17 @@ public final class CatalogDatabase: Sendable {
         fluent as! any SQLDatabase
     }
 
+    /// How long a SQLite statement waits for another process's write lock (a `serve` beside a
+    /// `tapedeck keys create`, say) before it fails with "database is locked".
+    public static let sqliteBusyTimeoutMs = 5000
+
     /// Prepares the connection for this process: WAL lets readers in other processes
-    /// (a CLI command, a second worker) proceed while this one writes.
+    /// (a CLI command, a second worker) proceed while this one writes, and the busy timeout
+    /// makes a writer wait, sleeping, for another's lock: the driver's own handler retries
+    /// without pause and without end, a spinning core and a command that never returns.
     public func configureSession() async throws {
         guard kind == .sqlite, location != .sqlite(path: ":memory:") else { return }
+        try await sql.raw("PRAGMA busy_timeout = \(unsafeRaw: String(Self.sqliteBusyTimeoutMs))").run()
         try await sql.raw("PRAGMA journal_mode=WAL").run()
         try await sql.raw("PRAGMA synchronous=NORMAL").run()
     }

@@ -51,6 +51,7 @@ public enum CatalogMigrations {
         M0014AddRecordingHold(),
         M0015CreateWebhooks(),
         M0016CloseImportedSessions(),
+        M0017AddSharePasscodeWindow(),
     ]
 
     public static var names: [String] { all.map(\.name) }

@@ -72,6 +72,57 @@ public struct ShareRepository: Sendable {
         ).all().map { try $0.uuid("id") }
     }
 
+    /// A passcode try reserved on the share's row before the passcode is read.
+    public struct PasscodeAttempt: Sendable, Equatable {
+        /// When the current window began (ms since 1970).
+        public var windowStartedAt: Int64
+        /// Tries reserved in this window, this one included.
+        public var number: Int
+    }
+
+    /// Reserves one passcode try in the share's current window (a new window when the last one
+    /// is over), in one statement, so concurrent requests, in this process or another on the
+    /// same database, each get a distinct number. `nil` when there is no such share.
+    public func reservePasscodeAttempt(id: UUID, windowMs: Int64) async throws -> PasscodeAttempt? {
+        let now = session.nowMs
+        // SET expressions read the row as it was before this update, on SQLite and PostgreSQL alike.
+        let row = try await session.sql.raw(
+            """
+            UPDATE shares SET
+                passcode_window_started_at = CASE
+                    WHEN passcode_window_started_at IS NULL OR passcode_window_started_at <= \(bind: now - windowMs)
+                    THEN \(bind: now) ELSE passcode_window_started_at END,
+                passcode_attempts = CASE
+                    WHEN passcode_window_started_at IS NULL OR passcode_window_started_at <= \(bind: now - windowMs)
+                    THEN 1 ELSE passcode_attempts + 1 END
+            WHERE id = \(bind: id)
+            RETURNING passcode_window_started_at, passcode_attempts
+            """
+        ).first()
+        guard let row else { return nil }
+        return PasscodeAttempt(
+            windowStartedAt: try row.decode(column: "passcode_window_started_at", as: Int64.self),
+            number: try row.decode(column: "passcode_attempts", as: Int.self))
+    }
+
+    /// Gives back a reserved try that was not a wrong guess (right passcode, or none sent), if
+    /// its window is still the current one.
+    public func refundPasscodeAttempt(id: UUID, _ attempt: PasscodeAttempt) async throws {
+        try await session.sql.raw(
+            """
+            UPDATE shares SET passcode_attempts = passcode_attempts - 1
+            WHERE id = \(bind: id) AND passcode_window_started_at = \(bind: attempt.windowStartedAt) AND passcode_attempts > 0
+            """
+        ).run()
+    }
+
+    /// Replaces the stored passcode hash (a stronger one for the same passcode), unless it changed meanwhile.
+    public func replacePasscodeHash(id: UUID, from old: String, to new: String) async throws {
+        try await session.sql.raw(
+            "UPDATE shares SET passcode_hash = \(bind: new) WHERE id = \(bind: id) AND passcode_hash = \(bind: old)"
+        ).run()
+    }
+
     public func countView(id: UUID) async throws {
         try await session.sql.raw("UPDATE shares SET views = views + 1 WHERE id = \(bind: id)").run()
     }
