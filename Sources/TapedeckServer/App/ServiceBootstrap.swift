@@ -107,14 +107,14 @@ public enum ServiceBootstrap {
     public static func dependencies(_ settings: Settings, logger: Logger, migrate: Bool) async throws -> AppDependencies {
         let catalog = try await openCatalog(settings, logger: logger, migrate: migrate)
         let http = makeHTTPClient()
+        let webhookHTTP = makeHTTPClient(followRedirects: false)
         do {
             let metrics = ServiceMetrics()
             let store = try makeStore(settings, http: http, observer: metrics)
             var signer: MediaURLSigner?
             if case .local = settings.storage { signer = try mediaSigner(settings) }
             var dependencies = AppDependencies(
-                catalog: catalog, store: store, metrics: metrics, http: http,
-                webhookHTTP: makeHTTPClient(followRedirects: false), mediaSigner: signer,
+                catalog: catalog, store: store, metrics: metrics, http: http, webhookHTTP: webhookHTTP, mediaSigner: signer,
                 playback: try playbackKeys(settings), webhookSecrets: try webhookSecretBox(settings), settings: settings,
                 logger: logger)
             dependencies.pages = try await PageRenderer.load(mediaOrigins: await pageMediaOrigins(settings, store: store))
@@ -126,7 +126,9 @@ public enum ServiceBootstrap {
             }
             return dependencies
         } catch {
+            // Clients must be shut down before they go: one dropped on a failed start traps.
             try? await http.shutdown()
+            try? await webhookHTTP.shutdown()
             await catalog.database.close()
             throw error
         }
