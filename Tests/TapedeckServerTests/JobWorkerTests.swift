@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+import HummingbirdTesting
 import Testing
 import TapedeckCore
 import TapedeckServer
@@ -120,6 +121,15 @@ struct JobWorkerTests {
         }
     }
 
+    /// `DELETE /v1/recordings/{id}`, then the app's own job handlers until the queue is empty.
+    func deleteAndPurge(_ recording: Recording, app: TestApp, client: any TestClientProtocol) async throws {
+        let response = try await client.execute(uri: "/v1/recordings/\(recording.id)", method: .delete, headers: app.authorization)
+        #expect(response.status == .accepted)
+        try await runWorker(app.catalog, handlers: app.dependencies.jobHandlers.kinds.compactMap {
+            app.dependencies.jobHandlers.handler(for: $0)
+        }) { try await app.catalog.pool.jobs.counts().isEmpty }
+    }
+
     @Test("deleting a recording removes its objects and asset rows", arguments: TestDatabase.all)
     func purge(database: TestDatabase) async throws {
         try await TestApp.with(database) { app, client in
@@ -133,12 +143,7 @@ struct JobWorkerTests {
             let neighbour = try Fixtures.neighbourKey(of: recording)
             _ = try await app.store.put(neighbour, body: [ByteBuffer(string: "keep")].async, contentType: nil)
 
-            let response = try await client.execute(
-                uri: "/v1/recordings/\(recording.id)", method: .delete, headers: app.authorization)
-            #expect(response.status == .accepted)
-            try await runWorker(app.catalog, handlers: app.dependencies.jobHandlers.kinds.compactMap {
-                app.dependencies.jobHandlers.handler(for: $0)
-            }) { try await app.catalog.pool.jobs.counts().isEmpty }
+            try await deleteAndPurge(recording, app: app, client: client)
 
             for asset in recording.assets {
                 #expect(try await app.store.head(try .init(asset.key)) == nil)
@@ -190,14 +195,7 @@ struct JobWorkerTests {
                 for name in names { found.append(try await app.store.head(try .init(prefix + name)) != nil) }
                 return found
             }
-            func delete(_ recording: Recording) async throws {
-                let response = try await client.execute(
-                    uri: "/v1/recordings/\(recording.id)", method: .delete, headers: app.authorization)
-                #expect(response.status == .accepted)
-                try await runWorker(app.catalog, handlers: app.dependencies.jobHandlers.kinds.compactMap {
-                    app.dependencies.jobHandlers.handler(for: $0)
-                }) { try await app.catalog.pool.jobs.counts().isEmpty }
-            }
+            func delete(_ recording: Recording) async throws { try await deleteAndPurge(recording, app: app, client: client) }
 
             // A's objects are all named by B too: nothing goes.
             try await delete(legacyA)
