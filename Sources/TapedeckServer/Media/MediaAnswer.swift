@@ -72,6 +72,12 @@ struct MediaAnswer {
         }
         let file = dependencies.store.filePath(media.key)
         let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0, errno == EMFILE || errno == ENFILE {
+            // Out of descriptors the thread pool would fail the same way: refuse at once, briefly.
+            dependencies.connections.warnShort(dependencies.logger, "out of file descriptors: media answered with 503")
+            done(.failure(.unavailable("the server is busy; try again shortly", retryAfterSeconds: 1)), media)
+            return
+        }
         if descriptor >= 0 {
             if let info = LocalDiskStore.fileInfo(key: media.key, descriptor: descriptor) {
                 let (outcome, served, span) = decide(question, media: media, info: info)
