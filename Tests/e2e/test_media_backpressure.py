@@ -158,6 +158,22 @@ def test_running_out_of_descriptors_degrades_and_recovers(media_server):
             clients.append(sock)
         time.sleep(3)
         assert server.process.poll() is None, f"server died: {server.process.returncode}"
+        # Whatever was answered is media or a refusal to retry shortly, never an internal error.
+        statuses = {}
+        for sock in clients:
+            sock.settimeout(0.01)
+            received = b""
+            try:
+                while chunk := sock.recv(1 << 20):
+                    received += chunk
+            except OSError:
+                pass
+            for line in received.split(b"\r\n"):
+                if line.startswith(b"HTTP/1.1 "):
+                    statuses[line[9:12]] = statuses.get(line[9:12], 0) + 1
+        assert set(statuses) <= {b"206", b"503"}, statuses
+        assert statuses.get(b"503"), f"nothing was refused: {statuses}"
+        print(f"answers while short of descriptors: {statuses}")
         for sock in clients:
             sock.close()
         # Once the connections are gone the server answers again.
