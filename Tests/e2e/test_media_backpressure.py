@@ -143,11 +143,13 @@ def test_pipelining_client_that_never_reads_holds_bounded_resources(media_server
         behind_codec.close()
 
 
-def test_running_out_of_descriptors_degrades_and_recovers(media_server):
+@pytest.mark.parametrize("headroom", [16, 64])
+def test_running_out_of_descriptors_degrades_and_recovers(media_server, headroom):
     server, url, target = media_server
     pid = server.process.pid
-    # A limit a little above what the idle server uses: connections soon exhaust it.
-    limit = open_fds(pid) + 16
+    # A limit a little above what the server uses: with little headroom the connections exhaust
+    # it; with more, the connection budget refuses them first.
+    limit = open_fds(pid) + headroom
     resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, limit))
     clients = []
     try:
