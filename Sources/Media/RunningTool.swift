@@ -42,7 +42,8 @@ public final class RunningTool: Sendable {
 extension ToolRunner {
     /// Starts the tool and returns at once; stdout is discarded, the tail of stderr kept.
     public func launch(_ arguments: [String]) throws -> RunningTool {
-        let input = Pipe()
+        try ensureDescriptors(Self.descriptorsToStart)
+        let input = try makePipe()
         let collected = OutputCollector()
         let (process, _, finished) = try start(arguments, stdout: FileHandle.nullDevice, stdin: input, collected: collected)
         return RunningTool(process: process, input: input, name: name, finished: finished, collected: collected)

@@ -9,6 +9,8 @@ public enum MediaToolError: Error, Equatable, CustomStringConvertible {
     case failed(tool: String, status: Int32, stderr: String)
     case timedOut(tool: String, seconds: Double, stderr: String)
     case unreadableOutput(tool: String, detail: String)
+    /// The process has no file descriptors left to start the tool with; trying later may work.
+    case outOfDescriptors(tool: String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum MediaToolError: Error, Equatable, CustomStringConvertible {
         case .failed(let tool, let status, let stderr): "\(tool) exited with status \(status): \(stderr)"
         case .timedOut(let tool, let seconds, let stderr): "\(tool) did not finish within \(Int(seconds)) s: \(stderr)"
         case .unreadableOutput(let tool, let detail): "\(tool) output could not be read: \(detail)"
+        case .outOfDescriptors(let tool): "\(tool) could not be started: the server is out of file descriptors"
         }
     }
 }
@@ -47,7 +50,10 @@ public struct ToolRunner: Sendable {
     public var name: String { (executable as NSString).lastPathComponent }
 
     public func run(_ arguments: [String], timeout: Double) async throws -> Data {
-        let stdout = Pipe()
+        // Before any pipe or handler: Foundation and Dispatch trap, rather than throw, when
+        // they find no descriptor for the pipes, the /dev/null, the socket pair, a run loop.
+        try ensureDescriptors(Self.descriptorsToStart)
+        let stdout = try makePipe()
         let collected = OutputCollector()
         stdout.fileHandleForReading.readabilityHandler = { handle in collected.appendOut(handle.availableData) }
         let (process, stderr, finished) = try start(
@@ -86,7 +92,7 @@ public struct ToolRunner: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let stderr = Pipe()
+        let stderr = try makePipe()
         process.standardOutput = stdout
         process.standardError = stderr
         process.standardInput = stdin
@@ -108,6 +114,31 @@ public struct ToolRunner: Sendable {
         // Set from outside once it runs: Foundation's Process has no priority option.
         if niceness != 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(process.processIdentifier), niceness) }
         return (process, stderr, finished.stream)
+    }
+
+    /// Descriptors starting a tool takes at most: three pipes' ends, /dev/null, a socket pair,
+    /// a new thread's run loop, a Dispatch source; with some to spare.
+    static let descriptorsToStart = 16
+
+    /// A pipe, or an error when the process is out of file descriptors: Foundation's `Pipe()`
+    /// then hands out handles on descriptor -1, and setting a readability handler on one traps.
+    func makePipe() throws -> Pipe {
+        let pipe = Pipe()
+        guard pipe.fileHandleForReading.fileDescriptor >= 0, pipe.fileHandleForWriting.fileDescriptor >= 0 else {
+            throw MediaToolError.outOfDescriptors(tool: name)
+        }
+        return pipe
+    }
+
+    /// Throws unless `count` more descriptors can be opened right now.
+    func ensureDescriptors(_ count: Int) throws {
+        var opened: [Int32] = []
+        defer { for descriptor in opened { close(descriptor) } }
+        for _ in 0..<count {
+            let descriptor = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw MediaToolError.outOfDescriptors(tool: name) }
+            opened.append(descriptor)
+        }
     }
 
     /// SIGTERM, then SIGKILL if the tool is still there after a grace period.

@@ -355,3 +355,27 @@ enum RawHTTP {
         return String(decoding: received, as: UTF8.self)
     }
 }
+
+extension MediaRouteTests {
+    /// A range whose pages are not in the page cache is read on the I/O thread pool from the
+    /// descriptor the fast path opened, and answered like any other.
+    @Test func aRangeNotInThePageCacheIsReadOnThePool() async throws {
+        try await TestApp.with(.sqlite, setup: .live) { app, client in
+            let key = try ObjectKey("room/s/cold.ts")
+            let content = (0..<300_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+            _ = try await app.store.put(key, body: [ByteBuffer(bytes: content)].async, contentType: nil)
+            // Written back and dropped from the cache: sendfile could block on the disk for it.
+            let fd = open(app.store.filePath(key), O_RDONLY)
+            fsync(fd)
+            posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+            #expect(!LocalDiskStore.isCached(descriptor: fd, span: 100_000..<100_010))
+            close(fd)
+            let url = target(try await app.store.signedURL(key, expiresIn: 60))
+            let connection = try RawHTTP.Connection(port: try #require(client.port))
+            defer { connection.close() }
+            let answer = try await connection.ask("GET \(url) HTTP/1.1\r\nHost: x\r\nRange: bytes=100000-100009\r\n\r\n")
+            #expect(answer.head.hasPrefix("HTTP/1.1 206"), "\(answer.head)")
+            #expect(answer.body == String(decoding: content[100_000..<100_010], as: UTF8.self))
+        }
+    }
+}

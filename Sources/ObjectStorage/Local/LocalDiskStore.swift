@@ -343,6 +343,12 @@ public struct LocalDiskStore: ObjectStore {
                 message: "cannot open \(path): \(String(cString: strerror(errno)))", setting: "TAPEDECK_DATA_DIR")
         }
         defer { close(fd) }
+        return try readSynchronously(descriptor: fd, path: path, span: span)
+    }
+
+    /// Reads `span` of a file already open (pread); the caller closes `fd`, and `path` names the
+    /// file in errors.
+    public static func readSynchronously(descriptor fd: Int32, path: String, span: Range<Int64>) throws -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: Int(span.count))
         var offset = span.lowerBound
         while offset < span.upperBound {

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ObjectStorage
+import Synchronization
 import TapedeckCore
 
 #if canImport(Glibc)
@@ -73,6 +74,12 @@ struct MediaAnswer {
         }
         let file = dependencies.store.filePath(media.key)
         let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0, errno == EMFILE || errno == ENFILE {
+            // Out of descriptors the thread pool would fail the same way: refuse at once, briefly.
+            dependencies.connections.warnShort(dependencies.logger, "out of file descriptors: media answered with 503")
+            done(.failure(.unavailable("the server is busy; try again shortly", retryAfterSeconds: 1)), media)
+            return
+        }
         if descriptor >= 0 {
             if let info = LocalDiskStore.fileInfo(key: media.key, descriptor: descriptor) {
                 let (outcome, served, span) = decide(question, media: media, info: info)
@@ -88,6 +95,17 @@ struct MediaAnswer {
                     done(.file(info, served, region), media)
                     return
                 }
+                // Read on the thread pool from this descriptor: opening the file again there
+                // could find none left.
+                let open = OpenDescriptor(descriptor)
+                let work = dependencies.threadPool.runIfActive(eventLoop: eventLoop) { () throws -> Outcome in
+                    defer { open.close() }
+                    return .body(info, served, try LocalDiskStore.readSynchronously(descriptor: descriptor, path: file, span: span))
+                }
+                // Also when the pool never ran the read (shutting down).
+                work.whenComplete { _ in open.close() }
+                deliver(work, media: media, dependencies: dependencies, eventLoop: eventLoop, done: done)
+                return
             }
             Glibc.close(descriptor)
         }
@@ -100,7 +118,15 @@ struct MediaAnswer {
             return .body(info, served, try LocalDiskStore.readSynchronously(path: file, span: span))
         }
         let work = dependencies.threadPool.runIfActive(eventLoop: eventLoop) { try evaluate() }
-        // The callback runs on the channel's event loop, where the caller's state lives.
+        deliver(work, media: media, dependencies: dependencies, eventLoop: eventLoop, done: done)
+    }
+
+    /// Passes the outcome of a read on the thread pool to `done`, on the channel's event loop
+    /// where the caller's state lives.
+    private static func deliver(
+        _ work: EventLoopFuture<Outcome>, media: MediaRequest, dependencies: MediaFastPathHandler.Dependencies,
+        eventLoop: any EventLoop, done: @escaping (Outcome, MediaRequest?) -> Void
+    ) {
         let bound = NIOLoopBound(done, eventLoop: eventLoop)
         let logger = dependencies.logger
         work.whenComplete { result in
@@ -111,6 +137,21 @@ struct MediaAnswer {
                 logger.error("media read failed", metadata: ["error": "\(error)"])
                 bound.value(.failure(.internalError), media)
             }
+        }
+    }
+
+    /// A descriptor closed exactly once, by whichever of the pool's read and its completion
+    /// comes first.
+    final class OpenDescriptor: Sendable {
+        private let descriptor: Atomic<Int32>
+
+        init(_ descriptor: Int32) {
+            self.descriptor = Atomic(descriptor)
+        }
+
+        func close() {
+            let descriptor = descriptor.exchange(-1, ordering: .relaxed)
+            if descriptor >= 0 { Glibc.close(descriptor) }
         }
     }
 

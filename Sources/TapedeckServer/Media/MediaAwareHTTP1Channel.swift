@@ -15,6 +15,13 @@ struct MediaAwareHTTP1Channel: HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>> {
         channel.eventLoop.makeCompletedFuture {
+            if media.connections.admit() {
+                channel.closeFuture.whenComplete { _ in media.connections.release() }
+            } else {
+                media.connections.warnShort(logger, "connection budget spent: new connections answered with 503")
+                try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
+                return try NIOAsyncChannel(wrappingChannelSynchronously: channel)
+            }
             // A 64 KiB range plus its head crosses NIO's default 64 KiB high-water mark, and every
             // crossing walks the whole pipeline twice (unwritable, writable again).
             try channel.syncOptions?.setOption(

@@ -33,6 +33,8 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
         var clock: any Clock
         var logger: Logger
         var threadPool: NIOThreadPool = .singleton
+        var connectionLimits = MediaConnectionWatch.Limits()
+        let connections = ConnectionBudget()
         let metrics: RouteMetrics
         var revokedShares: RevokedShares? = nil
 
@@ -59,9 +61,14 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var routedInFlight = 0
     /// The media request being received (its body, if any, is dropped).
     private var receiving: HTTPRequestHead?
-    /// A media response is being produced: later requests wait in `held`.
+    /// A media response is being produced or has not left yet: later requests wait in `held`.
     private var responding = false
-    private var held: [HTTPServerRequestPart] = []
+    private var held = CircularBuffer<HTTPServerRequestPart>()
+    /// `resume` is running: a response finished from inside it does not start another loop.
+    private var resuming = false
+    /// A read asked for while requests were held: passed on once they are answered, so a client
+    /// that sends without reading fills its own socket, not this process.
+    private var readHeld = false
     private var lastVerified: MediaAnswer.VerifiedURL?
 
     init(dependencies: Dependencies) {
@@ -99,6 +106,14 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
                 context.fireChannelRead(wrapInboundOut(part))
             }
         }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if responding, !held.isEmpty {
+            readHeld = true
+            return
+        }
+        context.read()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -148,17 +163,21 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        dependencies.record(method: request.method.rawValue, status: Int(status.code), requestID: requestID, started: started)
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
-        if case .fileRegion(let region) = body {
-            written.futureResult.whenComplete { _ in try? region.fileHandle.close() }
+        // The next request waits until this answer has left: a connection holds at most one
+        // open file or body of this handler.
+        let boundSelf = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { _ in
+            if case .fileRegion(let region) = body { try? region.fileHandle.close() }
+            let (handler, context) = boundSelf.value
+            if closeAfter {
+                context.close(promise: nil)
+            } else {
+                handler.resume(context: context)
+            }
         }
-        if closeAfter {
-            let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-            written.futureResult.whenComplete { _ in boundContext.value.close(promise: nil) }
-        }
-        dependencies.record(method: request.method.rawValue, status: Int(status.code), requestID: requestID, started: started)
-        resume(context: context)
     }
 
     /// Hands a request the fast path does not take to the router, as if it had never been held.
@@ -173,6 +192,9 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
     /// Processes requests that arrived while a response was being produced, in order.
     private func resume(context: ChannelHandlerContext) {
         responding = false
+        guard !resuming else { return }
+        resuming = true
+        defer { resuming = false }
         var forwarded = false
         while !responding, !held.isEmpty {
             let part = held.removeFirst()
@@ -180,5 +202,9 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
             process(part, context: context)
         }
         if forwarded { context.fireChannelReadComplete() }
+        if readHeld, !responding || held.isEmpty {
+            readHeld = false
+            context.read()
+        }
     }
 }

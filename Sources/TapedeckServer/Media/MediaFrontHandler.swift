@@ -29,18 +29,101 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A response is being produced (a read on the thread pool): later requests wait in `pending`.
     private var busy = false
     private var closing = false
+    /// `drain` is running: a response finished from inside it does not start another loop.
+    private var draining = false
+    /// A read the channel asked for while requests were waiting unanswered: passed on once they
+    /// are, so a client that sends without reading fills its own socket, not this process.
+    private var readHeld = false
     private var lastVerified: MediaAnswer.VerifiedURL?
-    /// Responses written here and not yet sent.
+    /// Responses written here and not yet sent. At most one: the next request is answered once
+    /// the previous answer has left, so a connection holds at most one open file or body.
     private var unsentResponses = 0
     /// A close asked for (by the connection handler, at shutdown) while a response of this
     /// handler was unsent: the codec behind never saw these requests and thinks the connection idle.
     private var deferredClose: (mode: CloseMode, promise: EventLoopPromise<Void>?)?
+    private var watch: MediaConnectionWatch
+    private var watchTick: Scheduled<Void>?
 
     init(dependencies: MediaFastPathHandler.Dependencies) {
         self.dependencies = dependencies
+        self.watch = MediaConnectionWatch(limits: dependencies.connectionLimits)
+    }
+
+    // MARK: Watching the connection
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { startWatching(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startWatching(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        watchTick?.cancel()
+        watchTick = nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent { watch.quiescing = true }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func startWatching(context: ChannelHandlerContext) {
+        guard watchTick == nil else { return }
+        watchTick = context.eventLoop.assumeIsolated().scheduleTask(in: MediaConnectionWatch.tick) {
+            self.watchTick = nil
+            self.checkProgress(context: context)
+        }
+    }
+
+    /// Once a second: closes the connection if its client stopped taking the answers (or, while
+    /// the connection is this handler's, sat idle); otherwise looks again in a second.
+    private func checkProgress(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        let buffered = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+        let mayIdle = !handedOver && !busy && unsentResponses == 0 && deferredClose == nil
+        guard watch.tick(buffered: Int64(buffered), mayIdle: mayIdle) else {
+            closing = true
+            pending = nil
+            // Unsent writes fail, which closes their files; a deferred close completes with this one.
+            let promise = deferredClose?.promise
+            deferredClose = nil
+            context.close(mode: .all, promise: promise)
+            return
+        }
+        startWatching(context: context)
+    }
+
+    // MARK: Reading
+
+    func read(context: ChannelHandlerContext) {
+        if !handedOver, mustWaitBeforeReading {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    /// Requests are waiting while an answer is produced or unsent: more bytes would only pile up.
+    private var mustWaitBeforeReading: Bool {
+        closing || ((busy || unsentResponses > 0) && (pending?.readableBytes ?? 0) > 0)
+    }
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard readHeld, handedOver || !mustWaitBeforeReading else { return }
+        readHeld = false
+        context.read()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        watch.wrote(unwrapOutboundIn(data).readableBytes)
+        context.write(data, promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        watch.readSinceTick = true
         if handedOver {
             context.fireChannelRead(data)
             return
@@ -57,6 +140,8 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         pending = nil
+        watchTick?.cancel()
+        watchTick = nil
         context.fireChannelInactive()
     }
 
@@ -78,7 +163,13 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func drain(context: ChannelHandlerContext) {
-        while !busy, !handedOver, !closing, let buffer = pending, buffer.readableBytes > 0 {
+        guard !draining else { return }
+        draining = true
+        defer {
+            draining = false
+            resumeReading(context: context)
+        }
+        while !busy, unsentResponses == 0, !handedOver, !closing, let buffer = pending, buffer.readableBytes > 0 {
             switch buffer.withUnsafeReadableBytes({ RawMediaRequestHead.read($0) }) {
             case .incomplete:
                 return
@@ -101,11 +192,12 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelRead(wrapInboundOut(rest))
         }
         context.fireChannelReadComplete()
+        // From now on the handlers behind decide when to read.
+        resumeReading(context: context)
     }
 
     private func respond(to head: RawMediaRequestHead, raw: ByteBuffer, context: ChannelHandlerContext) {
         busy = true
-        var synchronous = true
         let started = NIODeadline.now()
         let question = MediaAnswer.Question(
             isHead: false, uri: head.target, range: head.range, ifRange: head.ifRange, ifNoneMatch: head.ifNoneMatch)
@@ -127,10 +219,10 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             self.write(outcome, media: media, head: head, started: started, context: context)
-            if !synchronous { self.drain(context: context) }
             self.closeIfDeferred(context: context)
+            // Answered at once, the loop in `drain` goes on; answered later, it starts again.
+            self.drain(context: context)
         }
-        synchronous = false
     }
 
     private func write(
@@ -151,11 +243,18 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !head.keepAlive { Self.writeField("Connection", "close", into: &bytes) }
         bytes.writeStaticString("\r\n")
 
+        dependencies.record(method: "GET", status: Int(status.code), requestID: requestID, started: started)
+        if !head.keepAlive {
+            closing = true
+            pending = nil
+        }
         let written = context.eventLoop.makePromise(of: Void.self)
         // Corked, the head and the start of the body leave in one segment instead of a small
         // packet of their own (as nginx's `tcp_nopush`); uncorking sends the tail at once.
         let options = context.channel.syncOptions
         try? options?.setOption(Self.cork, value: 1)
+        watch.wrote(bytes.readableBytes + (body?.readableBytes ?? 0))
+        unsentResponses += 1
         if let body {
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
             context.writeAndFlush(wrapOutboundOut(body), promise: written)
@@ -163,21 +262,19 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: written)
         }
         try? options?.setOption(Self.cork, value: 0)
-        unsentResponses += 1
         let boundSelf = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         written.futureResult.whenComplete { _ in
             if case .fileRegion(let region) = body { try? region.fileHandle.close() }
             let (handler, context) = boundSelf.value
             handler.unsentResponses -= 1
             handler.closeIfDeferred(context: context)
+            if !head.keepAlive {
+                context.close(promise: nil)
+                return
+            }
+            // The next pipelined request waited for this answer to leave.
+            handler.drain(context: context)
         }
-        if !head.keepAlive {
-            closing = true
-            pending = nil
-            let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-            written.futureResult.whenComplete { _ in boundContext.value.close(promise: nil) }
-        }
-        dependencies.record(method: "GET", status: Int(status.code), requestID: requestID, started: started)
     }
 
     private static let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: CInt(TCP_CORK)))
