@@ -141,11 +141,15 @@ def test_admin_dashboard_filters_and_shares(recorded, browser):  # noqa: F811
     time.sleep(1.0)
     assert browser.js("document.querySelector('h1').textContent") == "Recordings"
     assert server.get(f"/v1/recordings/{recording['id']}", headers=server.admin).json()["status"] == "deleted"
-    # Signing out ends the session.
+    # Signing out ends the session, on the server too: a copy of the cookie no longer signs in.
+    cookie = {c["name"]: c["value"] for c in browser.call("Network.getAllCookies")["cookies"]}["tapedeck_admin"]
+    assert "Recordings" in requests.get(server.base_url + "/", cookies={"tapedeck_admin": cookie}).text
     browser.open(server.base_url + "/")
     browser.js("document.querySelector(\"form[action='/logout']\").requestSubmit()")
     time.sleep(1.0)
     assert browser.js("document.querySelector('h1').textContent") == "Sign in"
+    copied = requests.get(server.base_url + "/", cookies={"tapedeck_admin": cookie})
+    assert "Sign in" in copied.text and "Recordings" not in copied.text
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_S3_ENDPOINT"), reason="needs the S3 test server (scripts/test.sh)")

@@ -15,6 +15,7 @@ public enum Housekeeping {
             PeriodicTask(name: "prune-finished-jobs", interval: .seconds(3600)) {
                 try await catalog.pool.jobs.pruneDone(before: catalog.clock.now().addingTimeInterval(-doneJobRetention))
                 try await catalog.pool.inboundEvents.prune(before: catalog.clock.now().addingTimeInterval(-inboundEventRetention))
+                try await catalog.pool.adminSessions.prune(now: catalog.clock.now())
             }
         ]
         let revoked = dependencies.revokedShares

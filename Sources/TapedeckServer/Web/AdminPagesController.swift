@@ -32,11 +32,13 @@ struct AdminPagesController {
         router.post("/recordings/{id}/delete", use: deleteRecording)
     }
 
-    /// The signed-in admin and their session cookie, if the key behind it is still active.
+    /// The signed-in admin and their session cookie, if the key behind it is still active and
+    /// the session was not signed out (a copied cookie dies with the logout too).
     func admin(_ request: Request) async throws -> (Principal, String)? {
         guard let cookie = request.cookies[AdminSession.cookie]?.value,
             let keyID = session.verify(cookie, now: catalog.clock.now()),
-            let key = try await catalog.pool.apiKeys.find(id: keyID), key.revokedAt == nil
+            let key = try await catalog.pool.apiKeys.find(id: keyID), key.revokedAt == nil,
+            try await !catalog.pool.adminSessions.isEnded(sessionHash: AdminSession.hash(of: cookie))
         else { return nil }
         return (.admin(keyID: key.id, name: key.name), cookie)
     }
@@ -78,6 +80,9 @@ struct AdminPagesController {
         if let (_, cookie) = try await admin(request) {
             guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
                 return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
+            }
+            if let expiry = AdminSession.expiry(of: cookie) {
+                try await catalog.pool.adminSessions.end(sessionHash: AdminSession.hash(of: cookie), expiresAt: expiry)
             }
         }
         return redirect("/", cookie: "\(AdminSession.cookie)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax\(secure)")

@@ -24,6 +24,16 @@ struct AdminSession: Sendable {
         return body + "." + mac("session\n" + body)
     }
 
+    /// When a session cookie stops working by itself.
+    static func expiry(of value: String) -> Date? {
+        let parts = value.split(separator: ".")
+        guard parts.count == 3, let expires = Int64(parts[1]) else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(expires))
+    }
+
+    /// What the server keeps of a signed-out session: never the cookie itself.
+    static func hash(of value: String) -> String { RandomToken.sha256Hex("admin-session:" + value) }
+
     /// The API key id of a valid, unexpired session cookie.
     func verify(_ value: String, now: Date) -> UUID? {
         let parts = value.split(separator: ".")

@@ -52,6 +52,7 @@ public enum CatalogMigrations {
         M0015CreateWebhooks(),
         M0016CloseImportedSessions(),
         M0017AddSharePasscodeWindow(),
+        M0018CreateEndedAdminSessions(),
     ]
 
     public static var names: [String] { all.map(\.name) }

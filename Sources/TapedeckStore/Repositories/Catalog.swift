@@ -44,6 +44,7 @@ public struct CatalogSession: Sendable {
     public var participants: ParticipantRepository { ParticipantRepository(session: self) }
     public var inboundEvents: InboundEventRepository { InboundEventRepository(session: self) }
     public var webhooks: WebhookRepository { WebhookRepository(session: self) }
+    public var adminSessions: AdminSessionRepository { AdminSessionRepository(session: self) }
 
     var nowMs: Int64 { clock.now().millisecondsSince1970 }
 
