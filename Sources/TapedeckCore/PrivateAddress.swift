@@ -14,12 +14,14 @@ public enum PrivateAddress {
         var v6 = in6_addr()
         guard inet_pton(AF_INET6, address, &v6) == 1 else { return nil }
         let b = withUnsafeBytes(of: v6) { Array($0) }
-        // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible forms are judged by their IPv4 part.
+        // IPv4-mapped (::ffff:a.b.c.d) is judged by its IPv4 part.
         if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF { return isPrivateV4(Array(b[12..<16])) }
         if b[0..<15].allSatisfy({ $0 == 0 }) { return true }  // :: and ::1
         if b[0] == 0xFE && (b[1] & 0xC0) == 0x80 { return true }  // fe80::/10 link-local
         if (b[0] & 0xFE) == 0xFC { return true }  // fc00::/7 unique local
         if b[0] == 0xFF { return true }  // multicast
+        // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last four bytes.
+        if b[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] { return isPrivateV4(Array(b[12..<16])) }
         return false
     }
 

@@ -17,7 +17,7 @@ public struct TrustedProxies: Sendable, Equatable {
     public init(parsing list: String) throws(ParseError) {
         networks = []
         for item in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-            let parts = item.split(separator: "/", maxSplits: 1).map(String.init)
+            let parts = item.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard let bytes = Self.bytes(parts[0]) else { throw ParseError(item: item) }
             let length = parts.count == 2 ? Int(parts[1]) : bytes.count * 8
             guard let length, (0...(bytes.count * 8)).contains(length) else { throw ParseError(item: item) }
@@ -59,11 +59,15 @@ public struct TrustedProxies: Sendable, Equatable {
         return hops.first { !$0.isEmpty } ?? peer
     }
 
+    /// The address's bytes; an IPv4-mapped IPv6 address (`::ffff:10.0.0.5`, how a dual-stack
+    /// listener sees IPv4 peers) as its IPv4 bytes.
     static func bytes(_ address: String) -> [UInt8]? {
         var v4 = in_addr()
         if inet_pton(AF_INET, address, &v4) == 1 { return withUnsafeBytes(of: v4) { Array($0) } }
         var v6 = in6_addr()
-        if inet_pton(AF_INET6, address, &v6) == 1 { return withUnsafeBytes(of: v6) { Array($0) } }
-        return nil
+        guard inet_pton(AF_INET6, address, &v6) == 1 else { return nil }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return Array(bytes[12...]) }
+        return bytes
     }
 }

@@ -16,5 +16,9 @@ struct TrustedProxiesTests {
         #expect(TrustedProxies().clientAddress(peer: "127.0.0.1", forwardedFor: "1.2.3.4") == "127.0.0.1")
         #expect(throws: TrustedProxies.ParseError.self) { try TrustedProxies(parsing: "10.0.0.0/33") }
         #expect(throws: TrustedProxies.ParseError.self) { try TrustedProxies(parsing: "proxy.local") }
+        #expect(throws: TrustedProxies.ParseError.self) { try TrustedProxies(parsing: "10.0.0.0/8,/") }
+        #expect(throws: TrustedProxies.ParseError.self) { try TrustedProxies(parsing: "10.0.0.1/") }
+        // A dual-stack listener sees IPv4 peers as IPv4-mapped IPv6 addresses.
+        #expect(proxies.clientAddress(peer: "::ffff:10.0.0.5", forwardedFor: "198.51.100.7") == "198.51.100.7")
     }
 }

@@ -157,14 +157,21 @@ struct JobWorkerTests {
     /// Recordings made before each had a folder of its own share their session's folder (and,
     /// through the old overwrite bug, its file names). Deleting one must leave every object another
     /// recording still names alone; recordings in folders of their own are emptied whole.
-    @Test("deleting a recording that shared its session's folder deletes only its own objects", arguments: TestDatabase.all)
-    func purgeSharedFolder(database: TestDatabase) async throws {
+    /// Room names with combining marks and joined emoji count differently as Swift characters
+    /// and as the code points SQL counts: the overlap query must not miss a neighbour for them.
+    @Test(
+        "deleting a recording that shared its session's folder deletes only its own objects",
+        arguments: TestDatabase.all,
+        [("shared", false), ("cafe\u{301}-\u{1F469}\u{200D}\u{1F4BB}", false), ("shared", true), ("\u{915}\u{93F}", true)])
+    func purgeSharedFolder(database: TestDatabase, room: (name: String, ownFirst: Bool)) async throws {
+        let roomName = room.name
         try await TestApp.with(database) { app, client in
             let (legacyA, legacyB, own, legacyPrefix) = try await app.catalog.transaction { tx in
-                let room = try await tx.rooms.findOrCreate(name: "shared", provider: "livekit")
+                let room = try await tx.rooms.findOrCreate(name: roomName, provider: "livekit")
                 let session = try await tx.sessions.create(
-                    roomID: room.id, roomName: room.name, providerSessionID: "RM_shared", startedAt: tx.clock.now())
-                let legacy = "shared/\(session.key)/"
+                    roomID: room.id, roomName: room.name, providerSessionID: "RM_\(roomName.unicodeScalars.count)",
+                    startedAt: tx.clock.now())
+                let legacy = StorageNaming.keySegment(room.name) + "/" + StorageNaming.keySegment(session.key) + "/"
                 var made: [Recording] = []
                 for prefix in [legacy, legacy, nil] {
                     let id = UUID()
@@ -197,6 +204,19 @@ struct JobWorkerTests {
             }
             func delete(_ recording: Recording) async throws { try await deleteAndPurge(recording, app: app, client: client) }
 
+            if room.ownFirst {
+                // The recording in its own folder, inside the old recordings' session folder, goes
+                // first: its folder is emptied, theirs untouched.
+                try await delete(own)
+                #expect(try await exists(own.keyPrefix) == [false, false, false])
+                #expect(try await exists(legacyPrefix) == [true, true, true])
+                try await delete(legacyA)
+                #expect(try await exists(legacyPrefix) == [true, true, true])
+                try await delete(legacyB)
+                #expect(try await exists(legacyPrefix) == [false, false, false])
+                #expect(try await app.store.head(neighbour) != nil)
+                return
+            }
             // A's objects are all named by B too: nothing goes.
             try await delete(legacyA)
             #expect(try await exists(legacyPrefix) == [true, true, true])

@@ -211,9 +211,18 @@ def test_a_share_grant_never_outlives_the_share(recorded):
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
         assert query["share"] == [share["id"]]
         assert int(query["expires"][0]) <= datetime.datetime.fromisoformat(share["expires_at"].replace("Z", "+00:00")).timestamp()
-    # Dropping the share from a link breaks its signature; naming another share too.
+    # Dropping the share from a link breaks its signature; so does hiding it in another field.
     bare = re.sub(r"&share=[^&]+", "", grant["hls_url"])
     assert requests.get(bare, timeout=10).status_code == 403
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(grant["download_url"]).query)
+    smuggled = re.sub(r"&by=[^&]+&share=[^&]+", "&by=" + urllib.parse.quote(query["by"][0] + "\nshare:" + share["id"]),
+                      grant["download_url"])
+    assert "share=" not in urllib.parse.urlsplit(smuggled).query.replace("share%3A", "")
+    assert requests.get(smuggled, timeout=10, allow_redirects=False).status_code == 403
+    # The share's web page hands out the same bound links.
+    page = requests.get(share["url"], timeout=10).text
+    page_playlist = re.search(r'src="([^"]+\.m3u8[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert f"share={share['id']}" in page_playlist
     assert requests.get(grant["download_url"], timeout=10, allow_redirects=False).status_code == 302
     # The segments and the MP4 are served by Tapedeck (local storage) and name the share too.
     playlist = requests.get(grant["hls_url"], timeout=10).text
@@ -226,7 +235,7 @@ def test_a_share_grant_never_outlives_the_share(recorded):
         assert player.get(segment, headers={"Range": "bytes=100-199"}, timeout=10).status_code == 410
     assert requests.get(segment, timeout=10).status_code == 410
     assert requests.get(grant["mp4_url"], headers={"Range": "bytes=0-9"}, timeout=10).status_code == 410
-    for url in (grant["hls_url"], grant["download_url"], grant["storyboard_url"]):
+    for url in (grant["hls_url"], grant["download_url"], grant["storyboard_url"], page_playlist):
         if url:
             answer = requests.get(url, timeout=10, allow_redirects=False)
             assert answer.status_code == 410 and answer.json()["error"]["code"] == "share_expired", url

@@ -64,6 +64,8 @@ public struct EgressInfo: Sendable, Equatable {
     /// The output paths of the room-composite request this egress runs, or `nil` when it runs
     /// another kind of request (track, participant, web: never one Tapedeck starts).
     public var roomCompositePaths: [String]?
+    /// Whether the report names a request of another kind (track, participant, web, ...).
+    public var runsOtherRequest: Bool
 
     public init(
         egressID: String, roomID: String? = nil, roomName: String? = nil, status: EgressStatus,
@@ -73,6 +75,7 @@ public struct EgressInfo: Sendable, Equatable {
         roomCompositePaths: [String]? = nil
     ) {
         self.roomCompositePaths = roomCompositePaths
+        self.runsOtherRequest = false
         self.egressID = egressID
         self.roomID = roomID
         self.roomName = roomName
@@ -111,6 +114,7 @@ public struct EgressInfo: Sendable, Equatable {
         if segments.isEmpty, let single = json.object("segments").flatMap(Self.segments) { segments = [single] }
         segmentResults = segments
         roomCompositePaths = json.object("room_composite").map(Self.requestedPaths)
+        runsOtherRequest = ["web", "participant", "track_composite", "track"].contains { json.object($0) != nil }
     }
 
     /// Where a room-composite request asks its outputs to go (the list fields and the deprecated

@@ -7,11 +7,11 @@ import TapedeckStore
 
 /// Deletes a deleted recording's objects from storage, then its asset rows.
 ///
-/// Only this recording's objects go. When no other recording's folder overlaps this one's (every
-/// recording made with a folder of its own), the folder is emptied, leftovers included. Otherwise
-/// (recordings of one session that shared its folder) exactly the recording's own objects are
-/// deleted (its assets and the segments and sprites they name), less any object another recording
-/// also names or holds under its own folder.
+/// Only this recording's objects go. A recording with a folder of its own (named with its id) and
+/// no other recording's folder inside it has that folder emptied, leftovers included. Otherwise
+/// (recordings made before that layout shared their session's folder) exactly the recording's
+/// own objects are deleted (its assets and the segments and sprites they name), less any object
+/// another live recording also names or holds in a folder inside this one.
 ///
 /// Objects first, playlists last: if the job stops half-way, the rows still point at whatever is
 /// left and the retry deletes it; nothing is orphaned in the bucket.
@@ -56,21 +56,30 @@ public struct PurgeRecordingObjectsJob: JobHandler {
         }
         let prefix = payload.keyPrefix
         let neighbours = try await catalog.pool.recordings.sharingKeyPrefix(prefix, excluding: payload.recordingID)
+        // Folders of other recordings inside this one (a recording of the new layout inside an
+        // old, session-wide folder): everything under them is theirs.
+        let inside = neighbours.filter { $0.keyPrefix != prefix && $0.keyPrefix.hasPrefix(prefix) }
+        let ownFolder = prefix.hasSuffix("/" + StorageNaming.shortID(payload.recordingID) + "/")
         let deleted: Int
-        if neighbours.isEmpty {
+        if ownFolder && neighbours.allSatisfy({ !$0.keyPrefix.hasPrefix(prefix) }) {
+            // The recording's own folder, and no other recording's inside it: empty it whole,
+            // leftovers included. No recording can be created inside it later (its name holds
+            // this recording's id).
             deleted = try await store.deletePrefix(prefix)
         } else {
             let own = try await catalog.pool.assets.list(recordingID: payload.recordingID)
-            let theirs = try await catalog.pool.assets.list(recordingIDs: neighbours.map(\.id)).values.joined()
-            let named = Set(theirs.map(\.key))
+            let theirs = Array(try await catalog.pool.assets.list(recordingIDs: neighbours.map(\.id)).values.joined())
+            let named = Set(try await objectKeys(of: theirs, under: ""))
             let keys = try await objectKeys(of: own, under: prefix).filter { key in
-                !named.contains(key) && !neighbours.contains { key.hasPrefix($0.keyPrefix) }
+                !named.contains(key) && !inside.contains { key.hasPrefix($0.keyPrefix) }
             }
             for key in keys { try await store.delete(try ObjectKey(key)) }
             deleted = keys.count
-            logger.notice(
-                "recording shared its folder with other recordings; deleted only its own objects",
-                metadata: ["prefix": "\(prefix)", "others": "\(neighbours.count)"])
+            if !neighbours.isEmpty {
+                logger.notice(
+                    "recording shared its folder with other recordings; deleted only what no other one names",
+                    metadata: ["prefix": "\(prefix)", "others": "\(neighbours.count)"])
+            }
         }
         try await catalog.pool.assets.deleteAll(recordingID: payload.recordingID)
         logger.info("deleted recording objects", metadata: ["count": "\(deleted)", "prefix": "\(prefix)"])

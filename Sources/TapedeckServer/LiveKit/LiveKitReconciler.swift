@@ -33,7 +33,13 @@ struct LiveKitReconciler: Sendable {
             provider: LiveKitRecorder.provider, statuses: [.starting, .recording, .stopping],
             updatedBefore: now.addingTimeInterval(-staleAfter), limit: Self.batch)
         for recording in stale {
-            queued = try await reconcile(recording) || queued
+            do {
+                queued = try await reconcile(recording) || queued
+            } catch {
+                // One recording LiveKit could not be asked about must not hold up the others.
+                recorder.logger.warning(
+                    "could not reconcile a recording", metadata: ["recording": "\(recording.id)", "error": "\(error)"])
+            }
         }
 
         try await closeFinishedSessions(now: now)
@@ -87,6 +93,9 @@ struct LiveKitReconciler: Sendable {
     /// Returns whether a stop was queued.
     func reconcilePresence(_ recording: Recording) async throws -> Bool {
         guard let sessionID = recording.sessionID else { return false }
+        // Someone whose participant_joined lands while LiveKit is being asked is not in its
+        // answer yet: only participants who joined before the question can be found gone.
+        let asked = recorder.catalog.clock.now()
         let people: [ParticipantInfo]
         do {
             people = try await recorder.api.listParticipants(room: recording.roomName).filter(\.kind.isPerson)
@@ -103,7 +112,7 @@ struct LiveKitReconciler: Sendable {
             var gone: [String] = []
             var hostLeft = false
             for participant in try await tx.participants.list(sessionID: sessionID)
-            where participant.leftAt == nil && !present.contains(participant.identity) {
+            where participant.leftAt == nil && participant.joinedAt < asked && !present.contains(participant.identity) {
                 hostLeft = try await tx.participants.leave(sessionID: sessionID, identity: participant.identity, at: now) || hostLeft
                 gone.append(participant.identity)
             }

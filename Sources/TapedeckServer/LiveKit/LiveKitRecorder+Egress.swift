@@ -43,6 +43,8 @@ extension LiveKitRecorder {
     /// Whether an egress writes into a recording's own folder, by the paths of its request or of
     /// its results.
     func writes(_ info: EgressInfo, into recording: Recording) -> Bool {
+        // Tapedeck starts room-composite egresses only; the results of any other never count.
+        guard !info.runsOtherRequest else { return false }
         let expected = destination.path(recording.keyPrefix)
         let paths = (info.roomCompositePaths ?? []) + info.fileResults.map(\.filename)
             + info.segmentResults.map(\.playlistName)

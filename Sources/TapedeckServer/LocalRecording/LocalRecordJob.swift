@@ -174,11 +174,17 @@ struct LocalRecordJob: RecordingJob {
         // stored and its local copy gone: what is stored decides, not what is left on disk.
         let stored = try await catalog.pool.recordings.find(id: id)?.assets.first { $0.kind == .hls }
         if segments.isEmpty, let stored {
-            let download = try await store.get(try ObjectKey(stored.key))
-            let playlist = try HLSPlaylist.parse(String(buffer: try await download.body.collect(upTo: 16 << 20)))
-            segments = playlist.uris
-            changes.durationMs = playlist.durationMs
-            changes.sizeBytes = nil
+            do {
+                let download = try await store.get(try ObjectKey(stored.key))
+                let playlist = try HLSPlaylist.parse(String(buffer: try await download.body.collect(upTo: 16 << 20)))
+                segments = playlist.uris
+                changes.durationMs = playlist.durationMs
+                changes.sizeBytes = nil
+            } catch ObjectStoreError.notFound(_) {
+                cause = "the stored playlist \(stored.key) is gone"
+            } catch let error as HLSPlaylist.ParseError {
+                cause = "the stored playlist \(stored.key) cannot be read: \(error)"
+            }
         }
         if segments.isEmpty, next == .ready {
             next = .failed

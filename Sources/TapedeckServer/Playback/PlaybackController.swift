@@ -156,11 +156,13 @@ struct PlaybackController {
 
     /// A link granted through a share works only while the share does: revoked, expired or gone
     /// is 410, as for the share link itself.
-    func requireLiveShare(_ shareParameter: String?, recordingID: UUID, now: Date) async throws {
-        guard let shareParameter else { return }
+    @discardableResult
+    func requireLiveShare(_ shareParameter: String?, recordingID: UUID, now: Date) async throws -> Share? {
+        guard let shareParameter else { return nil }
         guard let id = UUID(uuidString: shareParameter), let share = try await catalog.pool.shares.find(id: id),
             share.recordingID == recordingID, share.isUsable(at: now)
         else { throw APIError(.gone, code: "share_expired", message: "this share link has expired or was revoked") }
+        return share
     }
 
     /// An access to the audit log: who, which recording, from where, with what.
@@ -205,13 +207,13 @@ struct PlaybackController {
         else {
             throw APIError(.forbidden, code: "link_expired", message: "this download link is invalid or has expired; ask for a new one")
         }
-        try await requireLiveShare(request.query("share"), recordingID: uuid, now: now)
+        let share = try await requireLiveShare(request.query("share"), recordingID: uuid, now: now)
         guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
             index < recording.assets.count, [.mp4, .audio].contains(recording.assets[index].kind)
         else { throw APIError.notFound("download") }
         let asset = recording.assets[index]
         let url = try await signedURL(
-            try ObjectKey(asset.key), expires: now.addingTimeInterval(300), share: request.query("share").flatMap { UUID(uuidString: $0) },
+            try ObjectKey(asset.key), expires: min(now.addingTimeInterval(300), share?.expiresAt ?? .distantFuture), share: share?.id,
             overrides: ResponseOverrides(contentDisposition: Self.attachment(recording, key: asset.key)))
         try await audit(
             recording, type: "recording.downloaded", actor: grantee, data: ["key": asset.key], request: request, context: context)

@@ -101,7 +101,10 @@ public struct PlaybackKeys: Sendable {
         recordingID: String, assetIndex: Int, grantee: String, expires: String?, share: String? = nil, signature given: String?,
         now: Date
     ) -> Bool {
-        verify(
+        // The signed text separates fields with newlines: a grantee holding one could pass for
+        // the share field and drop it from the link. Grantees Tapedeck writes never do.
+        guard !grantee.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return false }
+        return verify(
             recordingID, assetIndex, expires: expires, signature: given, now: now,
             context: Self.bound(Self.downloadContext + "\n" + grantee, share))
     }

@@ -117,7 +117,7 @@ struct WebPagesController {
         }
         if let page = statusPage(recording) { return page }
         let shareActor = "share:\(share.id.uuidString.lowercased())" + (viewer.map { " viewer:\($0.sub)" } ?? "")
-        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload, grantee: shareActor)
+        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload, grantee: shareActor, share: share)
         try await catalog.pool.shares.countView(id: share.id)
         try await playback.audit(
             recording, type: "share.used", actor: shareActor,

@@ -263,12 +263,14 @@ public struct RecordingRepository: Sendable {
     /// Recordings other than `id`, not deleted, whose objects may lie under `prefix`: their key
     /// prefix contains it or lies inside it. Recordings made before every recording had a folder
     /// of its own share their session's folder; a purge must leave their objects alone.
+    /// (`substr` and `length` count code points on SQLite and PostgreSQL alike, hence the count
+    /// of Unicode scalars, not of Swift characters.)
     public func sharingKeyPrefix(_ prefix: String, excluding id: UUID) async throws -> [(id: UUID, keyPrefix: String)] {
         try await session.sql.raw(
             """
             SELECT id, key_prefix FROM recordings
             WHERE id <> \(bind: id) AND status <> 'deleted'
-                AND (substr(key_prefix, 1, CAST(\(bind: prefix.count) AS INTEGER)) = \(bind: prefix)
+                AND (substr(key_prefix, 1, CAST(\(bind: prefix.unicodeScalars.count) AS INTEGER)) = \(bind: prefix)
                     OR substr(\(bind: prefix), 1, length(key_prefix)) = key_prefix)
             """
         ).all().map { (try $0.uuid("id"), try $0.string("key_prefix")) }
