@@ -47,9 +47,4 @@ public enum StorageNaming {
     public static func shortID(_ id: UUID) -> String {
         String(id.uuidString.lowercased().prefix(8))
     }
-
-    /// Whether two key prefixes can name a common object (one contains the other).
-    public static func prefixesOverlap(_ a: String, _ b: String) -> Bool {
-        a.hasPrefix(b) || b.hasPrefix(a)
-    }
 }

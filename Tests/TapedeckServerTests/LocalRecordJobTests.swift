@@ -13,7 +13,7 @@ import TestSupport
 struct LocalRecordJobTests {
     func start(_ app: TestApp, room: String, input: String = "synthetic://") async throws -> Recording {
         try await app.catalog.transaction { tx in
-            try await #require(
+            try #require(
                 try await LocalRecorder(storageBackend: "local", wakeup: WakeupSignal()).start(
                     tx, .init(room: room, input: input, maxDurationS: nil, title: nil, participants: [], requestedBy: "test",
                               requestKey: nil)))
@@ -55,7 +55,7 @@ struct LocalRecordJobTests {
                 NewAsset(recordingID: recording.id, kind: .hls, key: recording.keyPrefix + "index.m3u8", contentType: "application/vnd.apple.mpegurl"))
             let folder = work.path + "/" + recording.id.uuidString.lowercased()
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: folder + "/started", contents: Data("synthetic://".utf8))
+            #expect(FileManager.default.createFile(atPath: folder + "/started", contents: Data("synthetic://".utf8)))
 
             try await job(app, directory: work).run(try await claim(app, for: recording), logger: TestLogger.make())
             let done = try #require(try await app.catalog.pool.recordings.find(id: recording.id))

@@ -32,10 +32,14 @@ def check(answer, what):
 def server(request):
     sim = LiveKitSim(None)
     egress = tempfile.mkdtemp(prefix="tapedeck-hostile-egress-")
-    cwd_before = set(os.listdir("/tmp"))
     instance = Server(database=request.param, name=f"hostile-api-{request.param}",
                       env={**sim.env(), "TAPEDECK_EGRESS_DIR": egress, "TAPEDECK_LOG_FORMAT": "json"}).start()
     yield instance
+    # The server's working folder holds only its data directory: no hostile room, title or path
+    # made it write anything beside it (relative paths such as `../x` would land here or above).
+    stray = [os.path.join(folder, name) for folder, _, files in os.walk(instance.directory) for name in files
+             if not os.path.join(folder, name).startswith(instance.env["TAPEDECK_DATA_DIR"] + os.sep)]
+    assert stray == [], stray
     log = instance.log_path
     instance.close()
     sim.close()
@@ -47,7 +51,6 @@ def server(request):
     listening = next(i for i, line in enumerate(lines) if line.startswith("Listening on "))
     for line in lines[listening + 1:]:
         json.loads(line)
-    assert not [n for n in set(os.listdir("/tmp")) - cwd_before if n.startswith(("x", "..", "etc"))]
 
 
 def test_hostile_strings_in_api_bodies_and_queries(server):

@@ -99,7 +99,6 @@ struct PlaybackController {
         if let share { end = min(end, share.expiresAt.timeIntervalSince1970) }
         let expiresAt = Date(timeIntervalSince1970: end.rounded(.down))
         let shareID = share?.id
-        let lifetime = expiresAt.timeIntervalSince(now)
         var grant = Grant(recordingID: id, captions: [], expiresAt: expiresAt)
         // Without downloads, an MP4 URL (a whole file anyone can save) is given only when there is
         // no HLS to play instead.

@@ -111,7 +111,7 @@ struct WebhookDeliveryJob: JobHandler {
         while let current = entry {
             var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             if getnameinfo(current.pointee.ai_addr, current.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
-                let address = String(cString: buffer)
+                let address = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if PrivateAddress.isPrivate(address) != false {
                     return "refused: \(host) resolves to the private address \(address) (TAPEDECK_WEBHOOK_ALLOW_PRIVATE=false)"
                 }
