@@ -27,6 +27,7 @@ struct PlaybackController {
         router.get("/playback/{id}/{playlist}", use: playlist)
         router.get("/download/{id}/{asset}", use: download)
         router.get("/storyboard/{id}/{index}", use: storyboard)
+        router.get("/share-object/{id}/{use}", use: sharedObject)
     }
 
     struct Grant: JSONRepresentable {
@@ -111,7 +112,7 @@ struct PlaybackController {
                     + keys.playlistPath(
                         recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
             case .mp4 where grant.mp4URL == nil && !streamOnly, .audio where grant.mp4URL == nil && !streamOnly:
-                grant.mp4URL = try await signedURL(key, expires: expiresAt, share: shareID)
+                grant.mp4URL = try await signedURL(key, of: id, expires: expiresAt, share: shareID)
                 if allowDownload {
                     grant.downloadURL = keys.publicURL
                         + keys.downloadPath(
@@ -123,10 +124,10 @@ struct PlaybackController {
                     + keys.storyboardPath(
                         recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
             case .thumbnail where grant.thumbnailURL == nil:
-                grant.thumbnailURL = try await signedURL(key, expires: expiresAt, share: shareID)
+                grant.thumbnailURL = try await signedURL(key, of: id, expires: expiresAt, share: shareID)
             case .captions:
                 let label = (asset.key as NSString).lastPathComponent
-                grant.captions.append((label, try await signedURL(key, expires: expiresAt, share: shareID)))
+                grant.captions.append((label, try await signedURL(key, of: id, expires: expiresAt, share: shareID)))
             default:
                 break
             }
@@ -137,20 +138,38 @@ struct PlaybackController {
         return grant
     }
 
-    /// A signed URL of an object; on local storage bound to the share it is granted through.
-    func signedURL(_ key: ObjectKey, expires: Date, share: UUID?, overrides: ResponseOverrides = .init()) async throws -> String {
+    /// A signed URL of an object of `recording`, bound to the share it is granted through: a
+    /// `/media` URL naming the share on local storage, a ``sharedObject`` link on the others.
+    /// `overrides` (a download's file name) go straight to the store: such a URL is made only
+    /// right after its share was checked.
+    func signedURL(
+        _ key: ObjectKey, of recording: UUID, expires: Date, share: UUID?, overrides: ResponseOverrides = .init()
+    ) async throws -> String {
         if let share, let mediaSigner {
             return mediaSigner.signedURL(for: key, expires: expires, overrides: overrides, share: share.uuidString.lowercased())
+        }
+        if let share, overrides == .init() {
+            return keys.publicURL
+                + keys.sharedObjectPath(
+                    recordingID: recording, key: key.rawValue, use: .file, expires: Int64(expires.timeIntervalSince1970), share: share)
         }
         return try await store.signedURL(key, expiresIn: max(1, expires.timeIntervalSince(catalog.clock.now())), overrides: overrides)
     }
 
-    /// Signed URLs of many objects (a playlist's segments), bound to the share like ``signedURL``.
-    func signedURLs(_ keys: [ObjectKey], expires: Date, share: UUID?) async throws -> [String] {
+    /// Signed URLs of many objects of `recording` (a playlist's segments, a storyboard's sprites),
+    /// bound to the share like ``signedURL``.
+    func signedURLs(_ objectKeys: [ObjectKey], of recording: UUID, expires: Date, share: UUID?) async throws -> [String] {
         if let share, let mediaSigner {
-            return keys.map { mediaSigner.signedURL(for: $0, expires: expires, share: share.uuidString.lowercased()) }
+            return objectKeys.map { mediaSigner.signedURL(for: $0, expires: expires, share: share.uuidString.lowercased()) }
         }
-        return try await store.signedURLs(keys, expiresIn: max(1, expires.timeIntervalSince(catalog.clock.now())))
+        if let share {
+            let expiry = Int64(expires.timeIntervalSince1970)
+            return objectKeys.map {
+                keys.publicURL
+                    + keys.sharedObjectPath(recordingID: recording, key: $0.rawValue, use: .segment, expires: expiry, share: share)
+            }
+        }
+        return try await store.signedURLs(objectKeys, expiresIn: max(1, expires.timeIntervalSince(catalog.clock.now())))
     }
 
     /// A link granted through a share works only while the share does: revoked, expired or gone
@@ -212,7 +231,7 @@ struct PlaybackController {
         else { throw APIError.notFound("download") }
         let asset = recording.assets[index]
         let url = try await signedURL(
-            try ObjectKey(asset.key), expires: min(now.addingTimeInterval(300), share?.expiresAt ?? .distantFuture), share: share?.id,
+            try ObjectKey(asset.key), of: uuid, expires: min(now.addingTimeInterval(300), share?.expiresAt ?? .distantFuture), share: share?.id,
             overrides: ResponseOverrides(contentDisposition: Self.attachment(recording, key: asset.key)))
         try await audit(
             recording, type: "recording.downloaded", actor: grantee, data: ["key": asset.key], request: request, context: context)
@@ -254,7 +273,7 @@ struct PlaybackController {
         let lifetime = max(1, expires - now.timeIntervalSince1970)
         let objectKeys = PlaylistSigning.objectKeys(of: parsed, playlistKey: playlistKey, within: recording.keyPrefix)
         let urls = try await signedURLs(
-            try objectKeys.map(ObjectKey.init), expires: now.addingTimeInterval(lifetime), share: request.query("share").flatMap { UUID(uuidString: $0) })
+            try objectKeys.map(ObjectKey.init), of: uuid, expires: now.addingTimeInterval(lifetime), share: request.query("share").flatMap { UUID(uuidString: $0) })
         let signed = Dictionary(uniqueKeysWithValues: zip(objectKeys, urls))
         let body = PlaylistSigning.confined(parsed, playlistKey: playlistKey, signedURLs: signed)
         var headers = HTTPFields()

@@ -34,7 +34,7 @@ extension PlaybackController {
         let objectKeys = Set(StoryboardSigning.objectKeys(ofVTT: text, vttKey: vttKey).values)
             .filter { $0.hasPrefix(recording.keyPrefix) }.sorted()
         let urls = try await signedURLs(
-            try objectKeys.map(ObjectKey.init), expires: Date(timeIntervalSince1970: max(expires, now.timeIntervalSince1970 + 1)),
+            try objectKeys.map(ObjectKey.init), of: uuid, expires: Date(timeIntervalSince1970: max(expires, now.timeIntervalSince1970 + 1)),
             share: request.query("share").flatMap { UUID(uuidString: $0) })
         let body = StoryboardSigning.rewrite(text, vttKey: vttKey, signedURLs: Dictionary(uniqueKeysWithValues: zip(objectKeys, urls)))
         var headers = HTTPFields()
