@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Domain: value types, state machine, policies, protocols. Foundation and swift-crypto only.
@@ -73,16 +74,41 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The Hummingbird application: API, pages, job handlers, services, configuration.
+        // ffprobe/ffmpeg, recorder inputs, storyboard layout. Foundation only.
         .target(name: "Media"),
+        // Everything a worker runs: providers, jobs, the recording lifecycle, outbound webhooks,
+        // configuration. No Hummingbird: it runs without an HTTP server.
         .target(
-            name: "TapedeckServer",
+            name: "TapedeckRecording",
             dependencies: [
                 "TapedeckCore",
                 "TapedeckStore",
                 "ObjectStorage",
                 "LiveKit",
                 "Media",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The HTTP server: API, playback, inbound webhooks, pages. Calls into TapedeckRecording.
+        .target(
+            name: "TapedeckServer",
+            dependencies: [
+                "TapedeckCore",
+                "TapedeckStore",
+                "TapedeckRecording",
+                "ObjectStorage",
+                "LiveKit",
+                "Media",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -103,6 +129,7 @@ let package = Package(
             name: "tapedeck",
             dependencies: [
                 "TapedeckServer",
+                "TapedeckRecording",
                 "TapedeckCore",
                 "TapedeckStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -137,6 +164,7 @@ let package = Package(
             name: "TapedeckServerTests",
             dependencies: [
                 "TapedeckServer",
+                "TapedeckRecording",
                 "TestSupport",
                 "QueueProbe",
                 "tapedeck",
@@ -154,6 +182,7 @@ let package = Package(
             name: "QueueProbe",
             dependencies: [
                 "TapedeckServer",
+                "TapedeckRecording",
                 "TapedeckStore",
                 "TapedeckCore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -23,6 +23,7 @@ def error_responses(*codes):
         "413": "Request body too large.",
         "415": "Body is not JSON.",
         "422": "Well-formed but not acceptable.",
+        "410": "The share the link came from expired or was revoked (`share_expired`).",
         "429": "Too many attempts; see Retry-After.",
         "502": "Stored data Tapedeck could not use (e.g. a playlist that is not HLS).",
         "503": "A dependency is down; see Retry-After.",
@@ -421,6 +422,20 @@ paths = {
                     {"name": "sig", "in": "query", "required": False, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "The index.", "content": {"text/vtt": {"schema": {"type": "string"}}}},
                               **error_responses("403", "404", "503")}}},
+    "/share-object/{id}/{use}": {
+        "get": {"operationId": "getSharedObject",
+                "summary": "A segment, sprite or file granted through a share on cloud storage: the share is checked, "
+                           "then a redirect to a briefly signed bucket URL (the link comes from a share's grant).",
+                "security": [],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "use", "in": "path", "required": True, "schema": {"type": "string", "enum": ["segment", "file"]}},
+                    {"name": "key", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "expires", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "share", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "sig", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": {"302": {"description": "To the object in the bucket."},
+                              **error_responses("403", "404", "410", "503")}}},
     "/v1/webhook-endpoints": {
         "post": {"operationId": "createWebhookEndpoint",
                  "summary": "Send events to a URL, signed with HMAC-SHA256 (Tapedeck-Signature over `timestamp.body`).",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TapedeckServer
+import TapedeckRecording
 
 /// Options every command that reads settings accepts.
 struct CommonOptions: ParsableArguments {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import TapedeckServer
+import TapedeckRecording
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +35,10 @@ struct DemoCommand: AsyncParsableCommand {
             let dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
             let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
             let app = buildApplication(settings: settings, dependencies: dependencies, services: [worker])
-            let demo = DemoRun(dependencies: dependencies, seconds: seconds) { line in
+            let demo = DemoRun(
+                dependencies: dependencies.recording, viewerSecret: dependencies.playback.viewerSecret,
+                publicURL: dependencies.playback.publicURL, seconds: seconds
+            ) { line in
                 print(line)
                 fflush(nil)
             }

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import TapedeckCore
 import TapedeckServer
+import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

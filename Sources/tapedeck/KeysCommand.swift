@@ -3,6 +3,7 @@ import Foundation
 import TapedeckCore
 import TapedeckServer
 import TapedeckStore
+import TapedeckRecording
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TapedeckServer
 import TapedeckStore
+import TapedeckRecording
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TapedeckCore
 import TapedeckServer
+import TapedeckRecording
 
 struct RetentionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct RetentionCommand: AsyncParsableCommand {
             let settings = try await common.settings()
             let logger = LoggingSetup.bootstrap(settings)
             let dependencies = try await ServiceBootstrap.dependencies(settings, logger: logger, migrate: true)
-            let result = try await RetentionReport.run(dependencies, dryRun: dryRun)
+            let result = try await RetentionReport.run(dependencies.recording, dryRun: dryRun)
             let lines = result.lines
             for line in lines {
                 print("\(line.id.uuidString.lowercased())  \(line.room)  ended \(line.endedAt.rfc3339)  expired \(line.expiredAt.rfc3339)  \(line.sizeBytes) bytes")

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import TapedeckServer
+import TapedeckRecording
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
             let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
-            let periodic = PeriodicTaskService(tasks: Housekeeping.tasks(dependencies), logger: logger)
+            let periodic = PeriodicTaskService(tasks: ServerPeriodicTasks.tasks(dependencies), logger: logger)
             let app = buildApplication(
                 settings: settings, dependencies: dependencies, services: [worker, periodic],
                 onServerRunning: { channel in

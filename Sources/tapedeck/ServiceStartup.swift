@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TapedeckServer
+import TapedeckRecording
 
 /// What `serve`, `worker` and `demo` open the same way.
 enum ServiceStartup {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TapedeckServer
+import TapedeckRecording
 
 @main
 struct Tapedeck: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TapedeckServer
+import TapedeckRecording
 
 struct VersionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import TapedeckServer
 import TapedeckStore
+import TapedeckRecording
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -13,6 +13,7 @@ import SQLKit
 import TapedeckCore
 import TapedeckServer
 import TapedeckStore
+import TapedeckRecording
 
 struct ProbeHandler: JobHandler {
     let kind: String

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

@@ -5,6 +5,7 @@ import Mustache
 import Testing
 
 @testable import TapedeckServer
+@testable import TapedeckRecording
 
 @Suite("HTML escaping of page values")
 struct HTMLEscapingTests {

@@ -7,6 +7,7 @@ import TapedeckCore
 @testable import TapedeckServer
 import TapedeckStore
 import TestSupport
+@testable import TapedeckRecording
 
 @Suite("HTTP behaviour: authentication, errors, limits, request ids")
 struct HTTPBehaviourTests {

@@ -7,6 +7,7 @@ import TapedeckCore
 import TapedeckServer
 import TapedeckStore
 import TestSupport
+import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

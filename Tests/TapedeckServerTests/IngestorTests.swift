@@ -8,6 +8,7 @@ import TapedeckCore
 import TapedeckServer
 import TapedeckStore
 import TestSupport
+import TapedeckRecording
 
 @Suite("Ingest of finished local files")
 struct IngestorTests {

@@ -9,6 +9,7 @@ import TapedeckCore
 import TapedeckServer
 import TapedeckStore
 import TestSupport
+import TapedeckRecording
 
 /// A handler whose behaviour the test scripts.
 final class ScriptedHandler: JobHandler, Sendable {

@@ -7,6 +7,7 @@ import TapedeckCore
 @testable import TapedeckServer
 import TapedeckStore
 import TestSupport
+@testable import TapedeckRecording
 
 /// The local recorder's job on the paths a crash or a bad request takes, without ffmpeg.
 @Suite("Local recorder job")

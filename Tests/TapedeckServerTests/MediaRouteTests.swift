@@ -7,6 +7,7 @@ import Testing
 import TapedeckCore
 import TapedeckServer
 import TestSupport
+import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,7 @@ import HummingbirdTesting
 import Testing
 import TapedeckServer
 import TestSupport
+import TapedeckRecording
 
 @Suite("OpenAPI document")
 struct OpenAPIDocumentTests {

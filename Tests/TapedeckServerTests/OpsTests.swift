@@ -6,6 +6,7 @@ import Testing
 import TapedeckServer
 import TapedeckStore
 import TestSupport
+import TapedeckRecording
 
 @Suite("Operations endpoints")
 struct OpsTests {

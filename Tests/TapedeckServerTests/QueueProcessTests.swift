@@ -4,6 +4,7 @@ import Testing
 import TapedeckCore
 import TapedeckStore
 import TestSupport
+import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

@@ -8,6 +8,7 @@ import TapedeckCore
 import TapedeckServer
 import TapedeckStore
 import TestSupport
+import TapedeckRecording
 
 @Suite("Recordings API")
 struct RecordingsAPITests {

@@ -7,6 +7,7 @@ import TapedeckCore
 import TapedeckServer
 import TapedeckStore
 import TestSupport
+import TapedeckRecording
 
 /// Retention against an injected clock: what is due, what is never touched, what deletion does.
 @Suite("Retention")
@@ -32,7 +33,7 @@ struct RetentionTests {
             let hold = try await client.execute(uri: "/v1/recordings/\(held.id)/hold", method: .put, headers: app.authorization)
             #expect(hold.status == .ok && hold.object["on_hold"] as? Bool == true)
 
-            func due() async throws -> Set<UUID> { Set(try await RetentionReport.run(dependencies, dryRun: true).lines.map(\.id)) }
+            func due() async throws -> Set<UUID> { Set(try await RetentionReport.run(dependencies.recording, dryRun: true).lines.map(\.id)) }
 
             #expect(try await due().isEmpty)
             app.clock.advance(by: 1 * Self.day + 1)
@@ -40,7 +41,7 @@ struct RetentionTests {
             app.clock.advance(by: 30 * Self.day)
             #expect(try await due() == [old.id, short.id])
 
-            let deleted = try await RetentionReport.run(dependencies, dryRun: false).lines
+            let deleted = try await RetentionReport.run(dependencies.recording, dryRun: false).lines
             #expect(Set(deleted.map(\.id)) == [old.id, short.id])
             #expect(deleted.first { $0.id == short.id }?.sizeBytes == 100)
             for id in [old.id, short.id] {
@@ -78,12 +79,12 @@ struct RetentionTests {
                 ).run()
             }
             app.clock.advance(by: 31 * Self.day)
-            let dryRun = try await RetentionReport.run(dependencies, dryRun: true)
+            let dryRun = try await RetentionReport.run(dependencies.recording, dryRun: true)
             #expect(dryRun.lines.map(\.id) == [plain.id])
             #expect(dryRun.skipped.map(\.room).sorted() == ["corrupt", "invalid"])
             #expect(dryRun.skipped.allSatisfy { $0.recordings == 1 && $0.reason.contains("cannot be read") })
             #expect(dryRun.skipped.first { $0.room == "invalid" }?.reason.contains("retain_days") == true)
-            let swept = try await RetentionReport.run(dependencies, dryRun: false)
+            let swept = try await RetentionReport.run(dependencies.recording, dryRun: false)
             #expect(swept.lines.map(\.id) == [plain.id])
             for recording in [corrupt, invalid] {
                 #expect(try await app.catalog.pool.recordings.find(id: recording.id)?.status == recording.status)

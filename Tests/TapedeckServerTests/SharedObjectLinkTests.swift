@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import TapedeckServer
+@testable import TapedeckRecording
 
 /// The share-bound object links of cloud storage: every field is signed, and a key cannot pass
 /// for another field whatever it holds.

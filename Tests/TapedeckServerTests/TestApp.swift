@@ -9,6 +9,7 @@ import TapedeckCore
 import TapedeckServer
 import TapedeckStore
 import TestSupport
+import TapedeckRecording
 
 /// An application wired to a scratch catalog and a temporary local store, with an admin key.
 struct TestApp: Sendable {

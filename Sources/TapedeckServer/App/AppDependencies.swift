@@ -1,50 +1,37 @@
 import AsyncHTTPClient
 import Foundation
 import LiveKit
-import Logging
 import Media
+import Logging
 import ObjectStorage
 import TapedeckCore
+import TapedeckRecording
 import TapedeckStore
 
-/// Everything the application talks to, passed in explicitly (tests pass fakes and a manual clock).
+/// What the HTTP server talks to: the worker's dependencies (``RecordingDependencies``, whose
+/// members read through this one) and what only serving needs.
+@dynamicMemberLookup
 public struct AppDependencies: Sendable {
-    public var catalog: Catalog
-    public var store: any ObjectStore
-    public var metrics: ServiceMetrics
-    public var scheduler: JobScheduler
+    public var recording: RecordingDependencies
     public var readinessChecks: [ReadinessCheck]
-    /// Shared by the storage backends and provider clients; shut down with ``shutdown()``.
-    public var http: HTTPClient
-    /// Outbound webhooks get a client of their own that never follows a redirect: a receiver
-    /// cannot bounce a signed delivery to an address the endpoint's URL did not name.
-    public var webhookHTTP: HTTPClient
     /// Verifies `/media` URLs when storage is local.
     public var mediaSigner: MediaURLSigner?
     /// Revoked shares, for `/media` to refuse their URLs without asking the catalog.
     public let revokedShares = RevokedShares()
-    /// Records LiveKit sessions; `nil` when LiveKit is not configured.
-    public var livekit: LiveKitRecorder?
     public var webhookVerifier: WebhookVerifier?
-    /// The policy of rooms without their own.
-    public var defaultPolicy: RecordingPolicy
     /// Viewer tokens and playback links.
     public var playback: PlaybackKeys
-    /// ffmpeg and ffprobe, or why they cannot be used.
-    public var mediaTools: Result<MediaTools, MediaToolError> = MediaTools.locate()
-    /// Seals and opens webhook endpoints' signing secrets.
-    public var webhookSecrets: WebhookSecretBox
-    public var webhookRetry: WebhookRetrySchedule
-    /// Records input URLs with ffmpeg (`provider: "local"`).
-    public var localRecorder: LocalRecorder
-    /// Where local recordings are written before they are stored.
-    public var recorderDirectory: String
     /// The web pages' templates (`nil` serves the API alone).
     var pages: PageRenderer?
-    public var reconcileStaleAfter: TimeInterval
-    public var reconcileInterval: Duration
-    public var logger: Logger
-    public var webhookAllowPrivate: Bool
+
+    public subscript<Value>(dynamicMember path: WritableKeyPath<RecordingDependencies, Value>) -> Value {
+        get { recording[keyPath: path] }
+        set { recording[keyPath: path] = newValue }
+    }
+
+    public subscript<Value>(dynamicMember path: KeyPath<RecordingDependencies, Value>) -> Value {
+        recording[keyPath: path]
+    }
 
     public init(
         catalog: Catalog, store: any ObjectStore, metrics: ServiceMetrics, http: HTTPClient = .shared, webhookHTTP: HTTPClient? = nil,
@@ -52,25 +39,13 @@ public struct AppDependencies: Sendable {
         webhookSecrets: WebhookSecretBox = .ephemeral(), settings: Settings? = nil, wakeup: WakeupSignal = WakeupSignal(),
         readinessChecks: [ReadinessCheck]? = nil, logger: Logger
     ) {
-        self.catalog = catalog
-        self.store = store
-        self.metrics = metrics
-        self.http = http
-        self.webhookHTTP = webhookHTTP ?? http
-        self.webhookAllowPrivate = settings?.webhookAllowPrivate ?? true
+        self.recording = RecordingDependencies(
+            catalog: catalog, store: store, metrics: metrics, http: http, webhookHTTP: webhookHTTP, webhookSecrets: webhookSecrets,
+            settings: settings, wakeup: wakeup, logger: logger)
         // The keys come in loaded (see ServiceBootstrap.dependencies), never derived here: a key
         // that cannot be read must stop start-up, not be replaced by a throwaway one.
         self.mediaSigner = mediaSigner
-        self.defaultPolicy = settings?.defaultPolicy ?? RecordingPolicy()
         self.playback = playback
-        self.webhookSecrets = webhookSecrets
-        self.webhookRetry = settings?.webhookRetry ?? WebhookRetrySchedule()
-        self.localRecorder = LocalRecorder(storageBackend: store.backend, wakeup: wakeup)
-        self.recorderDirectory =
-            settings.map { $0.dataDirectory + "/recorder" } ?? FileManager.default.temporaryDirectory.path + "/tapedeck-recorder"
-        self.reconcileStaleAfter = TimeInterval(settings?.livekit?.staleAfterS ?? 90)
-        self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? 30)
-        self.scheduler = JobScheduler(catalog: catalog, wakeup: wakeup)
         self.readinessChecks =
             readinessChecks ?? [
                 ReadinessCheck(name: "database") { try await catalog.database.ping() },
@@ -80,46 +55,14 @@ public struct AppDependencies: Sendable {
                     if case .failure(let missing) = MediaTools.locate() { throw missing }
                 },
             ]
-        self.logger = logger
     }
 
-    /// The local disk store behind `store`, if storage is local.
-    var localDiskStore: LocalDiskStore? {
-        (store as? LocalDiskStore) ?? ((store as? InstrumentedObjectStore)?.base as? LocalDiskStore)
-    }
-
-    /// Closes the catalog and the HTTP client.
-    public func shutdown() async {
-        if http !== HTTPClient.shared { try? await http.shutdown() }
-        if webhookHTTP !== http, webhookHTTP !== HTTPClient.shared { try? await webhookHTTP.shutdown() }
-        await catalog.database.close()
-    }
+    /// Closes the catalog and the HTTP clients.
+    public func shutdown() async { await recording.shutdown() }
 
     /// Connects LiveKit: the recorder (through `api`) and the webhook verifier.
     public mutating func connectLiveKit(_ settings: LiveKitSettings, storage: StorageSettings, api: any LiveKitAPI) {
-        livekit = LiveKitRecorder(
-            catalog: catalog, api: api, destination: EgressDestination.from(storage: storage, livekit: settings),
-            defaultPolicy: defaultPolicy, storageBackend: store.backend, wakeup: scheduler.wakeup, logger: logger)
+        recording.connectLiveKit(settings, storage: storage, api: api)
         webhookVerifier = WebhookVerifier(keys: settings.webhookKeys)
-    }
-
-    /// The job handlers of this process.
-    public var jobHandlers: JobHandlers {
-        var handlers = JobHandlers([
-            PurgeRecordingObjectsJob(catalog: catalog, store: store),
-            IngestFilesJob(catalog: catalog, store: store, logger: logger),
-            VerifyOutputsJob(catalog: catalog, store: store),
-            PostProcessJob(catalog: catalog, store: store, localDisk: localDiskStore, tools: mediaTools, logger: logger),
-            WebhookFanOutJob(catalog: catalog, scheduler: scheduler),
-            LocalRecordJob(catalog: catalog, store: store, tools: mediaTools, workDirectory: recorderDirectory, logger: logger),
-            WebhookDeliveryJob(
-                catalog: catalog, http: webhookHTTP, secrets: webhookSecrets, schedule: webhookRetry,
-                allowPrivate: webhookAllowPrivate),
-        ])
-        if let livekit {
-            handlers.register(StartEgressJob(recorder: livekit))
-            handlers.register(StopEgressJob(recorder: livekit))
-        }
-        return handlers
     }
 }

@@ -6,6 +6,7 @@ import NIOCore
 import ObjectStorage
 import ServiceLifecycle
 import TapedeckStore
+import TapedeckRecording
 
 /// The router with every route and middleware; used by the server and by tests without a socket.
 public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Router<TapedeckRequestContext> {

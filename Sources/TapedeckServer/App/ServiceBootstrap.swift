@@ -5,6 +5,7 @@ import Logging
 import ObjectStorage
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import TapedeckCore
+import TapedeckRecording
 
 /// Who is making a request, once authenticated.
 public enum Principal: Sendable, Equatable {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// Establishes who is calling from `Authorization: Bearer <credential>`.
 ///

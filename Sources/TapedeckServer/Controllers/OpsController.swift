@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import TapedeckStore
+import TapedeckRecording
 
 /// A dependency `/readyz` checks.
 public struct ReadinessCheck: Sendable {

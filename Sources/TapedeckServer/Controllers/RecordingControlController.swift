@@ -5,6 +5,7 @@ import LiveKit
 import Media
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// `POST /v1/recordings` and `POST /v1/recordings/{id}/stop`: manual control, both idempotent.
 struct RecordingControlController {

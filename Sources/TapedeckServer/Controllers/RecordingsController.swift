@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// `/v1/recordings`: the catalog (admins), and `/v1/me/recordings` (a viewer's own).
 struct RecordingsController {
@@ -103,7 +104,7 @@ struct RecordingsController {
         // Admins, and the hosts of the recording's session.
         let (_, role) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
         guard role == .admin || role == .host, let principal = context.principal else { throw APIError.notFound("recording") }
-        let outcome = try await Self.markDeleted(
+        let outcome = try await RecordingLifecycle.markDeleted(
             id, actor: principal.actor, cause: "deleted through the API", catalog: catalog, scheduler: scheduler)
         switch outcome {
         case .notFound:
@@ -115,22 +116,6 @@ struct RecordingsController {
         }
         guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
         return JSONResponse(RecordingRepresentation(recording: recording), status: .accepted)
-    }
-
-    /// Marks a recording deleted and queues the deletion of its objects, in one transaction.
-    static func markDeleted(
-        _ id: UUID, actor: String, cause: String, catalog: Catalog, scheduler: JobScheduler
-    ) async throws -> TransitionOutcome {
-        let outcome = try await catalog.transaction { tx -> TransitionOutcome in
-            let outcome = try await tx.recordings.transition(id, to: .deleted, actor: actor, cause: cause)
-            if case .applied = outcome, let recording = try await tx.recordings.find(id: id) {
-                try await tx.jobs.enqueue(
-                    try PurgeRecordingObjectsJob.newJob(recordingID: id, keyPrefix: recording.keyPrefix))
-            }
-            return outcome
-        }
-        if case .applied = outcome { scheduler.wakeup.signal() }
-        return outcome
     }
 
     @Sendable func events(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// `/v1/rooms/{name}/policy`: a room's recording policy.
 struct RoomsController {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import TapedeckCore
+import TapedeckRecording
 
 /// `POST /v1/viewer-tokens`: a viewer token minted by Tapedeck, for backends that would rather
 /// not hold the viewer secret.

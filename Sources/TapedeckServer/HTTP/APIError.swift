@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TapedeckRecording
+import TapedeckCore
 
 /// An error answered as `{"error": {"code", "message", "field"?}}` with its HTTP status.
 public struct APIError: Error, HTTPResponseError, Equatable {

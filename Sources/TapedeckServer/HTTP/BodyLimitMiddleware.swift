@@ -1,4 +1,5 @@
 import Hummingbird
+import TapedeckRecording
 
 /// Refuses a declared body larger than the configured limit before anything reads it.
 /// (Bodies without a length are capped where they are read, see ``Request/decodeJSON(as:limit:)``.)

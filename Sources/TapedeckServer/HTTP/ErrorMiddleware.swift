@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import TapedeckRecording
 
 /// Turns every error into the JSON error format, so no route answers with an unstructured body.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TapedeckRecording
+import TapedeckCore
 
 extension Request {
     /// Reads the body (refusing more than `limit` bytes) and decodes it, turning every failure

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import TapedeckCore
+import TapedeckRecording
 
 /// Gives every request an id (the caller's `X-Request-Id` when it is sane), puts it on every log
 /// line of the request and on the response, and logs one line per request.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TapedeckRecording
 
 /// Counts and times every request by its route template (`/v1/recordings/{id}`, never the raw path,
 /// which would make one time series per recording).

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import TapedeckCore
+import TapedeckRecording
 
 /// Validated reads of path and query parameters; each failure names the parameter.
 extension Request {

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TapedeckRecording
 
 /// The route templates the router serves, to answer 405 (with `Allow`) rather than 404 when a
 /// path exists but not for the request's method.

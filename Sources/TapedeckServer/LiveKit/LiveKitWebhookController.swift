@@ -5,6 +5,7 @@ import LiveKit
 import NIOCore
 import NIOFoundationCompat
 import TapedeckCore
+import TapedeckRecording
 
 /// `POST /webhooks/livekit`: verify over the raw bytes, de-duplicate, apply, answer 200.
 struct LiveKitWebhookController {

@@ -7,6 +7,7 @@ import NIOPosix
 import ObjectStorage
 import Synchronization
 import TapedeckCore
+import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import TapedeckRecording
 
 /// Hummingbird's HTTP/1.1 child channel with local media answered in the pipeline: by
 /// ``MediaFrontHandler`` from the raw bytes while a connection asks for nothing else, then by

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import ObjectStorage
 import TapedeckCore
+import TapedeckRecording
 
 /// `GET|HEAD /media/{key}`: local storage, served by Tapedeck behind signed, expiring URLs.
 ///

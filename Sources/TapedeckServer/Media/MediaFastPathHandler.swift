@@ -11,6 +11,7 @@ import ObjectStorage
     import Glibc
 #endif
 import TapedeckCore
+import TapedeckRecording
 
 /// Answers signed `/media` requests for local storage in the channel pipeline, before the
 /// request reaches the async router (and before its conversion to HTTP types).

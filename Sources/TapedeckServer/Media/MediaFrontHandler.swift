@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import TapedeckCore
+import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import ObjectStorage
 import TapedeckCore
+import TapedeckRecording
 
 /// A request for a signed `/media/...` URL, checked: the key, the overrides it was signed with,
 /// and the range asked for. Shared by the streaming route and the fast path so both answer alike.

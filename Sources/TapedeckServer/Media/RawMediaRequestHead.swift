@@ -1,4 +1,5 @@
 import Foundation
+import TapedeckRecording
 
 /// The head of an HTTP/1.1 request read straight from a connection's bytes, when it is a plain
 /// `GET /media/...` without a body. Anything else (another method or path, HTTP/1.0, a body,

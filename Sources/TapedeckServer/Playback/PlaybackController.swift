@@ -5,6 +5,7 @@ import NIOCore
 import ObjectStorage
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// `GET /v1/recordings/{id}/playback`: short-lived URLs for a recording's media, each grant
 /// written to the audit log; and `GET /playback/{id}/{n}.m3u8`, the HLS playlist served by

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import TapedeckCore
+import TapedeckRecording
 
 /// The secrets and limits of playback: viewer tokens and the signed links of Tapedeck-served playlists.
 public struct PlaybackKeys: Sendable {

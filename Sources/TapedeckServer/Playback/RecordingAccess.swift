@@ -1,6 +1,7 @@
 import Foundation
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// Who may see a recording: admins; viewers who took part in its session (as participant or
 /// host). Anyone else gets the same 404 as for a recording that does not exist, so ids cannot

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TapedeckStore
+import TapedeckRecording
 
 /// The shares revoked before they expired, in memory: `/media` answers hundreds of ranges a
 /// second and checks each URL that names a share against this set instead of the catalog.

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import ObjectStorage
 import TapedeckCore
+import TapedeckRecording
 
 /// What a share-bound object link leads to, which decides how long the store's URL behind it lives.
 enum SharedObjectUse: String, Sendable {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// Share links: created, listed and revoked by admins and the session's hosts; used by anyone
 /// holding the link (plus the passcode, and a viewer token with the right email, when the
@@ -40,28 +41,6 @@ struct SharesController {
             email = try c.decodeIfPresent(String.self, forKey: .email)
             passcode = try c.decodeIfPresent(String.self, forKey: .passcode)
             allowDownload = try c.decodeIfPresent(Bool.self, forKey: .allowDownload)
-        }
-    }
-
-    struct ShareRepresentation: JSONRepresentable {
-        var share: Share
-        /// Only when just created: the token exists nowhere else.
-        var url: String?
-
-        func write(to json: inout JSONWriter) {
-            json.object { json in
-                json.member("id", share.id.uuidString.lowercased())
-                json.member("recording_id", share.recordingID.uuidString.lowercased())
-                if let url { json.member("url", url) }
-                json.member("email", share.email)
-                json.member("has_passcode", share.hasPasscode)
-                json.member("allow_download", share.allowDownload)
-                json.member("expires_at", share.expiresAt.rfc3339)
-                json.member("revoked_at", share.revokedAt?.rfc3339)
-                json.member("views", Int(share.views))
-                json.member("created_by", share.createdBy)
-                json.member("created_at", share.createdAt.rfc3339)
-            }
         }
     }
 

@@ -5,6 +5,7 @@ import NIOCore
 import ObjectStorage
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 extension PlaybackController {
     /// `GET /storyboard/{id}/{n}.vtt`: the storyboard index with its sprite references signed for

@@ -5,6 +5,7 @@ import NIOCore
 import ObjectStorage
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// The admin dashboard: sign in with an API key, browse and filter recordings, and on a
 /// recording's page read its event log and manage its share links. Every form carries a CSRF
@@ -248,7 +249,7 @@ struct AdminPagesController {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return pages.notFound() }
-        switch try await RecordingsController.markDeleted(
+        switch try await RecordingLifecycle.markDeleted(
             id, actor: principal.actor, cause: "deleted from the dashboard", catalog: catalog, scheduler: scheduler)
         {
         case .notFound:

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import TapedeckCore
+import TapedeckRecording
 
 /// The dashboard's login: a cookie `{key id}.{expiry}.{mac}` signed by Tapedeck, so nothing
 /// secret is kept in the browser. Each request re-checks that the API key is still active, so

@@ -1,4 +1,5 @@
 import Foundation
+import TapedeckRecording
 
 /// The pages' Content-Security-Policy: scripts and styles only from Tapedeck's own files (no inline
 /// code or `on…` handler runs even if markup got into a page), media and images also from the

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TapedeckRecording
 
 /// An `application/x-www-form-urlencoded` body, as the pages' forms send it.
 enum FormBody {

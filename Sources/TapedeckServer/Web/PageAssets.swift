@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import TapedeckRecording
 
 /// The pages' style sheet and scripts (`Resources/assets`), read once and served at
 /// `/assets/{name}`: the Content-Security-Policy allows no inline script or style, so they live

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Mustache
 import NIOCore
+import TapedeckRecording
 
 /// The server-rendered pages' templates (`Resources/templates/*.mustache`), loaded once, and the
 /// static files they use (`Resources/assets`).

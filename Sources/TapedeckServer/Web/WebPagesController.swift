@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// The viewer's pages: `/recordings/{id}` (the player; `?token=` exchanges a viewer token for a
 /// cookie) and `/s/{token}` (a share link, with its passcode form when it has one).

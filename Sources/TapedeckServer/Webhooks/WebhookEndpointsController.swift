@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import TapedeckCore
 import TapedeckStore
+import TapedeckRecording
 
 /// `/v1/webhook-endpoints`: where Tapedeck sends its events, and each endpoint's delivery log.
 /// Admin only.

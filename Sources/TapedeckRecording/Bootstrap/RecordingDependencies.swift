@@ -1,0 +1,100 @@
+import AsyncHTTPClient
+import Foundation
+import LiveKit
+import Logging
+import Media
+import ObjectStorage
+import TapedeckCore
+import TapedeckStore
+
+/// Everything a worker talks to, passed in explicitly (tests pass fakes and a manual clock).
+public struct RecordingDependencies: Sendable {
+    public var catalog: Catalog
+    public var store: any ObjectStore
+    public var metrics: ServiceMetrics
+    public var scheduler: JobScheduler
+    /// Shared by the storage backends and provider clients; shut down with ``shutdown()``.
+    public var http: HTTPClient
+    /// Outbound webhooks get a client of their own that never follows a redirect: a receiver
+    /// cannot bounce a signed delivery to an address the endpoint's URL did not name.
+    public var webhookHTTP: HTTPClient
+    /// Records LiveKit sessions; `nil` when LiveKit is not configured.
+    public var livekit: LiveKitRecorder?
+    /// The policy of rooms without their own.
+    public var defaultPolicy: RecordingPolicy
+    /// ffmpeg and ffprobe, or why they cannot be used.
+    public var mediaTools: Result<MediaTools, MediaToolError> = MediaTools.locate()
+    /// Seals and opens webhook endpoints' signing secrets.
+    public var webhookSecrets: WebhookSecretBox
+    public var webhookRetry: WebhookRetrySchedule
+    /// Records input URLs with ffmpeg (`provider: "local"`).
+    public var localRecorder: LocalRecorder
+    /// Where local recordings are written before they are stored.
+    public var recorderDirectory: String
+    public var reconcileStaleAfter: TimeInterval
+    public var reconcileInterval: Duration
+    public var logger: Logger
+    public var webhookAllowPrivate: Bool
+
+    public init(
+        catalog: Catalog, store: any ObjectStore, metrics: ServiceMetrics, http: HTTPClient = .shared, webhookHTTP: HTTPClient? = nil,
+        webhookSecrets: WebhookSecretBox = .ephemeral(), settings: Settings? = nil, wakeup: WakeupSignal = WakeupSignal(),
+        logger: Logger
+    ) {
+        self.catalog = catalog
+        self.store = store
+        self.metrics = metrics
+        self.http = http
+        self.webhookHTTP = webhookHTTP ?? http
+        self.webhookAllowPrivate = settings?.webhookAllowPrivate ?? true
+        self.defaultPolicy = settings?.defaultPolicy ?? RecordingPolicy()
+        self.webhookSecrets = webhookSecrets
+        self.webhookRetry = settings?.webhookRetry ?? WebhookRetrySchedule()
+        self.localRecorder = LocalRecorder(storageBackend: store.backend, wakeup: wakeup)
+        self.recorderDirectory =
+            settings.map { $0.dataDirectory + "/recorder" } ?? FileManager.default.temporaryDirectory.path + "/tapedeck-recorder"
+        self.reconcileStaleAfter = TimeInterval(settings?.livekit?.staleAfterS ?? 90)
+        self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? 30)
+        self.scheduler = JobScheduler(catalog: catalog, wakeup: wakeup)
+        self.logger = logger
+    }
+
+    /// The local disk store behind `store`, if storage is local.
+    public var localDiskStore: LocalDiskStore? {
+        (store as? LocalDiskStore) ?? ((store as? InstrumentedObjectStore)?.base as? LocalDiskStore)
+    }
+
+    /// Closes the catalog and the HTTP clients.
+    public func shutdown() async {
+        if http !== HTTPClient.shared { try? await http.shutdown() }
+        if webhookHTTP !== http, webhookHTTP !== HTTPClient.shared { try? await webhookHTTP.shutdown() }
+        await catalog.database.close()
+    }
+
+    /// Connects the LiveKit recorder (through `api`).
+    public mutating func connectLiveKit(_ settings: LiveKitSettings, storage: StorageSettings, api: any LiveKitAPI) {
+        livekit = LiveKitRecorder(
+            catalog: catalog, api: api, destination: EgressDestination.from(storage: storage, livekit: settings),
+            defaultPolicy: defaultPolicy, storageBackend: store.backend, wakeup: scheduler.wakeup, logger: logger)
+    }
+
+    /// The job handlers of this process.
+    public var jobHandlers: JobHandlers {
+        var handlers = JobHandlers([
+            PurgeRecordingObjectsJob(catalog: catalog, store: store),
+            IngestFilesJob(catalog: catalog, store: store, logger: logger),
+            VerifyOutputsJob(catalog: catalog, store: store),
+            PostProcessJob(catalog: catalog, store: store, localDisk: localDiskStore, tools: mediaTools, logger: logger),
+            WebhookFanOutJob(catalog: catalog, scheduler: scheduler),
+            LocalRecordJob(catalog: catalog, store: store, tools: mediaTools, workDirectory: recorderDirectory, logger: logger),
+            WebhookDeliveryJob(
+                catalog: catalog, http: webhookHTTP, secrets: webhookSecrets, schedule: webhookRetry,
+                allowPrivate: webhookAllowPrivate),
+        ])
+        if let livekit {
+            handlers.register(StartEgressJob(recorder: livekit))
+            handlers.register(StopEgressJob(recorder: livekit))
+        }
+        return handlers
+    }
+}

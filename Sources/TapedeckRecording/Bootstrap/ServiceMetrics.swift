@@ -1,0 +1,166 @@
+import Foundation
+import ObjectStorage
+import Prometheus
+import Synchronization
+
+/// The Prometheus registry and the metrics the service records, passed explicitly (no global metrics system).
+public final class ServiceMetrics: ObjectStoreObserver, Sendable {
+    public let registry: PrometheusCollectorRegistry
+    /// Label sets of the job-depth gauge that have been set, so they can be zeroed when they empty.
+    private let jobDepthLabels = Mutex<Set<String>>([])
+
+    static package let durationBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    static package var httpRequests: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "http_requests", unitName: "total",
+        helpText: "HTTP requests answered, by method, route template and status.") }
+    static package var httpRequestDuration: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "http_request_duration", unitName: "seconds",
+        helpText: "Time to produce the response head, by method and route template.") }
+    static package var jobsProcessed: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "jobs_processed", unitName: "total",
+        helpText: "Job attempts by kind and outcome.") }
+    static package var jobDuration: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "job_duration", unitName: "seconds", helpText: "Time a job attempt ran, by kind.") }
+    static package var jobDepth: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "jobs", unitName: "",
+        helpText: "Jobs in the queue by kind and state (done jobs are not counted).") }
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    /// Metric handles by label values: looking one up in the registry builds strings and label
+    /// arrays on every call, which showed on the media hot path.
+    private let counters = Mutex<[String: Counter]>([:])
+    private let routes = Mutex<[String: RouteMetrics]>([:])
+
+    private func counter(_ cacheKey: String, _ make: () -> Counter) -> Counter {
+        if let hit = counters.withLock({ $0[cacheKey] }) { return hit }
+        let made = make()
+        counters.withLock { $0[cacheKey] = made }
+        return made
+    }
+
+    /// The request metrics of `route`, for recording many requests without a lookup each.
+    package func routeMetrics(_ route: String) -> RouteMetrics {
+        routes.withLock { known in
+            if let hit = known[route] { return hit }
+            let made = RouteMetrics(metrics: self, route: route)
+            known[route] = made
+            return made
+        }
+    }
+
+    /// One request answered: counted by route and status, timed by route.
+    package func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        routeMetrics(route).record(method: method, status: status, duration: duration)
+    }
+
+    /// One job attempt finished (`completed`, `retried`, `dead`, `released`, `postponed`).
+    public func recordJob(kind: String, outcome: String, duration: Duration) {
+        registry.makeCounter(descriptor: Self.jobsProcessed, labels: [("kind", kind), ("outcome", outcome)])
+            .increment()
+        registry.makeDurationHistogram(descriptor: Self.jobDuration, labels: [("kind", kind)], buckets: Self.durationBuckets)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// The queue's depth as last counted (at scrape time).
+    package func setJobDepth(kind: String, state: String, count: Int) {
+        registry.makeGauge(descriptor: Self.jobDepth, labels: [("kind", kind), ("state", state)]).set(Int64(count))
+    }
+
+    /// Sets every previously reported (kind, state) not in `current` back to zero.
+    package func zeroJobDepths(except current: Set<String>) {
+        let stale = jobDepthLabels.withLock { labels -> Set<String> in
+            let stale = labels.subtracting(current)
+            labels = current
+            return stale
+        }
+        for label in stale {
+            let parts = label.split(separator: "|", maxSplits: 1).map(String.init)
+            setJobDepth(kind: parts[0], state: parts.count > 1 ? parts[1] : "", count: 0)
+        }
+    }
+
+    public func record(backend: String, operation: String, outcome: String, bytes: Int64) {
+        counter("storage|\(backend)|\(operation)|\(outcome)") {
+            registry.makeCounter(
+                descriptor: Self.storageOperations,
+                labels: [("backend", backend), ("operation", operation), ("outcome", outcome)])
+        }.increment()
+        if bytes > 0 {
+            let direction = operation == "put" ? "upload" : "download"
+            counter("storage-bytes|\(backend)|\(direction)") {
+                registry.makeCounter(descriptor: Self.storageBytes, labels: [("backend", backend), ("direction", direction)])
+            }.increment(by: bytes)
+        }
+    }
+
+    static package var storageOperations: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "tapedeck", metricName: "storage_operations", unitName: "total",
+            helpText: "Object storage operations by backend, operation and outcome.")
+    }
+    static package var storageBytes: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "tapedeck", metricName: "storage_bytes", unitName: "total",
+            helpText: "Bytes moved to and from object storage by backend and direction.")
+    }
+
+    package func render() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}
+
+package extension Duration {
+    package var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// The request metrics of one route, by method and status. Local media keeps its instance, as
+/// building cache keys as strings on every request was a measurable part of serving a segment.
+final package class RouteMetrics: Sendable {
+    private struct Outcome: Hashable {
+        package var method: String
+        package var status: Int
+    }
+
+    private let metrics: ServiceMetrics
+    private let route: String
+    private let counters = Mutex<[Outcome: Counter]>([:])
+    private let timers = Mutex<[String: DurationHistogram]>([:])
+
+    package init(metrics: ServiceMetrics, route: String) {
+        self.metrics = metrics
+        self.route = route
+    }
+
+    package func record(method: String, status: Int, duration: Duration) {
+        let outcome = Outcome(method: method, status: status)
+        let counter = counters.withLock { known in
+            if let counter = known[outcome] { return counter }
+            let made = metrics.registry.makeCounter(
+                descriptor: ServiceMetrics.httpRequests,
+                labels: [("method", method), ("route", route), ("status", String(status))])
+            known[outcome] = made
+            return made
+        }
+        counter.increment()
+        let timer = timers.withLock { known in
+            if let timer = known[method] { return timer }
+            let made = metrics.registry.makeDurationHistogram(
+                descriptor: ServiceMetrics.httpRequestDuration, labels: [("method", method), ("route", route)],
+                buckets: ServiceMetrics.durationBuckets)
+            known[method] = made
+            return made
+        }
+        timer.recordNanoseconds(duration.nanoseconds)
+    }
+}

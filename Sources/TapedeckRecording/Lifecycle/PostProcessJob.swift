@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import Media
+import ObjectStorage
+import TapedeckCore
+import TapedeckStore
+
+/// After a recording is ready: fill in its duration when the provider did not, make a thumbnail
+/// (a JPEG 640 px wide from about 10% in) and a storyboard for hover previews (a sprite sheet and
+/// its WebVTT index), and make the missing one of HLS and MP4 by remuxing the other, every output
+/// stored and recorded as an asset.
+///
+/// Each step first looks at the assets: running the job twice (or again after a crash) redoes
+/// only what is missing, writes the same keys, and creates no second asset.
+package struct PostProcessJob: RecordingJob {
+    static package let kind = "media.post_process"
+    static package let maxAttempts = 5
+    package let catalog: Catalog
+    package let store: any ObjectStore
+    /// Set when storage is local: ffmpeg then reads the files directly.
+    package let localDisk: LocalDiskStore?
+    package let tools: Result<MediaTools, MediaToolError>
+    package let logger: Logger
+
+    static package let thumbnailName = "thumbnail.jpg"
+    static package let storyboardSprite = "storyboard.jpg"
+    static package let storyboardIndex = "storyboard.vtt"
+
+    package func run(_ job: Job, logger: Logger) async throws {
+        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
+            let recording = try await catalog.pool.recordings.find(id: id)
+        else { throw JobOutcome.permanentFailure("no such recording") }
+        guard recording.status == .ready else { return }
+        let tools: MediaTools
+        switch self.tools {
+        case .success(let found): tools = found
+        case .failure(let missing):
+            // Visible through the API (the recording's events); the job waits without using attempts.
+            try await catalog.pool.events.append(
+                NewAuditEvent(recordingID: id, type: "recording.processing_waiting", actor: "system", data: ["reason": missing.description]))
+            throw JobOutcome.postpone(reason: missing.description, seconds: 600)
+        }
+        // On local storage, outputs are made on the store's own disk and moved into it, not copied.
+        let scratch = try localDisk?.makeWorkDirectory() ?? Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+        let mp4 = recording.assets.first { $0.kind == .mp4 }
+        let hls = recording.assets.first { $0.kind == .hls }
+        guard let source = mp4 ?? hls else { return }  // audio-only or nothing playable: nothing to do
+        let input = try await inputPath(source, recording: recording, scratch: scratch)
+        var made: [String] = []
+
+        let info = try await tools.probe(input)
+        if recording.durationMs == nil, let duration = info.durationMs {
+            try await catalog.pool.recordings.setDuration(id, durationMs: duration)
+        }
+        guard let video = info.video else { return }
+        // The storyboard is drawn while the thumbnail and the remux run (it decodes keyframes on one
+        // thread, they mostly copy), and stored last: of the outputs, it matters least for watching.
+        let layout =
+            recording.assets.contains { $0.kind == .storyboard }
+            ? nil
+            : StoryboardLayout(
+                durationMs: info.durationMs ?? recording.durationMs ?? 0, videoWidth: video.width ?? 0,
+                videoHeight: video.height ?? 0)
+        async let sheet = drawStoryboard(input, layout: layout, tools: tools, scratch: scratch)
+
+        if !recording.assets.contains(where: { $0.kind == .thumbnail }) {
+            let file = scratch + "/" + Self.thumbnailName
+            let seconds = Double(info.durationMs ?? recording.durationMs ?? 0) / 1000 * 0.1
+            try await tools.thumbnail(input, atSeconds: seconds, output: file)
+            try await store(file, key: recording.keyPrefix + Self.thumbnailName, kind: .thumbnail, recordingID: id)
+            made.append("thumbnail")
+        }
+        if mp4 != nil, hls == nil {
+            let folder = scratch + "/hls"
+            try await tools.hls(from: input, segmentSeconds: 6, directory: folder)
+            let segments = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".ts") }.sorted()
+            _ = try await store.moveFiles(
+                try segments.map {
+                    FileToStore(key: try ObjectKey(recording.keyPrefix + $0), path: folder + "/" + $0, contentType: "video/mp2t")
+                })
+            // The playlist last: once it is there, every segment it names is too.
+            try await store(folder + "/index.m3u8", key: recording.keyPrefix + "index.m3u8", kind: .hls, recordingID: id,
+                            durationMs: info.durationMs)
+            made.append("hls")
+        } else if hls != nil, mp4 == nil {
+            let file = scratch + "/session.mp4"
+            try await tools.mp4(from: input, output: file)
+            try await store(file, key: recording.keyPrefix + "session.mp4", kind: .mp4, recordingID: id, durationMs: info.durationMs)
+            made.append("mp4")
+        }
+        if let layout, let sprite = try await sheet {
+            try await storeStoryboard(sprite, layout: layout, recording: recording)
+            made.append("storyboard")
+        }
+        if !made.isEmpty {
+            try await catalog.pool.events.append(
+                NewAuditEvent(recordingID: id, type: "recording.processed", actor: "system", data: ["made": made.joined(separator: ",")]))
+        }
+        logger.info("post-processed", metadata: ["recording": "\(id)", "made": "\(made)"])
+    }
+
+    /// The sprite sheet, checked against its layout; `nil` when there is no storyboard to draw.
+    package func drawStoryboard(_ input: String, layout: StoryboardLayout?, tools: MediaTools, scratch: String) async throws -> String? {
+        guard let layout else { return nil }
+        let sprite = scratch + "/" + Self.storyboardSprite
+        try await tools.storyboard(input, layout: layout, output: sprite)
+        let drawn = try await tools.probe(sprite).video
+        guard drawn?.width == layout.sheetWidth, drawn?.height == layout.sheetHeight else {
+            throw JobOutcome.permanentFailure(
+                "storyboard sheet is \(drawn?.width ?? 0)x\(drawn?.height ?? 0), expected \(layout.sheetWidth)x\(layout.sheetHeight)")
+        }
+        return sprite
+    }
+
+    /// The sheet, then its index: the index is the asset, and once it exists the sheet it names does too.
+    package func storeStoryboard(_ sprite: String, layout: StoryboardLayout, recording: Recording) async throws {
+        let spriteKey = try ObjectKey(recording.keyPrefix + Self.storyboardSprite)
+        _ = try await store.moveFiles([FileToStore(key: spriteKey, path: sprite, contentType: "image/jpeg")])
+        let index = (sprite as NSString).deletingLastPathComponent + "/" + Self.storyboardIndex
+        try layout.webVTT(spriteName: Self.storyboardSprite).write(toFile: index, atomically: true, encoding: .utf8)
+        try await store(index, key: recording.keyPrefix + Self.storyboardIndex, kind: .storyboard, recordingID: recording.id)
+    }
+
+    /// Stores a finished file (moved on local storage), checks the stored size, and records the
+    /// asset (an upsert on its key).
+    package func store(_ file: String, key: String, kind: AssetKind, recordingID: UUID, durationMs: Int64? = nil) async throws {
+        let objectKey = try ObjectKey(key)
+        let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
+        let stored = try await store.moveFiles([FileToStore(key: objectKey, path: file, contentType: ContentTypes.forKey(key))])[0]
+        guard stored.size == size else {
+            throw ObjectStoreError.notFound("\(key) stored with \(stored.size) bytes instead of \(size ?? -1)")
+        }
+        try await catalog.pool.assets.upsert(
+            NewAsset(recordingID: recordingID, kind: kind, key: key, contentType: ContentTypes.forKey(key), sizeBytes: stored.size,
+                     durationMs: durationMs))
+    }
+
+    static package func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tapedeck-process-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// What ffmpeg reads: the file itself on local storage, otherwise a signed URL; for HLS a copy
+    /// of the playlist in which each segment inside the recording's folder is its local path or
+    /// signed URL and anything else names nothing, so a hostile stored playlist cannot make ffmpeg
+    /// read another recording's objects or a file of the host.
+    package func inputPath(_ asset: Asset, recording: Recording, scratch: String) async throws -> String {
+        let key = try ObjectKey(asset.key)
+        guard asset.kind == .hls else {
+            if let localDisk { return localDisk.filePath(key) }
+            return try await store.signedURL(key, expiresIn: 7200, overrides: .init())
+        }
+        let text = String(buffer: try await store.get(key).body.collect(upTo: 8 << 20))
+        let playlist = try HLSPlaylist.parse(text)
+        let keys = PlaylistSigning.objectKeys(of: playlist, playlistKey: asset.key, within: recording.keyPrefix)
+        let locations: [String]
+        if let localDisk {
+            // Absolute: ffmpeg resolves a relative path against the copy's folder (scratch), not
+            // the working directory a relative data dir (`./tapedeck-data`) is relative to.
+            let cwd = FileManager.default.currentDirectoryPath
+            locations = try keys.map { key in
+                let path = localDisk.filePath(try ObjectKey(key))
+                return path.hasPrefix("/") ? path : cwd + "/" + path
+            }
+        } else {
+            locations = try await store.signedURLs(try keys.map(ObjectKey.init), expiresIn: 7200)
+        }
+        let path = scratch + "/source.m3u8"
+        try PlaylistSigning.confined(playlist, playlistKey: asset.key, signedURLs: Dictionary(uniqueKeysWithValues: zip(keys, locations)))
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import TapedeckCore
+import TapedeckStore
+
+/// Deletes recordings whose retention has run out: `retain_days` of the room's policy, or of the
+/// default (`TAPEDECK_RETAIN_DAYS`). Recordings on hold and recordings still in progress are never
+/// touched. Deletion is the API's: the recording is marked deleted (with a `recording.deleted`
+/// event) and its objects are deleted by a queued job.
+///
+/// A room whose stored policy cannot be read is skipped, with the reason logged and reported:
+/// falling back to the default there could delete what the room's own policy keeps.
+package struct RetentionSweeper: Sendable {
+    package let catalog: Catalog
+    package let scheduler: JobScheduler
+    package let defaultPolicy: RecordingPolicy
+    package let logger: Logger
+
+    package struct Due: Sendable {
+        package var recording: Recording
+        package var expiredAt: Date
+    }
+
+    /// What one pass found: the recordings due, and the rooms left alone (with why).
+    package struct Pass: Sendable {
+        package var due: [Due] = []
+        package var skipped: [RetentionReport.Skipped] = []
+    }
+
+    static package let batch = 500
+
+    /// The recordings due now, oldest first, and the rooms skipped because their policy cannot be read.
+    package func due() async throws -> Pass {
+        let now = catalog.clock.now()
+        var pass = Pass()
+        var position: RecordingPosition?
+        while true {
+            let page = try await catalog.pool.recordings.retentionCandidates(after: position, limit: Self.batch)
+            for (recording, policyJSON) in page {
+                let policy: RecordingPolicy
+                do {
+                    policy = try StoredPolicy.resolve(policyJSON, room: recording.roomName, defaults: defaultPolicy)
+                } catch {
+                    if let index = pass.skipped.firstIndex(where: { $0.room == recording.roomName }) {
+                        pass.skipped[index].recordings += 1
+                    } else {
+                        pass.skipped.append(.init(room: recording.roomName, reason: error.description, recordings: 1))
+                    }
+                    continue
+                }
+                if Retention.isDue(
+                    status: recording.status, endedAt: recording.endedAt, createdAt: recording.createdAt,
+                    retainDays: policy.retainDays, onHold: recording.onHold, now: now),
+                    let expiry = Retention.expiry(endedAt: recording.endedAt, createdAt: recording.createdAt, retainDays: policy.retainDays)
+                {
+                    pass.due.append(Due(recording: recording, expiredAt: expiry))
+                }
+            }
+            guard page.count == Self.batch, let last = page.last?.0 else { break }
+            position = RecordingPosition(createdAt: last.createdAt.millisecondsSince1970, id: last.id)
+        }
+        for room in pass.skipped {
+            logger.error(
+                "retention skips \(room.recordings) recording(s) of room \(room.room): \(room.reason)",
+                metadata: ["room": "\(room.room)"])
+        }
+        return pass
+    }
+
+    /// Deletes what is due; returns what was deleted and what was skipped.
+    @discardableResult
+    package func run() async throws -> Pass {
+        let pass = try await due()
+        for item in pass.due {
+            _ = try await RecordingLifecycle.markDeleted(
+                item.recording.id, actor: "retention",
+                cause: "retention: kept until \(item.expiredAt.rfc3339)", catalog: catalog, scheduler: scheduler)
+        }
+        return pass
+    }
+}
+
+/// `tapedeck retention`: what retention would delete now (or deletes it), for the command line.
+public enum RetentionReport {
+    public struct Line: Sendable {
+        public var id: UUID
+        public var room: String
+        public var endedAt: Date
+        public var expiredAt: Date
+        public var sizeBytes: Int64
+    }
+
+    /// A room retention left alone: its stored policy cannot be read.
+    public struct Skipped: Sendable, Equatable {
+        public var room: String
+        public var reason: String
+        /// Its finished recordings, none of which was looked at.
+        public var recordings: Int
+    }
+
+    public struct Outcome: Sendable {
+        /// Deleted (or, on a dry run, due).
+        public var lines: [Line]
+        public var skipped: [Skipped]
+    }
+
+    public static func run(_ dependencies: RecordingDependencies, dryRun: Bool) async throws -> Outcome {
+        let sweeper = RetentionSweeper(
+            catalog: dependencies.catalog, scheduler: dependencies.scheduler, defaultPolicy: dependencies.defaultPolicy,
+            logger: dependencies.logger)
+        let pass = dryRun ? try await sweeper.due() : try await sweeper.run()
+        var lines: [Line] = []
+        for item in pass.due {
+            let recording = item.recording
+            var size = recording.sizeBytes
+            if size == nil {
+                size = try await dependencies.catalog.pool.assets.list(recordingID: recording.id).compactMap(\.sizeBytes).reduce(0, +)
+            }
+            lines.append(
+                Line(
+                    id: recording.id, room: recording.roomName, endedAt: recording.endedAt ?? recording.createdAt,
+                    expiredAt: item.expiredAt, sizeBytes: size ?? 0))
+        }
+        return Outcome(lines: lines, skipped: pass.skipped)
+    }
+}

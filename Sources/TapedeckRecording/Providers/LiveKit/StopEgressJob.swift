@@ -1,0 +1,26 @@
+import Foundation
+import LiveKit
+import Logging
+import TapedeckCore
+import TapedeckStore
+
+/// Stops a recording's egress. Stopping an egress that already ended counts as done.
+package struct StopEgressJob: RecordingJob {
+    static package let kind = "livekit.stop_egress"
+    static package let maxAttempts = 10
+    package let recorder: LiveKitRecorder
+
+    package func run(_ job: Job, logger: Logger) async throws {
+        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
+            let recording = try await recorder.catalog.pool.recordings.find(id: id)
+        else { throw JobOutcome.permanentFailure("no such recording") }
+        guard let egressID = recording.providerRecordingID, recording.status.isActive else { return }
+        do {
+            let info = try await recorder.api.stopEgress(id: egressID)
+            _ = try await recorder.catalog.transaction { tx in try await recorder.applyEgress(tx, info, actor: "livekit") }
+        } catch let error as TwirpError where error.meansAlreadyStopped || error.code == "not_found" {
+            // Already ended: its egress_ended (or the reconciler) reports the outcome.
+            logger.debug("egress already stopped", metadata: ["egress": "\(egressID)"])
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import TapedeckRecording
+
+/// The periodic work of `serve`: the worker's (``Housekeeping``) and keeping the set of revoked
+/// shares current, which only serving needs.
+public enum ServerPeriodicTasks {
+    public static func tasks(_ dependencies: AppDependencies) -> [PeriodicTask] {
+        let catalog = dependencies.catalog
+        let revoked = dependencies.revokedShares
+        return Housekeeping.tasks(dependencies.recording) + [
+            PeriodicTask(name: "revoked-shares", interval: RevokedShares.refreshInterval) {
+                try await revoked.refresh(from: catalog)
+            }
+        ]
+    }
+}
