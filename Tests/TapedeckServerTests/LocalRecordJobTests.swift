@@ -15,7 +15,7 @@ struct LocalRecordJobTests {
     func start(_ app: TestApp, room: String, input: String = "synthetic://") async throws -> Recording {
         try await app.catalog.transaction { tx in
             try #require(
-                try await LocalRecorder(storageBackend: "local", wakeup: WakeupSignal()).start(
+                try await LocalRecorder(catalog: app.catalog, storageBackend: "local", wakeup: WakeupSignal()).start(
                     tx, .init(room: room, input: input, maxDurationS: nil, title: nil, participants: [], requestedBy: "test",
                               requestKey: nil)))
         }

@@ -104,6 +104,20 @@ def test_a_share_link_expires_with_the_share(s3_server):
     assert time.time() + bucket_expires <= ends + 2
 
 
+def test_a_deleted_recordings_share_links_stop_before_its_purge(s3_server, tmp_path):
+    server, _ = s3_server
+    server.cli("import", make_mp4(str(tmp_path / "short.mp4"), seconds=2), "--room", "cloud-share-deleted")
+    recording = wait_assets(server, "cloud-share-deleted", {"mp4", "thumbnail", "hls"})
+    share = requests.post(f"{server.base_url}/v1/recordings/{recording['id']}/shares", json={"expires_in": 600},
+                          headers=server.admin).json()
+    grant = share_playback(server, share["url"]).json()
+    links = segment_urls(requests.get(grant["hls_url"], timeout=10).text) + [grant["thumbnail_url"]]
+    assert all(follow(url)[0].status_code == 302 for url in links)
+    assert requests.delete(f"{server.base_url}/v1/recordings/{recording['id']}", headers=server.admin).status_code in (200, 202)
+    for url in links:
+        assert requests.get(url, allow_redirects=False, timeout=10).status_code in (404, 410), url
+
+
 def test_grants_outside_shares_still_go_straight_to_the_bucket(s3_server):
     server, recording = s3_server
     grant = server.get(f"/v1/recordings/{recording['id']}/playback", headers=server.admin).json()

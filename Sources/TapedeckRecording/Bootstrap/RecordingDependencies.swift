@@ -50,7 +50,7 @@ public struct RecordingDependencies: Sendable {
         self.defaultPolicy = settings?.defaultPolicy ?? RecordingPolicy()
         self.webhookSecrets = webhookSecrets
         self.webhookRetry = settings?.webhookRetry ?? WebhookRetrySchedule()
-        self.localRecorder = LocalRecorder(storageBackend: store.backend, wakeup: wakeup)
+        self.localRecorder = LocalRecorder(catalog: catalog, storageBackend: store.backend, wakeup: wakeup)
         self.recorderDirectory =
             settings.map { $0.dataDirectory + "/recorder" } ?? FileManager.default.temporaryDirectory.path + "/tapedeck-recorder"
         self.reconcileStaleAfter = TimeInterval(settings?.livekit?.staleAfterS ?? 90)
@@ -76,7 +76,11 @@ public struct RecordingDependencies: Sendable {
         livekit = LiveKitRecorder(
             catalog: catalog, api: api, destination: EgressDestination.from(storage: storage, livekit: settings),
             defaultPolicy: defaultPolicy, storageBackend: store.backend, wakeup: scheduler.wakeup, logger: logger)
+        livekit?.reconcileStaleAfter = reconcileStaleAfter
     }
+
+    /// The configured providers, by name.
+    package var providers: RecordingProviders { RecordingProviders(livekit: livekit, local: localRecorder) }
 
     /// The job handlers of this process.
     public var jobHandlers: JobHandlers {

@@ -24,12 +24,18 @@ public enum Housekeeping {
         tasks.append(PeriodicTask(name: "retention", interval: .seconds(86_400)) {
             try await retention.run()
         })
-        if let livekit = dependencies.livekit {
-            let reconciler = LiveKitReconciler(recorder: livekit, staleAfter: dependencies.reconcileStaleAfter)
-            tasks.append(PeriodicTask(name: "livekit-reconciler", interval: dependencies.reconcileInterval) {
-                try await reconciler.run()
-            })
-        }
+        let providers = dependencies.providers.all
+        let logger = dependencies.logger
+        tasks.append(PeriodicTask(name: "reconciler", interval: dependencies.reconcileInterval) {
+            for provider in providers {
+                do {
+                    try await provider.reconcile()
+                } catch {
+                    // One provider that cannot be asked must not hold up the others.
+                    logger.warning("reconciling failed", metadata: ["provider": "\(provider.name)", "error": "\(error)"])
+                }
+            }
+        })
         return tasks
     }
 }

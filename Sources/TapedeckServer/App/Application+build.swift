@@ -60,8 +60,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     }
     RecordingsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler).register(on: api)
     RecordingControlController(
-        catalog: dependencies.catalog, recorder: dependencies.livekit, localRecorder: dependencies.localRecorder,
-        defaultPolicy: dependencies.defaultPolicy,
+        catalog: dependencies.catalog, providers: dependencies.providers,
         maxBody: settings.maxRequestBodyBytes
     ).register(on: api)
     WebhookEndpointsController(catalog: dependencies.catalog, secrets: dependencies.webhookSecrets, maxBody: settings.maxRequestBodyBytes)

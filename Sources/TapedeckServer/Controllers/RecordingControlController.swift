@@ -10,9 +10,7 @@ import TapedeckRecording
 /// `POST /v1/recordings` and `POST /v1/recordings/{id}/stop`: manual control, both idempotent.
 struct RecordingControlController {
     let catalog: Catalog
-    let recorder: LiveKitRecorder?
-    let localRecorder: LocalRecorder
-    let defaultPolicy: RecordingPolicy
+    let providers: RecordingProviders
     let maxBody: Int
 
     func register(on group: RouterGroup<TapedeckRequestContext>) {
@@ -42,22 +40,23 @@ struct RecordingControlController {
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
-    func requireRecorder() throws -> LiveKitRecorder {
-        guard let recorder else {
+    /// The provider recording under `name`: 400 for a name Tapedeck does not know, 503 for one
+    /// this instance has not configured.
+    func provider(named name: String) throws -> any RecordingProvider {
+        guard RecordingProviders.known.contains(name) else {
+            throw APIError.invalid("provider", "provider must be \(RecordingProviders.known.joined(separator: " or "))")
+        }
+        guard let provider = providers.named(name) else {
             throw APIError.unavailable(
                 "LiveKit is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET", retryAfterSeconds: 3600)
         }
-        return recorder
+        return provider
     }
 
     @Sendable func start(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
         let principal = try context.requireAdmin()
         let body = try await request.decodeJSON(as: StartBody.self, limit: maxBody)
-        let provider = body.provider ?? LiveKitRecorder.provider
-        guard provider == LiveKitRecorder.provider || provider == LocalRecorder.provider else {
-            throw APIError.invalid("provider", "provider must be livekit or local")
-        }
-        let recorder = provider == LiveKitRecorder.provider ? try requireRecorder() : nil
+        let provider = try provider(named: body.provider ?? LiveKitRecorder.provider)
         let room = body.room
         guard !room.isEmpty, room.unicodeScalars.count <= 256 else { throw APIError.invalid("room", "room must be 1 to 256 characters") }
         try APIError.requirePlainText(room, field: "room")
@@ -72,78 +71,55 @@ struct RecordingControlController {
                 return JSONResponse(RecordingRepresentation(recording: earlier), status: .ok)
             }
         }
-        guard let recorder else { return try await startLocal(body, principal: principal, requestKey: key) }
-        if body.input != nil { throw APIError.invalid("input", "input is only for provider local") }
-        if body.participants != nil { throw APIError.invalid("participants", "participants are only for provider local") }
-        // The room's own policy, with this request's choices on top.
-        let stored = try await catalog.pool.rooms.find(name: room)
-        var policy = defaultPolicy
+        let options = try Self.options(body, for: provider.name)
+        let started = RecordingStartRequest(
+            room: room, title: body.title, maxDurationS: body.maxDurationS, requestedBy: principal.actor, requestKey: key,
+            options: options)
         do {
-            if let stored { policy = try recorder.policy(of: stored) }
-        } catch {
-            throw APIError(.conflict, code: "room_policy_unreadable", message: error.description, field: "room")
+            return JSONResponse(RecordingRepresentation(recording: try await provider.start(started)), status: .accepted)
+        } catch let error as RecordingStartError {
+            throw Self.apiError(error)
         }
-        if let layout = body.layout { policy.layout = layout }
-        if let audioOnly = body.audioOnly { policy.audioOnly = audioOnly }
-        if let outputs = body.outputs { policy.outputs = outputs }
-        if let max = body.maxDurationS { policy.maxDurationS = max }
-        if let problem = policy.validationError() { throw APIError.invalid(problem.field, problem.message) }
-
-        // Refuse at once for a room LiveKit does not have, rather than failing later.
-        let rooms: [RoomInfo]
-        do {
-            rooms = try await recorder.api.listRooms(names: [room])
-        } catch {
-            throw APIError.unavailable("LiveKit did not answer: \(error)", retryAfterSeconds: 10)
-        }
-        guard let live = rooms.first(where: { $0.name == room }) else {
-            throw APIError(.notFound, code: "room_not_found", message: "LiveKit has no active room named \(room)", field: "room")
-        }
-        let now = catalog.clock.now()
-        let plan = EgressPlan(policy: policy)
-        let maxDurationS = policy.maxDurationS
-        let result = try await catalog.transaction { tx -> (Recording?, Recording?) in
-            let (roomRow, session) = try await recorder.ensureSession(
-                tx, roomName: room, roomSID: live.sid,
-                at: live.creationTime.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? now)
-            let started = try await recorder.requestStart(
-                tx, room: roomRow, session: session, plan: plan, maxDurationS: maxDurationS,
-                requestedBy: principal.actor, requestKey: key, title: body.title)
-            return (started, started == nil ? try await tx.recordings.active(roomID: roomRow.id) : nil)
-        }
-        guard let recording = result.0 else {
-            throw APIError.conflict(
-                "recording_active", "room \(room) is already being recorded (recording \(result.1?.id.uuidString.lowercased() ?? "?"))")
-        }
-        recorder.wakeup.signal()
-        return JSONResponse(RecordingRepresentation(recording: recording), status: .accepted)
     }
 
-    /// Starts the local recorder on `input`.
-    func startLocal(_ body: StartBody, principal: Principal, requestKey: String?) async throws -> JSONResponse<RecordingRepresentation> {
-        for (field, present) in [("layout", body.layout != nil), ("audio_only", body.audioOnly != nil), ("outputs", body.outputs != nil)]
-        where present {
-            throw APIError.invalid(field, "\(field) is only for provider livekit")
+    /// The request's provider-specific fields, checked against the provider it names.
+    static func options(_ body: StartBody, for provider: String) throws -> RecordingStartRequest.Options {
+        if provider == LocalRecorder.provider {
+            for (field, present) in [("layout", body.layout != nil), ("audio_only", body.audioOnly != nil), ("outputs", body.outputs != nil)]
+            where present {
+                throw APIError.invalid(field, "\(field) is only for provider livekit")
+            }
+            guard let input = body.input else { throw APIError.invalid("input", "input is required for provider local") }
+            if case .failure(let problem) = RecorderInput.parse(input) { throw APIError.invalid("input", problem.description) }
+            if let max = body.maxDurationS, !(1...604_800).contains(max) {
+                throw APIError.invalid("max_duration_s", "max_duration_s must be from 1 to 604800")
+            }
+            let participants = body.participants ?? []
+            guard participants.count <= 100,
+                participants.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.count <= ViewerToken.maximumIdentityLength
+                    && !$0.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) })
+            else { throw APIError.invalid("participants", "participants must be at most 100 identities of 1 to 256 characters") }
+            return .local(input: input, participants: Array(Set(participants)).sorted())
         }
-        guard let input = body.input else { throw APIError.invalid("input", "input is required for provider local") }
-        if case .failure(let problem) = RecorderInput.parse(input) { throw APIError.invalid("input", problem.description) }
-        if let max = body.maxDurationS, !(1...604_800).contains(max) {
-            throw APIError.invalid("max_duration_s", "max_duration_s must be from 1 to 604800")
+        if body.input != nil { throw APIError.invalid("input", "input is only for provider local") }
+        if body.participants != nil { throw APIError.invalid("participants", "participants are only for provider local") }
+        return .livekit(layout: body.layout, audioOnly: body.audioOnly, outputs: body.outputs)
+    }
+
+    static func apiError(_ error: RecordingStartError) -> APIError {
+        switch error {
+        case .invalid(let field, let message):
+            return APIError.invalid(field, message)
+        case .alreadyActive(let room, let recording):
+            let which = recording.map { " (recording \($0.uuidString.lowercased()))" } ?? ""
+            return APIError.conflict("recording_active", "room \(room) is already being recorded\(which)")
+        case .roomNotFound(let room):
+            return APIError(.notFound, code: "room_not_found", message: "LiveKit has no active room named \(room)", field: "room")
+        case .policyUnreadable(let reason):
+            return APIError(.conflict, code: "room_policy_unreadable", message: reason, field: "room")
+        case .unavailable(let reason):
+            return APIError.unavailable(reason, retryAfterSeconds: 10)
         }
-        let participants = body.participants ?? []
-        guard participants.count <= 100,
-            participants.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.count <= ViewerToken.maximumIdentityLength
-                && !$0.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) })
-        else { throw APIError.invalid("participants", "participants must be at most 100 identities of 1 to 256 characters") }
-        let start = LocalRecorder.Start(
-            room: body.room, input: input, maxDurationS: body.maxDurationS, title: body.title,
-            participants: Array(Set(participants)).sorted(), requestedBy: principal.actor, requestKey: requestKey)
-        let recording = try await catalog.transaction { tx in try await localRecorder.start(tx, start) }
-        guard let recording else {
-            throw APIError.conflict("recording_active", "room \(body.room) is already being recorded")
-        }
-        localRecorder.wakeup.signal()
-        return JSONResponse(RecordingRepresentation(recording: recording), status: .accepted)
     }
 
     @Sendable func stop(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
@@ -154,17 +130,11 @@ struct RecordingControlController {
             // Stopping a stopped recording is not an error: the caller's goal is met.
             return JSONResponse(RecordingRepresentation(recording: recording), status: .ok)
         }
-        if recording.provider == LocalRecorder.provider {
-            try await catalog.transaction { tx in
-                try await localRecorder.requestStop(tx, recording: recording, reason: "stopped through the API", actor: principal.actor)
-            }
-        } else {
-            let recorder = try requireRecorder()
-            try await catalog.transaction { tx in
-                try await recorder.requestStop(tx, recording: recording, reason: "stopped through the API", actor: principal.actor)
-            }
-            recorder.wakeup.signal()
+        let provider = try provider(named: recording.provider)
+        try await catalog.transaction { tx in
+            try await provider.requestStop(tx, recording: recording, reason: "stopped through the API", actor: principal.actor)
         }
+        provider.wakeup.signal()
         let current = try await catalog.pool.recordings.find(id: id) ?? recording
         return JSONResponse(RecordingRepresentation(recording: current), status: .accepted)
     }

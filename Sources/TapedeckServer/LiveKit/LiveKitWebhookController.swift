@@ -10,7 +10,8 @@ import TapedeckRecording
 /// `POST /webhooks/livekit`: verify over the raw bytes, de-duplicate, apply, answer 200.
 struct LiveKitWebhookController {
     let verifier: WebhookVerifier?
-    let recorder: LiveKitRecorder?
+    /// LiveKit, as the provider its webhooks report to.
+    let recorder: (any RecordingProvider<WebhookEvent>)?
     let clock: any Clock
 
     /// LiveKit events are small; anything larger is not one.

@@ -113,7 +113,7 @@ struct PlaybackController {
                     + keys.playlistPath(
                         recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
             case .mp4 where grant.mp4URL == nil && !streamOnly, .audio where grant.mp4URL == nil && !streamOnly:
-                grant.mp4URL = try await signedURL(key, of: id, expires: expiresAt, share: shareID)
+                grant.mp4URL = try await signedURL(key, of: id, expires: expiresAt, share: shareID, use: .file)
                 if allowDownload {
                     grant.downloadURL = keys.publicURL
                         + keys.downloadPath(
@@ -140,19 +140,20 @@ struct PlaybackController {
     }
 
     /// A signed URL of an object of `recording`, bound to the share it is granted through: a
-    /// `/media` URL naming the share on local storage, a ``sharedObject`` link on the others.
-    /// `overrides` (a download's file name) go straight to the store: such a URL is made only
-    /// right after its share was checked.
+    /// `/media` URL naming the share on local storage, a ``sharedObject`` link on the others
+    /// (`use` says how long the bucket URL behind it lives). `direct` goes straight to the store:
+    /// only for a URL made right after its share was checked and followed at once (a download).
     func signedURL(
-        _ key: ObjectKey, of recording: UUID, expires: Date, share: UUID?, overrides: ResponseOverrides = .init()
+        _ key: ObjectKey, of recording: UUID, expires: Date, share: UUID?, use: SharedObjectUse = .segment, direct: Bool = false,
+        overrides: ResponseOverrides = .init()
     ) async throws -> String {
         if let share, let mediaSigner {
             return mediaSigner.signedURL(for: key, expires: expires, overrides: overrides, share: share.uuidString.lowercased())
         }
-        if let share, overrides == .init() {
+        if let share, !direct {
             return keys.publicURL
                 + keys.sharedObjectPath(
-                    recordingID: recording, key: key.rawValue, use: .file, expires: Int64(expires.timeIntervalSince1970), share: share)
+                    recordingID: recording, key: key.rawValue, use: use, expires: Int64(expires.timeIntervalSince1970), share: share)
         }
         return try await store.signedURL(key, expiresIn: max(1, expires.timeIntervalSince(catalog.clock.now())), overrides: overrides)
     }
@@ -233,6 +234,7 @@ struct PlaybackController {
         let asset = recording.assets[index]
         let url = try await signedURL(
             try ObjectKey(asset.key), of: uuid, expires: min(now.addingTimeInterval(300), share?.expiresAt ?? .distantFuture), share: share?.id,
+            direct: true,
             overrides: ResponseOverrides(contentDisposition: Self.attachment(recording, key: asset.key)))
         try await audit(
             recording, type: "recording.downloaded", actor: grantee, data: ["key": asset.key], request: request, context: context)

@@ -8,10 +8,11 @@ import TapedeckRecording
 
 /// What a share-bound object link leads to, which decides how long the store's URL behind it lives.
 enum SharedObjectUse: String, Sendable {
-    /// A segment or sprite: fetched once, right after the redirect, so the store's URL can be brief.
+    /// Fetched once, right after the redirect (a segment, sprite, thumbnail or captions file), so
+    /// the store's URL can be brief.
     case segment
-    /// A whole file a player reads in ranges over minutes (MP4, thumbnail, captions): the store's
-    /// URL lives as long as the link.
+    /// The MP4, which a player reads in ranges over minutes from the URL it was redirected to: the
+    /// store's URL lives as long as the link.
     case file
 }
 
@@ -65,10 +66,19 @@ extension PlaybackController {
             throw APIError(.forbidden, code: "link_expired", message: "this playback link is invalid or has expired; ask for a new one")
         }
         try await requireLiveShare(share, recordingID: uuid, now: now)
+        // A deleted recording's links stop with it, before its purge has run.
+        guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
+            key.utf8.starts(with: recording.keyPrefix.utf8)
+        else { throw APIError.notFound("object") }
         let linkExpiry = Date(timeIntervalSince1970: Double(request.query("expires") ?? "") ?? 0)
         let lifetime = use == .segment
             ? min(PlaybackKeys.segmentRedirectLifetime, linkExpiry.timeIntervalSince(now)) : linkExpiry.timeIntervalSince(now)
-        let url = try await store.signedURL(objectKey, expiresIn: max(1, lifetime), overrides: .init())
+        let url: String
+        do {
+            url = try await store.signedURL(objectKey, expiresIn: max(1, lifetime), overrides: .init())
+        } catch ObjectStoreError.notFound {
+            throw APIError.notFound("object")
+        }
         var headers = HTTPFields()
         headers[.location] = url
         headers[.cacheControl] = "no-store"

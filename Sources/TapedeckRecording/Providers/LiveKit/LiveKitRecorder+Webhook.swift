@@ -4,15 +4,11 @@ import TapedeckCore
 import TapedeckStore
 
 /// What happened to a delivered webhook.
-public enum WebhookOutcome: String, Sendable {
-    case applied, duplicate, ignored
-}
-
 package extension LiveKitRecorder {
     /// Applies one verified webhook in a single transaction, with its de-duplication record.
-    public func apply(_ delivered: WebhookEvent) async throws -> WebhookOutcome {
+    package func apply(_ delivered: WebhookEvent) async throws -> ProviderReportOutcome {
         let event = delivered.cleanedForCatalog()
-        let outcome = try await catalog.transaction { tx -> WebhookOutcome in
+        let outcome = try await catalog.transaction { tx -> ProviderReportOutcome in
             guard try await tx.inboundEvents.firstDelivery(provider: Self.provider, eventID: event.id) else {
                 return .duplicate
             }
@@ -29,7 +25,7 @@ package extension LiveKitRecorder {
         return outcome
     }
 
-    package func applyInTransaction(_ tx: CatalogSession, _ event: WebhookEvent) async throws -> WebhookOutcome {
+    package func applyInTransaction(_ tx: CatalogSession, _ event: WebhookEvent) async throws -> ProviderReportOutcome {
         let at = event.createdAt.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? tx.clock.now()
         switch event.event {
         case "room_started":

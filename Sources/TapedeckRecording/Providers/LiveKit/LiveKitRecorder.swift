@@ -20,6 +20,8 @@ public struct LiveKitRecorder: Sendable {
     package let storageBackend: String
     package let wakeup: WakeupSignal
     package let logger: Logger
+    /// How long a recording may go without news before the reconciler asks LiveKit about it.
+    package var reconcileStaleAfter: TimeInterval = 90
 
     package init(
         catalog: Catalog, api: any LiveKitAPI, destination: EgressDestination, defaultPolicy: RecordingPolicy,

@@ -7,8 +7,15 @@ import TapedeckStore
 /// The recording and its job are written in one transaction; ``LocalRecordJob`` runs ffmpeg.
 public struct LocalRecorder: Sendable {
     static package let provider = "local"
+    package let catalog: Catalog
     package let storageBackend: String
     package let wakeup: WakeupSignal
+
+    package init(catalog: Catalog, storageBackend: String, wakeup: WakeupSignal) {
+        self.catalog = catalog
+        self.storageBackend = storageBackend
+        self.wakeup = wakeup
+    }
 
     /// What the job needs to know, kept in the recording's `request_json`.
     package struct Request: Codable, Sendable {
