@@ -18,7 +18,7 @@ psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f Benchmarks/catalog-seed.sql
 echo "seeded in $(( $(date +%s) - seed_started )) s"
 psql "$DATABASE_URL" -Atc "SELECT 'rooms ' || count(*) FROM rooms UNION ALL SELECT 'recordings ' || count(*) FROM recordings UNION ALL SELECT 'assets ' || count(*) FROM assets UNION ALL SELECT 'events ' || count(*) FROM events"
 KEY=$("$TAPEDECK" keys create --name bench 2>/dev/null)
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$("$PY" Tests/peers/net.py free-port)
 "$TAPEDECK" serve --port "$PORT" > "$ARTIFACTS/catalog-scale-serve.log" 2>&1 &
 SERVER=$!
 "$PY" Benchmarks/catalog_latency.py --url "http://127.0.0.1:$PORT" --key "$KEY" --requests "$REQUESTS" \

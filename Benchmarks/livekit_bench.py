@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,20 +20,10 @@ import time
 
 import requests
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "e2e"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "peers"))
 from livekit_sim import LiveKitSim, make_outputs  # noqa: E402
 from livekit.protocol import models, webhook  # noqa: E402
-
-
-def wait_ready(base):
-    for _ in range(300):
-        try:
-            if requests.get(base + "/readyz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("tapedeck did not become ready")
+from tapedeck_server import Server  # noqa: E402
 
 
 def percentile(values, p):
@@ -42,42 +31,27 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-class Tapedeck:
+class Tapedeck(Server):
     """`tapedeck serve` pointed at a LiveKit stand-in, on SQLite or the given PostgreSQL."""
 
     def __init__(self, args, sim, policy_start="always"):
-        self.directory = tempfile.mkdtemp(prefix="tapedeck-bench-")
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, TAPEDECK_DATA_DIR=os.path.join(self.directory, "data"), TAPEDECK_PORT=str(port),
-                   TAPEDECK_LOG_LEVEL="warning", TAPEDECK_EGRESS_DIR=os.path.join(self.directory, "egress"),
-                   TAPEDECK_POLICY_START=policy_start, **sim.env())
+        self.egress = tempfile.mkdtemp(prefix="tapedeck-bench-egress-")
+        env = {"TAPEDECK_LOG_LEVEL": "warning", "TAPEDECK_EGRESS_DIR": self.egress,
+               "TAPEDECK_POLICY_START": policy_start, **sim.env()}
         if args.database_url:
             env["DATABASE_URL"] = args.database_url
-        self.admin = {"Authorization": "Bearer " + subprocess.run(
-            [args.binary, "keys", "create", "--name", "bench"], env=env, capture_output=True, text=True,
-            check=True).stdout.strip()}
-        self.log = open(os.path.join(args.artifacts, f"livekit-bench-{args.mode}.log"), "w")
-        self.process = subprocess.Popen([args.binary, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_ready(self.base)
+        super().__init__(env=env, name=f"livekit-bench-{args.mode}", artifacts=args.artifacts, binary=args.binary)
+        self.start()
 
     def close(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        super().close()
+        shutil.rmtree(self.egress, ignore_errors=True)
 
 
 def start_latency(args):
     sim = LiveKitSim(None)
     tapedeck = Tapedeck(args, sim)
-    sim.tapedeck_url = tapedeck.base
+    sim.tapedeck_url = tapedeck.base_url
     session = requests.Session()
     latencies = []
     for i in range(args.sessions + args.warmup):
@@ -119,14 +93,14 @@ def ready_latency(args):
     media = tempfile.mkdtemp(prefix="tapedeck-bench-media-")
     sim = LiveKitSim(make_outputs(media))
     tapedeck = Tapedeck(args, sim)
-    sim.tapedeck_url = tapedeck.base
+    sim.tapedeck_url = tapedeck.base_url
     session = requests.Session()
     to_ready, to_thumbnail = [], []
 
     def poll(room, done):
         deadline = time.time() + 60
         while time.time() < deadline:
-            items = session.get(f"{tapedeck.base}/v1/recordings", params={"room": room},
+            items = session.get(f"{tapedeck.base_url}/v1/recordings", params={"room": room},
                                 headers=tapedeck.admin, timeout=10).json()["items"]
             if items and done(items[0]):
                 return time.monotonic()
@@ -236,11 +210,11 @@ def ingest(args):
     # Each wrk connection count runs one thread; one table, one pass: no event is sent twice
     # unless the run outlasts the table (then the repeats are counted as duplicates, and reported).
     result = {"events_available": len(lines)}
-    result["webhooks"] = run_wrk(tapedeck.base, args.seconds, args.connections, script.name, (table.name, "1", "1"))
-    result["healthz"] = run_wrk(tapedeck.base, args.seconds, args.connections)
+    result["webhooks"] = run_wrk(tapedeck.base_url, args.seconds, args.connections, script.name, (table.name, "1", "1"))
+    result["healthz"] = run_wrk(tapedeck.base_url, args.seconds, args.connections)
     result["ratio"] = round(result["webhooks"]["per_s"] / result["healthz"]["per_s"], 3)
     result["table_wrapped"] = result["webhooks"]["requests"] > len(lines)
-    applied = requests.get(tapedeck.base + "/v1/recordings", timeout=5).status_code  # server still answering
+    applied = requests.get(tapedeck.base_url + "/v1/recordings", timeout=5).status_code  # server still answering
     tapedeck.close()
     sim.close()
     os.unlink(table.name)

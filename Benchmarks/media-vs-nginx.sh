@@ -14,8 +14,8 @@ head -c $((1 << 30)) /dev/urandom > "$WORK/big.bin"
 "$TAPEDECK" import "$WORK/big.bin" --room bench > /dev/null 2>&1
 rm "$WORK/big.bin"
 OBJECT=$(cd "$WORK/data/objects" && find . -type f -name big.bin | sed 's|^\./||')
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-NGINX_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$("$PY" Tests/peers/net.py free-port)
+NGINX_PORT=$("$PY" Tests/peers/net.py free-port)
 "$TAPEDECK" serve --port "$PORT" > "$ARTIFACTS/media-bench-serve.log" 2>&1 &
 SERVER=$!
 cat > "$WORK/nginx.conf" <<CONF

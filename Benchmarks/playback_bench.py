@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -25,47 +24,20 @@ import jwt
 import requests
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "Tests", "e2e"))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "peers"))
 from browser import Browser  # noqa: E402
 from media import make_hls, make_mp4  # noqa: E402
+from tapedeck_server import Server  # noqa: E402
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def start_tapedeck(args, name):
+    """A `tapedeck serve` on SQLite and local storage with a data directory of its own."""
+    return Server(env={"TAPEDECK_LOG_LEVEL": "warning"}, name=f"playback-bench-{name}", artifacts=args.artifacts,
+                  binary=args.binary).start()
 
 
-class Tapedeck:
-    def __init__(self, binary, artifacts, name):
-        self.binary = binary
-        self.directory = tempfile.mkdtemp(prefix="tapedeck-bench-")
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        self.env = dict(os.environ, TAPEDECK_DATA_DIR=os.path.join(self.directory, "data"), TAPEDECK_PORT=str(port),
-                        TAPEDECK_LOG_LEVEL="warning")
-        self.key = self.cli("keys", "create", "--name", "bench").strip()
-        self.log = open(os.path.join(artifacts, f"playback-bench-{name}.log"), "w")
-        self.process = subprocess.Popen([binary, "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(300):
-            try:
-                if requests.get(self.base + "/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-
-    def cli(self, *args):
-        return subprocess.run([self.binary, *args], env=self.env, capture_output=True, text=True, check=True).stdout
-
-    @property
-    def database(self):
-        return os.path.join(self.env["TAPEDECK_DATA_DIR"], "tapedeck.sqlite")
-
-    def close(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
+def catalog(tapedeck):
+    return os.path.join(tapedeck.env["TAPEDECK_DATA_DIR"], "tapedeck.sqlite")
 
 
 def seed(database, count, identity):
@@ -121,22 +93,23 @@ def wrk(url, seconds, connections, script=None, args=()):
 
 
 def api(args):
-    tapedeck = Tapedeck(args.binary, args.artifacts, "api")
+    tapedeck = start_tapedeck(args, "api")
     try:
-        ids = seed(tapedeck.database, args.recordings, "bench-viewer")
-        token = requests.post(tapedeck.base + "/v1/viewer-tokens", json={"sub": "bench-viewer", "expires_in": 3600},
-                              headers={"Authorization": f"Bearer {tapedeck.key}"}).json()["token"]
-        sample = requests.get(f"{tapedeck.base}/v1/recordings/{ids[0]}/playback", headers={"Authorization": f"Bearer {token}"})
+        ids = seed(catalog(tapedeck), args.recordings, "bench-viewer")
+        token = requests.post(tapedeck.base_url + "/v1/viewer-tokens", json={"sub": "bench-viewer", "expires_in": 3600},
+                              headers=tapedeck.admin).json()["token"]
+        sample = requests.get(f"{tapedeck.base_url}/v1/recordings/{ids[0]}/playback",
+                              headers={"Authorization": f"Bearer {token}"})
         assert sample.status_code == 200 and sample.json()["hls_url"], sample.text
         with tempfile.NamedTemporaryFile("w", delete=False) as idfile, \
                 tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             idfile.write("\n".join(ids) + "\n")
             script.write(LUA % token)
         result = {"recordings": len(ids),
-                  "playback": wrk(tapedeck.base, args.seconds, args.connections, script.name, (idfile.name,)),
-                  "healthz": wrk(tapedeck.base + "/healthz", args.seconds, args.connections)}
+                  "playback": wrk(tapedeck.base_url, args.seconds, args.connections, script.name, (idfile.name,)),
+                  "healthz": wrk(tapedeck.base_url + "/healthz", args.seconds, args.connections)}
         result["ratio"] = round(result["playback"]["per_s"] / result["healthz"]["per_s"], 3)
-        granted = sqlite3.connect(tapedeck.database).execute(
+        granted = sqlite3.connect(catalog(tapedeck)).execute(
             "SELECT COUNT(*) FROM events WHERE type = 'playback.granted'").fetchone()[0]
         result["grants_audited"] = granted
         return result
@@ -164,7 +137,7 @@ FIRST_FRAME = """
 
 
 def first_frame(args):
-    tapedeck = Tapedeck(args.binary, args.artifacts, "first-frame")
+    tapedeck = start_tapedeck(args, "first-frame")
     work = tempfile.mkdtemp(prefix="tapedeck-frames-")
     browser = Browser()
     try:
@@ -173,11 +146,11 @@ def first_frame(args):
         results = {}
         for kind, source in (("hls", os.path.join(work, "hls")), ("mp4", mp4)):
             tapedeck.cli("import", source, "--room", f"frames-{kind}")
-        listing = requests.get(tapedeck.base + "/v1/recordings", headers={"Authorization": f"Bearer {tapedeck.key}"}).json()
+        listing = requests.get(tapedeck.base_url + "/v1/recordings", headers=tapedeck.admin).json()
         links = {}
         for item in listing["items"]:
-            share = requests.post(f"{tapedeck.base}/v1/recordings/{item['id']}/shares", json={"expires_in": 3600},
-                                  headers={"Authorization": f"Bearer {tapedeck.key}"}).json()
+            share = requests.post(f"{tapedeck.base_url}/v1/recordings/{item['id']}/shares", json={"expires_in": 3600},
+                                  headers=tapedeck.admin).json()
             links["hls" if item["room"] == "frames-hls" else "mp4"] = share["url"]
         times = {"hls": [], "mp4": []}
         script_ids = {}

@@ -6,13 +6,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
 import requests
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "peers"))
+from net import wait_until  # noqa: E402
+from tapedeck_server import Server  # noqa: E402
 
 QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error"]
 
@@ -74,12 +78,6 @@ def by_hand(source, scratch):
     return ffmpeg_seconds, hls_seconds, time.monotonic() - started
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def job_seconds(base):
     text = requests.get(base + "/metrics", timeout=10).text
     total = re.search(r'tapedeck_job_duration_seconds_sum\{kind="media.post_process"\} ([0-9.e+-]+)', text)
@@ -87,29 +85,26 @@ def job_seconds(base):
     return (float(total.group(1)), int(count.group(1))) if total and count else (0.0, 0)
 
 
-def by_tapedeck(binary, source, scratch):
+def by_tapedeck(binary, source):
     """Imports the MP4 (local storage), then times the post-processing job the import queued."""
-    data = os.path.join(scratch, "tapedeck")
-    shutil.rmtree(data, ignore_errors=True)
-    port = free_port()
-    env = dict(os.environ, TAPEDECK_DATA_DIR=data, TAPEDECK_PORT=str(port), TAPEDECK_LOG_LEVEL="warning")
-    subprocess.run([binary, "import", source, "--room", "hour"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    tapedeck = Server(env={"TAPEDECK_LOG_LEVEL": "warning"}, name="remux-bench", binary=binary)
     try:
-        deadline = time.time() + 1800
-        while time.time() < deadline:
+        tapedeck.cli("import", source, "--room", "hour")
+        tapedeck.start()
+
+        def finished():
             try:
-                seconds, count = job_seconds(base)
-                if count >= 1:
-                    return seconds
+                seconds, count = job_seconds(tapedeck.base_url)
             except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise SystemExit("the post-processing job did not finish")
+                return None
+            return (seconds,) if count >= 1 else None
+        try:
+            [seconds] = wait_until(finished, timeout=1800, interval=0.2)
+        except AssertionError:
+            raise SystemExit("the post-processing job did not finish") from None
+        return seconds
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        tapedeck.close()
 
 
 def main():
@@ -129,7 +124,7 @@ def main():
             hand.append(total)
             hand_hls.append(hls)
             hand_synced.append(synced)
-            job.append(by_tapedeck(args.binary, source, scratch))
+            job.append(by_tapedeck(args.binary, source))
             print(f"run {run + 1}: by hand {total:.2f} s (HLS remux {hls:.2f} s; {synced:.2f} s with fsync), "
                   f"Tapedeck job {job[-1]:.2f} s")
         result = {"source_mb": round(os.path.getsize(source) / 1e6), "runs": args.runs,

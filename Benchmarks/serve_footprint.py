@@ -3,26 +3,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
-import urllib.request
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ready(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=0.5) as r:
-            return r.status == 200
-    except Exception:
-        return False
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "peers"))
+from net import free_port, is_ready, wait_until  # noqa: E402
 
 
 def memory(pid):
@@ -40,10 +28,12 @@ def start(binary, directory):
     began = time.perf_counter()
     process = subprocess.Popen([binary, "serve", "--port", str(port)], cwd=directory,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while not ready(port):
+
+    def ready():
         if process.poll() is not None:
             raise SystemExit("serve exited")
-        time.sleep(0.002)
+        return is_ready(f"http://127.0.0.1:{port}", timeout=0.5)
+    wait_until(ready, what="/readyz", timeout=60, interval=0.002)
     return process, (time.perf_counter() - began) * 1000
 
 

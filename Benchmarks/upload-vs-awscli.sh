@@ -10,8 +10,8 @@ if ! command -v aws >/dev/null; then
 fi
 WORK=$(mktemp -d)
 S3_PEER_PIDS=
-trap '[ -z "$S3_PEER_PIDS" ] || "$PY" scripts/s3_peers.py stop $S3_PEER_PIDS; rm -rf "$WORK"' EXIT
-eval "$("$PY" scripts/s3_peers.py start-plain "$ARTIFACTS")"
+trap '[ -z "$S3_PEER_PIDS" ] || "$PY" Tests/peers/s3_peers.py stop $S3_PEER_PIDS; rm -rf "$WORK"' EXIT
+eval "$("$PY" Tests/peers/s3_peers.py start-plain "$ARTIFACTS")"
 echo "writing a ${SIZE_MIB} MiB file..."
 head -c "$((SIZE_MIB << 20))" /dev/urandom > "$WORK/recording.mp4"
 "$PY" Benchmarks/upload_vs_awscli.py --tapedeck "$TAPEDECK" --file "$WORK/recording.mp4" --endpoint "$TEST_S3_ENDPOINT" \

@@ -23,13 +23,13 @@ source scripts/throwaway-postgres.sh
 S3_PEER_PIDS=
 cleanup() {
     pg_stop
-    [ -z "$S3_PEER_PIDS" ] || .venv/bin/python scripts/s3_peers.py stop $S3_PEER_PIDS
+    [ -z "$S3_PEER_PIDS" ] || .venv/bin/python Tests/peers/s3_peers.py stop $S3_PEER_PIDS
 }
 trap cleanup EXIT
 pg_start
 
 step "Storage servers (moto S3, moto S3 with signature checks, Supabase stand-in)"
-eval "$(.venv/bin/python scripts/s3_peers.py start "$ARTIFACTS")"
+eval "$(.venv/bin/python Tests/peers/s3_peers.py start "$ARTIFACTS")"
 echo "S3 at $TEST_S3_ENDPOINT, signature-checking S3 at $TEST_S3_IAM_ENDPOINT, Supabase stand-in at $TEST_SUPABASE_URL"
 
 step "OpenAPI document"

@@ -2,6 +2,8 @@
 #   pg_start  starts it and exports TEST_DATABASE_URL (a database named tapedeck_test)
 #   pg_stop   stops it and deletes its files (also run by the EXIT trap)
 
+PG_PEERS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../Tests/peers" && pwd)
+
 pg_bin() {
     local version
     version=$(ls /usr/lib/postgresql/ 2>/dev/null | sort -n | tail -1)
@@ -16,7 +18,7 @@ pg_as_owner() {
 pg_start() {
     local bin port
     bin=$(pg_bin)
-    port=${PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+    port=${PG_PORT:-$(python3 "$PG_PEERS/net.py" free-port)}
     PG_TMP=$(mktemp -d /tmp/tapedeck-pg.XXXXXX)
     [ "$(id -u)" -ne 0 ] || chown postgres "$PG_TMP"
     pg_as_owner "$bin/initdb" -D "$PG_TMP/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null

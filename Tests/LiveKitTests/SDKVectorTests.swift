@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import LiveKit
 
-/// Webhooks and EgressInfo written by the official LiveKit SDK (scripts/vectors/livekit_vectors.py):
+/// Webhooks and EgressInfo written by the official LiveKit SDK (tools/vectors/livekit_vectors.py):
 /// Tapedeck must verify the SDK's signatures and read back exactly what the SDK put in.
 @Suite("LiveKit SDK vectors")
 struct SDKVectorTests {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import ObjectStorage
 
-/// GCS V4 signed URLs equal to those of the google-cloud-storage library (scripts/vectors/gcs_v4_vectors.py).
+/// GCS V4 signed URLs equal to those of the google-cloud-storage library (tools/vectors/gcs_v4_vectors.py).
 @Suite("GCS V4 signed URLs against google-cloud-storage")
 struct GCSV4SignerTests {
     struct File: Decodable {

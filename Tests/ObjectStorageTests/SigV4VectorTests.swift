@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import ObjectStorage
 
-/// SigV4 byte for byte against botocore (see scripts/vectors/sigv4_vectors.py), which also
+/// SigV4 byte for byte against botocore (see tools/vectors/sigv4_vectors.py), which also
 /// reproduces the AWS documentation examples.
 @Suite("SigV4 against botocore")
 struct SigV4VectorTests {

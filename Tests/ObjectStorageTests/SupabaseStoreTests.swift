@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 @testable import ObjectStorage
 
-/// The Supabase REST backend against scripts/supabase_standin.py, a strict stand-in for Supabase
+/// The Supabase REST backend against Tests/peers/supabase_standin.py, a strict stand-in for Supabase
 /// Storage's API (there is no Supabase server to run here).
 @Suite("Supabase store against the REST stand-in", .serialized)
 struct SupabaseStoreTests {

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import ObjectStorage
 
-/// The S3 servers started by the test command (scripts/s3_peers.py); absent when run without them.
+/// The S3 servers started by the test command (Tests/peers/s3_peers.py); absent when run without them.
 public enum TestS3 {
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
 

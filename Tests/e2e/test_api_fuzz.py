@@ -10,8 +10,8 @@ import tempfile
 
 import pytest
 
-from conftest import Server, database_kinds
 from livekit_sim import LiveKitSim, cleanup
+from tapedeck_server import Server, database_kinds
 
 SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")
 CONFIG = os.path.join(os.path.dirname(__file__), "schemathesis.toml")

@@ -9,8 +9,8 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import Server, database_kinds
 from livekit_sim import LiveKitSim, cleanup
+from tapedeck_server import Server, database_kinds
 
 HOSTILE = json.load(open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "testdata",
                                       "hostile-strings.json")))

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from livekit.protocol import egress as egress_pb
 from livekit.protocol import models, webhook
 
-from conftest import Server, database_kinds
 from livekit_sim import LiveKitSim, cleanup, make_outputs
+from tapedeck_server import Server, database_kinds
 
 TERMINAL = {"ready", "failed", "aborted", "deleted"}
 

@@ -14,8 +14,9 @@ import pytest
 import requests
 
 from browser import Browser, chromium_binary
-from conftest import ARTIFACTS, Server, tapedeck_binary, free_port
 from media import check_storyboard, make_mp4, probe_duration
+from net import free_port
+from tapedeck_server import ARTIFACTS, Server, tapedeck_binary
 from test_processing import ffprobe
 
 

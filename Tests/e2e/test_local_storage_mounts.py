@@ -11,8 +11,8 @@ import time
 import pytest
 import requests
 
-from conftest import Server, tapedeck_binary
 from media import make_mp4
+from tapedeck_server import Server, tapedeck_binary
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import Server
 from media import make_mp4
+from tapedeck_server import Server
 
 FLOOD_SECONDS = 30
 MAX_FDS = 200

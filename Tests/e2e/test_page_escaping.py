@@ -18,8 +18,8 @@ import requests
 from livekit.protocol import egress as egress_pb
 
 from browser import Browser, chromium_binary
-from conftest import ARTIFACTS, ROOT
 from media import make_mp4
+from tapedeck_server import ARTIFACTS, ROOT
 from test_livekit import Harness, outputs  # noqa: F401 (fixture)
 from test_livekit import room_name
 

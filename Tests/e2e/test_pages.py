@@ -8,9 +8,9 @@ import pytest
 import requests
 
 from browser import Browser, chromium_binary
-from conftest import ARTIFACTS
-from test_playback import recorded, viewer_secret  # noqa: F401 (fixture)
+from tapedeck_server import ARTIFACTS
 from test_livekit import outputs  # noqa: F401 (fixture)
+from test_playback import recorded, viewer_secret  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.skipif(chromium_binary() is None, reason="needs chromium (scripts/test.sh installs it)")
 

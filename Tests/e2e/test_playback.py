@@ -176,7 +176,7 @@ def test_shares_passcodes_emails_and_revocation(recorded):
 
 @pytest.mark.parametrize("trusted", [None, "127.0.0.1/32, 10.0.0.0/8"])
 def test_audited_ip_believes_x_forwarded_for_only_from_trusted_proxies(trusted, tmp_path):
-    from conftest import Server
+    from tapedeck_server import Server
     from media import make_mp4
     env = {"TAPEDECK_TRUSTED_PROXIES": trusted} if trusted else {}
     server = Server(env=env, name="proxies").start()
@@ -192,7 +192,7 @@ def test_audited_ip_believes_x_forwarded_for_only_from_trusted_proxies(trusted, 
         server.close()
     # A value that is not a network stops start-up, naming the setting.
     import subprocess
-    from conftest import tapedeck_binary
+    from tapedeck_server import tapedeck_binary
     refused = subprocess.run([tapedeck_binary(), "keys", "list"], capture_output=True, text=True,
                              env={**server.env, "TAPEDECK_TRUSTED_PROXIES": "proxy.internal"})
     assert refused.returncode == 78 and "TAPEDECK_TRUSTED_PROXIES" in refused.stderr, refused.stderr
@@ -245,7 +245,7 @@ def test_a_share_grant_never_outlives_the_share(recorded):
 def test_a_revoked_share_stops_on_every_instance(tmp_path):
     """Two `serve` processes on one catalog and one data directory: a share revoked through one
     stops its media on the other within the refresh interval (2 s)."""
-    from conftest import Server
+    from tapedeck_server import Server
     from media import make_mp4
     first = Server(database="postgres", name="revoke-a").start()
     second = Server(name="revoke-b", env={"DATABASE_URL": first.postgres.url,

@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from conftest import Server
 from media import check_storyboard, make_hls, make_mp4, probe_duration
+from tapedeck_server import Server
 
 
 @pytest.fixture(scope="module")

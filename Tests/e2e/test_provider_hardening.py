@@ -10,7 +10,7 @@ import requests
 from livekit.protocol import egress as egress_pb
 from livekit.protocol import models, webhook
 
-from conftest import ARTIFACTS, database_kinds
+from tapedeck_server import ARTIFACTS, database_kinds
 from test_livekit import Harness, check_ready, outputs, room_name  # noqa: F401 (fixture)
 
 HOSTILE = json.load(open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "testdata",

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import database_kinds
+from tapedeck_server import database_kinds
 from test_livekit import Harness, outputs, room_name  # noqa: F401 (fixture)
 
 

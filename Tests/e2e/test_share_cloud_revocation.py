@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from browser import Browser, chromium_binary
-from conftest import Server
 from media import make_mp4
+from tapedeck_server import Server
 from test_playback import share_playback
 from test_processing import wait_assets
 

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import Server, database_kinds
 from media import make_mp4
+from tapedeck_server import Server, database_kinds
 
 ATTEMPTS = 5
 WINDOW_S = 10

@@ -10,9 +10,7 @@ import time
 
 import pytest
 
-from conftest import Server, tapedeck_binary
-
-
+from tapedeck_server import Server, tapedeck_binary
 @pytest.fixture
 def server():
     instance = Server(name="startup")

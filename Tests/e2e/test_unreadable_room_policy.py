@@ -52,7 +52,7 @@ def test_a_room_with_an_unreadable_policy_is_not_recorded_by_the_default(lk):  #
 
 
 def test_retention_skips_and_reports_a_room_with_an_unreadable_policy(tmp_path):
-    from conftest import Server
+    from tapedeck_server import Server
     from media import make_mp4
     server = Server(env={"TAPEDECK_RETAIN_DAYS": "30"}, name="retention-unreadable")
     try:

@@ -12,8 +12,9 @@ import time
 import pytest
 import requests
 
-from conftest import Server, database_kinds
 from media import make_mp4
+from net import wait_until
+from tapedeck_server import Server, database_kinds
 
 SECRET = "whsec_e2e_0123456789abcdef"
 
@@ -74,16 +75,6 @@ class Receiver:
         self.httpd.shutdown()
 
 
-def wait_for(condition, what, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def mp4():
     directory = tempfile.mkdtemp(prefix="tapedeck-hooks-")
@@ -121,18 +112,18 @@ def test_events_are_signed_retried_and_logged(database, mp4):
         assert share.status_code == 201
         server.cli("import", flaky.url.replace("/hooks/tapedeck", "/missing.mp4"), "--room", "broken", check=False)
 
-        ready = wait_for(lambda: flaky.events("recording.ready"), "recording.ready")
+        ready = wait_until(lambda: flaky.events("recording.ready"), "recording.ready")
         assert ready[0]["data"]["recording"]["id"] == recording["id"]
         assert ready[0]["data"]["recording"]["status"] == "ready"
-        shared = wait_for(lambda: flaky.events("share.created"), "share.created")
+        shared = wait_until(lambda: flaky.events("share.created"), "share.created")
         assert shared[0]["data"]["share"]["id"] == share.json()["id"]
         assert "url" not in shared[0]["data"]["share"], "the share token never leaves in a webhook"
-        failed = wait_for(lambda: flaky.events("recording.failed"), "recording.failed")
+        failed = wait_until(lambda: flaky.events("recording.failed"), "recording.failed")
         assert failed[0]["data"]["recording"]["room"] == "broken"
 
         assert requests.delete(f"{server.base_url}/v1/recordings/{recording['id']}", headers=server.admin,
                                timeout=10).status_code in (200, 202, 204)
-        deleted = wait_for(lambda: flaky.events("recording.deleted"), "recording.deleted")
+        deleted = wait_until(lambda: flaky.events("recording.deleted"), "recording.deleted")
         assert deleted[0]["data"]["recording"]["id"] == recording["id"]
 
         # Every event was refused twice, then accepted once, with the same id on every attempt.
@@ -147,9 +138,9 @@ def test_events_are_signed_retried_and_logged(database, mp4):
             assert delivery["event_id"] in flaky.attempts
 
         # The endpoint that only answers 503 got only recording.ready, retried until the window closed.
-        down_log = wait_for(lambda: [d for d in requests.get(f"{api}/{only_ready['id']}/deliveries",
-                                                             headers=server.admin, timeout=10).json()["items"]
-                                     if d["status"] == "failed"], "the failing endpoint to be given up", timeout=40)
+        down_log = wait_until(lambda: [d for d in requests.get(f"{api}/{only_ready['id']}/deliveries",
+                                                               headers=server.admin, timeout=10).json()["items"]
+                                       if d["status"] == "failed"], "the failing endpoint to be given up", timeout=40)
         [given_up] = down_log
         assert given_up["event_type"] == "recording.ready" and given_up["last_status_code"] == 503
         assert given_up["attempts"] >= 3 and given_up["next_attempt_at"] is None
@@ -233,11 +224,11 @@ def test_redirects_are_not_followed_and_private_targets_can_be_refused(mp4):
                                 json={"url": receiver.url, "secret": SECRET}, headers=closed_server.admin).json()
         for server in (open_server, closed_server):
             server.cli("import", mp4, "--room", "hooks")
-        failed = wait_for(lambda: [d for d in deliveries(open_server, bounced["id"]) if d["status"] == "failed"],
-                          "the redirected delivery given up")
+        failed = wait_until(lambda: [d for d in deliveries(open_server, bounced["id"]) if d["status"] == "failed"],
+                            "the redirected delivery given up")
         assert failed[0]["last_status_code"] == 307
-        refused = wait_for(lambda: [d for d in deliveries(closed_server, private["id"]) if d["status"] == "failed"],
-                           "the private delivery given up")
+        refused = wait_until(lambda: [d for d in deliveries(closed_server, private["id"]) if d["status"] == "failed"],
+                             "the private delivery given up")
         assert "private address 127.0.0.1" in refused[0]["last_error"] and refused[0]["last_status_code"] is None
         assert receiver.delivered == [] and receiver.attempts == {}
     finally:

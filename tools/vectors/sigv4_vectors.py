@@ -1,6 +1,6 @@
 """Generates SigV4 test vectors with botocore, the reference implementation, under a frozen clock.
 
-    .venv/bin/python scripts/vectors/sigv4_vectors.py > Tests/ObjectStorageTests/Vectors/sigv4.json
+    .venv/bin/python tools/vectors/sigv4_vectors.py > Tests/ObjectStorageTests/Vectors/sigv4.json
 
 The Swift tests sign the same inputs and compare byte for byte. Inputs cover the AWS
 documentation examples, path-style endpoints with a port, keys with spaces, '+', unicode and

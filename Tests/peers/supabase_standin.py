@@ -15,7 +15,7 @@ PROTOCOLS.md describes them and refuses anything else, recording each deviation:
 Every authenticated call needs `Authorization: Bearer <key>` and `apikey: <key>`.
 GET /__violations returns the list of deviations (the tests require it to be empty).
 
-    python scripts/supabase_standin.py PORT SERVICE_KEY BUCKET
+    python Tests/peers/supabase_standin.py PORT SERVICE_KEY BUCKET
 """
 import hashlib
 import hmac

@@ -26,6 +26,8 @@ from livekit import api
 from livekit.protocol import egress as egress_pb
 from livekit.protocol import models, room as room_pb, webhook
 
+from net import wait_until
+
 SECOND = 1_000_000_000
 
 
@@ -409,13 +411,7 @@ class LiveKitSim:
             return [i for i in self.egresses.values() if i.room_name == room_name]
 
     def wait(self, predicate, timeout=20, what="condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}")
+        return wait_until(predicate, what=what, timeout=timeout, interval=0.02)
 
 
 def make_outputs(directory):

@@ -1,6 +1,6 @@
 """Generates GCS V4 signed-URL vectors with the google-cloud-storage library, clock frozen.
 
-    .venv/bin/python scripts/vectors/gcs_v4_vectors.py > Tests/ObjectStorageTests/Vectors/gcs_v4.json
+    .venv/bin/python tools/vectors/gcs_v4_vectors.py > Tests/ObjectStorageTests/Vectors/gcs_v4.json
 
 A throwaway RSA key made here (for these tests only) stands in for a service account's key; the
 library's Blob.generate_signed_url does the encoding and signing, and the Swift tests must

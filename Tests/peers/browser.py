@@ -4,13 +4,14 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
 import requests
 import websocket
+
+from net import free_port
 
 
 def chromium_binary():
@@ -24,9 +25,7 @@ def chromium_binary():
 class Browser:
     def __init__(self):
         self.profile = tempfile.mkdtemp(prefix="tapedeck-chromium-")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         self.process = subprocess.Popen(
             [chromium_binary(), "--headless=new", "--no-sandbox", "--disable-gpu", "--mute-audio",
              "--autoplay-policy=no-user-gesture-required", f"--remote-debugging-port={port}",

@@ -1,33 +1,52 @@
 """Starts the storage servers the tests run against and prints their settings as shell exports.
 
-    eval "$(.venv/bin/python scripts/s3_peers.py start ARTIFACTS_DIR)"   # exports TEST_S3_*
-    .venv/bin/python scripts/s3_peers.py stop PID...
+    eval "$(.venv/bin/python Tests/peers/s3_peers.py start ARTIFACTS_DIR)"   # exports TEST_S3_*
+    .venv/bin/python Tests/peers/s3_peers.py stop PID...
 
 Two moto servers on 127.0.0.1: one in its default mode (S3 semantics, presigned URLs), one in
 IAM mode where every request's SigV4 signature is checked (a wrong secret gets 403
-SignatureDoesNotMatch). Both get a bucket named `tapedeck-test`. Also the Supabase Storage
-stand-in (scripts/supabase_standin.py) with a bucket named `recordings`, and a proxy in front of the
-default-mode moto that names CompleteMultipartUpload's answer as some S3-compatible servers do
-(scripts/s3_renaming_proxy.py).
+SignatureDoesNotMatch). Both get a bucket named `tapedeck-test`. Also, from this folder, the
+Supabase Storage stand-in (supabase_standin.py) with a bucket named `recordings`, and a proxy in
+front of the default-mode moto that names CompleteMultipartUpload's answer as some S3-compatible
+servers do (s3_renaming_proxy.py).
 """
 import json
 import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import boto3
 from botocore.config import Config
 
+from net import free_port, wait_until
+
 BUCKET = "tapedeck-test"
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def answers(url):
+    try:
+        urllib.request.urlopen(url, timeout=1)
+        return True
+    except Exception:
+        return False
+
+
+def accepts(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def wait_started(condition, what, log_path):
+    try:
+        wait_until(condition, what=what, timeout=10, interval=0.05)
+    except AssertionError:
+        raise SystemExit(f"{what} did not start; see {log_path}") from None
 
 
 def start_moto(log_path):
@@ -37,13 +56,8 @@ def start_moto(log_path):
     process = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
-            return process, endpoint
-        except Exception:
-            time.sleep(0.05)
-    raise SystemExit(f"moto_server did not start; see {log_path}")
+    wait_started(lambda: answers(endpoint + "/moto-api/"), "moto_server", log_path)
+    return process, endpoint
 
 
 def client(service, endpoint, key="testing", secret="testing"):
@@ -89,30 +103,18 @@ def main():
     print(f"export TEST_S3_IAM_SECRET_ACCESS_KEY={key['SecretAccessKey']}")
     standin_port = free_port()
     standin_key = "standin-service-key"
+    standin_log = os.path.join(artifacts, "supabase-standin.log")
     standin = subprocess.Popen(
-        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "supabase_standin.py"),
-         str(standin_port), standin_key, "recordings"],
-        stdout=open(os.path.join(artifacts, "supabase-standin.log"), "w"), stderr=subprocess.STDOUT,
-        start_new_session=True)
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{standin_port}/__violations", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.05)
+        [sys.executable, os.path.join(HERE, "supabase_standin.py"), str(standin_port), standin_key, "recordings"],
+        stdout=open(standin_log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    wait_started(lambda: answers(f"http://127.0.0.1:{standin_port}/__violations"), "the Supabase stand-in", standin_log)
 
     renaming_port = free_port()
+    renaming_log = os.path.join(artifacts, "s3-renaming-proxy.log")
     renaming = subprocess.Popen(
-        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "s3_renaming_proxy.py"),
-         str(renaming_port), plain_endpoint],
-        stdout=open(os.path.join(artifacts, "s3-renaming-proxy.log"), "w"), stderr=subprocess.STDOUT,
-        start_new_session=True)
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", renaming_port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.05)
+        [sys.executable, os.path.join(HERE, "s3_renaming_proxy.py"), str(renaming_port), plain_endpoint],
+        stdout=open(renaming_log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    wait_started(lambda: accepts(renaming_port), "the renaming S3 proxy", renaming_log)
 
     print(f"export TEST_SUPABASE_URL=http://127.0.0.1:{standin_port}")
     print(f"export TEST_SUPABASE_KEY={standin_key}")

@@ -1,6 +1,6 @@
 """Generates LiveKit wire vectors with the official SDK (livekit-api, livekit-protocol).
 
-    .venv/bin/python scripts/vectors/livekit_vectors.py > Tests/LiveKitTests/Vectors/livekit.json
+    .venv/bin/python tools/vectors/livekit_vectors.py > Tests/LiveKitTests/Vectors/livekit.json
 
 - webhooks: bodies serialized the way LiveKit sends them (lowerCamel names, zero values omitted,
   int64 as strings), each signed by the SDK's own AccessToken(...).with_sha256(...), with the

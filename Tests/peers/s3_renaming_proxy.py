@@ -1,7 +1,7 @@
 """An S3 endpoint that answers CompleteMultipartUpload as some S3-compatible servers do: the
 document's root is `CompleteMultipartUploadResponse` instead of `CompleteMultipartUploadResult`.
 
-    python s3_renaming_proxy.py PORT UPSTREAM
+    python Tests/peers/s3_renaming_proxy.py PORT UPSTREAM
 
 Every request is passed to UPSTREAM (a moto server in default mode, which checks no signatures)
 unchanged; only that one answer is rewritten.

@@ -1,0 +1,45 @@
+"""Small helpers shared by the test peers, the end-to-end suites and the benchmarks: a free
+loopback port, polling until a condition holds, and whether a server's /readyz answers 200.
+
+    python3 Tests/peers/net.py free-port     # prints a free port on 127.0.0.1 (for shell scripts)
+"""
+import http.client
+import socket
+import sys
+import time
+import urllib.request
+
+
+def free_port():
+    """A port on 127.0.0.1 that nothing listens on at the moment of asking."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, what="condition", timeout=30, interval=0.2):
+    """Calls `condition` until it returns something truthy and returns that; raises AssertionError
+    naming `what` when `timeout` seconds pass first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def is_ready(base_url, timeout=1):
+    """True when GET {base_url}/readyz answers 200; False on any other answer or no answer."""
+    try:
+        with urllib.request.urlopen(base_url + "/readyz", timeout=timeout) as answer:
+            return answer.status == 200
+    except (OSError, http.client.HTTPException, ValueError):
+        return False
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["free-port"]:
+        print(free_port())
+    else:
+        sys.exit(f"usage: {sys.argv[0]} free-port")
