@@ -171,6 +171,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // The recording flow (webhooks, jobs, reconciler) against a fake LiveKit: no server, ffmpeg
+        // or PostgreSQL needed.
+        .testTarget(
+            name: "TapedeckRecordingTests",
+            dependencies: ["TapedeckRecording", "TestSupport"]
+        ),
         // Signed URL generation rate (see BENCHMARKS.md).
         .executableTarget(
             name: "SigningBenchmark",
@@ -195,7 +201,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "TapedeckStore", "ObjectStorage", .product(name: "NIOCore", package: "swift-nio"),
+                "TapedeckStore", "ObjectStorage", "LiveKit", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/TestSupport"

@@ -40,6 +40,20 @@ public struct SegmentsResult: Sendable, Equatable {
     public var playlistLocation: String?
     public var startedAtNs: Int64?
     public var endedAtNs: Int64?
+
+    public init(
+        playlistName: String, livePlaylistName: String? = nil, durationNs: Int64? = nil, size: Int64? = nil,
+        segmentCount: Int64? = nil, playlistLocation: String? = nil, startedAtNs: Int64? = nil, endedAtNs: Int64? = nil
+    ) {
+        self.playlistName = playlistName
+        self.livePlaylistName = livePlaylistName
+        self.durationNs = durationNs
+        self.size = size
+        self.segmentCount = segmentCount
+        self.playlistLocation = playlistLocation
+        self.startedAtNs = startedAtNs
+        self.endedAtNs = endedAtNs
+    }
 }
 
 /// What LiveKit reports about an egress (`EgressInfo`).

@@ -4,7 +4,8 @@ import Logging
 import TapedeckCore
 import TapedeckStore
 
-/// Stops a recording's egress. Stopping an egress that already ended counts as done.
+/// Stops a recording's egress. Stopping an egress that already ended counts as done, with the
+/// outcome LiveKit reports for it.
 package struct StopEgressJob: RecordingJob {
     static package let kind = "livekit.stop_egress"
     static package let maxAttempts = 10
@@ -19,8 +20,13 @@ package struct StopEgressJob: RecordingJob {
             let info = try await recorder.api.stopEgress(id: egressID)
             _ = try await recorder.catalog.transaction { tx in try await recorder.applyEgress(tx, info, actor: "livekit") }
         } catch let error as TwirpError where error.meansAlreadyStopped || error.code == "not_found" {
-            // Already ended: its egress_ended (or the reconciler) reports the outcome.
+            // Already ended: take its outcome now rather than wait for egress_ended (which may be
+            // lost) or the reconciler. If LiveKit cannot say, one of those still will.
             logger.debug("egress already stopped", metadata: ["egress": "\(egressID)"])
+            let reported = try? await recorder.api.listEgress(roomName: nil, egressID: egressID, activeOnly: false)
+            if let info = reported?.first(where: { $0.egressID == egressID }), info.status.hasEnded {
+                _ = try await recorder.catalog.transaction { tx in try await recorder.applyEgress(tx, info, actor: "livekit") }
+            }
         }
     }
 }
