@@ -38,23 +38,24 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         middleware: AuthenticationMiddleware(catalog: dependencies.catalog, viewerSecret: dependencies.playback.viewerSecret))
     ViewerTokensController(keys: dependencies.playback, clock: dependencies.catalog.clock, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
-    let playback = PlaybackController(
+    let grants = PlaybackGrants(
         catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback, mediaSigner: dependencies.mediaSigner,
         revokedShares: dependencies.revokedShares)
-    playback.register(api: api, public: router)
-    let shares = SharesController(
-        catalog: dependencies.catalog, playback: playback, keys: dependencies.playback,
-        maximumLifetime: dependencies.playback.shareMaxLifetime, maxBody: settings.maxRequestBodyBytes,
-        passcodes: PasscodeGate(catalog: dependencies.catalog, limits: settings.sharePasscodeLimits))
-    shares.register(api: api, public: router)
+    PlaybackController(grants: grants).register(api: api, public: router)
+    let shares = ShareService(
+        catalog: dependencies.catalog, keys: dependencies.playback, maximumLifetime: dependencies.playback.shareMaxLifetime,
+        passcodes: PasscodeGate(catalog: dependencies.catalog, limits: settings.sharePasscodeLimits),
+        revokedShares: dependencies.revokedShares)
+    SharesController(service: shares, grants: grants, maxBody: settings.maxRequestBodyBytes).register(api: api, public: router)
     if let renderer = dependencies.pages {
+        let player = PlayerPage(catalog: dependencies.catalog, renderer: renderer)
         let pages = WebPagesController(
-            catalog: dependencies.catalog, playback: playback, shares: shares, keys: dependencies.playback,
+            catalog: dependencies.catalog, grants: grants, player: player, shares: shares, keys: dependencies.playback,
             renderer: renderer)
         pages.register(on: router)
         renderer.assets.register(on: router)
         AdminPagesController(
-            catalog: dependencies.catalog, store: dependencies.store, shares: shares, pages: pages, playback: playback,
+            catalog: dependencies.catalog, store: dependencies.store, shares: shares, viewerPages: pages, grants: grants, player: player,
             keys: dependencies.playback, renderer: renderer, scheduler: dependencies.scheduler
         ).register(on: router)
     }

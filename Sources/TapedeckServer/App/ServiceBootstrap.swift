@@ -118,7 +118,7 @@ public enum ServiceBootstrap {
                 catalog: catalog, store: store, metrics: metrics, http: http, webhookHTTP: webhookHTTP, mediaSigner: signer,
                 playback: try playbackKeys(settings), webhookSecrets: try webhookSecretBox(settings), settings: settings,
                 logger: logger)
-            dependencies.pages = try await PageRenderer.load(mediaOrigins: await pageMediaOrigins(settings, store: store))
+            dependencies.pages = try await PageRenderer.load(mediaOrigins: try await pageMediaOrigins(settings, store: store))
             // Revoked shares are refused by `/media` from the first request on.
             try await dependencies.revokedShares.refresh(from: catalog)
             if let livekit = settings.livekit {
@@ -139,15 +139,17 @@ public enum ServiceBootstrap {
     /// and, for buckets, the origin their signed URLs point at. An S3 or GCS URL is signed locally,
     /// so a throwaway one names the origin exactly; Supabase signs over the network, so its
     /// project URL is used.
-    static func pageMediaOrigins(_ settings: Settings, store: any ObjectStore) async -> [String] {
+    /// A URL that cannot be signed stops start-up: pages without the bucket's origin would
+    /// refuse to play anything, without a word.
+    static func pageMediaOrigins(_ settings: Settings, store: any ObjectStore) async throws -> [String] {
         switch settings.storage {
         case .local:
             return [settings.publicURL]
         case .supabase(let configuration):
             return [settings.publicURL, configuration.projectURL]
         case .s3, .gcs:
-            let probe = try? await store.signedURL(ObjectKey("origin-probe"), expiresIn: 60, overrides: .init())
-            return [settings.publicURL] + (probe.map { [$0] } ?? [])
+            let probe = try await store.signedURL(ObjectKey("origin-probe"), expiresIn: 60, overrides: .init())
+            return [settings.publicURL, probe]
         }
     }
 

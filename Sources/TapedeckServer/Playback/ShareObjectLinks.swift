@@ -65,7 +65,7 @@ extension PlaybackController {
         else {
             throw APIError(.forbidden, code: "link_expired", message: "this playback link is invalid or has expired; ask for a new one")
         }
-        try await requireLiveShare(share, recordingID: uuid, now: now)
+        try await grants.requireLiveShare(share, recordingID: uuid, now: now)
         // A deleted recording's links stop with it, before its purge has run.
         guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
             key.utf8.starts(with: recording.keyPrefix.utf8)

@@ -9,14 +9,12 @@ import TapedeckRecording
 /// holding the link (plus the passcode, and a viewer token with the right email, when the
 /// share asks for them). Every use is counted and audited.
 struct SharesController {
-    let catalog: Catalog
-    let playback: PlaybackController
-    let keys: PlaybackKeys
-    /// Longest a share may last.
-    let maximumLifetime: Int
+    let service: ShareService
+    let grants: PlaybackGrants
     let maxBody: Int
-    /// Passcode tries per share, counted in the catalog.
-    let passcodes: PasscodeGate
+    var catalog: Catalog { service.catalog }
+    var keys: PlaybackKeys { grants.keys }
+    var maximumLifetime: Int { service.maximumLifetime }
 
     func register(api: RouterGroup<TapedeckRequestContext>, public router: Router<TapedeckRequestContext>) {
         api.post("/recordings/{id}/shares", use: create)
@@ -72,32 +70,10 @@ struct SharesController {
             throw APIError.invalid("passcode", "passcode must be 4 to 128 characters")
         }
         guard recording.status != .deleted else { throw APIError.notFound("recording") }
-        let (share, url) = try await createShare(
+        let (share, url) = try await service.createShare(
             recording: recording, expiresIn: body.expiresIn, email: body.email, passcode: body.passcode,
             allowDownload: body.allowDownload ?? false, actor: context.principal?.actor ?? "unknown")
         return JSONResponse(ShareRepresentation(share: share, url: url), status: .created)
-    }
-
-    /// Creates a share (validated by the caller) and returns it with its link, the only copy of its token.
-    func createShare(
-        recording: Recording, expiresIn: Int, email: String?, passcode: String?, allowDownload: Bool, actor: String
-    ) async throws -> (Share, String) {
-        let token = ShareToken.generate()
-        let now = catalog.clock.now()
-        let share = try await catalog.transaction { tx in
-            let share = try await tx.shares.create(
-                NewShare(
-                    recordingID: recording.id, tokenHash: ShareToken.hash(token), email: email?.lowercased(),
-                    passcodeHash: passcode.map { Passcode.hash($0) }, allowDownload: allowDownload,
-                    expiresAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + Double(expiresIn)).rounded(.down)),
-                    createdBy: actor))
-            try await tx.events.append(
-                NewAuditEvent(
-                    recordingID: recording.id, sessionID: recording.sessionID, type: "share.created", actor: actor,
-                    data: ["share_id": share.id.uuidString.lowercased(), "expires_at": share.expiresAt.rfc3339]))
-            return share
-        }
-        return (share, keys.publicURL + "/s/" + token)
     }
 
     @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<ShareList> {
@@ -114,26 +90,9 @@ struct SharesController {
         } catch let error as APIError where error.status == .notFound {
             throw APIError.notFound("share")
         }
-        let revoked = try await revoke(share, actor: context.principal?.actor ?? "unknown")
+        let revoked = try await service.revoke(share, actor: context.principal?.actor ?? "unknown")
         guard let revoked else { throw APIError.notFound("share") }
         return JSONResponse(ShareRepresentation(share: revoked))
-    }
-
-    /// Revokes at once (idempotent), writing `share.revoked` the first time.
-    @discardableResult
-    func revoke(_ share: Share, actor: String) async throws -> Share? {
-        let revoked = try await catalog.transaction { tx -> Share? in
-            _ = try await tx.shares.revoke(id: share.id)
-            if share.revokedAt == nil {
-                try await tx.events.append(
-                    NewAuditEvent(recordingID: share.recordingID, type: "share.revoked", actor: actor,
-                                  data: ["share_id": share.id.uuidString.lowercased()]))
-            }
-            return try await tx.shares.find(id: share.id)
-        }
-        // This instance refuses the share's media at once; others within a refresh interval.
-        playback.revokedShares?.insert(share.id)
-        return revoked
     }
 
     struct UseBody: Decodable {
@@ -141,7 +100,7 @@ struct SharesController {
     }
 
     /// `POST /v1/share-links/{token}/playback`: playback through a share link.
-    @Sendable func use(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PlaybackController.Grant> {
+    @Sendable func use(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PlaybackGrants.Grant> {
         let token = context.parameters.get("token") ?? ""
         guard ShareToken.isWellFormed(token), let share = try await catalog.pool.shares.find(tokenHash: ShareToken.hash(token))
         else { throw APIError(.notFound, code: "share_not_found", message: "no such share link") }
@@ -161,7 +120,7 @@ struct SharesController {
             }
             actor += " viewer:\(claims.sub)"
         }
-        let outcome = try await passcodes.check(share) {
+        let outcome = try await service.passcodes.check(share) {
             let body = request.headers[.contentType] == nil ? UseBody() : try await request.decodeJSON(as: UseBody.self, limit: maxBody)
             return body.passcode
         }
@@ -180,10 +139,10 @@ struct SharesController {
         guard let recording = try await catalog.pool.recordings.find(id: share.recordingID), recording.status != .deleted else {
             throw APIError(.gone, code: "share_expired", message: "the shared recording no longer exists")
         }
-        try PlaybackController.requirePlayable(recording)
-        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload, grantee: actor, share: share)
+        try PlaybackGrants.requirePlayable(recording)
+        let grant = try await grants.makeGrant(recording, allowDownload: share.allowDownload, grantee: actor, share: share)
         try await catalog.pool.shares.countView(id: share.id)
-        try await playback.audit(
+        try await grants.audit(
             recording, type: "share.used", actor: actor, data: ["share_id": share.id.uuidString.lowercased()],
             request: request, context: context)
         return JSONResponse(grant)

@@ -24,7 +24,7 @@ extension PlaybackController {
         else {
             throw APIError(.forbidden, code: "link_expired", message: "this storyboard link is invalid or has expired; ask for a new one")
         }
-        try await requireLiveShare(request.query("share"), recordingID: uuid, now: now)
+        try await grants.requireLiveShare(request.query("share"), recordingID: uuid, now: now)
         guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
             index < recording.assets.count, recording.assets[index].kind == .storyboard
         else { throw APIError.notFound("storyboard") }
@@ -34,7 +34,7 @@ extension PlaybackController {
         let expires = Double(request.query("expires") ?? "") ?? now.timeIntervalSince1970
         let objectKeys = Set(StoryboardSigning.objectKeys(ofVTT: text, vttKey: vttKey).values)
             .filter { $0.hasPrefix(recording.keyPrefix) }.sorted()
-        let urls = try await signedURLs(
+        let urls = try await grants.signedURLs(
             try objectKeys.map(ObjectKey.init), of: uuid, expires: Date(timeIntervalSince1970: max(expires, now.timeIntervalSince1970 + 1)),
             share: request.query("share").flatMap { UUID(uuidString: $0) })
         let body = StoryboardSigning.rewrite(text, vttKey: vttKey, signedURLs: Dictionary(uniqueKeysWithValues: zip(objectKeys, urls)))

@@ -10,8 +10,9 @@ import TapedeckRecording
 /// cookie) and `/s/{token}` (a share link, with its passcode form when it has one).
 struct WebPagesController {
     let catalog: Catalog
-    let playback: PlaybackController
-    let shares: SharesController
+    let grants: PlaybackGrants
+    let player: PlayerPage
+    let shares: ShareService
     let keys: PlaybackKeys
     let renderer: PageRenderer
 
@@ -26,7 +27,7 @@ struct WebPagesController {
     var secureCookies: Bool { keys.publicURL.lowercased().hasPrefix("https://") }
 
     func recordingPage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return notFound() }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return player.notFound() }
         let now = catalog.clock.now()
         if let token = request.uri.queryParameters.get("token") {
             // Exchange the link's token for a cookie, then show the clean URL (no token in history or logs).
@@ -62,20 +63,20 @@ struct WebPagesController {
                 status: .forbidden)
         }
         if let page = statusPage(recording) { return page }
-        let grant = try await playback.makeGrant(recording, allowDownload: true, grantee: principal.actor)
+        let grant = try await grants.makeGrant(recording, allowDownload: true, grantee: principal.actor)
         var audited = context
         audited.principal = principal
-        try await playback.audit(
+        try await grants.audit(
             recording, type: "playback.granted", actor: principal.actor, data: ["via": "web page"], request: request,
             context: audited)
-        return try await player(recording, grant: grant)
+        return try await player.render(recording, grant: grant)
     }
 
     @Sendable func sharePage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
         let now = catalog.clock.now()
         guard ShareToken.isWellFormed(token), let share = try await catalog.pool.shares.find(tokenHash: ShareToken.hash(token))
-        else { return notFound() }
+        else { return player.notFound() }
         guard share.isUsable(at: now) else {
             return renderer.message(
                 title: "Link expired", message: "This share link has expired or was revoked.",
@@ -118,12 +119,12 @@ struct WebPagesController {
         }
         if let page = statusPage(recording) { return page }
         let shareActor = "share:\(share.id.uuidString.lowercased())" + (viewer.map { " viewer:\($0.sub)" } ?? "")
-        let grant = try await playback.makeGrant(recording, allowDownload: share.allowDownload, grantee: shareActor, share: share)
+        let grant = try await grants.makeGrant(recording, allowDownload: share.allowDownload, grantee: shareActor, share: share)
         try await catalog.pool.shares.countView(id: share.id)
-        try await playback.audit(
+        try await grants.audit(
             recording, type: "share.used", actor: shareActor,
             data: ["share_id": share.id.uuidString.lowercased(), "via": "web page"], request: request, context: context)
-        return try await player(recording, grant: grant)
+        return try await player.render(recording, grant: grant)
     }
 
     /// The page for a recording that cannot be played (yet), or `nil` when it can.
@@ -136,7 +137,7 @@ struct WebPagesController {
                 title: "Recording failed", message: "This recording could not be completed.",
                 detail: recording.error.map { "Reason: \($0)" }, status: .ok)
         case .deleted:
-            return notFound()
+            return player.notFound()
         default:
             return renderer.message(
                 title: "Still processing", message: "The recording is \(recording.status.rawValue). It will be ready soon.",
@@ -144,45 +145,4 @@ struct WebPagesController {
         }
     }
 
-    func player(_ recording: Recording, grant: PlaybackController.Grant, extra: [String: Any] = [:]) async throws -> Response {
-        var participants: [String] = []
-        if let sessionID = recording.sessionID {
-            participants = try await catalog.pool.participants.list(sessionID: sessionID).map { $0.name ?? $0.identity }
-        }
-        var values: [String: Any] = [
-            "title": recording.title ?? recording.roomName, "room": recording.roomName,
-            "date": Self.readableDate(recording.startedAt ?? recording.createdAt), "expiresAt": Self.readableDate(grant.expiresAt),
-            "captions": grant.captions.map { ["label": $0.label, "url": $0.url] },
-        ]
-        var seen = Set<String>()
-        let unique = participants.filter { seen.insert($0).inserted }
-        if !unique.isEmpty { values["participants"] = unique.joined(separator: ", ") }
-        if let ms = recording.durationMs {
-            values["duration"] = Self.readableDuration(ms)
-            values["durationSeconds"] = String(format: "%.3f", Double(ms) / 1000)
-        }
-        if let url = grant.hlsURL { values["hlsURL"] = url }
-        if let url = grant.mp4URL { values["mp4URL"] = url }
-        if let url = grant.downloadURL { values["downloadURL"] = url }
-        if let url = grant.thumbnailURL { values["thumbnailURL"] = url }
-        if let url = grant.storyboardURL { values["storyboardURL"] = url }
-        values.merge(extra) { _, new in new }
-        return renderer.page("player", values)
-    }
-
-    func notFound() -> Response {
-        renderer.message(title: "Not found", message: "There is no recording here.", status: .notFound)
-    }
-
-    static func readableDate(_ date: Date) -> String {
-        let text = date.rfc3339
-        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " UTC"
-    }
-
-    static func readableDuration(_ ms: Int64) -> String {
-        let seconds = ms / 1000
-        return seconds >= 3600
-            ? String(format: "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
-            : String(format: "%d:%02d", seconds / 60, seconds % 60)
-    }
 }

@@ -13,9 +13,11 @@ import TapedeckRecording
 struct AdminPagesController {
     let catalog: Catalog
     let store: any ObjectStore
-    let shares: SharesController
-    let pages: WebPagesController
-    let playback: PlaybackController
+    let shares: ShareService
+    /// Viewers (no admin session) on `/recordings/{id}` are handed to their page.
+    let viewerPages: WebPagesController
+    let grants: PlaybackGrants
+    let player: PlayerPage
     let keys: PlaybackKeys
     let renderer: PageRenderer
     let scheduler: JobScheduler
@@ -115,8 +117,8 @@ struct AdminPagesController {
         for recording in page {
             var item: [String: Any] = [
                 "id": recording.id.uuidString.lowercased(), "room": recording.roomName, "status": recording.status.rawValue,
-                "date": WebPagesController.readableDate(recording.startedAt ?? recording.createdAt),
-                "duration": recording.durationMs.map(WebPagesController.readableDuration) ?? "",
+                "date": PlayerPage.readableDate(recording.startedAt ?? recording.createdAt),
+                "duration": recording.durationMs.map(PlayerPage.readableDuration) ?? "",
                 "size": recording.sizeBytes.map(Self.readableSize) ?? "",
             ]
             if let sessionID = recording.sessionID {
@@ -167,11 +169,11 @@ struct AdminPagesController {
     /// else the viewer's page.
     @Sendable func recordingPage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         guard request.uri.queryParameters.get("token") == nil, let (principal, cookie) = try await admin(request) else {
-            return try await pages.recordingPage(request, context: context)
+            return try await viewerPages.recordingPage(request, context: context)
         }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
             let recording = try await catalog.pool.recordings.find(id: id)
-        else { return pages.notFound() }
+        else { return player.notFound() }
         return try await adminRecordingPage(recording, principal: principal, cookie: cookie, request: request, context: context)
     }
 
@@ -185,17 +187,17 @@ struct AdminPagesController {
             var values = panel
             values["title"] = recording.roomName
             values["room"] = recording.roomName
-            values["date"] = WebPagesController.readableDate(recording.startedAt ?? recording.createdAt)
+            values["date"] = PlayerPage.readableDate(recording.startedAt ?? recording.createdAt)
             values["notice"] = "This recording is \(recording.status.rawValue)" + (recording.error.map { ": \($0)" } ?? ".")
             return renderer.page("player", values)
         }
-        let grant = try await playback.makeGrant(recording, allowDownload: true, grantee: principal.actor)
+        let grant = try await grants.makeGrant(recording, allowDownload: true, grantee: principal.actor)
         var audited = context
         audited.principal = principal
-        try await playback.audit(
+        try await grants.audit(
             recording, type: "playback.granted", actor: principal.actor, data: ["via": "dashboard"], request: request,
             context: audited)
-        return try await pages.player(recording, grant: grant, extra: panel)
+        return try await player.render(recording, grant: grant, extra: panel)
     }
 
     /// The values of the admin panel under the player: event log and shares.
@@ -206,13 +208,13 @@ struct AdminPagesController {
         var values: [String: Any] = [
             "admin": true, "csrf": session.csrf(for: cookie), "recordingID": recording.id.uuidString.lowercased(),
             "events": events.map {
-                ["at": WebPagesController.readableDate($0.at), "type": $0.type, "actor": $0.actor, "data": $0.dataJSON]
+                ["at": PlayerPage.readableDate($0.at), "type": $0.type, "actor": $0.actor, "data": $0.dataJSON]
             },
             "hasShares": !shares.isEmpty,
             "shares": shares.map { share -> [String: Any] in
                 [
-                    "id": share.id.uuidString.lowercased(), "created": WebPagesController.readableDate(share.createdAt),
-                    "expires": WebPagesController.readableDate(share.expiresAt), "passcode": share.hasPasscode ? "yes" : "no",
+                    "id": share.id.uuidString.lowercased(), "created": PlayerPage.readableDate(share.createdAt),
+                    "expires": PlayerPage.readableDate(share.expiresAt), "passcode": share.hasPasscode ? "yes" : "no",
                     "views": share.views, "active": share.isUsable(at: now),
                     "state": share.revokedAt != nil ? "revoked" : share.isUsable(at: now) ? "active" : "expired",
                 ]
@@ -248,12 +250,12 @@ struct AdminPagesController {
         guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return pages.notFound() }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return player.notFound() }
         switch try await RecordingLifecycle.markDeleted(
             id, actor: principal.actor, cause: "deleted from the dashboard", catalog: catalog, scheduler: scheduler)
         {
         case .notFound:
-            return pages.notFound()
+            return player.notFound()
         case .rejected(let current, _) where current != .deleted:
             return renderer.message(
                 title: "Not deleted", message: "This recording is \(current.rawValue): stop it before deleting it.", status: .conflict)

@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import TapedeckCore
+import TapedeckStore
+
+/// The player page of a recording and the words pages share (dates, durations, not found), for
+/// the viewer's and the admin's pages alike.
+struct PlayerPage: Sendable {
+    let catalog: Catalog
+    let renderer: PageRenderer
+
+    func render(_ recording: Recording, grant: PlaybackGrants.Grant, extra: [String: Any] = [:]) async throws -> Response {
+        var participants: [String] = []
+        if let sessionID = recording.sessionID {
+            participants = try await catalog.pool.participants.list(sessionID: sessionID).map { $0.name ?? $0.identity }
+        }
+        var values: [String: Any] = [
+            "title": recording.title ?? recording.roomName, "room": recording.roomName,
+            "date": Self.readableDate(recording.startedAt ?? recording.createdAt), "expiresAt": Self.readableDate(grant.expiresAt),
+            "captions": grant.captions.map { ["label": $0.label, "url": $0.url] },
+        ]
+        var seen = Set<String>()
+        let unique = participants.filter { seen.insert($0).inserted }
+        if !unique.isEmpty { values["participants"] = unique.joined(separator: ", ") }
+        if let ms = recording.durationMs {
+            values["duration"] = Self.readableDuration(ms)
+            values["durationSeconds"] = String(format: "%.3f", Double(ms) / 1000)
+        }
+        if let url = grant.hlsURL { values["hlsURL"] = url }
+        if let url = grant.mp4URL { values["mp4URL"] = url }
+        if let url = grant.downloadURL { values["downloadURL"] = url }
+        if let url = grant.thumbnailURL { values["thumbnailURL"] = url }
+        if let url = grant.storyboardURL { values["storyboardURL"] = url }
+        values.merge(extra) { _, new in new }
+        return renderer.page("player", values)
+    }
+
+    func notFound() -> Response {
+        renderer.message(title: "Not found", message: "There is no recording here.", status: .notFound)
+    }
+
+    static func readableDate(_ date: Date) -> String {
+        let text = date.rfc3339
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5)) + " UTC"
+    }
+
+    static func readableDuration(_ ms: Int64) -> String {
+        let seconds = ms / 1000
+        return seconds >= 3600
+            ? String(format: "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+            : String(format: "%d:%02d", seconds / 60, seconds % 60)
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ObjectStorage
+import TapedeckCore
+import TapedeckStore
+import TapedeckRecording
+/// The playback grants of a recording: short-lived URLs for its media, bound to the share they
+/// come through, and the audit of each access. Used by the API, the share links and the pages.
+struct PlaybackGrants: Sendable {
+    let catalog: Catalog
+    let store: any ObjectStore
+    let keys: PlaybackKeys
+    /// Signs `/media` URLs when storage is local: then URLs granted through a share name it, and
+    /// `/media` refuses them once it is revoked.
+    var mediaSigner: MediaURLSigner? = nil
+    /// Shares revoked before they expired (see ``RevokedShares``).
+    var revokedShares: RevokedShares? = nil
+
+    struct Grant: JSONRepresentable {
+        var recordingID: UUID
+        var hlsURL: String?
+        var mp4URL: String?
+        var downloadURL: String?
+        var thumbnailURL: String?
+        /// WebVTT index of hover-preview frames, served by Tapedeck with its sprite signed.
+        var storyboardURL: String?
+        var captions: [(label: String, url: String)]
+        var expiresAt: Date
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.member("recording_id", recordingID.uuidString.lowercased())
+                json.member("hls_url", hlsURL)
+                json.member("mp4_url", mp4URL)
+                json.member("download_url", downloadURL)
+                json.member("thumbnail_url", thumbnailURL)
+                json.member("storyboard_url", storyboardURL)
+                json.key("captions")
+                json.array { json in
+                    for caption in captions {
+                        json.object { json in
+                            json.member("label", caption.label)
+                            json.member("url", caption.url)
+                        }
+                    }
+                }
+                json.member("expires_at", expiresAt.rfc3339)
+            }
+        }
+    }
+
+    static func requirePlayable(_ recording: Recording) throws {
+        switch recording.status {
+        case .ready: break
+        case .failed, .aborted:
+            throw APIError.conflict("recording_failed", "the recording \(recording.status.rawValue): \(recording.error ?? "no reason was given")")
+        case .deleted:
+            throw APIError.notFound("recording")
+        default:
+            throw APIError.conflict("not_ready", "the recording is \(recording.status.rawValue); playback is possible once it is ready")
+        }
+    }
+
+    /// Signed URLs for a ready recording's media, valid for the configured time.
+    ///
+    /// Through a share, nothing outlives the share: every URL expires by the share's expiry, and
+    /// the Tapedeck-served links (playlist, storyboard, download) name the share, so each use
+    /// checks that it is still valid.
+    func makeGrant(_ recording: Recording, allowDownload: Bool, grantee: String = "unknown", share: Share? = nil)
+        async throws -> Grant
+    {
+        let id = recording.id
+        let now = catalog.clock.now()
+        var end = now.timeIntervalSince1970 + keys.ttl
+        if let share { end = min(end, share.expiresAt.timeIntervalSince1970) }
+        let expiresAt = Date(timeIntervalSince1970: end.rounded(.down))
+        let shareID = share?.id
+        var grant = Grant(recordingID: id, captions: [], expiresAt: expiresAt)
+        // Without downloads, an MP4 URL (a whole file anyone can save) is given only when there is
+        // no HLS to play instead.
+        let streamOnly = !allowDownload && recording.assets.contains { $0.kind == .hls }
+        for (index, asset) in recording.assets.enumerated() {
+            let key = try ObjectKey(asset.key)
+            switch asset.kind {
+            case .hls where grant.hlsURL == nil:
+                grant.hlsURL = keys.publicURL
+                    + keys.playlistPath(
+                        recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
+            case .mp4 where grant.mp4URL == nil && !streamOnly, .audio where grant.mp4URL == nil && !streamOnly:
+                grant.mp4URL = try await signedURL(key, of: id, expires: expiresAt, share: shareID, use: .file)
+                if allowDownload {
+                    grant.downloadURL = keys.publicURL
+                        + keys.downloadPath(
+                            recordingID: id, assetIndex: index, grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970),
+                            share: shareID)
+                }
+            case .storyboard where grant.storyboardURL == nil:
+                grant.storyboardURL = keys.publicURL
+                    + keys.storyboardPath(
+                        recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
+            case .thumbnail where grant.thumbnailURL == nil:
+                grant.thumbnailURL = try await signedURL(key, of: id, expires: expiresAt, share: shareID)
+            case .captions:
+                let label = (asset.key as NSString).lastPathComponent
+                grant.captions.append((label, try await signedURL(key, of: id, expires: expiresAt, share: shareID)))
+            default:
+                break
+            }
+        }
+        guard grant.hlsURL != nil || grant.mp4URL != nil else {
+            throw APIError.conflict("no_playable_asset", "the recording has no playable file")
+        }
+        return grant
+    }
+
+    /// A signed URL of an object of `recording`, bound to the share it is granted through: a
+    /// `/media` URL naming the share on local storage, a ``sharedObject`` link on the others
+    /// (`use` says how long the bucket URL behind it lives). `direct` goes straight to the store:
+    /// only for a URL made right after its share was checked and followed at once (a download).
+    func signedURL(
+        _ key: ObjectKey, of recording: UUID, expires: Date, share: UUID?, use: SharedObjectUse = .segment, direct: Bool = false,
+        overrides: ResponseOverrides = .init()
+    ) async throws -> String {
+        if let share, let mediaSigner {
+            return mediaSigner.signedURL(for: key, expires: expires, overrides: overrides, share: share.uuidString.lowercased())
+        }
+        if let share, !direct {
+            return keys.publicURL
+                + keys.sharedObjectPath(
+                    recordingID: recording, key: key.rawValue, use: use, expires: Int64(expires.timeIntervalSince1970), share: share)
+        }
+        return try await store.signedURL(key, expiresIn: max(1, expires.timeIntervalSince(catalog.clock.now())), overrides: overrides)
+    }
+
+    /// Signed URLs of many objects of `recording` (a playlist's segments, a storyboard's sprites),
+    /// bound to the share like ``signedURL``.
+    func signedURLs(_ objectKeys: [ObjectKey], of recording: UUID, expires: Date, share: UUID?) async throws -> [String] {
+        if let share, let mediaSigner {
+            return objectKeys.map { mediaSigner.signedURL(for: $0, expires: expires, share: share.uuidString.lowercased()) }
+        }
+        if let share {
+            let expiry = Int64(expires.timeIntervalSince1970)
+            return objectKeys.map {
+                keys.publicURL
+                    + keys.sharedObjectPath(recordingID: recording, key: $0.rawValue, use: .segment, expires: expiry, share: share)
+            }
+        }
+        return try await store.signedURLs(objectKeys, expiresIn: max(1, expires.timeIntervalSince(catalog.clock.now())))
+    }
+
+    /// A link granted through a share works only while the share does: revoked, expired or gone
+    /// is 410, as for the share link itself.
+    @discardableResult
+    func requireLiveShare(_ shareParameter: String?, recordingID: UUID, now: Date) async throws -> Share? {
+        guard let shareParameter else { return nil }
+        guard let id = UUID(uuidString: shareParameter), let share = try await catalog.pool.shares.find(id: id),
+            share.recordingID == recordingID, share.isUsable(at: now)
+        else { throw APIError(.gone, code: "share_expired", message: "this share link has expired or was revoked") }
+        return share
+    }
+
+    /// An access to the audit log: who, which recording, from where, with what.
+    func audit(
+        _ recording: Recording, type: String, actor: String, data: [String: String], request: Request,
+        context: TapedeckRequestContext
+    ) async throws {
+        var data = data
+        data["ip"] = clientIP(request, context: context)
+        data["user_agent"] = String((request.headers[.userAgent] ?? "").prefix(300))
+        try await catalog.pool.events.append(
+            NewAuditEvent(recordingID: recording.id, sessionID: recording.sessionID, type: type, actor: actor, data: data))
+    }
+
+    /// `attachment; filename="<room> <date>.mp4"`, with an RFC 5987 form for non-ASCII names.
+    static func attachment(_ recording: Recording, key: String) -> String {
+        let date = (recording.startedAt ?? recording.createdAt).rfc3339.prefix(10)
+        let ext = (key as NSString).pathExtension.isEmpty ? "mp4" : (key as NSString).pathExtension
+        let name = "\(recording.roomName) \(date).\(ext)"
+        let ascii = String(name.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 0x20 ? Character($0) : "_" })
+        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? ascii
+        return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+    }
+
+    func clientIP(_ request: Request, context: TapedeckRequestContext) -> String {
+        keys.trustedProxies.clientAddress(
+            peer: context.remoteAddress?.ipAddress ?? "", forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!])
+    }
+}
