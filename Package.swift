@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Domain: value types, state machine, policies, protocols. Foundation and swift-crypto only.
@@ -73,6 +74,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Signed /media URLs of local storage answered in the HTTP/1 channel pipeline (sendfile,
+        // connection budget and watch, the streaming route). Must not import TapedeckStore or TapedeckServer.
+        .target(
+            name: "LocalMediaServer",
+            dependencies: [
+                "TapedeckCore",
+                "ObjectStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The Hummingbird application: API, pages, job handlers, services, configuration.
         .target(name: "Media"),
         .target(
@@ -83,6 +102,7 @@ let package = Package(
                 "ObjectStorage",
                 "LiveKit",
                 "Media",
+                "LocalMediaServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -132,6 +152,19 @@ let package = Package(
         .testTarget(
             name: "TapedeckStoreTests",
             dependencies: ["TapedeckStore", "TestSupport"]
+        ),
+        .testTarget(
+            name: "LocalMediaServerTests",
+            dependencies: [
+                "LocalMediaServer",
+                "ObjectStorage",
+                "TapedeckCore",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "TapedeckServerTests",
