@@ -74,6 +74,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Signed /media URLs of local storage answered in the HTTP/1 channel pipeline (sendfile,
+        // connection budget and watch, the streaming route). Must not import TapedeckStore or TapedeckServer.
+        .target(
+            name: "LocalMediaServer",
+            dependencies: [
+                "TapedeckCore",
+                "ObjectStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // ffprobe/ffmpeg, recorder inputs, storyboard layout. Foundation only.
         .target(name: "Media"),
         // Everything a worker runs: providers, jobs, the recording lifecycle, outbound webhooks,
@@ -103,6 +121,7 @@ let package = Package(
                 "TapedeckCore",
                 "TapedeckStore",
                 "TapedeckRecording",
+                "LocalMediaServer",
                 "ObjectStorage",
                 "LiveKit",
                 "Media",
@@ -159,6 +178,19 @@ let package = Package(
         .testTarget(
             name: "TapedeckStoreTests",
             dependencies: ["TapedeckStore", "TestSupport"]
+        ),
+        .testTarget(
+            name: "LocalMediaServerTests",
+            dependencies: [
+                "LocalMediaServer",
+                "ObjectStorage",
+                "TapedeckCore",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "TapedeckServerTests",

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import LocalMediaServer
 import Logging
 import NIOCore
 import ObjectStorage
@@ -23,12 +24,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         openAPIDocument: OpenAPIDocument.load()
     ).register(on: router)
 
-    if let signer = dependencies.mediaSigner {
-        MediaController(
-            store: dependencies.store, signer: signer, clock: dependencies.catalog.clock,
-            revokedShares: dependencies.revokedShares
-        ).register(on: router)
-    }
+    dependencies.mediaController?.register(on: router, mapError: { APIError($0) })
 
     LiveKitWebhookController(
         verifier: dependencies.webhookVerifier, recorder: dependencies.livekit, clock: dependencies.catalog.clock
@@ -81,19 +77,10 @@ public func buildApplication(
     settings: Settings, dependencies: AppDependencies, services: [any Service] = [],
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    // Local media is answered in the channel pipeline (see MediaFastPathHandler).
-    let fastPath = dependencies.localDiskStore.flatMap { store in
-        dependencies.mediaSigner.map { signer in
-            var media = MediaFastPathHandler.Dependencies(
-                signer: signer, store: store, clock: dependencies.catalog.clock, metrics: dependencies.metrics,
-                logger: dependencies.logger)
-            media.revokedShares = dependencies.revokedShares
-            return media
-        }
-    }
+    // Local media is answered in the channel pipeline (see LocalMediaServer).
     return Application(
         router: buildRouter(settings: settings, dependencies: dependencies),
-        server: fastPath.map { HTTPServerBuilder.http1(media: $0) } ?? .http1(),
+        server: dependencies.localMediaFastPath.map { HTTPServerBuilder.http1(media: $0) } ?? .http1(),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Tapedeck"),
         services: services,
         onServerRunning: onServerRunning,

@@ -1,5 +1,4 @@
 import NIOCore
-import TapedeckRecording
 
 /// Decides, once a second, whether a connection must be closed because its client stopped
 /// taking the answers (no byte of them left for ``sendTimeout``, as nginx's `send_timeout`), or

@@ -11,7 +11,6 @@ import ObjectStorage
     import Glibc
 #endif
 import TapedeckCore
-import TapedeckRecording
 
 /// Answers signed `/media` requests for local storage in the channel pipeline, before the
 /// request reaches the async router (and before its conversion to HTTP types).
@@ -28,35 +27,7 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    struct Dependencies: Sendable {
-        var signer: MediaURLSigner
-        var store: LocalDiskStore
-        var clock: any Clock
-        var logger: Logger
-        var threadPool: NIOThreadPool = .singleton
-        var connectionLimits = MediaConnectionWatch.Limits()
-        let connections = ConnectionBudget()
-        let metrics: RouteMetrics
-        var revokedShares: RevokedShares? = nil
-
-        init(signer: MediaURLSigner, store: LocalDiskStore, clock: any Clock, metrics: ServiceMetrics, logger: Logger) {
-            self.signer = signer
-            self.store = store
-            self.clock = clock
-            self.logger = logger
-            self.metrics = metrics.routeMetrics(MediaFastPathHandler.route)
-        }
-
-        /// The request's metric and debug log line, as the router would write them.
-        func record(method: String, status: Int, requestID: String, started: NIODeadline) {
-            let elapsed = NIODeadline.now() - started
-            metrics.record(method: method, status: status, duration: .nanoseconds(elapsed.nanoseconds))
-            logger.debug("\(method) /media \(status)", metadata: ["request_id": "\(requestID)"])
-        }
-    }
-
-    static let route = "/media/**"
-    let dependencies: Dependencies
+    let dependencies: LocalMediaFastPath
 
     /// Requests passed on whose responses have not finished yet.
     private var routedInFlight = 0
@@ -72,7 +43,7 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private var readHeld = false
     private var lastVerified: MediaAnswer.VerifiedURL?
 
-    init(dependencies: Dependencies) {
+    init(dependencies: LocalMediaFastPath) {
         self.dependencies = dependencies
     }
 
@@ -154,8 +125,7 @@ final class MediaFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler 
         let (status, body) = MediaAnswer.response(
             outcome, media: media, isHead: request.method == .HEAD, now: dependencies.clock.now()
         ) { headers.add(name: $0, value: $1) }
-        let requestID = request.headers.first(name: "x-request-id").flatMap(RequestIDMiddleware.acceptable)
-            ?? RequestIDs.next()
+        let requestID = dependencies.requestID(request.headers.first(name: "x-request-id"))
         headers.add(name: "X-Request-Id", value: requestID)
         headers.add(name: "Date", value: HTTPDate.now())
         headers.add(name: "Server", value: "Tapedeck")

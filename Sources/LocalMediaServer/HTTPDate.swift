@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,5 @@
 import Testing
-@testable import TapedeckServer
-@testable import TapedeckRecording
+@testable import LocalMediaServer
 
 /// When a media connection is closed for not taking its answers or for sitting idle, and how
 /// many connections a descriptor limit allows.

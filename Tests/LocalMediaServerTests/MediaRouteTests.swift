@@ -1,13 +1,13 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import LocalMediaServer
 import NIOCore
 import ObjectStorage
+import Synchronization
 import Testing
 import TapedeckCore
-import TapedeckServer
 import TestSupport
-import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc
@@ -27,7 +27,7 @@ struct MediaRouteTests {
 
     @Test(arguments: setups)
     func servesWholeObjectsRangesAndHead(setup: TestingSetup) async throws {
-        try await TestApp.with(.sqlite, setup: setup) { app, client in
+        try await TestMediaServer.with(setup: setup) { app, client in
             let content = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
             let key = try ObjectKey("room/s/session.mp4")
             _ = try await app.store.put(key, body: [ByteBuffer(bytes: content)].async, contentType: nil)
@@ -65,7 +65,7 @@ struct MediaRouteTests {
 
     @Test(arguments: setups)
     func contentTypesOfRecordingFiles(setup: TestingSetup) async throws {
-        try await TestApp.with(.sqlite, setup: setup) { app, client in
+        try await TestMediaServer.with(setup: setup) { app, client in
             for (name, type) in [("index.m3u8", "application/vnd.apple.mpegurl"), ("seg_1.ts", "video/mp2t"),
                                  ("seg_1.m4s", "video/iso.segment"), ("a.m4a", "audio/mp4"), ("t.jpg", "image/jpeg"),
                                  ("s.png", "image/png"), ("en.vtt", "text/vtt; charset=utf-8"), ("m.json", "application/json")] {
@@ -79,7 +79,7 @@ struct MediaRouteTests {
 
     @Test(arguments: setups)
     func refusesTamperedExpiredAndForeignURLs(setup: TestingSetup) async throws {
-        try await TestApp.with(.sqlite, setup: setup) { app, client in
+        try await TestMediaServer.with(setup: setup) { app, client in
             let key = try ObjectKey("room/s/session.mp4")
             let other = try ObjectKey("room/s/other.mp4")
             for k in [key, other] {
@@ -117,7 +117,7 @@ struct MediaRouteTests {
 
     @Test(arguments: setups)
     func downloadOverridesAreApplied(setup: TestingSetup) async throws {
-        try await TestApp.with(.sqlite, setup: setup) { app, client in
+        try await TestMediaServer.with(setup: setup) { app, client in
             let key = try ObjectKey("room/s/session.mp4")
             _ = try await app.store.put(key, body: [ByteBuffer(string: "media")].async, contentType: nil)
             let url = try await app.store.signedURL(
@@ -134,7 +134,7 @@ struct MediaRouteTests {
 extension MediaRouteTests {
     @Test("objects over 4 MiB stream through the router", arguments: setups)
     func largeObjects(setup: TestingSetup) async throws {
-        try await TestApp.with(.sqlite, setup: setup) { app, client in
+        try await TestMediaServer.with(setup: setup) { app, client in
             let content = (0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131) }
             let key = try ObjectKey("room/s/large.mp4")
             _ = try await app.store.put(key, body: [ByteBuffer(bytes: content)].async, contentType: nil)
@@ -150,20 +150,19 @@ extension MediaRouteTests {
     /// A slow routed request and a media request sent in one TCP write must be answered in order:
     /// the fast path may not overtake the router.
     @Test func pipelinedRequestsKeepTheirOrder() async throws {
-        let slow = [ReadinessCheck(name: "slow") { try await Task.sleep(for: .milliseconds(400)) }]
-        try await TestApp.with(.sqlite, readinessChecks: slow, setup: .live) { app, client in
+        try await TestMediaServer.with(setup: .live) { app, client in
             let key = try ObjectKey("room/s/seg.ts")
             _ = try await app.store.put(key, body: [ByteBuffer(string: "segment")].async, contentType: nil)
             let media = target(try await app.store.signedURL(key, expiresIn: 60))
             let port = try #require(client.port)
-            let raw = "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\nGET \(media) HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let raw = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET \(media) HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
             let reply = try await RawHTTP.exchange(port: port, request: raw)
             // Each status line follows the previous body directly.
             let statuses = reply.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
             #expect(statuses == ["200 OK", "200 OK", "200 OK"], "\(reply)")
-            let readyAt = try #require(reply.range(of: "\"status\":\"ready\""))
+            let slowAt = try #require(reply.range(of: "slow answer"))
             let segmentAt = try #require(reply.range(of: "segment"))
-            #expect(readyAt.lowerBound < segmentAt.lowerBound, "the routed response came first")
+            #expect(slowAt.lowerBound < segmentAt.lowerBound, "the routed response came first")
         }
     }
 }
@@ -172,7 +171,7 @@ extension MediaRouteTests {
     /// Media requests on a connection of their own are answered from the raw bytes; a large
     /// object, then a routed request, hand the connection to the codec, and order is kept.
     @Test func rawMediaRequestsThenTheCodecKeepTheirOrder() async throws {
-        try await TestApp.with(.sqlite, setup: .live) { app, client in
+        try await TestMediaServer.with(setup: .live) { app, client in
             let small = try ObjectKey("room/s/seg.ts")
             _ = try await app.store.put(small, body: [ByteBuffer(string: "0123456789")].async, contentType: nil)
             let large = try ObjectKey("room/s/large.bin")
@@ -204,7 +203,7 @@ extension MediaRouteTests {
     /// A connection verifies a signed URL once and reuses that for later ranges of it; the
     /// expiry is still checked on each request, and any other URL is verified afresh.
     @Test func aConnectionReusingOneSignedURLStillSeesItsExpiry() async throws {
-        try await TestApp.with(.sqlite, setup: .live) { app, client in
+        try await TestMediaServer.with(setup: .live) { app, client in
             let key = try ObjectKey("room/s/talk.mp4")
             _ = try await app.store.put(key, body: [ByteBuffer(string: "0123456789")].async, contentType: nil)
             let url = target(try await app.store.signedURL(key, expiresIn: 60))
@@ -234,7 +233,7 @@ extension MediaRouteTests {
     /// reads slowly): the connection is closed only once the whole body is out.
     @Test func aResponseInFlightAtShutdownIsSentWhole() async throws {
         let size = 4 << 20
-        let reading = try await TestApp.with(.sqlite, setup: .live) { app, client in
+        let reading = try await TestMediaServer.with(setup: .live) { app, client in
             let key = try ObjectKey("room/s/long.ts")
             let content = ByteBuffer(repeating: UInt8(ascii: "v"), count: size)
             _ = try await app.store.put(key, body: [content].async, contentType: nil)
@@ -361,7 +360,7 @@ extension MediaRouteTests {
     /// A range whose pages are not in the page cache is read on the I/O thread pool from the
     /// descriptor the fast path opened, and answered like any other.
     @Test func aRangeNotInThePageCacheIsReadOnThePool() async throws {
-        try await TestApp.with(.sqlite, setup: .live) { app, client in
+        try await TestMediaServer.with(setup: .live) { app, client in
             let key = try ObjectKey("room/s/cold.ts")
             let content = (0..<300_000).map { UInt8(ascii: "a") + UInt8($0 % 26) }
             _ = try await app.store.put(key, body: [ByteBuffer(bytes: content)].async, contentType: nil)
@@ -377,6 +376,25 @@ extension MediaRouteTests {
             let answer = try await connection.ask("GET \(url) HTTP/1.1\r\nHost: x\r\nRange: bytes=100000-100009\r\n\r\n")
             #expect(answer.head.hasPrefix("HTTP/1.1 206"), "\(answer.head)")
             #expect(answer.body == String(decoding: content[100_000..<100_010], as: UTF8.self))
+        }
+    }
+}
+
+extension MediaRouteTests {
+    /// A URL granted through a share is refused once the application says the share is revoked.
+    @Test(arguments: setups)
+    func urlsOfARevokedShareAreRefused(setup: TestingSetup) async throws {
+        let revoked = Mutex<Set<UUID>>([])
+        try await TestMediaServer.with(setup: setup, isRevoked: { id in revoked.withLock { $0.contains(id) } }) { app, client in
+            let key = try ObjectKey("room/s/shared.ts")
+            _ = try await app.store.put(key, body: [ByteBuffer(string: "shared")].async, contentType: nil)
+            let share = UUID()
+            let url = target(app.signer.signedURL(for: key, expires: app.clock.now() + 60, share: share.uuidString))
+            #expect(try await client.execute(uri: url, method: .get).status == .ok)
+            revoked.withLock { _ = $0.insert(share) }
+            let refused = try await client.execute(uri: url, method: .get)
+            #expect(refused.status == .gone && refused.errorCode == "share_expired")
+            #expect(!refused.text.contains("shared"), "nothing of the object leaks")
         }
     }
 }

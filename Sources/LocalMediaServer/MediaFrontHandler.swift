@@ -2,7 +2,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import TapedeckCore
-import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc
@@ -22,7 +21,7 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
-    let dependencies: MediaFastPathHandler.Dependencies
+    let dependencies: LocalMediaFastPath
     /// Received bytes not answered yet.
     private var pending: ByteBuffer?
     /// The codec has the connection.
@@ -45,7 +44,7 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var watch: MediaConnectionWatch
     private var watchTick: Scheduled<Void>?
 
-    init(dependencies: MediaFastPathHandler.Dependencies) {
+    init(dependencies: LocalMediaFastPath) {
         self.dependencies = dependencies
         self.watch = MediaConnectionWatch(limits: dependencies.connectionLimits)
     }
@@ -230,7 +229,7 @@ final class MediaFrontHandler: ChannelDuplexHandler, RemovableChannelHandler {
         _ outcome: MediaAnswer.Outcome, media: MediaRequest?, head: RawMediaRequestHead, started: NIODeadline,
         context: ChannelHandlerContext
     ) {
-        let requestID = head.requestID.flatMap(RequestIDMiddleware.acceptable) ?? RequestIDs.next()
+        let requestID = dependencies.requestID(head.requestID)
         var fields = context.channel.allocator.buffer(capacity: 512)
         let (status, body) = MediaAnswer.response(outcome, media: media, isHead: false, now: dependencies.clock.now()) {
             Self.writeField($0, $1, into: &fields)

@@ -4,7 +4,6 @@ import Hummingbird
 import NIOCore
 import ObjectStorage
 import TapedeckCore
-import TapedeckRecording
 
 /// `GET|HEAD /media/{key}`: local storage, served by Tapedeck behind signed, expiring URLs.
 ///
@@ -12,22 +11,41 @@ import TapedeckRecording
 /// `ETag`/`If-None-Match`/`If-Range`, and the response overrides a URL was signed with.
 /// Most requests are answered before they get here, by ``MediaFastPathHandler``; this route
 /// streams what that does not take (large bodies, pipelined requests).
-struct MediaController {
+public struct MediaController: Sendable {
     let store: any ObjectStore
     let signer: MediaURLSigner
     let clock: any Clock
-    var revokedShares: RevokedShares? = nil
+    /// Whether a share was revoked (see ``LocalMediaFastPath/isRevoked``).
+    var isRevoked: (@Sendable (UUID) -> Bool)?
 
-    func register(on router: Router<TapedeckRequestContext>) {
+    public init(store: any ObjectStore, signer: MediaURLSigner, clock: any Clock, isRevoked: (@Sendable (UUID) -> Bool)? = nil) {
+        self.store = store
+        self.signer = signer
+        self.clock = clock
+        self.isRevoked = isRevoked
+    }
+
+    /// `GET` and `HEAD` of `/media/**` on `router`; a request refused is thrown as `mapError`
+    /// makes of its ``MediaError`` (the application's own error type, for its error middleware).
+    public func register<Context: RequestContext>(
+        on router: Router<Context>, mapError: @escaping @Sendable (MediaError) -> any Error = { $0 }
+    ) {
+        let serve: @Sendable (Request, Context) async throws -> Response = { request, context in
+            do {
+                return try await self.serve(request, context: context)
+            } catch let error as MediaError {
+                throw mapError(error)
+            }
+        }
         router.get("/media/**", use: serve)
         router.head("/media/**", use: serve)
     }
 
-    @Sendable func serve(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+    public func serve(_ request: Request, context: some RequestContext) async throws -> Response {
         let now = clock.now()
         var media = try MediaRequest.parse(
             path: request.uri.path, query: request.uri.query, rangeHeader: request.headers[.range], signer: signer,
-            revoked: revokedShares, now: now)
+            revoked: isRevoked, now: now)
         // If-Range: only honour the range while the object is unchanged.
         if media.range != nil, let ifRange = request.headers[.ifRange], ifRange != (try await store.head(media.key))?.etag {
             media.range = nil
@@ -38,7 +56,7 @@ struct MediaController {
         } catch ObjectStoreError.rangeNotSatisfiable(let size) {
             throw MediaRequest.unsatisfiable(size: size)
         } catch ObjectStoreError.notFound {
-            throw APIError.notFound("media")
+            throw MediaError.notFound("media")
         }
         var headers = media.headers(info: download.info, served: download.range, now: now)
         if MediaRequest.notModified(ifNoneMatch: request.headers[.ifNoneMatch], etag: download.info.etag) {

@@ -4,7 +4,6 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
-import TapedeckRecording
 
 /// Hummingbird's HTTP/1.1 child channel with local media answered in the pipeline: by
 /// ``MediaFrontHandler`` from the raw bytes while a connection asks for nothing else, then by
@@ -12,7 +11,7 @@ import TapedeckRecording
 /// conversion either way); everything else continues exactly as in `HTTP1Channel`.
 struct MediaAwareHTTP1Channel: HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
-    let media: MediaFastPathHandler.Dependencies
+    let media: LocalMediaFastPath
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>> {
         channel.eventLoop.makeCompletedFuture {
@@ -49,7 +48,7 @@ struct MediaAwareHTTP1Channel: HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with local media answered in the channel pipeline.
-    static func http1(media: MediaFastPathHandler.Dependencies) -> HTTPServerBuilder {
+    public static func http1(media: LocalMediaFastPath) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in MediaAwareHTTP1Channel(responder: responder, media: media) }
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import ObjectStorage
 import TapedeckCore
-import TapedeckRecording
 
 /// A request for a signed `/media/...` URL, checked: the key, the overrides it was signed with,
 /// and the range asked for. Shared by the streaming route and the fast path so both answer alike.
@@ -14,16 +13,16 @@ struct MediaRequest: Sendable {
     /// The share the URL was granted through, if any: refused once it is revoked.
     var share: UUID?
 
-    /// Parses and verifies; throws the ``APIError`` to answer with.
+    /// Parses and verifies; throws the ``MediaError`` to answer with.
     /// Byte-level on purpose: every media request (each HLS segment) comes through here, and
     /// Foundation's percent-decoding and splitting were a fifth of the fast path's time.
     static func parse(
-        path: String, query: String?, rangeHeader: String?, signer: MediaURLSigner, revoked: RevokedShares?, now: Date
-    ) throws(APIError) -> MediaRequest {
+        path: String, query: String?, rangeHeader: String?, signer: MediaURLSigner, revoked: (@Sendable (UUID) -> Bool)?, now: Date
+    ) throws(MediaError) -> MediaRequest {
         guard path.hasPrefix(MediaURLSigner.pathPrefix),
             let rawKey = percentDecoded(path.utf8.dropFirst(MediaURLSigner.pathPrefix.utf8.count))
         else {
-            throw APIError(.badRequest, code: "invalid_key", message: "the media path is not valid", field: "path")
+            throw MediaError(.badRequest, code: "invalid_key", message: "the media path is not valid", field: "path")
         }
         var expires: String?
         var signature: String?
@@ -52,39 +51,39 @@ struct MediaRequest: Sendable {
             case .expired:
                 throw expired
             case .missingSignature, .badSignature:
-                throw APIError(.forbidden, code: "invalid_signature", message: "this media link is not valid")
+                throw MediaError(.forbidden, code: "invalid_signature", message: "this media link is not valid")
             }
         }
         let key: ObjectKey
         do {
             key = try ObjectKey(rawKey)
         } catch {
-            throw APIError(.badRequest, code: "invalid_key", message: error.description, field: "path")
+            throw MediaError(.badRequest, code: "invalid_key", message: error.description, field: "path")
         }
         let shareID = share.flatMap { UUID(uuidString: $0) }
-        if share != nil, shareID == nil { throw APIError(.forbidden, code: "invalid_signature", message: "this media link is not valid") }
-        if let shareID, revoked?.contains(shareID) == true { throw shareRevoked }
+        if share != nil, shareID == nil { throw MediaError(.forbidden, code: "invalid_signature", message: "this media link is not valid") }
+        if let shareID, revoked?(shareID) == true { throw shareRevoked }
         // A Range that does not name one plain byte range is ignored (the whole object is sent).
         return MediaRequest(
             key: key, overrides: overrides, range: rangeHeader.flatMap(ByteRange.parse(header:)), expires: expires,
             share: shareID)
     }
 
-    static let shareRevoked = APIError(.gone, code: "share_expired", message: "this share link has expired or was revoked")
+    static let shareRevoked = MediaError(.gone, code: "share_expired", message: "this share link has expired or was revoked")
 
     /// This request again, for the same signed URL with another `Range` header: the URL was
     /// verified already (its signature covers everything but the expiry, checked again here).
-    func again(rangeHeader: String?, revoked: RevokedShares?, now: Date) throws(APIError) -> MediaRequest {
+    func again(rangeHeader: String?, revoked: (@Sendable (UUID) -> Bool)?, now: Date) throws(MediaError) -> MediaRequest {
         guard let expires, let expiry = Double(expires), expiry >= now.timeIntervalSince1970 else {
             throw Self.expired
         }
-        if let share, revoked?.contains(share) == true { throw Self.shareRevoked }
+        if let share, revoked?(share) == true { throw Self.shareRevoked }
         var request = self
         request.range = rangeHeader.flatMap(ByteRange.parse(header:))
         return request
     }
 
-    static let expired = APIError(.forbidden, code: "url_expired", message: "this media link has expired; ask for a new one")
+    static let expired = MediaError(.forbidden, code: "url_expired", message: "this media link has expired; ask for a new one")
 
     /// `%XX` escapes decoded (as UTF-8); `nil` for a malformed escape or invalid UTF-8.
     static func percentDecoded<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String? {
@@ -150,8 +149,8 @@ struct MediaRequest: Sendable {
             || ifNoneMatch.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == etag }
     }
 
-    static func unsatisfiable(size: Int64) -> APIError {
-        APIError(
+    static func unsatisfiable(size: Int64) -> MediaError {
+        MediaError(
             .rangeNotSatisfiable, code: "range_not_satisfiable",
             message: "the requested range is outside the \(size)-byte object", field: "Range",
             headers: [.contentRange: "bytes */\(size)", .acceptRanges: "bytes"])

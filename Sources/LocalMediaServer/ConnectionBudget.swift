@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import NIOCore
 import Synchronization
-import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc

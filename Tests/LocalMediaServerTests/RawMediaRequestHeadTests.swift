@@ -1,6 +1,5 @@
 import Testing
-@testable import TapedeckServer
-@testable import TapedeckRecording
+@testable import LocalMediaServer
 
 /// The raw reader accepts plain media GETs and leaves everything else to the HTTP/1 codec.
 @Suite("Raw media request heads")

@@ -7,7 +7,6 @@ import NIOPosix
 import ObjectStorage
 import Synchronization
 import TapedeckCore
-import TapedeckRecording
 
 #if canImport(Glibc)
     import Glibc
@@ -24,7 +23,7 @@ struct MediaAnswer {
         case notModified(ObjectInfo)
         /// Over ``maximumBody``: the routed handler streams it.
         case tooLarge
-        case failure(APIError)
+        case failure(MediaError)
     }
 
     /// Bodies up to this size are read in one go; larger ones are streamed by the routed handler.
@@ -52,14 +51,14 @@ struct MediaAnswer {
     /// (sent with sendfile, as nginx does), otherwise after a read on the I/O thread pool, so the
     /// event loop never waits for the disk.
     static func answer(
-        _ question: Question, lastVerified: VerifiedURL?, dependencies: MediaFastPathHandler.Dependencies,
+        _ question: Question, lastVerified: VerifiedURL?, dependencies: LocalMediaFastPath,
         eventLoop: any EventLoop, done: @escaping (Outcome, MediaRequest?) -> Void
     ) {
         let now = dependencies.clock.now()
         let media: MediaRequest
         do {
             if let lastVerified, lastVerified.uri == question.uri {
-                media = try lastVerified.request.again(rangeHeader: question.range, revoked: dependencies.revokedShares, now: now)
+                media = try lastVerified.request.again(rangeHeader: question.range, revoked: dependencies.isRevoked, now: now)
             } else {
                 let uri = question.uri.utf8
                 let mark = uri.firstIndex(of: UInt8(ascii: "?"))
@@ -67,7 +66,7 @@ struct MediaAnswer {
                 let route = mark.map { String(Substring(uri[..<$0])) } ?? question.uri
                 media = try MediaRequest.parse(
                     path: route, query: query, rangeHeader: question.range, signer: dependencies.signer,
-                    revoked: dependencies.revokedShares, now: now)
+                    revoked: dependencies.isRevoked, now: now)
             }
         } catch {
             done(.failure(error), nil)
@@ -125,7 +124,7 @@ struct MediaAnswer {
     /// Passes the outcome of a read on the thread pool to `done`, on the channel's event loop
     /// where the caller's state lives.
     private static func deliver(
-        _ work: EventLoopFuture<Outcome>, media: MediaRequest, dependencies: MediaFastPathHandler.Dependencies,
+        _ work: EventLoopFuture<Outcome>, media: MediaRequest, dependencies: LocalMediaFastPath,
         eventLoop: any EventLoop, done: @escaping (Outcome, MediaRequest?) -> Void
     ) {
         let bound = NIOLoopBound(done, eventLoop: eventLoop)

@@ -1,5 +1,4 @@
 import Foundation
-import TapedeckRecording
 
 /// The head of an HTTP/1.1 request read straight from a connection's bytes, when it is a plain
 /// `GET /media/...` without a body. Anything else (another method or path, HTTP/1.0, a body,
