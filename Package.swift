@@ -47,6 +47,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
@@ -72,6 +73,8 @@ let package = Package(
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Signed /media URLs of local storage answered in the HTTP/1 channel pipeline (sendfile,
@@ -127,17 +130,12 @@ let package = Package(
                 "Media",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -167,17 +165,21 @@ let package = Package(
         ),
         .testTarget(
             name: "ObjectStorageTests",
-            dependencies: ["ObjectStorage", "TestSupport"],
+            dependencies: [
+                "ObjectStorage", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             resources: [.process("Vectors")]
         ),
         .testTarget(
             name: "LiveKitTests",
-            dependencies: ["LiveKit", "TestSupport"],
+            dependencies: ["LiveKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.process("Vectors")]
         ),
         .testTarget(
             name: "TapedeckStoreTests",
-            dependencies: ["TapedeckStore", "TestSupport"]
+            dependencies: ["TapedeckStore", "TapedeckCore", "TestSupport"]
         ),
         .testTarget(
             name: "LocalMediaServerTests",
@@ -197,17 +199,32 @@ let package = Package(
             dependencies: [
                 "TapedeckServer",
                 "TapedeckRecording",
+                "TapedeckCore",
+                "TapedeckStore",
+                "ObjectStorage",
+                "Media",
                 "TestSupport",
                 "QueueProbe",
                 "tapedeck",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The recording flow (webhooks, jobs, reconciler) against a fake LiveKit: no server, ffmpeg
         // or PostgreSQL needed.
         .testTarget(
             name: "TapedeckRecordingTests",
-            dependencies: ["TapedeckRecording", "TestSupport"]
+            dependencies: [
+                "TapedeckRecording", "TapedeckCore", "TapedeckStore", "ObjectStorage", "LiveKit", "Media", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Signed URL generation rate (see BENCHMARKS.md).
         .executableTarget(
@@ -233,8 +250,10 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "TapedeckStore", "ObjectStorage", "LiveKit", .product(name: "NIOCore", package: "swift-nio"),
+                "TapedeckCore", "TapedeckStore", "ObjectStorage", "LiveKit", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             path: "Tests/TestSupport"
         ),

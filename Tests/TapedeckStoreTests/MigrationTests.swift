@@ -1,4 +1,5 @@
 import Testing
+import TapedeckCore
 import TapedeckStore
 import TestSupport
 
@@ -34,6 +35,18 @@ struct MigrationTests {
         }
 
         #expect(try await migrator.apply() == CatalogMigrations.names)
+    }
+
+    /// The migrations name the statuses literally; one added to the enum needs a migration that
+    /// widens the CHECK, or recordings in it could not be written.
+    @Test("every status a recording can have is allowed by the schema", arguments: TestDatabase.all)
+    func everyStatusIsAllowed(database: TestDatabase) async throws {
+        try await withTestCatalog(database) { catalog in
+            for status in RecordingStatus.allCases {
+                let recording = try await Fixtures.recording(catalog, room: "status-\(status.rawValue)", status: status)
+                #expect(recording.status == status)
+            }
+        }
     }
 
     @Test("migration names are stable and numbered")

@@ -1,13 +1,12 @@
 import SQLKit
-import TapedeckCore
 
 /// Recordings and the indexes behind the API's listings.
 struct M0004CreateRecordings: CatalogMigration {
     var name: String { "0004_create_recordings" }
 
     func up(_ kind: DatabaseKind) -> [SQLQueryString] {
-        let statuses = RecordingStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        let active = RecordingStatus.active.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        // Literal, as they were when this migration was released: a status added later comes
+        // with a migration of its own, never by changing this one.
         return [
             """
             CREATE TABLE recordings (
@@ -16,7 +15,7 @@ struct M0004CreateRecordings: CatalogMigration {
                 session_id \(unsafeRaw: kind.uuidType) REFERENCES sessions (id),
                 provider TEXT NOT NULL,
                 provider_recording_id TEXT,
-                status TEXT NOT NULL CHECK (status IN (\(unsafeRaw: statuses))),
+                status TEXT NOT NULL CHECK (status IN ('scheduled', 'starting', 'recording', 'stopping', 'processing', 'ready', 'failed', 'aborted', 'deleted')),
                 layout TEXT,
                 audio_only BOOLEAN NOT NULL DEFAULT FALSE,
                 requested_by TEXT,
@@ -40,7 +39,7 @@ struct M0004CreateRecordings: CatalogMigration {
             "CREATE INDEX recordings_session ON recordings (session_id)",
             "CREATE UNIQUE INDEX recordings_provider_id ON recordings (provider, provider_recording_id)",
             // The database itself guarantees at most one live recorder per room, whatever races the webhooks run.
-            "CREATE UNIQUE INDEX recordings_one_active_per_room ON recordings (room_id) WHERE status IN (\(unsafeRaw: active))",
+            "CREATE UNIQUE INDEX recordings_one_active_per_room ON recordings (room_id) WHERE status IN ('scheduled', 'starting', 'recording', 'stopping')",
             "CREATE INDEX recordings_retain_until ON recordings (retain_until)",
         ]
     }
