@@ -63,6 +63,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // 100ms server API: management tokens, the REST client, webhook decoding. No Store or Server.
+        .target(
+            name: "HMS",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
         // Catalog: migrations, SQL repositories, the durable job queue.
         .target(
             name: "TapedeckStore",
