@@ -116,6 +116,7 @@ let package = Package(
                 "TapedeckStore",
                 "ObjectStorage",
                 "LiveKit",
+                "HMS",
                 "Media",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -135,6 +136,7 @@ let package = Package(
                 "TapedeckStore",
                 "TapedeckRecording",
                 "LocalMediaServer",
+                "HMS",
                 "ObjectStorage",
                 "LiveKit",
                 "Media",
@@ -232,7 +234,7 @@ let package = Package(
         .testTarget(
             name: "TapedeckRecordingTests",
             dependencies: [
-                "TapedeckRecording", "TapedeckCore", "TapedeckStore", "ObjectStorage", "LiveKit", "Media", "TestSupport",
+                "TapedeckRecording", "TapedeckCore", "TapedeckStore", "ObjectStorage", "LiveKit", "HMS", "Media", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -260,7 +262,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "TapedeckCore", "TapedeckStore", "ObjectStorage", "LiveKit", .product(name: "NIOCore", package: "swift-nio"),
+                "TapedeckCore", "TapedeckStore", "ObjectStorage", "LiveKit", "HMS", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HMS
 import LiveKit
 import Logging
 import Media
@@ -20,6 +21,8 @@ public struct RecordingDependencies: Sendable {
     public var webhookHTTP: HTTPClient
     /// Records LiveKit sessions; `nil` when LiveKit is not configured.
     public var livekit: LiveKitRecorder?
+    /// Records 100ms sessions; `nil` when 100ms is not configured.
+    public var hms: HMSRecorder?
     /// The policy of rooms without their own.
     public var defaultPolicy: RecordingPolicy
     /// ffmpeg and ffprobe, or why they cannot be used.
@@ -80,7 +83,16 @@ public struct RecordingDependencies: Sendable {
     }
 
     /// The configured providers, by name.
-    package var providers: RecordingProviders { RecordingProviders(livekit: livekit, local: localRecorder) }
+    package var providers: RecordingProviders { RecordingProviders(livekit: livekit, hms: hms, local: localRecorder) }
+
+    /// Connects 100ms' recorder (through `api`).
+    public mutating func connectHMS(_ settings: HMSSettings, api: any HMSAPI) {
+        var recorder = HMSRecorder(
+            catalog: catalog, api: api, defaultPolicy: defaultPolicy, storageBackend: store.backend, wakeup: scheduler.wakeup,
+            logger: logger, meetingURLTemplate: settings.meetingURLTemplate)
+        recorder.reconcileStaleAfter = TimeInterval(settings.staleAfterS)
+        hms = recorder
+    }
 
     /// The job handlers of this process.
     public var jobHandlers: JobHandlers {
@@ -98,6 +110,11 @@ public struct RecordingDependencies: Sendable {
         if let livekit {
             handlers.register(StartEgressJob(recorder: livekit))
             handlers.register(StopEgressJob(recorder: livekit))
+        }
+        if let hms {
+            handlers.register(HMSStartJob(recorder: hms))
+            handlers.register(HMSStopJob(recorder: hms))
+            handlers.register(HMSSyncJob(recorder: hms, store: store, http: http))
         }
         return handlers
     }

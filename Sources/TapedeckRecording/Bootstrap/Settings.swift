@@ -16,6 +16,8 @@ public struct Settings: Sendable {
     public var storage: StorageSettings
     /// `nil` when LiveKit is not configured.
     public var livekit: LiveKitSettings?
+    /// `nil` when 100ms is not configured.
+    public var hms: HMSSettings? = nil
     /// The policy of rooms that have none of their own.
     public var defaultPolicy: RecordingPolicy
     /// Externally visible base URL, no trailing slash; used in links and webhook URLs.
@@ -120,6 +122,7 @@ public struct Settings: Sendable {
             playbackTTLSeconds: try values.int("TAPEDECK_PLAYBACK_TTL_S", default: 3600, in: 60...86_400),
             shareMaxTTLSeconds: try values.int("TAPEDECK_SHARE_MAX_TTL_S", default: 30 * 86_400, in: 60...(366 * 86_400)))
         settings.webhookSealingKey = try webhookSealingKey(values)
+        settings.hms = try HMSSettings.parse(values)
         settings.sharePasscodeLimits = PasscodeLimits(
             attempts: try values.int("TAPEDECK_SHARE_PASSCODE_ATTEMPTS", default: 5, in: 1...1000),
             window: TimeInterval(try values.int("TAPEDECK_SHARE_PASSCODE_WINDOW_S", default: 60, in: 1...86_400)))

@@ -43,8 +43,9 @@ public enum ProviderReportOutcome: String, Sendable {
 /// A start asked for through the API or the demo; provider-specific choices in `options`.
 package struct RecordingStartRequest: Sendable {
     package enum Options: Sendable {
-        /// A recorder in a live room: the room's policy with these choices on top.
-        case livekit(layout: String?, audioOnly: Bool?, outputs: [RecordingPolicy.Output]?)
+        /// A provider's recorder in a live room (LiveKit's egress, 100ms' browser recorder): the
+        /// room's policy with these choices on top.
+        case composite(layout: String?, audioOnly: Bool?, outputs: [RecordingPolicy.Output]?)
         /// An input URL recorded by ffmpeg; `participants` may watch.
         case local(input: String, participants: [String])
     }
@@ -86,16 +87,18 @@ package enum RecordingStartError: Error, Sendable {
 /// The providers of this process, by name.
 package struct RecordingProviders: Sendable {
     package var livekit: LiveKitRecorder?
+    package var hms: HMSRecorder?
     package var local: LocalRecorder
 
-    package init(livekit: LiveKitRecorder?, local: LocalRecorder) {
+    package init(livekit: LiveKitRecorder?, hms: HMSRecorder? = nil, local: LocalRecorder) {
         self.livekit = livekit
+        self.hms = hms
         self.local = local
     }
 
     /// Every configured provider.
     package var all: [any RecordingProvider] {
-        [livekit as (any RecordingProvider)?, local].compactMap { $0 }
+        [livekit as (any RecordingProvider)?, hms, local].compactMap { $0 }
     }
 
     /// The provider that records under `name`, if configured.
@@ -104,5 +107,5 @@ package struct RecordingProviders: Sendable {
     }
 
     /// Names a request may ask for, configured or not (to tell "unknown" from "not configured").
-    package static let known = [LiveKitRecorder.provider, LocalRecorder.provider]
+    package static let known = [LiveKitRecorder.provider, HMSRecorder.provider, LocalRecorder.provider]
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HMS
 import LiveKit
 import Media
 import Logging
@@ -19,6 +20,10 @@ public struct AppDependencies: Sendable {
     /// Revoked shares, for `/media` to refuse their URLs without asking the catalog.
     public let revokedShares = RevokedShares()
     public var webhookVerifier: WebhookVerifier?
+    /// What 100ms' webhooks must carry in `Tapedeck-Webhook-Secret`; `nil` without 100ms.
+    public var hmsWebhookSecret: [UInt8]?
+    /// When set, only these addresses may send 100ms webhooks.
+    public var hmsSourceIPs: TrustedProxies?
     /// Viewer tokens and playback links.
     public var playback: PlaybackKeys
     /// The web pages' templates (`nil` serves the API alone).
@@ -59,6 +64,13 @@ public struct AppDependencies: Sendable {
 
     /// Closes the catalog and the HTTP clients.
     public func shutdown() async { await recording.shutdown() }
+
+    /// Connects 100ms: the recorder (through `api`) and its webhooks' secret.
+    public mutating func connectHMS(_ settings: HMSSettings, api: any HMSAPI, webhookSecret: String) {
+        recording.connectHMS(settings, api: api)
+        hmsWebhookSecret = Array(webhookSecret.utf8)
+        hmsSourceIPs = settings.sourceIPs
+    }
 
     /// Connects LiveKit: the recorder (through `api`) and the webhook verifier.
     public mutating func connectLiveKit(_ settings: LiveKitSettings, storage: StorageSettings, api: any LiveKitAPI) {

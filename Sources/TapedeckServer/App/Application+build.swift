@@ -29,6 +29,10 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     LiveKitWebhookController(
         verifier: dependencies.webhookVerifier, recorder: dependencies.livekit, clock: dependencies.catalog.clock
     ).register(on: router)
+    HMSWebhookController(
+        secret: dependencies.hmsWebhookSecret, sourceIPs: dependencies.hmsSourceIPs, trustedProxies: dependencies.playback.trustedProxies,
+        recorder: dependencies.hms
+    ).register(on: router)
 
     let api = router.group("/v1").add(
         middleware: AuthenticationMiddleware(catalog: dependencies.catalog, viewerSecret: dependencies.playback.viewerSecret))

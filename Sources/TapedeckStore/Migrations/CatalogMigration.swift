@@ -53,6 +53,7 @@ public enum CatalogMigrations {
         M0016CloseImportedSessions(),
         M0017AddSharePasscodeWindow(),
         M0018CreateEndedAdminSessions(),
+        M0019AddRoomProviderID(),
     ]
 
     public static var names: [String] { all.map(\.name) }

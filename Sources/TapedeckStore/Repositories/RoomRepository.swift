@@ -11,6 +11,8 @@ public struct Room: Sendable, Equatable {
     public var policyJSON: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The provider's own id of the room, when it needs one (100ms).
+    public var providerRoomID: String? = nil
 }
 
 public struct RoomRepository: Sendable {
@@ -53,6 +55,14 @@ public struct RoomRepository: Sendable {
         Room(
             id: try row.uuid("id"), provider: try row.string("provider"), name: try row.string("name"),
             displayName: try row.optionalString("display_name"), policyJSON: try row.optionalString("policy_json"),
-            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
+            providerRoomID: try row.optionalString("provider_room_id"))
+    }
+
+    /// Remembers the provider's id of the room (the latest one it reported).
+    public func setProviderRoomID(_ id: UUID, _ providerRoomID: String) async throws {
+        try await session.sql.raw(
+            "UPDATE rooms SET provider_room_id = \(bind: providerRoomID) WHERE id = \(bind: id) AND (provider_room_id IS NULL OR provider_room_id <> \(bind: providerRoomID))"
+        ).run()
     }
 }

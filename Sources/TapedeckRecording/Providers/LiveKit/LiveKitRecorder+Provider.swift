@@ -10,7 +10,7 @@ extension LiveKitRecorder: RecordingProvider {
     /// The room's policy with the request's choices on top, refused at once for a room LiveKit
     /// does not have (rather than failing later in the start job).
     package func start(_ request: RecordingStartRequest) async throws -> Recording {
-        guard case .livekit(let layout, let audioOnly, let outputs) = request.options else {
+        guard case .composite(let layout, let audioOnly, let outputs) = request.options else {
             throw RecordingStartError.invalid(field: "provider", message: "this request is not for provider livekit")
         }
         let room = request.room

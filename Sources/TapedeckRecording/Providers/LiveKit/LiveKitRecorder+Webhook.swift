@@ -89,32 +89,13 @@ package extension LiveKitRecorder {
 
     /// Runs the room's policy against its session as it now is.
     package func decide(_ tx: CatalogSession, room: Room, session: Session?, trigger: PolicyTrigger) async throws {
-        let policy: RecordingPolicy
-        do {
-            policy = try self.policy(of: room)
-        } catch {
-            // Refuse to act rather than apply the default; the event itself is still recorded.
-            logger.error(
-                "not applying a policy to room \(room.name): \(error)",
-                metadata: ["room": "\(room.name)", "trigger": "\(trigger)"])
-            return
-        }
-        let active = try await tx.recordings.active(roomID: room.id)
-        var presence = Presence(people: 0, hosts: 0)
-        if let session { presence = try await tx.participants.presence(sessionID: session.id) }
-        let snapshot = SessionSnapshot(
-            people: presence.people, hosts: presence.hosts, hasActiveRecording: active != nil,
-            activeRecordingStartedAt: active?.startedAt)
-        switch PolicyEngine.decide(policy: policy, snapshot: snapshot, trigger: trigger, now: tx.clock.now()) {
-        case .startRecording:
-            guard let session else { return }
-            _ = try await requestStart(
-                tx, room: room, session: session, plan: EgressPlan(policy: policy), maxDurationS: policy.maxDurationS,
-                requestedBy: "policy")
-        case .stopRecording(let reason):
-            if let active { try await requestStop(tx, recording: active, reason: reason, actor: "policy") }
-        case .none:
-            break
-        }
+        try await PolicyDecision.apply(
+            tx, room: room, session: session, trigger: trigger, policy: { try self.policy(of: room) }, logger: logger,
+            start: { policy, session in
+                _ = try await requestStart(
+                    tx, room: room, session: session, plan: EgressPlan(policy: policy), maxDurationS: policy.maxDurationS,
+                    requestedBy: "policy")
+            },
+            stop: { active, reason in try await requestStop(tx, recording: active, reason: reason, actor: "policy") })
     }
 }

@@ -47,8 +47,8 @@ struct RecordingControlController {
             throw APIError.invalid("provider", "provider must be \(RecordingProviders.known.joined(separator: " or "))")
         }
         guard let provider = providers.named(name) else {
-            throw APIError.unavailable(
-                "LiveKit is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET", retryAfterSeconds: 3600)
+            let settings = name == HMSRecorder.provider ? "HMS_ACCESS_KEY and HMS_SECRET" : "LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET"
+            throw APIError.unavailable("\(name) is not configured: set \(settings)", retryAfterSeconds: 3600)
         }
         return provider
     }
@@ -101,9 +101,14 @@ struct RecordingControlController {
             else { throw APIError.invalid("participants", "participants must be at most 100 identities of 1 to 256 characters") }
             return .local(input: input, participants: Array(Set(participants)).sorted())
         }
+        if provider == HMSRecorder.provider {
+            for (field, present) in [("layout", body.layout != nil), ("outputs", body.outputs != nil)] where present {
+                throw APIError.invalid(field, "\(field) is only for provider livekit (100ms records one composite MP4)")
+            }
+        }
         if body.input != nil { throw APIError.invalid("input", "input is only for provider local") }
         if body.participants != nil { throw APIError.invalid("participants", "participants are only for provider local") }
-        return .livekit(layout: body.layout, audioOnly: body.audioOnly, outputs: body.outputs)
+        return .composite(layout: body.layout, audioOnly: body.audioOnly, outputs: body.outputs)
     }
 
     static func apiError(_ error: RecordingStartError) -> APIError {

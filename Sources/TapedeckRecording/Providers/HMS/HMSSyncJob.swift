@@ -1,0 +1,112 @@
+import AsyncHTTPClient
+import Foundation
+import HMS
+import Logging
+import NIOCore
+import ObjectStorage
+import TapedeckCore
+import TapedeckStore
+
+/// Brings a 100ms recording to what 100ms' REST API says about it: running, processing, failed,
+/// or completed — then its files are copied into Tapedeck's storage and it becomes ready.
+///
+/// Webhooks and the reconciler only queue this job; it asks 100ms itself, so a forged
+/// `beam.recording.success` for a recording still running changes nothing. Files are fetched
+/// from presigned URLs Tapedeck asked 100ms for, streamed into the store (never whole in memory),
+/// and their sizes checked; a download that fails (a URL that expired mid-copy) is retried from
+/// the queue with a fresh URL.
+package struct HMSSyncJob: JobHandler {
+    static package let kind = "hms.sync_recording"
+    package var kind: String { Self.kind }
+    package let recorder: HMSRecorder
+    package let store: any ObjectStore
+    package let http: HTTPClient
+
+    package struct Payload: Codable, Sendable {
+        package var recordingID: UUID
+        package enum CodingKeys: String, CodingKey { case recordingID = "recording_id" }
+    }
+
+    /// One job per trigger (`reason`): a later webhook or reconciler pass gets a job of its own.
+    static package func newJob(recordingID: UUID, reason: String) throws -> NewJob {
+        try NewJob(
+            kind: kind, payload: Payload(recordingID: recordingID),
+            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased()):\(reason)", maxAttempts: 12)
+    }
+
+    /// Presigned URLs are asked for this long: a copy that takes longer is retried with a new one.
+    static package let presignLifetime = 3600
+
+    package func run(_ job: Job, logger: Logger) async throws {
+        let catalog = recorder.catalog
+        let recording = try await job.recording(in: catalog)
+        guard let hmsID = recording.providerRecordingID, recording.status.isActive || recording.status == .processing else { return }
+        let hms = try await recorder.api.recording(id: hmsID)
+        switch hms.status {
+        case .starting, .other:
+            return
+        case .running:
+            _ = try await catalog.transaction { tx in
+                try await tx.recordings.transition(
+                    recording.id, to: .recording, actor: HMSRecorder.provider, cause: "100ms reports it running",
+                    changes: RecordingChanges(startedAt: hms.startedAt))
+            }
+        case .stopping, .postProcessing:
+            _ = try await catalog.transaction { tx in
+                try await tx.recordings.transition(
+                    recording.id, to: .processing, actor: HMSRecorder.provider, cause: "100ms is processing the recording")
+            }
+        case .failed:
+            _ = try await catalog.transaction { tx in
+                try await tx.recordings.transition(
+                    recording.id, to: .failed, actor: HMSRecorder.provider, cause: "100ms reports the recording failed",
+                    changes: RecordingChanges(endedAt: hms.stoppedAt, error: "100ms could not record this session"))
+            }
+        case .completed:
+            try await copyIn(hms, into: recording, logger: logger)
+        }
+    }
+
+    /// Copies the composite MP4 (and marks the recording ready once it is stored and verified).
+    private func copyIn(_ hms: HMSRecording, into recording: Recording, logger: Logger) async throws {
+        let catalog = recorder.catalog
+        var assets = hms.assets ?? []
+        if assets.isEmpty {
+            assets = try await recorder.api.assets(roomID: hms.roomID, sessionID: hms.sessionID)
+                .filter { $0.jobID == nil || $0.jobID == hms.id }
+        }
+        let composites = assets.filter { ["room-composite", "room-composite-legacy"].contains($0.type) && $0.status == "completed" }
+        guard let composite = composites.first else {
+            throw JobOutcome.permanentFailure("100ms reports recording \(hms.id) complete without a composite file")
+        }
+        let key = try ObjectKey(recording.keyPrefix + (recording.audioOnly ? "recording.m4a" : "recording.mp4"))
+        let stored = try await copy(composite, to: key)
+        let durationMs = composite.duration.map { Int64(($0 * 1000).rounded()) }
+        _ = try await catalog.transaction { tx in
+            try await tx.assets.upsert(
+                NewAsset(
+                    recordingID: recording.id, kind: recording.audioOnly ? .audio : .mp4, key: key.rawValue,
+                    contentType: ContentTypes.forKey(key.rawValue), sizeBytes: stored, durationMs: durationMs))
+            try await RecordingLifecycle.markReady(
+                tx, recording.id, actor: HMSRecorder.provider, cause: "copied from 100ms and verified",
+                changes: RecordingChanges(startedAt: hms.startedAt, endedAt: hms.stoppedAt, durationMs: durationMs, sizeBytes: stored))
+        }
+        logger.info("copied a 100ms recording", metadata: ["recording": "\(recording.id)", "bytes": "\(stored)"])
+    }
+
+    /// Streams one asset from a fresh presigned URL into the store; returns the bytes stored.
+    private func copy(_ asset: HMSAsset, to key: ObjectKey) async throws -> Int64 {
+        let presigned = try await recorder.api.presignedURL(assetID: asset.id, lifetime: Self.presignLifetime)
+        let response = try await http.execute(HTTPClientRequest(url: presigned.url), timeout: .hours(6))
+        guard response.status == .ok else {
+            throw HMSError(status: Int(response.status.code), message: "downloading \(asset.type) answered \(response.status.code)")
+        }
+        let announced = response.headers.first(name: "content-length").flatMap(Int64.init)
+        let info = try await store.put(key, body: response.body, contentType: ContentTypes.forKey(key.rawValue))
+        for expected in [announced, asset.size].compactMap({ $0 }) where info.size != expected {
+            try? await store.delete(key)
+            throw HMSError(status: 0, message: "\(asset.type): stored \(info.size) bytes of \(expected)")
+        }
+        return info.size
+    }
+}
