@@ -256,8 +256,10 @@ schemas = {
                         "items": {"type": "string", "enum": ["hls", "mp4"]}},
             "max_duration_s": {"type": "integer", "minimum": 10, "maximum": 604800},
             "title": {"type": "string", "maxLength": 300, "pattern": no_control},
-            "provider": {"type": "string", "enum": ["livekit", "local"], "default": "livekit",
-                         "description": "`local`: Tapedeck records `input` itself with ffmpeg."},
+            "provider": {"type": "string", "enum": ["livekit", "100ms", "local"], "default": "livekit",
+                         "description": "`100ms`: 100ms' recorder, for a room 100ms has reported through its webhooks "
+                                        "(`layout` and `outputs` are LiveKit's). `local`: Tapedeck records `input` "
+                                        "itself with ffmpeg."},
             "input": {"type": "string", "maxLength": 2048,
                       "description": "For `local`: synthetic://, file:///path, rtmp://, rtmps://, rtsp://, srt://, http(s)://."},
             "participants": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 256},

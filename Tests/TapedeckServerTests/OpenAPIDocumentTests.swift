@@ -9,7 +9,7 @@ import TapedeckRecording
 struct OpenAPIDocumentTests {
     /// Routes that are not part of the JSON API contract (pages, media, webhooks).
     static let outsideContract: Set<String> = [
-        "GET /media/**", "HEAD /media/**", "POST /webhooks/livekit", "GET /recordings/{id}", "GET /s/{token}",
+        "GET /media/**", "HEAD /media/**", "POST /webhooks/livekit", "POST /webhooks/100ms", "GET /recordings/{id}", "GET /s/{token}",
         "POST /s/{token}", "GET /assets/{name}",
     ]
 
