@@ -79,7 +79,7 @@ struct ImportCommand: AsyncParsableCommand {
                 let seconds = max(Date().timeIntervalSince(started), 0.001)
                 let size = recording.sizeBytes ?? 0
                 print(
-                    "Imported \(recording.id.uuidString.lowercased()) into room \"\(recording.roomName)\": \(ProgressDisplay.format(bytes: size)) in \(String(format: "%.1f", seconds)) s (\(recording.assets.map(\.kind.rawValue).joined(separator: ", ")))"
+                    "Imported \(recording.id.uuidString.lowercased()) into room \"\(recording.roomName)\": \(ByteSizeText.readable(size)) in \(String(format: "%.1f", seconds)) s (\(recording.assets.map(\.kind.rawValue).joined(separator: ", ")))"
                 )
             } catch {
                 display.finish()
@@ -119,32 +119,21 @@ final class ProgressDisplay: Sendable {
                 let filled = Int(fraction * 30)
                 let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
                 let amount = progress.total > 0
-                    ? "\(Self.format(bytes: progress.bytes)) / \(Self.format(bytes: progress.total))"
-                    : Self.format(bytes: progress.bytes)
-                return "\r[\(bar)] \(String(format: "%3.0f", fraction * 100))%  \(amount)  \(Self.format(bytes: Int64(rate)))/s  "
+                    ? "\(ByteSizeText.readable(progress.bytes)) / \(ByteSizeText.readable(progress.total))"
+                    : ByteSizeText.readable(progress.bytes)
+                return "\r[\(bar)] \(String(format: "%3.0f", fraction * 100))%  \(amount)  \(ByteSizeText.readable(Int64(rate)))/s  "
             }
             let step = progress.total > 0
                 ? Int(Double(progress.bytes) * 10 / Double(progress.total)) : Int(elapsed / 5)
             guard step > state.lastStep else { return nil }
             state.lastStep = step
             let percent = progress.total > 0 ? "\(step * 10)% " : ""
-            return "imported \(percent)(\(Self.format(bytes: progress.bytes)), \(Self.format(bytes: Int64(rate)))/s)\n"
+            return "imported \(percent)(\(ByteSizeText.readable(progress.bytes)), \(ByteSizeText.readable(Int64(rate)))/s)\n"
         }
         if let line { FileHandle.standardError.write(Data(line.utf8)) }
     }
 
     func finish() {
         if state.withLock({ $0.drew }) { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-
-    static func format(bytes: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1000, unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

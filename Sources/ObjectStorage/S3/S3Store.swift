@@ -60,34 +60,16 @@ public struct S3Store: ObjectStore {
     }
 
     public func get(_ key: ObjectKey, range: ByteRange?) async throws -> ObjectDownload {
-        var headers: [(String, String)] = []
-        if let range {
-            switch range {
-            case .bounded(let first, let last): headers.append(("range", "bytes=\(first)-\(last)"))
-            case .from(let first): headers.append(("range", "bytes=\(first)-"))
-            case .suffix(let count): headers.append(("range", "bytes=-\(count)"))
-            }
-        }
         let response = try await send(
-            "GET", key: key.rawValue, headers: headers, timeout: Self.partTimeout, streamResponse: true)
-        var info = Self.info(key: key.rawValue, headers: response.headers)
-        var served: ClosedRange<Int64>?
-        if response.status == .partialContent, let contentRange = response.headers.first(name: "content-range"),
-            let parsed = Self.parseContentRange(contentRange)
-        {
-            served = parsed.range
-            info.size = parsed.total
-        }
-        let body = response.body
-        return ObjectDownload(info: info, range: served, body: ObjectBody { sink in
-            for try await chunk in body { try await sink(chunk) }
-        })
+            "GET", key: key.rawValue, headers: ByteRange.requestHeaders(range), timeout: Self.partTimeout,
+            streamResponse: true)
+        return ObjectDownload(key: key.rawValue, response: response)
     }
 
     public func head(_ key: ObjectKey) async throws -> ObjectInfo? {
         do {
             let response = try await send("HEAD", key: key.rawValue)
-            return Self.info(key: key.rawValue, headers: response.headers)
+            return ObjectInfo(key: key.rawValue, responseHeaders: response.headers)
         } catch ObjectStoreError.notFound {
             return nil
         }
@@ -214,45 +196,7 @@ public struct S3Store: ObjectStore {
         try await Task.sleep(for: .milliseconds(Int(base * 1000 * Double.random(in: 0.75...1.0))))
     }
 
-    static func info(key: String, headers: HTTPHeaders) -> ObjectInfo {
-        ObjectInfo(
-            key: key, size: Int64(headers.first(name: "content-length") ?? "") ?? 0,
-            contentType: headers.first(name: "content-type"), etag: headers.first(name: "etag"),
-            lastModified: headers.first(name: "last-modified").flatMap(parseHTTPDate))
-    }
-
-    /// `bytes 0-9/100` → (0...9, 100)
-    static func parseContentRange(_ value: String) -> (range: ClosedRange<Int64>, total: Int64)? {
-        guard value.hasPrefix("bytes ") else { return nil }
-        let parts = value.dropFirst(6).split(separator: "/")
-        guard parts.count == 2, let total = Int64(parts[1]) else { return nil }
-        let bounds = parts[0].split(separator: "-")
-        guard bounds.count == 2, let first = Int64(bounds[0]), let last = Int64(bounds[1]), first <= last else {
-            return nil
-        }
-        return (first...last, total)
-    }
-
     static func parseISO8601(_ text: String) -> Date? {
         try? Date(text, strategy: .iso8601)
-    }
-
-    /// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
-    static func parseHTTPDate(_ text: String) -> Date? {
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let fields = text.split(separator: " ")
-        guard fields.count == 6, let day = Int(fields[1]), let month = months.firstIndex(of: String(fields[2])),
-            let year = Int(fields[3])
-        else { return nil }
-        let time = fields[4].split(separator: ":").compactMap { Int($0) }
-        guard time.count == 3 else { return nil }
-        var parts = tm()
-        parts.tm_year = Int32(year - 1900)
-        parts.tm_mon = Int32(month)
-        parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(time[0])
-        parts.tm_min = Int32(time[1])
-        parts.tm_sec = Int32(time[2])
-        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
     }
 }

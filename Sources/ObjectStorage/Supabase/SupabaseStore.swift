@@ -89,34 +89,16 @@ public struct SupabaseStore: ObjectStore {
     }
 
     public func get(_ key: ObjectKey, range: ByteRange?) async throws -> ObjectDownload {
-        var headers: [(String, String)] = []
-        switch range {
-        case .bounded(let first, let last): headers.append(("range", "bytes=\(first)-\(last)"))
-        case .from(let first): headers.append(("range", "bytes=\(first)-"))
-        case .suffix(let count): headers.append(("range", "bytes=-\(count)"))
-        case nil: break
-        }
         let response = try await send(
-            "GET", "/object/authenticated/\(objectPath(key.rawValue))", headers: headers, key: key.rawValue,
-            timeout: .minutes(60))
-        var info = Self.info(key: key.rawValue, headers: response.headers)
-        var served: ClosedRange<Int64>?
-        if response.status == .partialContent, let value = response.headers.first(name: "content-range"),
-            let parsed = S3Store.parseContentRange(value)
-        {
-            served = parsed.range
-            info.size = parsed.total
-        }
-        let body = response.body
-        return ObjectDownload(info: info, range: served, body: ObjectBody { sink in
-            for try await chunk in body { try await sink(chunk) }
-        })
+            "GET", "/object/authenticated/\(objectPath(key.rawValue))", headers: ByteRange.requestHeaders(range),
+            key: key.rawValue, timeout: .minutes(60))
+        return ObjectDownload(key: key.rawValue, response: response)
     }
 
     public func head(_ key: ObjectKey) async throws -> ObjectInfo? {
         do {
             let response = try await send("HEAD", "/object/\(objectPath(key.rawValue))", key: key.rawValue)
-            return Self.info(key: key.rawValue, headers: response.headers)
+            return ObjectInfo(key: key.rawValue, responseHeaders: response.headers)
         } catch ObjectStoreError.notFound {
             return nil
         }
@@ -316,12 +298,5 @@ public struct SupabaseStore: ObjectStore {
         default:
             return .backend(message: "Supabase answered HTTP \(status): \(message)", setting: nil)
         }
-    }
-
-    static func info(key: String, headers: HTTPHeaders) -> ObjectInfo {
-        ObjectInfo(
-            key: key, size: Int64(headers.first(name: "content-length") ?? "") ?? 0,
-            contentType: headers.first(name: "content-type"), etag: headers.first(name: "etag"),
-            lastModified: headers.first(name: "last-modified").flatMap(S3Store.parseHTTPDate))
     }
 }

@@ -3,12 +3,10 @@ import Foundation
 /// Human-readable session keys: `{room}_{YYYY-MM-DD_HH-MM-SS}` (UTC).
 public enum SessionKey {
     public static func make(room: String, startedAt: Date) -> String {
-        var t = time_t(startedAt.millisecondsSince1970 / 1000)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        let stamp = String(
-            format: "%04d-%02d-%02d_%02d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-        return "\(room)_\(stamp)"
+        // The date and time of the RFC 3339 form (`2026-01-01T00:00:00.000Z`), with separators
+        // that are safe in object keys and file names.
+        let stamp = RFC3339.format(startedAt.millisecondsSince1970).prefix(19)
+            .map { $0 == "T" ? "_" : $0 == ":" ? "-" : $0 }
+        return "\(room)_\(String(stamp))"
     }
 }

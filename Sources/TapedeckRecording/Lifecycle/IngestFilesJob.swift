@@ -44,12 +44,7 @@ public struct IngestFilesJob: JobHandler {
     }
 
     public func run(_ job: Job, logger: Logger) async throws {
-        let payload: Payload
-        do {
-            payload = try job.payload(as: Payload.self)
-        } catch {
-            throw JobOutcome.permanentFailure("unreadable payload: \(error)")
-        }
+        let payload = try job.decodedPayload(as: Payload.self)
         guard try await catalog.pool.recordings.find(id: payload.recordingID) != nil else {
             throw JobOutcome.permanentFailure("recording \(payload.recordingID) does not exist")
         }

@@ -27,9 +27,8 @@ package struct PostProcessJob: RecordingJob {
     static package let storyboardIndex = "storyboard.vtt"
 
     package func run(_ job: Job, logger: Logger) async throws {
-        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
-            let recording = try await catalog.pool.recordings.find(id: id)
-        else { throw JobOutcome.permanentFailure("no such recording") }
+        let recording = try await job.recording(in: catalog)
+        let id = recording.id
         guard recording.status == .ready else { return }
         let tools: MediaTools
         switch self.tools {

@@ -44,12 +44,7 @@ public struct PurgeRecordingObjectsJob: JobHandler {
     }
 
     public func run(_ job: Job, logger: Logger) async throws {
-        let payload: Payload
-        do {
-            payload = try job.payload(as: Payload.self)
-        } catch {
-            throw JobOutcome.permanentFailure("unreadable payload: \(error)")
-        }
+        let payload = try job.decodedPayload(as: Payload.self)
         // A prefix must name a folder, never "everything".
         guard !payload.keyPrefix.isEmpty, payload.keyPrefix.hasSuffix("/") else {
             throw JobOutcome.permanentFailure("refusing to delete objects under unsafe prefix \"\(payload.keyPrefix)\"")

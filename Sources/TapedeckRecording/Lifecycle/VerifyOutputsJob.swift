@@ -14,9 +14,8 @@ package struct VerifyOutputsJob: RecordingJob {
     static package let maxAttempts = 8
 
     package func run(_ job: Job, logger: Logger) async throws {
-        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
-            let recording = try await catalog.pool.recordings.find(id: id)
-        else { throw JobOutcome.permanentFailure("no such recording") }
+        let recording = try await job.recording(in: catalog)
+        let id = recording.id
         guard recording.status == .processing else { return }
         var verified: [Asset] = []
         var missing: [String] = []

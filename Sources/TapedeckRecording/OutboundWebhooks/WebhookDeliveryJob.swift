@@ -38,9 +38,7 @@ package struct WebhookDeliveryJob: JobHandler {
     }
 
     package func run(_ job: Job, logger: Logger) async throws {
-        guard let id = try? job.payload(as: Payload.self).deliveryID else {
-            throw JobOutcome.permanentFailure("unreadable delivery payload")
-        }
+        let id = try job.decodedPayload(as: Payload.self).deliveryID
         // Gone with its endpoint, or already finished: nothing to send.
         guard let delivery = try await catalog.pool.webhooks.delivery(id: id), delivery.status == .pending,
             let endpoint = try await catalog.pool.webhooks.endpoint(id: delivery.endpointID)

@@ -11,9 +11,7 @@ package struct WebhookFanOutJob: JobHandler {
     package let scheduler: JobScheduler
 
     package func run(_ job: Job, logger: Logger) async throws {
-        guard let payload = try? job.payload(as: WebhookOutbox.Payload.self) else {
-            throw JobOutcome.permanentFailure("unreadable fan-out payload")
-        }
+        let payload = try job.decodedPayload(as: WebhookOutbox.Payload.self)
         let endpoints = try await catalog.pool.webhooks.endpoints().filter { $0.events.contains(payload.type) }
         guard !endpoints.isEmpty else { return }
         guard let event = try await catalog.pool.events.find(id: payload.auditEventID) else {

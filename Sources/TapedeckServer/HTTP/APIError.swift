@@ -34,16 +34,7 @@ public struct APIError: Error, HTTPResponseError, Equatable {
 
     /// `{"error": {"code", "message", "field"?}}`
     var body: ByteBuffer {
-        var json = JSONWriter(capacity: 256)
-        json.object { json in
-            json.key("error")
-            json.object { json in
-                json.member("code", code)
-                json.member("message", message)
-                if let field { json.member("field", field) }
-            }
-        }
-        return ByteBuffer(bytes: json.bytes)
+        ByteBuffer(bytes: ErrorBody.json(code: code, message: message, field: field))
     }
 
     // MARK: Common errors

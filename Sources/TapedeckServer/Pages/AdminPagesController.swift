@@ -119,7 +119,7 @@ struct AdminPagesController {
                 "id": recording.id.uuidString.lowercased(), "room": recording.roomName, "status": recording.status.rawValue,
                 "date": PlayerPage.readableDate(recording.startedAt ?? recording.createdAt),
                 "duration": recording.durationMs.map(PlayerPage.readableDuration) ?? "",
-                "size": recording.sizeBytes.map(Self.readableSize) ?? "",
+                "size": recording.sizeBytes.map(ByteSizeText.readable) ?? "",
             ]
             if let sessionID = recording.sessionID {
                 var seen = Set<String>()
@@ -150,17 +150,6 @@ struct AdminPagesController {
             values["nextURL"] = components.string
         }
         return renderer.page("dashboard", values)
-    }
-
-    static func readableSize(_ bytes: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1000, unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 
     // MARK: a recording's admin panel

@@ -70,44 +70,24 @@ struct PlaybackController {
         return Response(status: .found, headers: headers)
     }
 
+    /// `GET /playback/{id}/{n}.m3u8`: the HLS playlist with every segment signed. Only objects
+    /// under the recording's own prefix are signed.
+    static let playlistIndex = SignedIndex(
+        parameter: "playlist", fileExtension: ".m3u8", kind: .hls, notFoundName: "playlist", linkName: "playback",
+        contentType: "application/vnd.apple.mpegurl",
+        verify: PlaybackKeys.verifyPlaylist,
+        sign: { text, playlistKey, prefix in
+            let parsed: HLSPlaylist
+            do {
+                parsed = try HLSPlaylist.parse(text)
+            } catch {
+                throw APIError(.badGateway, code: "bad_playlist", message: "the stored playlist is not an HLS playlist")
+            }
+            let objectKeys = PlaylistSigning.objectKeys(of: parsed, playlistKey: playlistKey, within: prefix)
+            return (objectKeys, { PlaylistSigning.confined(parsed, playlistKey: playlistKey, signedURLs: $0) })
+        })
+
     @Sendable func playlist(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        let id = context.parameters.get("id") ?? ""
-        let name = context.parameters.get("playlist") ?? ""
-        guard name.hasSuffix(".m3u8"), let index = Int(name.dropLast(5)), index >= 0, index < 1000,
-            let uuid = UUID(uuidString: id)
-        else { throw APIError.notFound("playlist") }
-        let now = catalog.clock.now()
-        guard
-            keys.verifyPlaylist(
-                recordingID: id.lowercased(), assetIndex: index, expires: request.query("expires"), share: request.query("share"),
-                signature: request.query("sig"), now: now)
-        else {
-            throw APIError(.forbidden, code: "link_expired", message: "this playback link is invalid or has expired; ask for a new one")
-        }
-        try await grants.requireLiveShare(request.query("share"), recordingID: uuid, now: now)
-        guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
-            index < recording.assets.count, recording.assets[index].kind == .hls
-        else { throw APIError.notFound("playlist") }
-        let playlistKey = recording.assets[index].key
-        let download = try await store.get(try ObjectKey(playlistKey))
-        let text = String(buffer: try await download.body.collect(upTo: Self.maximumPlaylistBytes))
-        let parsed: HLSPlaylist
-        do {
-            parsed = try HLSPlaylist.parse(text)
-        } catch {
-            throw APIError(.badGateway, code: "bad_playlist", message: "the stored playlist is not an HLS playlist")
-        }
-        // Segment URLs expire with the link that led here.
-        let expires = Double(request.query("expires") ?? "") ?? now.timeIntervalSince1970
-        let lifetime = max(1, expires - now.timeIntervalSince1970)
-        let objectKeys = PlaylistSigning.objectKeys(of: parsed, playlistKey: playlistKey, within: recording.keyPrefix)
-        let urls = try await grants.signedURLs(
-            try objectKeys.map(ObjectKey.init), of: uuid, expires: now.addingTimeInterval(lifetime), share: request.query("share").flatMap { UUID(uuidString: $0) })
-        let signed = Dictionary(uniqueKeysWithValues: zip(objectKeys, urls))
-        let body = PlaylistSigning.confined(parsed, playlistKey: playlistKey, signedURLs: signed)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/vnd.apple.mpegurl"
-        headers[.cacheControl] = "private, no-store"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        try await serve(Self.playlistIndex, request, context: context)
     }
 }

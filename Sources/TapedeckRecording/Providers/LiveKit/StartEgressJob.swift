@@ -16,9 +16,8 @@ package struct StartEgressJob: RecordingJob {
 
     package func run(_ job: Job, logger: Logger) async throws {
         let catalog = recorder.catalog
-        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
-            let recording = try await catalog.pool.recordings.find(id: id)
-        else { throw JobOutcome.permanentFailure("no such recording") }
+        let recording = try await job.recording(in: catalog)
+        let id = recording.id
         if recording.status == .stopping, recording.providerRecordingID == nil {
             _ = try await catalog.transaction { tx in
                 try await tx.recordings.transition(

@@ -12,9 +12,7 @@ package struct StopEgressJob: RecordingJob {
     package let recorder: LiveKitRecorder
 
     package func run(_ job: Job, logger: Logger) async throws {
-        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
-            let recording = try await recorder.catalog.pool.recordings.find(id: id)
-        else { throw JobOutcome.permanentFailure("no such recording") }
+        let recording = try await job.recording(in: recorder.catalog)
         guard let egressID = recording.providerRecordingID, recording.status.isActive else { return }
         do {
             let info = try await recorder.api.stopEgress(id: egressID)

@@ -29,9 +29,8 @@ package struct LocalRecordJob: RecordingJob {
     package var pollInterval: Duration = .milliseconds(250)
 
     package func run(_ job: Job, logger: Logger) async throws {
-        guard let id = try? job.payload(as: RecordingJobPayload.self).recordingID,
-            let recording = try await catalog.pool.recordings.find(id: id)
-        else { throw JobOutcome.permanentFailure("no such recording") }
+        let recording = try await job.recording(in: catalog)
+        let id = recording.id
         guard !recording.status.isFinal else { return }
         let directory = workDirectory + "/" + id.uuidString.lowercased()
         let marker = directory + "/started"
