@@ -102,14 +102,3 @@ package struct HMSStopJob: RecordingJob {
         recorder.wakeup.signal()
     }
 }
-
-package extension Job {
-    /// The recording a ``RecordingJob`` works on; a payload without one, or a recording that is
-    /// gone, fails the job for good (retrying cannot help).
-    package func recording(in catalog: Catalog) async throws -> Recording {
-        guard let id = try? payload(as: RecordingJobPayload.self).recordingID,
-            let recording = try await catalog.pool.recordings.find(id: id)
-        else { throw JobOutcome.permanentFailure("no such recording") }
-        return recording
-    }
-}
