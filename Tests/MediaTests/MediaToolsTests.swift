@@ -29,7 +29,7 @@ struct MediaToolsTests {
         return String(text.split(separator: "\n").first ?? "").trimmingCharacters(in: .whitespaces)
     }
 
-    @Test(.enabled(if: tools != nil, "needs ffmpeg"))
+    @Test(.requiresFFmpeg)
     func probeMatchesFfprobe() async throws {
         let directory = try TemporaryDirectory.create()
         defer { directory.remove() }
@@ -42,7 +42,7 @@ struct MediaToolsTests {
         #expect(info.audio?.codec == "aac")
     }
 
-    @Test(.enabled(if: tools != nil, "needs ffmpeg"))
+    @Test(.requiresFFmpeg)
     func thumbnailIsAJPEG640Wide() async throws {
         let directory = try TemporaryDirectory.create()
         defer { directory.remove() }
@@ -55,7 +55,7 @@ struct MediaToolsTests {
         #expect(try await Self.ffprobe("stream=codec_name", output) == "mjpeg")
     }
 
-    @Test(.enabled(if: tools != nil, "needs ffmpeg"))
+    @Test(.requiresFFmpeg)
     func hlsAndMP4RemuxKeepTheDuration() async throws {
         let directory = try TemporaryDirectory.create()
         defer { directory.remove() }
@@ -77,7 +77,7 @@ struct MediaToolsTests {
         #expect(try await Self.ffprobe("stream=codec_name", directory.path + "/back.mp4", stream: "a:0") == "aac")
     }
 
-    @Test(.enabled(if: tools != nil, "needs ffmpeg"))
+    @Test(.requiresFFmpeg)
     func failuresCarryTheEndOfStderr() async throws {
         do {
             _ = try await Self.tools!.probe("/nonexistent/recording.mp4")

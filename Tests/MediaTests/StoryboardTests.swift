@@ -56,7 +56,7 @@ struct StoryboardTests {
         #expect(StoryboardLayout.timestamp(3_723_004) == "01:02:03.004")
     }
 
-    @Test(.enabled(if: MediaToolsTests.tools != nil, "needs ffmpeg"))
+    @Test(.requiresFFmpeg)
     func ffmpegDrawsTheSheetTheIndexDescribes() async throws {
         let directory = try TemporaryDirectory.create()
         defer { directory.remove() }

@@ -47,7 +47,7 @@ struct LocalDiskStoreTests {
         }
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/shm"), "needs a second file system"))
+    @Test(.requiresSecondFileSystem)
     func aFileOnAnotherFileSystemIsCopiedThenRemoved() async throws {
         try await withStore { store, _ in
             let path = "/dev/shm/tapedeck-move-\(UUID().uuidString)"
@@ -201,12 +201,9 @@ struct LocalDiskStoreTests {
 
     /// A root on another file system than the preferred scratch (here /dev/shm, a tmpfs): scratch
     /// moves into the root, so a write is still one rename, and listings do not show it.
-    @Test func scratchFollowsARootOnAnotherFileSystem() async throws {
+    @Test(.requiresSecondFileSystem) func scratchFollowsARootOnAnotherFileSystem() async throws {
         let directory = try TemporaryDirectory.create()
         defer { directory.remove() }
-        var shm = stat()
-        var tmp = stat()
-        guard stat("/dev/shm", &shm) == 0, stat(directory.path, &tmp) == 0, shm.st_dev != tmp.st_dev else { return }
         let root = "/dev/shm/tapedeck-test-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = LocalDiskStore(

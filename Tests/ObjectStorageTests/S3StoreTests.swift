@@ -8,7 +8,7 @@ import TestSupport
 @testable import ObjectStorage
 
 /// The S3 backend against a real S3 server (moto) on 127.0.0.1, started by the test command.
-@Suite("S3 store against moto")
+@Suite("S3 store against moto", .requiresS3)
 struct S3StoreTests {
     /// Deterministic pseudo-random bytes (a fast LCG), so large objects need no fixture files.
     static func pattern(_ count: Int, seed: UInt64) -> [UInt8] {
@@ -84,7 +84,7 @@ struct S3StoreTests {
 
     @Test(
         "a CompleteMultipartUpload answer with another root name is accepted when it carries an ETag",
-        .enabled(if: !TestS3.renamingServers.isEmpty, "needs the S3 peers of the test command"),
+        .requiresS3RenamingProxy,
         arguments: TestS3.renamingServers)
     func otherCompleteRoot(endpoint: String) async throws {
         let store = try TestS3.store(endpoint: endpoint)
@@ -183,7 +183,9 @@ struct S3StoreTests {
         }
     }
 
-    @Test("with signatures checked: the right secret works, a wrong one names the settings", arguments: TestS3.iamServers)
+    @Test(
+        "with signatures checked: the right secret works, a wrong one names the settings", .requiresS3IAM,
+        arguments: TestS3.iamServers)
     func signatureChecks(endpoint: String) async throws {
         let good = try TestS3.store(endpoint: endpoint, credentials: TestS3.iamCredentials, verifyChecksums: true)
         let key = try ObjectKey("signed/ok.txt")

@@ -7,7 +7,7 @@ import TestSupport
 
 /// The Supabase REST backend against Tests/peers/supabase_standin.py, a strict stand-in for Supabase
 /// Storage's API (there is no Supabase server to run here).
-@Suite("Supabase store against the REST stand-in", .serialized)
+@Suite("Supabase store against the REST stand-in", .serialized, .requiresSupabase)
 struct SupabaseStoreTests {
     static var servers: [String] { ProcessInfo.processInfo.environment["TEST_SUPABASE_URL"].map { [$0] } ?? [] }
 

@@ -36,7 +36,9 @@ struct QueueProcessTests {
         }
     }
 
-    @Test("two workers on one PostgreSQL process 1,000 jobs, none twice", arguments: TestDatabase.postgresOnly)
+    @Test(
+        "two workers on one PostgreSQL process 1,000 jobs, none twice", .requiresPostgres,
+        arguments: TestDatabase.postgresOnly)
     func twoWorkers(database: TestDatabase) async throws {
         try await withTestCatalog(database, clock: SystemClock(), shareable: true) { catalog, scratch in
             // setup
