@@ -70,6 +70,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
@@ -187,6 +188,15 @@ let package = Package(
         .testTarget(
             name: "LiveKitTests",
             dependencies: ["LiveKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.process("Vectors")]
+        ),
+        .testTarget(
+            name: "HMSTests",
+            dependencies: [
+                "HMS", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             resources: [.process("Vectors")]
         ),
         .testTarget(

@@ -56,6 +56,10 @@ public struct HMSRecording: Sendable, Equatable {
     public var startedAt: Date?
     public var stoppedAt: Date?
     public var updatedAt: Date?
+    /// Where the assets are uploaded, when 100ms says.
+    public var destination: String?
+    public var startedBy: String?
+    public var stoppedBy: String?
 
     public init(
         id: String, roomID: String, sessionID: String? = nil, status: Status, meetingURL: String? = nil, assetTypes: [String] = [],
@@ -93,6 +97,9 @@ public struct HMSAsset: Sendable, Equatable {
     public var createdAt: Date?
     /// For transcripts: `txt`, `srt` or `json`.
     public var outputMode: String?
+    /// `metadata.resolution` of video assets.
+    public var width: Int?
+    public var height: Int?
 
     public init(
         id: String, jobID: String? = nil, roomID: String? = nil, sessionID: String? = nil, type: String, status: String,
