@@ -93,6 +93,19 @@ extension Settings {
             ("storage", storage.summary),
             ("public URL", publicURL),
             ("LiveKit webhook URL", "\(publicURL)/webhooks/livekit"),
+        ] + hmsSummary
+    }
+
+    /// Where 100ms sends its webhooks and which header to set there (the value itself is never
+    /// printed: it is the setting, or the hex of the generated key file).
+    private var hmsSummary: [(String, String)] {
+        guard let hms else { return [] }
+        let value = hms.webhookSecret != nil
+            ? "the value of TAPEDECK_HMS_WEBHOOK_SECRET"
+            : "the hex of \(ServiceBootstrap.hmsWebhookSecretPath(self)) (xxd -p -c 64 <file>)"
+        return [
+            ("100ms webhook URL", "\(publicURL)/webhooks/100ms"),
+            ("100ms webhook header", "\(HMSSettings.secretHeader): \(value)"),
         ]
     }
 }

@@ -114,7 +114,9 @@ struct HMSFlowTests {
             try await flow.webhook("beam.recording.success", flow.beam("short", recordingID: hmsID))
             try await flow.runJobs()
             let recording = try #require(try await flow.recordings("short").first)
+            #expect(flow.api.presignedCount >= 1, "the copy was tried")
             #expect(recording.status != .ready)
+            #expect(recording.assets.isEmpty)
             #expect(try await flow.stored(recording.keyPrefix + "recording.mp4") == nil, "the short copy was removed")
         }
     }

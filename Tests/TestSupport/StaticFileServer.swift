@@ -28,11 +28,12 @@ public final class StaticFileServer: @unchecked Sendable {
         self.process = process
     }
 
+    /// Ends the server. Not `waitUntilExit()`: on Linux it waits on a run loop that a test's
+    /// thread does not run, and never returns; the child is killed and polled instead.
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        for _ in 0..<200 where process.isRunning { usleep(10_000) }
     }
 
     struct ServerDidNotStart: Error, CustomStringConvertible {

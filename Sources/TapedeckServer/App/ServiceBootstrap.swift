@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HMS
 import LiveKit
 import Logging
 import ObjectStorage
@@ -125,6 +126,11 @@ public enum ServiceBootstrap {
                 let client = TwirpClient(url: livekit.url, credentials: livekit.credentials, http: http)
                 dependencies.connectLiveKit(livekit, storage: settings.storage, api: LiveKitTwirpAPI(client: client))
             }
+            if let hms = settings.hms {
+                let client = HMSRESTClient(
+                    credentials: HMSCredentials(accessKey: hms.accessKey, secret: hms.secret), http: http, baseURL: hms.apiURL)
+                dependencies.connectHMS(hms, api: client, webhookSecret: try hmsWebhookSecret(settings, hms))
+            }
             return dependencies
         } catch {
             // Clients must be shut down before they go: one dropped on a failed start traps.
@@ -133,6 +139,18 @@ public enum ServiceBootstrap {
             await catalog.database.close()
             throw error
         }
+    }
+
+    /// What 100ms must send in `Tapedeck-Webhook-Secret`: the setting, or the hex of a key
+    /// generated into the data dir (kept across restarts, like the other keys).
+    static func hmsWebhookSecret(_ settings: Settings, _ hms: HMSSettings) throws -> String {
+        if let secret = hms.webhookSecret { return secret }
+        let key = try loadOrCreateSecret(at: hmsWebhookSecretPath(settings), setting: "TAPEDECK_HMS_WEBHOOK_SECRET")
+        return key.map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func hmsWebhookSecretPath(_ settings: Settings) -> String {
+        settings.dataDirectory + "/secrets/hms-webhook.key"
     }
 
     /// Where browsers fetch media for the pages: Tapedeck itself (local storage's `/media` URLs)
