@@ -1,0 +1,233 @@
+"""100ms end to end: the real binary against the strict 100ms stand-in. Peers joining and leaving
+start and stop 100ms' recorder by policy; the finished MP4 is copied into storage (local and S3)
+byte for byte; webhooks without the secret change nothing; a forged "recording succeeded" for a
+recording 100ms still runs makes nothing ready; lost webhooks are healed by the reconciler; a
+presigned URL that expires mid-copy is asked for again."""
+import hashlib
+import os
+import time
+import uuid
+
+import pytest
+import requests
+
+from hms_standin import HMSStandin
+from media import make_mp4
+from net import wait_until
+from tapedeck_server import Server
+
+ACCESS_KEY, SECRET = "hms-access-key", "hms-app-secret-for-the-end-to-end-tests"
+WEBHOOK_SECRET = "a-webhook-secret-of-some-length"
+
+
+def s3_env():
+    return {
+        "TAPEDECK_STORAGE": "s3", "TAPEDECK_S3_ENDPOINT": os.environ["TEST_S3_ENDPOINT"],
+        "TAPEDECK_S3_REGION": "us-east-1", "TAPEDECK_S3_BUCKET": os.environ["TEST_S3_BUCKET"],
+        "TAPEDECK_S3_ACCESS_KEY_ID": "testing", "TAPEDECK_S3_SECRET_ACCESS_KEY": "testing",
+        "TAPEDECK_S3_FORCE_PATH_STYLE": "true", "TAPEDECK_S3_PREFIX": f"hms-{uuid.uuid4().hex[:6]}/",
+    }
+
+
+class Setup:
+    def __init__(self, storage="local", env=None):
+        self.standin = HMSStandin(ACCESS_KEY, SECRET, webhook_secret=WEBHOOK_SECRET, retry_delays=(0.2, 0.5, 1)).start()
+        settings = {"HMS_ACCESS_KEY": ACCESS_KEY, "HMS_SECRET": SECRET, "TAPEDECK_HMS_API_URL": self.standin.base_url,
+                    "TAPEDECK_HMS_WEBHOOK_SECRET": WEBHOOK_SECRET, "TAPEDECK_RECONCILE_INTERVAL_S": "1",
+                    "TAPEDECK_RECONCILE_AFTER_S": "600"}
+        settings.update(s3_env() if storage == "s3" else {})
+        settings.update(env or {})
+        self.server = Server(env=settings, name=f"hms-{storage}").start()
+        self.standin.webhook_url = self.server.base_url + "/webhooks/100ms"
+
+    def close(self):
+        self.server.close()
+        self.standin.close()
+
+    def recordings(self, room):
+        return self.server.get(f"/v1/recordings?room={room}", headers=self.server.admin).json()["items"]
+
+    def wait_recording(self, room, predicate, what, timeout=30):
+        return wait_until(lambda: next((r for r in self.recordings(room) if predicate(r)), None), what=what, timeout=timeout)
+
+    def started(self, room_id):
+        return wait_until(lambda: self.standin.recordings_in(room_id) or None, what="a start request", timeout=20)[0]
+
+
+@pytest.fixture(scope="module")
+def mp4(tmp_path_factory):
+    return make_mp4(str(tmp_path_factory.mktemp("hms") / "composite.mp4"), seconds=4)
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def stored_bytes(setup, recording):
+    """The MP4 as Tapedeck serves it (through its own signed download)."""
+    grant = setup.server.get(f"/v1/recordings/{recording['id']}/playback", headers=setup.server.admin).json()
+    return requests.get(grant["download_url"], timeout=30).content
+
+
+STORAGES = ["local"] + (["s3"] if os.environ.get("TEST_S3_ENDPOINT") else [])
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_policy_records_a_session_and_copies_the_file_in(storage, mp4):
+    setup = Setup(storage)
+    try:
+        room_id = setup.standin.add_room(name=f"class-{storage}", hosted=True)
+        setup.standin.open_session(room_id)
+        setup.standin.peer_join(room_id, "ada", "Ada", "host")
+        setup.standin.peer_join(room_id, "beam-bot", "Recorder", "__internal_recorder")
+        setup.standin.flush()
+        started = setup.started(room_id)
+        setup.standin.advance(started["id"], "running")
+        setup.standin.flush()
+        setup.wait_recording(f"class-{storage}", lambda r: r["status"] == "recording", "recording")
+        setup.standin.peer_leave(room_id, "ada")
+        setup.standin.flush()
+        wait_until(lambda: setup.standin.calls_to(rf"/recordings/{started['id']}/stop|/room/{room_id}/stop", "POST"),
+                   what="a stop request", timeout=20)
+        setup.standin.complete(started["id"], mp4)
+        setup.standin.flush(shuffle=True, seed=7, duplicate=("beam.recording.success",))
+        recording = setup.wait_recording(f"class-{storage}", lambda r: r["status"] == "ready", "ready", timeout=60)
+        assert recording["provider"] == "100ms"
+        with open(mp4, "rb") as f:
+            original = f.read()
+        assert sha256(stored_bytes(setup, recording)) == sha256(original)
+        # The recorder's own peer never counted: one participant.
+        events = setup.server.get(f"/v1/recordings/{recording['id']}", headers=setup.server.admin).json()
+        assert events["status"] == "ready"
+        assert setup.standin.protocol_errors == []
+        assert all(d.delivered for d in setup.standin.deliveries)
+    finally:
+        setup.close()
+
+
+def test_webhooks_without_the_secret_change_nothing():
+    setup = Setup()
+    try:
+        room_id = setup.standin.add_room(name="locked", hosted=True)
+        setup.standin.open_session(room_id)
+        setup.standin.peer_join(room_id, "ada", "Ada", "host")
+        envelopes = setup.standin.take_outbox()
+        url = setup.server.base_url + "/webhooks/100ms"
+        for headers in ({}, {"Tapedeck-Webhook-Secret": "wrong"}, {"Tapedeck-Webhook-Secret": WEBHOOK_SECRET + "x"}):
+            for envelope in envelopes:
+                answer = requests.post(url, json=envelope, headers=headers, timeout=10)
+                assert answer.status_code == 401 and answer.json()["error"]["code"] == "invalid_webhook"
+        time.sleep(1)
+        assert setup.recordings("locked") == []
+        assert setup.standin.recordings_in(room_id) == []
+        # With the secret, the same events are taken (each once).
+        for envelope in envelopes:
+            answer = requests.post(url, json=envelope, headers={"Tapedeck-Webhook-Secret": WEBHOOK_SECRET}, timeout=10)
+            assert answer.status_code == 200
+        setup.started(room_id)
+    finally:
+        setup.close()
+
+
+def test_a_forged_success_for_a_running_recording_makes_nothing_ready(mp4):
+    setup = Setup()
+    try:
+        room_id = setup.standin.add_room(name="forged", hosted=True)
+        setup.standin.open_session(room_id)
+        setup.standin.peer_join(room_id, "ada", "Ada", "guest")
+        setup.standin.flush()
+        started = setup.started(room_id)
+        setup.standin.advance(started["id"], "running")
+        setup.standin.flush()
+        forged = {"beam_id": started["beam_id"], "recording_id": started["id"], "room_id": room_id,
+                  "session_id": started["session_id"], "size": 123, "duration": 4,
+                  "recording_path": "s3://elsewhere/x.mp4", "recording_presigned_url": "http://127.0.0.1:9/evil.mp4"}
+        setup.standin.send("beam.recording.success", forged)
+        setup.standin.send("recording.success", forged)
+        time.sleep(2)
+        [recording] = setup.recordings("forged")
+        assert recording["status"] == "recording" and recording["assets"] == []
+        assert setup.standin.calls_to(r"presigned-url") == []
+    finally:
+        setup.close()
+
+
+def test_lost_webhooks_are_healed_and_an_expired_url_is_asked_for_again(mp4):
+    setup = Setup(env={"TAPEDECK_RECONCILE_AFTER_S": "5"})
+    try:
+        room_id = setup.standin.add_room(name="quiet", hosted=True)
+        setup.standin.open_session(room_id)
+        setup.standin.peer_join(room_id, "ada", "Ada", "guest")
+        setup.standin.flush()
+        started = setup.started(room_id)
+        # 100ms records and finishes; none of its beam webhooks arrive.
+        setup.standin.advance(started["id"], "running")
+        setup.standin.advance(started["id"], "stopping")
+        made = setup.standin.complete(started["id"], mp4)
+        setup.standin.take_outbox()
+        setup.standin.expire_mid_download(made["room-composite"])
+        recording = setup.wait_recording("quiet", lambda r: r["status"] == "ready", "healed to ready", timeout=90)
+        with open(mp4, "rb") as f:
+            assert stored_bytes(setup, recording) == f.read()
+        assert len(setup.standin.calls_to(r"presigned-url")) >= 2, "a fresh URL after the one that expired"
+        assert setup.standin.protocol_errors == []
+    finally:
+        setup.close()
+
+
+def test_manual_start_and_stop_through_the_api():
+    setup = Setup(env={"TAPEDECK_POLICY_START": "manual"})
+    try:
+        room_id = setup.standin.add_room(name="manual", hosted=True)
+        setup.standin.open_session(room_id)
+        setup.standin.peer_join(room_id, "ada", "Ada", "host")
+        setup.standin.flush()
+        time.sleep(0.5)
+        assert setup.standin.recordings_in(room_id) == []
+        body = {"provider": "100ms", "room": "manual"}
+        first = requests.post(setup.server.base_url + "/v1/recordings", json=body,
+                              headers={**setup.server.admin, "Idempotency-Key": "k1"}, timeout=10)
+        assert first.status_code == 202, first.text
+        again = requests.post(setup.server.base_url + "/v1/recordings", json=body,
+                              headers={**setup.server.admin, "Idempotency-Key": "k1"}, timeout=10)
+        assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+        started = setup.started(room_id)
+        setup.standin.advance(started["id"], "running")
+        setup.standin.flush()
+        setup.wait_recording("manual", lambda r: r["status"] == "recording", "recording")
+        stopped = requests.post(f"{setup.server.base_url}/v1/recordings/{first.json()['id']}/stop",
+                                headers=setup.server.admin, timeout=10)
+        assert stopped.status_code == 202
+        wait_until(lambda: setup.standin.calls_to(rf"/recordings/{started['id']}/stop", "POST"), what="stop", timeout=20)
+        unknown = requests.post(setup.server.base_url + "/v1/recordings", json={"provider": "100ms", "room": "nowhere"},
+                                headers=setup.server.admin, timeout=10)
+        assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "room"
+        assert setup.standin.protocol_errors == []
+    finally:
+        setup.close()
+
+
+def test_hostile_strings_in_every_field_are_never_a_server_error():
+    import json
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "testdata", "hostile-strings.json")) as f:
+        hostile = json.load(f)
+    setup = Setup()
+    try:
+        url = setup.server.base_url + "/webhooks/100ms"
+        headers = {"Tapedeck-Webhook-Secret": WEBHOOK_SECRET}
+        for index, text in enumerate(hostile):
+            for field in ("room_name", "user_id", "user_name", "role", "session_id", "room_id"):
+                data = {"room_id": f"r{index}", "room_name": f"hostile-{index}", "session_id": f"s{index}",
+                        "peer_id": f"p{index}", "user_id": f"u{index}", "user_name": "x", "role": "guest",
+                        "type": "regular", "joined_at": "2026-12-01T10:00:00.5Z"}
+                data[field] = text
+                for event_type in ("session.open.success", "peer.join.success", "peer.leave.success"):
+                    envelope = {"version": "2.0", "id": str(uuid.uuid4()), "type": event_type,
+                                "timestamp": "2026-12-01T10:00:00Z", "data": data}
+                    answer = requests.post(url, json=envelope, headers=headers, timeout=10)
+                    assert answer.status_code in (200, 400), (field, text, answer.status_code, answer.text)
+            answer = requests.post(url, data=text.encode("utf-8", "surrogatepass"), headers=headers, timeout=10)
+            assert answer.status_code in (200, 400), (text, answer.status_code)
+        assert setup.server.get("/readyz").status_code == 200
+    finally:
+        setup.close()
