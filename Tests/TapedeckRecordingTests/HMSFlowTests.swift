@@ -27,7 +27,7 @@ struct HMSFlowTests {
         try await HMSFlow.with { flow in
             let hmsID = try await recordWhileAdaIsThere(flow, room: "class")
             #expect(flow.api.startRequests.map(\.roomID) == ["id-class"])
-            #expect(flow.api.stopRequests == [hmsID], "the empty room's recorder was asked to stop")
+            #expect(flow.api.stopRequests.contains(hmsID) && Set(flow.api.stopRequests) == [hmsID], "the empty room's recorder was asked to stop")
             #expect(try await flow.recordings("class").first?.status == .processing)
             let file = try flow.recordedFile("class.mp4", bytes: 300_000)
             flow.api.complete(hmsID, fileName: "class.mp4", size: Int64(file.count))
@@ -159,6 +159,54 @@ struct HMSFlowTests {
                 named.roomID = "r\(index)"
                 _ = try await flow.webhook("session.open.success", named)
             }
+        }
+    }
+
+    @Test func aStoppedWebhookForARecordingStillRunningChangesNothing() async throws {
+        try await HMSFlow.with { flow in
+            try await flow.webhook("session.open.success", flow.room("claims"))
+            try await flow.webhook("peer.join.success", flow.peer("claims", "ada"))
+            try await flow.runJobs()
+            let hmsID = try #require(flow.api.recordingIDs.first)
+            flow.api.set(hmsID, .running)
+            try await flow.webhook("beam.started.success", flow.beam("claims", recordingID: hmsID))
+            try await flow.runJobs()
+            #expect(try await flow.recordings("claims").first?.status == .recording)
+            // 100ms still records: a (forged or stray) "stopped" moves nothing.
+            try await flow.webhook("beam.stopped.success", flow.beam("claims", recordingID: hmsID))
+            try await flow.webhook("beam.started.success", flow.beam("claims", recordingID: "another-recorder"))
+            try await flow.runJobs()
+            #expect(try await flow.recordings("claims").first?.status == .recording)
+            #expect(flow.api.stopRequests.isEmpty)
+        }
+    }
+
+    @Test func aRoomAnotherProviderRecordsIsLeftAlone() async throws {
+        try await HMSFlow.with { flow in
+            _ = try await flow.catalog.transaction { tx in try await tx.rooms.findOrCreate(name: "shared-name", provider: "livekit") }
+            #expect(try await flow.webhook("session.open.success", flow.room("shared-name")) == .ignored)
+            #expect(try await flow.webhook("peer.join.success", flow.peer("shared-name", "ada")) == .ignored)
+            try await flow.runJobs()
+            #expect(flow.api.startRequests.isEmpty)
+            let room = try #require(try await flow.catalog.pool.rooms.find(name: "shared-name"))
+            #expect(room.providerRoomID == nil)
+        }
+    }
+
+    @Test func aRecordingWhoseStartGaveUpFailsInsteadOfBlockingTheRoom() async throws {
+        try await HMSFlow.with { flow in
+            flow.api.failNextStarts(1000)
+            try await flow.webhook("session.open.success", flow.room("refused"))
+            try await flow.webhook("peer.join.success", flow.peer("refused", "ada"))
+            for _ in 0..<15 {
+                try await flow.runJobs()
+                flow.clock.advance(by: 3600)
+            }
+            try await flow.recorder.reconcile()
+            let recording = try #require(try await flow.recordings("refused").first)
+            #expect(recording.status == .failed)
+            #expect(recording.error?.contains("could not be started") == true)
+            #expect(flow.api.recordingIDs.isEmpty)
         }
     }
 }

@@ -85,28 +85,13 @@ struct RecordingFlow: Sendable {
 
     // MARK: The worker's side
 
-    /// Runs every due job, as a worker would, until none is due (a job that failed waits for its
-    /// retry: advance the clock to reach it). Returns the kinds run, in order.
     @discardableResult
     func runJobs(limit: Int = 50) async throws -> [String] {
-        let worker = JobWorker(
-            catalog: catalog, handlers: handlers, options: .init(concurrency: 1), metrics: ServiceMetrics(),
-            wakeup: dependencies.scheduler.wakeup, logger: TestLogger.make(), workerID: "flow-test")
-        var ran: [String] = []
-        for _ in 0..<limit {
-            let jobs = try await catalog.transaction { tx in try await tx.jobs.claim(workerID: "flow-test", limit: 1, leaseSeconds: 60) }
-            guard let job = jobs.first else { return ran }
-            await worker.execute(job)
-            ran.append(job.kind)
-        }
-        return ran
+        try await FlowJobs.run(dependencies, handlers: handlers, limit: limit)
     }
 
     func recordings(_ room: String) async throws -> [Recording] {
-        var filter = RecordingFilter()
-        filter.roomName = room
-        // Newest first in the catalog; oldest first here, the order they were made.
-        return try await catalog.pool.recordings.list(filter: filter, after: nil, limit: 100).reversed()
+        try await FlowJobs.recordings(catalog, room: room)
     }
 }
 

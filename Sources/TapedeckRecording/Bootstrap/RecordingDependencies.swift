@@ -114,7 +114,8 @@ public struct RecordingDependencies: Sendable {
         if let hms {
             handlers.register(HMSStartJob(recorder: hms))
             handlers.register(HMSStopJob(recorder: hms))
-            handlers.register(HMSSyncJob(recorder: hms, store: store, http: http))
+            handlers.register(HMSSyncJob(recorder: hms))
+            handlers.register(HMSCopyJob(recorder: hms, store: store, http: http))
         }
         return handlers
     }

@@ -36,6 +36,38 @@ package enum RecordingLifecycle {
         try await finish(tx, id, as: .ready, actor: actor, cause: cause, changes: changes)
     }
 
+    /// Asks an active recording of a provider's recorder to stop: a scheduled one is aborted; one
+    /// recording (or starting) becomes `stopping`, and `stopJob` is queued when the provider's
+    /// recorder has an id (otherwise its start job sees `stopping` and aborts).
+    package static func requestStop(
+        _ tx: CatalogSession, recording: Recording, reason: String, actor: String, stopJob: @autoclosure () throws -> NewJob
+    ) async throws {
+        // As the row is now, inside the caller's transaction: a recorder id saved since the
+        // caller read it must get its stop.
+        let recording = try await tx.recordings.find(id: recording.id) ?? recording
+        switch recording.status {
+        case .scheduled:
+            _ = try await tx.recordings.transition(recording.id, to: .aborted, actor: actor, cause: reason)
+        case .starting, .recording:
+            _ = try await tx.recordings.transition(recording.id, to: .stopping, actor: actor, cause: reason)
+            if recording.providerRecordingID != nil { try await tx.jobs.enqueue(try stopJob()) }
+        default:
+            break
+        }
+    }
+
+    /// For a start job: a recording stopped before its recorder started is aborted (and `true`
+    /// is returned: nothing is left to start).
+    package static func abortIfStoppedBeforeStart(_ recording: Recording, catalog: Catalog) async throws -> Bool {
+        guard recording.status == .stopping, recording.providerRecordingID == nil else { return false }
+        _ = try await catalog.transaction { tx in
+            try await tx.recordings.transition(
+                recording.id, to: .aborted, actor: "system", cause: "stopped before the recorder started",
+                changes: RecordingChanges(error: "stopped before the recorder started"))
+        }
+        return true
+    }
+
     /// Deleted (by the API or retention): the purge of its objects is queued with the change.
     package static func markDeleted(
         _ id: UUID, actor: String, cause: String, catalog: Catalog, scheduler: JobScheduler

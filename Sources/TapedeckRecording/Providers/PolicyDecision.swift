@@ -10,7 +10,7 @@ package enum PolicyDecision {
     /// is left alone (the default must not decide for it); the event itself is still recorded.
     package static func apply(
         _ tx: CatalogSession, room: Room, session: Session?, trigger: PolicyTrigger,
-        policy: () throws -> RecordingPolicy, logger: Logger,
+        policy: () throws -> RecordingPolicy, provider: String, logger: Logger,
         start: (RecordingPolicy, Session) async throws -> Void,
         stop: (Recording, String) async throws -> Void
     ) async throws {
@@ -33,7 +33,8 @@ package enum PolicyDecision {
             guard let session else { return }
             try await start(resolved, session)
         case .stopRecording(let reason):
-            if let active { try await stop(active, reason) }
+            // Only the provider's own recording: another's recorder is not this one's to stop.
+            if let active, active.provider == provider { try await stop(active, reason) }
         case .none:
             break
         }

@@ -59,13 +59,25 @@ extension HMSRecorder: RecordingProvider {
         // One sync per recording per quiet spell: the bucket names the spell.
         let spell = Int(now.timeIntervalSince1970 / max(1, reconcileStaleAfter))
         for recording in quiet {
-            try await catalog.transaction { tx in
-                if recording.providerRecordingID == nil {
-                    // Still waiting for its start job: that job decides, unless it is gone.
-                    try await tx.jobs.enqueue(try HMSStartJob.newJob(recordingID: recording.id))
-                } else {
-                    try await queueSync(tx, recording: recording, reason: "reconcile:\(spell)")
+            if recording.providerRecordingID == nil {
+                // Still waiting for its start job, which decides; one that gave up leaves a
+                // recording that never started.
+                let key = "\(HMSStartJob.kind):\(recording.id.uuidString.lowercased())"
+                let job = try await catalog.pool.jobs.find(idempotencyKey: key)
+                try await catalog.transaction { tx in
+                    switch job?.state {
+                    case .dead?, .done?, nil:
+                        _ = try await tx.recordings.transition(
+                            recording.id, to: .failed, actor: "reconciler", cause: "recorder never started",
+                            changes: RecordingChanges(error: "100ms' recorder could not be started: \(job?.lastError ?? "its start was lost")"))
+                    default:
+                        try await tx.recordings.touch(recording.id)
+                    }
                 }
+                continue
+            }
+            try await catalog.transaction { tx in
+                try await queueSync(tx, recording: recording, reason: "reconcile:\(spell)")
                 try await tx.recordings.touch(recording.id)
             }
             queued = true

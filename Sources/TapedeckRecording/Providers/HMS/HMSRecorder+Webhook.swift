@@ -10,8 +10,15 @@ package extension HMSRecorder {
         let event = delivered.cleanedForCatalog()
         let outcome = try await catalog.transaction { tx -> ProviderReportOutcome in
             guard try await tx.inboundEvents.firstDelivery(provider: Self.provider, eventID: event.id) else { return .duplicate }
-            if let name = event.data.roomName, ProviderText.hasControlCharacters(name) {
-                logger.notice("100ms webhook for a room whose name has control characters; not recorded", metadata: ["id": "\(event.id)"])
+            if let name = event.data.roomName, ProviderText.hasControlCharacters(name) || name.unicodeScalars.count > 256 {
+                logger.notice("100ms webhook for a room whose name Tapedeck cannot keep; not recorded", metadata: ["id": "\(event.id)"])
+                return .ignored
+            }
+            // A room another provider records under the same name is not 100ms' to change.
+            if let name = event.data.roomName, let room = try await tx.rooms.find(name: name), room.provider != Self.provider {
+                logger.notice(
+                    "100ms webhook for a room another provider records; not recorded",
+                    metadata: ["id": "\(event.id)", "provider": "\(room.provider)"])
                 return .ignored
             }
             return try await applyInTransaction(tx, event)
@@ -62,20 +69,11 @@ package extension HMSRecorder {
             try await decide(tx, room: room, session: session, trigger: .participantLeft(wasHost: wasHost))
             return .applied
 
-        case "beam.started.success":
-            guard let recording = try await recording(for: data, tx) else { return .ignored }
-            _ = try await tx.recordings.transition(
-                recording.id, to: .recording, actor: Self.provider, cause: "recorder started",
-                changes: RecordingChanges(startedAt: data.sessionStartedAt ?? at))
-            return .applied
-
-        case "beam.stopped.success", "beam.recording.success", "beam.failure", "recording.success", "recording.failed":
-            // What 100ms says happened is checked with 100ms before anything follows from it.
-            guard let recording = try await recording(for: data, tx), recording.status != .ready else { return .ignored }
-            if event.type == "beam.stopped.success", recording.status.isActive {
-                _ = try await tx.recordings.transition(
-                    recording.id, to: .stopping, actor: Self.provider, cause: "recorder stopped: \(data.reason ?? "no reason given")")
-            }
+        case "beam.started.success", "beam.stopped.success", "beam.recording.success", "beam.failure", "recording.success",
+            "recording.failed":
+            // A webhook only says where to look: the sync job asks 100ms about the recording bound
+            // to it, and only 100ms' answer changes anything.
+            guard let recording = try await recording(for: data, tx), !recording.status.isFinal else { return .ignored }
             try await queueSync(tx, recording: recording, reason: "webhook:\(event.id)")
             return .applied
 
@@ -87,17 +85,24 @@ package extension HMSRecorder {
     /// The session a room-level event names: by 100ms' session id, else the room's open one.
     private func knownSession(_ tx: CatalogSession, _ data: HMSWebhookData) async throws -> (Room, Session)? {
         guard let roomName = data.roomName, let room = try await tx.rooms.find(name: roomName) else { return nil }
-        if let sessionID = data.sessionID, let session = try await tx.sessions.find(providerSessionID: sessionID) {
+        if let sessionID = data.sessionID, let session = try await tx.sessions.find(providerSessionID: sessionID),
+            session.roomID == room.id
+        {
             return (room, session)
         }
         return try await tx.sessions.open(roomID: room.id, provider: Self.provider).map { (room, $0) }
     }
 
     /// The recording a beam event is about: by 100ms' recording id (job or beam id), else the
-    /// room's active 100ms recording.
+    /// room's active 100ms recording (one whose recorder id is not saved yet: its sync then asks
+    /// 100ms about nothing until it is, so a stray event cannot move it).
     private func recording(for data: HMSWebhookData, _ tx: CatalogSession) async throws -> Recording? {
         for id in [data.recordingID, data.jobID, data.beamID].compactMap({ $0 }) {
-            if let found = try await tx.recordings.find(provider: Self.provider, providerRecordingID: id) { return found }
+            if let found = try await tx.recordings.find(provider: Self.provider, providerRecordingID: id) {
+                // Bound to this room's recording only: ids from another room are not its.
+                if let name = data.roomName, found.roomName != name { return nil }
+                return found
+            }
         }
         guard let roomName = data.roomName, let room = try await tx.rooms.find(name: roomName),
             let active = try await tx.recordings.active(roomID: room.id), active.provider == Self.provider
@@ -108,7 +113,8 @@ package extension HMSRecorder {
     /// Runs the room's policy against its session as it now is.
     package func decide(_ tx: CatalogSession, room: Room, session: Session?, trigger: PolicyTrigger) async throws {
         try await PolicyDecision.apply(
-            tx, room: room, session: session, trigger: trigger, policy: { try self.policy(of: room) }, logger: logger,
+            tx, room: room, session: session, trigger: trigger, policy: { try self.policy(of: room) }, provider: Self.provider,
+            logger: logger,
             start: { policy, session in
                 _ = try await requestStart(tx, room: room, session: session, policy: policy, requestedBy: "policy")
             },

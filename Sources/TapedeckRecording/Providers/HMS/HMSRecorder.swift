@@ -60,7 +60,7 @@ public struct HMSRecorder: Sendable {
     /// 100ms' recorder joins as a peer of its own; it is never a participant.
     static package func isRecorderPeer(role: String?, userID: String?) -> Bool {
         let role = (role ?? "").lowercased()
-        return role.hasPrefix("__internal") || role == "beam" || role == "recorder" || (userID ?? "").hasPrefix("beam")
+        return role.hasPrefix("__internal") || role == "beam" || role == "recorder"
     }
 
     /// The room's open session, bound to 100ms' session id; opened if there is none.
@@ -68,11 +68,13 @@ public struct HMSRecorder: Sendable {
         _ tx: CatalogSession, roomName: String, roomID: String?, sessionID: String?, at: Date
     ) async throws -> (Room, Session) {
         var room = try await tx.rooms.findOrCreate(name: roomName, provider: Self.provider)
-        if let roomID, room.providerRoomID != roomID {
+        if let roomID, room.providerRoomID != roomID, roomID.utf8.count <= 200 {
             try await tx.rooms.setProviderRoomID(room.id, roomID)
             room.providerRoomID = roomID
         }
-        if let sessionID, let known = try await tx.sessions.find(providerSessionID: sessionID) { return (room, known) }
+        if let sessionID, let known = try await tx.sessions.find(providerSessionID: sessionID), known.roomID == room.id {
+            return (room, known)
+        }
         if let open = try await tx.sessions.open(roomID: room.id, provider: Self.provider) {
             if let sessionID, let other = open.providerSessionID, other != sessionID {
                 try await tx.participants.leaveAll(sessionID: open.id, at: at)
@@ -115,17 +117,8 @@ public struct HMSRecorder: Sendable {
     /// Asks an active recording to stop; one whose recorder has not started yet is aborted by
     /// its start job.
     package func requestStop(_ tx: CatalogSession, recording: Recording, reason: String, actor: String) async throws {
-        switch recording.status {
-        case .scheduled:
-            _ = try await tx.recordings.transition(recording.id, to: .aborted, actor: actor, cause: reason)
-        case .starting, .recording:
-            _ = try await tx.recordings.transition(recording.id, to: .stopping, actor: actor, cause: reason)
-            if recording.providerRecordingID != nil {
-                try await tx.jobs.enqueue(try HMSStopJob.newJob(recordingID: recording.id))
-            }
-        default:
-            break
-        }
+        try await RecordingLifecycle.requestStop(
+            tx, recording: recording, reason: reason, actor: actor, stopJob: try HMSStopJob.newJob(recordingID: recording.id, reason: "request"))
     }
 
     /// Queues a look at what 100ms says about the recording (and the copy of its files when it is

@@ -15,32 +15,31 @@ package struct HMSStartJob: RecordingJob {
         let catalog = recorder.catalog
         let recording = try await job.recording(in: catalog)
         let id = recording.id
-        if recording.status == .stopping, recording.providerRecordingID == nil {
-            _ = try await catalog.transaction { tx in
-                try await tx.recordings.transition(
-                    id, to: .aborted, actor: "system", cause: "stopped before the recorder started",
-                    changes: RecordingChanges(error: "stopped before the recorder started"))
-            }
-            return
-        }
-        guard recording.status == .starting, recording.providerRecordingID == nil else { return }
         guard let plan = HMSRecorder.Plan.decode(recording.requestJSON) else {
             throw JobOutcome.permanentFailure("recording \(id) has no recorder request")
         }
-        if job.attempts > 1, let earlier = try await runningRecording(roomID: plan.roomID) {
+        // A retry may follow a start 100ms took whose answer was lost: that recorder is this
+        // recording's (and is stopped at once if the recording was stopped meanwhile).
+        if job.attempts > 1, recording.providerRecordingID == nil, recording.status == .starting || recording.status == .stopping,
+            let earlier = try await runningRecording(roomID: plan.roomID)
+        {
             try await adopt(earlier, recording: recording)
             return
         }
+        if try await RecordingLifecycle.abortIfStoppedBeforeStart(recording, catalog: catalog) { return }
+        guard recording.status == .starting, recording.providerRecordingID == nil else { return }
         let started: HMSRecording
         do {
             started = try await recorder.api.startRecording(
                 roomID: plan.roomID, HMSStartRequest(meetingURL: plan.meetingURL, audioOnly: plan.audioOnly ? true : nil))
-        } catch let error as HMSError where error.status == 409 {
-            // Already recording (a start that went through before a crash): take that one.
-            guard let earlier = try await runningRecording(roomID: plan.roomID) else { throw error }
-            try await adopt(earlier, recording: recording)
-            return
-        } catch let error as HMSError where [400, 403, 404, 422].contains(error.status) {
+        } catch let error as HMSError where (400..<500).contains(error.status) && error.status != 429 {
+            // 409 (already recording), or a refusal that may answer a retried start that went
+            // through: a recorder running in the room is this one's.
+            if let earlier = try await runningRecording(roomID: plan.roomID) {
+                try await adopt(earlier, recording: recording)
+                return
+            }
+            guard error.status != 409 else { throw error }
             _ = try await catalog.transaction { tx in
                 try await tx.recordings.transition(
                     id, to: .failed, actor: HMSRecorder.provider, cause: "start refused",
@@ -63,30 +62,37 @@ package struct HMSStartJob: RecordingJob {
             .first { [.starting, .running].contains($0.status) }
     }
 
-    /// Binds 100ms' recording to ours; stops it at once if ours was stopped meanwhile.
+    /// Binds 100ms' recording to ours and, in the same transaction, queues its stop if ours was
+    /// stopped meanwhile (a crash cannot lose it).
     private func adopt(_ hms: HMSRecording, recording: Recording) async throws {
-        let current = try await recorder.catalog.transaction { tx -> Recording? in
+        try await recorder.catalog.transaction { tx in
             _ = try await tx.recordings.setProviderRecordingID(recording.id, hms.id)
             if hms.status == .running {
                 _ = try await tx.recordings.transition(
                     recording.id, to: .recording, actor: HMSRecorder.provider, cause: "recorder running",
                     changes: RecordingChanges(startedAt: hms.startedAt))
             }
-            return try await tx.recordings.find(id: recording.id)
+            if try await tx.recordings.find(id: recording.id)?.status == .stopping {
+                try await tx.jobs.enqueue(try HMSStopJob.newJob(recordingID: recording.id, reason: "adopted"))
+            }
         }
-        if current?.status == .stopping {
-            try await recorder.catalog.pool.jobs.enqueue(try HMSStopJob.newJob(recordingID: recording.id))
-            recorder.wakeup.signal()
-        }
+        recorder.wakeup.signal()
     }
 }
 
 /// Stops 100ms' recorder. One that already stopped counts as done; what became of it is then
-/// looked up (``HMSSyncJob``).
-package struct HMSStopJob: RecordingJob {
+/// looked up (``HMSSyncJob``). Queued once per reason (a request, an adoption, a sync that
+/// found the recorder still running), so a later stop is never swallowed by an earlier one.
+package struct HMSStopJob: JobHandler {
     static package let kind = "hms.stop_recording"
-    static package let maxAttempts = 10
+    package var kind: String { Self.kind }
     package let recorder: HMSRecorder
+
+    static package func newJob(recordingID: UUID, reason: String) throws -> NewJob {
+        try NewJob(
+            kind: kind, payload: RecordingJobPayload(recordingID: recordingID),
+            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased()):\(reason)", maxAttempts: 10)
+    }
 
     package func run(_ job: Job, logger: Logger) async throws {
         let recording = try await job.recording(in: recorder.catalog)
@@ -97,7 +103,7 @@ package struct HMSStopJob: RecordingJob {
             logger.debug("100ms recording already stopped", metadata: ["recording": "\(hmsID)", "answer": "\(error)"])
         }
         try await recorder.catalog.transaction { tx in
-            try await recorder.queueSync(tx, recording: recording, reason: "stopped")
+            try await recorder.queueSync(tx, recording: recording, reason: "stopped:\(job.id)")
         }
         recorder.wakeup.signal()
     }

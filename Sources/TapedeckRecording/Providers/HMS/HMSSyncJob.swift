@@ -19,8 +19,6 @@ package struct HMSSyncJob: JobHandler {
     static package let kind = "hms.sync_recording"
     package var kind: String { Self.kind }
     package let recorder: HMSRecorder
-    package let store: any ObjectStore
-    package let http: HTTPClient
 
     package struct Payload: Codable, Sendable {
         package var recordingID: UUID
@@ -34,9 +32,6 @@ package struct HMSSyncJob: JobHandler {
             idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased()):\(reason)", maxAttempts: 12)
     }
 
-    /// Presigned URLs are asked for this long: a copy that takes longer is retried with a new one.
-    static package let presignLifetime = 3600
-
     package func run(_ job: Job, logger: Logger) async throws {
         let catalog = recorder.catalog
         let recording = try await job.recording(in: catalog)
@@ -46,10 +41,14 @@ package struct HMSSyncJob: JobHandler {
         case .starting, .other:
             return
         case .running:
-            _ = try await catalog.transaction { tx in
-                try await tx.recordings.transition(
+            try await catalog.transaction { tx in
+                _ = try await tx.recordings.transition(
                     recording.id, to: .recording, actor: HMSRecorder.provider, cause: "100ms reports it running",
                     changes: RecordingChanges(startedAt: hms.startedAt))
+                // Tapedeck asked it to stop and 100ms still records: ask again.
+                if try await tx.recordings.find(id: recording.id)?.status == .stopping {
+                    try await tx.jobs.enqueue(try HMSStopJob.newJob(recordingID: recording.id, reason: "still-running:\(job.id)"))
+                }
             }
         case .stopping, .postProcessing:
             _ = try await catalog.transaction { tx in
@@ -63,8 +62,30 @@ package struct HMSSyncJob: JobHandler {
                     changes: RecordingChanges(endedAt: hms.stoppedAt, error: "100ms could not record this session"))
             }
         case .completed:
-            try await copyIn(hms, into: recording, logger: logger)
+            // One copy per recording, however many webhooks and reconciler passes ask for it.
+            _ = try await catalog.pool.jobs.enqueue(try HMSCopyJob.newJob(recordingID: recording.id))
         }
+    }
+}
+
+/// Copies a completed 100ms recording's composite MP4 into storage and marks it ready. One such
+/// job per recording, so no two copies of one file ever run at once.
+package struct HMSCopyJob: RecordingJob {
+    static package let kind = "hms.copy_recording"
+    static package let maxAttempts = 16
+    package let recorder: HMSRecorder
+    package let store: any ObjectStore
+    package let http: HTTPClient
+
+    /// Presigned URLs are asked for this long: a copy that takes longer is retried with a new one.
+    static package let presignLifetime = 3600
+
+    package func run(_ job: Job, logger: Logger) async throws {
+        let recording = try await job.recording(in: recorder.catalog)
+        guard let hmsID = recording.providerRecordingID, recording.status.isActive || recording.status == .processing else { return }
+        let hms = try await recorder.api.recording(id: hmsID)
+        guard hms.status == .completed else { return }
+        try await copyIn(hms, into: recording, logger: logger)
     }
 
     /// Copies the composite MP4 (and marks the recording ready once it is stored and verified).
@@ -72,12 +93,20 @@ package struct HMSSyncJob: JobHandler {
         let catalog = recorder.catalog
         var assets = hms.assets ?? []
         if assets.isEmpty {
-            assets = try await recorder.api.assets(roomID: hms.roomID, sessionID: hms.sessionID)
-                .filter { $0.jobID == nil || $0.jobID == hms.id }
+            // A session can hold several recordings: only this recording's own files.
+            let listed = try await recorder.api.assets(roomID: hms.roomID, sessionID: hms.sessionID)
+            let own = listed.filter { $0.jobID == hms.id }
+            assets = own.isEmpty && listed.allSatisfy({ $0.jobID == nil }) ? listed : own
         }
         let composites = assets.filter { ["room-composite", "room-composite-legacy"].contains($0.type) && $0.status == "completed" }
-        guard let composite = composites.first else {
-            throw JobOutcome.permanentFailure("100ms reports recording \(hms.id) complete without a composite file")
+        guard composites.count == 1, let composite = composites.first else {
+            let reason = composites.isEmpty ? "without a composite file" : "with \(composites.count) composite files"
+            _ = try await catalog.transaction { tx in
+                try await tx.recordings.transition(
+                    recording.id, to: .failed, actor: HMSRecorder.provider, cause: "nothing to copy",
+                    changes: RecordingChanges(error: "100ms reports the recording complete \(reason)"))
+            }
+            throw JobOutcome.permanentFailure("100ms reports recording \(hms.id) complete \(reason)")
         }
         let key = try ObjectKey(recording.keyPrefix + (recording.audioOnly ? "recording.m4a" : "recording.mp4"))
         let stored = try await copy(composite, to: key)

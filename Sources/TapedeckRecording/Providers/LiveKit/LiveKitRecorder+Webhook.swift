@@ -90,7 +90,8 @@ package extension LiveKitRecorder {
     /// Runs the room's policy against its session as it now is.
     package func decide(_ tx: CatalogSession, room: Room, session: Session?, trigger: PolicyTrigger) async throws {
         try await PolicyDecision.apply(
-            tx, room: room, session: session, trigger: trigger, policy: { try self.policy(of: room) }, logger: logger,
+            tx, room: room, session: session, trigger: trigger, policy: { try self.policy(of: room) }, provider: Self.provider,
+            logger: logger,
             start: { policy, session in
                 _ = try await requestStart(
                     tx, room: room, session: session, plan: EgressPlan(policy: policy), maxDurationS: policy.maxDurationS,

@@ -88,16 +88,7 @@ public struct LiveKitRecorder: Sendable {
     /// Asks an active recording to stop. A recording whose recorder has not started yet is
     /// marked `stopping`; its start job then aborts it (or stops the egress it just started).
     package func requestStop(_ tx: CatalogSession, recording: Recording, reason: String, actor: String) async throws {
-        switch recording.status {
-        case .scheduled:
-            _ = try await tx.recordings.transition(recording.id, to: .aborted, actor: actor, cause: reason)
-        case .starting, .recording:
-            _ = try await tx.recordings.transition(recording.id, to: .stopping, actor: actor, cause: reason)
-            if recording.providerRecordingID != nil {
-                try await tx.jobs.enqueue(try StopEgressJob.newJob(recordingID: recording.id))
-            }
-        default:
-            break
-        }
+        try await RecordingLifecycle.requestStop(
+            tx, recording: recording, reason: reason, actor: actor, stopJob: try StopEgressJob.newJob(recordingID: recording.id))
     }
 }

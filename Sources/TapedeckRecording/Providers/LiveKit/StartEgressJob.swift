@@ -18,14 +18,7 @@ package struct StartEgressJob: RecordingJob {
         let catalog = recorder.catalog
         let recording = try await job.recording(in: catalog)
         let id = recording.id
-        if recording.status == .stopping, recording.providerRecordingID == nil {
-            _ = try await catalog.transaction { tx in
-                try await tx.recordings.transition(
-                    id, to: .aborted, actor: "system", cause: "stopped before the recorder started",
-                    changes: RecordingChanges(error: "stopped before the recorder started"))
-            }
-            return
-        }
+        if try await RecordingLifecycle.abortIfStoppedBeforeStart(recording, catalog: catalog) { return }
         guard recording.status == .starting, recording.providerRecordingID == nil else { return }
         guard let plan = EgressPlan.decode(recording.requestJSON) else {
             throw JobOutcome.permanentFailure("recording \(id) has no recorder request")

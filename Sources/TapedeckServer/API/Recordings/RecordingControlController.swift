@@ -78,7 +78,7 @@ struct RecordingControlController {
         do {
             return JSONResponse(RecordingRepresentation(recording: try await provider.start(started)), status: .accepted)
         } catch let error as RecordingStartError {
-            throw Self.apiError(error)
+            throw Self.apiError(error, provider: provider.name)
         }
     }
 
@@ -111,7 +111,7 @@ struct RecordingControlController {
         return .composite(layout: body.layout, audioOnly: body.audioOnly, outputs: body.outputs)
     }
 
-    static func apiError(_ error: RecordingStartError) -> APIError {
+    static func apiError(_ error: RecordingStartError, provider: String) -> APIError {
         switch error {
         case .invalid(let field, let message):
             return APIError.invalid(field, message)
@@ -119,7 +119,8 @@ struct RecordingControlController {
             let which = recording.map { " (recording \($0.uuidString.lowercased()))" } ?? ""
             return APIError.conflict("recording_active", "room \(room) is already being recorded\(which)")
         case .roomNotFound(let room):
-            return APIError(.notFound, code: "room_not_found", message: "LiveKit has no active room named \(room)", field: "room")
+            let name = provider == HMSRecorder.provider ? "100ms" : "LiveKit"
+            return APIError(.notFound, code: "room_not_found", message: "\(name) has no active room named \(room)", field: "room")
         case .policyUnreadable(let reason):
             return APIError(.conflict, code: "room_policy_unreadable", message: reason, field: "room")
         case .unavailable(let reason):
