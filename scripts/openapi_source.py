@@ -287,15 +287,16 @@ paths = {
                                                     "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/v1/recordings": {
         "post": {"operationId": "startRecording",
-                 "summary": "Start recording a LiveKit room now (the room's policy, with these choices on top).",
-                 "security": admin,
+                 "summary": "Start recording a room now (the room's policy, with these choices on top). An admin key, "
+                            "or the viewer token of one of the room's hosts (403 `not_a_host` for other viewers).",
+                 "security": viewer_or_admin,
                  "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                  "schema": {"type": "string", "minLength": 1, "maxLength": 200},
                                  "description": "Repeating a start with the same key returns the same recording."}],
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("StartRecording")}}},
                  "responses": {**ok("Recording", "Starting: the recorder is being started.", "202"),
                                **ok("Recording", "Already started with this Idempotency-Key."),
-                               **error_responses("400", "401", "404", "409", "413", "415", "503")}},
+                               **error_responses("400", "401", "403", "404", "409", "413", "415", "503")}},
         "get": {"operationId": "listRecordings", "summary": "Recordings, newest first.", "security": admin,
                 "parameters": [
                     {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256, "pattern": no_control}},
@@ -322,10 +323,11 @@ paths = {
                    "security": admin, "parameters": [uuid_param],
                    "responses": {**ok("Recording"), **error_responses("400", "401", "404", "503")}}},
     "/v1/recordings/{id}/stop": {
-        "post": {"operationId": "stopRecording", "summary": "Stop a recording. Stopping a stopped recording is a no-op.",
-                 "security": admin, "parameters": [uuid_param],
+        "post": {"operationId": "stopRecording",
+                 "summary": "Stop a recording (an admin key or a host's viewer token). Stopping a stopped recording is a no-op.",
+                 "security": viewer_or_admin, "parameters": [uuid_param],
                  "responses": {**ok("Recording", "Stopping."), **ok("Recording", "Stopping.", "202"),
-                               **error_responses("400", "401", "404", "503")}}},
+                               **error_responses("400", "401", "403", "404", "503")}}},
     "/v1/rooms/{name}/policy": {
         "get": {"operationId": "getRoomPolicy",
                 "summary": "The room's recording policy (its own, or the default); 409 when its stored policy cannot be read.",

@@ -231,3 +231,39 @@ def test_hostile_strings_in_every_field_are_never_a_server_error():
         assert setup.server.get("/readyz").status_code == 200
     finally:
         setup.close()
+
+
+def test_a_host_token_starts_and_stops_a_guest_token_cannot():
+    setup = Setup(env={"TAPEDECK_POLICY_START": "manual"})
+    try:
+        room_id = setup.standin.add_room(name="hosted", hosted=True)
+        setup.standin.open_session(room_id)
+        setup.standin.peer_join(room_id, "ada", "Ada", "host")
+        setup.standin.peer_join(room_id, "bob", "Bob", "guest")
+        setup.standin.flush()
+
+        def token(sub):
+            answer = requests.post(setup.server.base_url + "/v1/viewer-tokens", json={"sub": sub}, headers=setup.server.admin)
+            return {"Authorization": f"Bearer {answer.json()['token']}"}
+        body = {"provider": "100ms", "room": "hosted"}
+        guest = requests.post(setup.server.base_url + "/v1/recordings", json=body, headers=token("bob"), timeout=10)
+        assert guest.status_code == 403 and guest.json()["error"]["code"] == "not_a_host"
+        stranger = requests.post(setup.server.base_url + "/v1/recordings", json={"provider": "local", "room": "hosted",
+                                 "input": "synthetic://"}, headers=token("ada"), timeout=10)
+        assert stranger.status_code == 403, "never the local recorder from a viewer token"
+        assert setup.standin.recordings_in(room_id) == []
+        started = requests.post(setup.server.base_url + "/v1/recordings", json=body, headers=token("ada"), timeout=10)
+        assert started.status_code == 202, started.text
+        hms = setup.started(room_id)
+        setup.standin.advance(hms["id"], "running")
+        setup.standin.flush()
+        rid = started.json()["id"]
+        assert requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/stop", headers=token("bob"),
+                             timeout=10).status_code == 403
+        assert requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/stop", headers=token("ada"),
+                             timeout=10).status_code == 202
+        wait_until(lambda: setup.standin.calls_to(rf"/recordings/{hms['id']}/stop", "POST"), what="stop", timeout=20)
+        events = setup.server.get(f"/v1/recordings/{rid}/events?limit=100", headers=setup.server.admin).json()["items"]
+        assert any(e["actor"] == "viewer:ada" for e in events)
+    finally:
+        setup.close()

@@ -53,10 +53,35 @@ struct RecordingControlController {
         return provider
     }
 
+    /// Admins control every recording; a viewer token controls those of rooms its holder hosts
+    /// now (a host in the room's open session, or listed in the room's policy), as a
+    /// "Start recording" button in the host's own meeting UI needs. Never the local recorder: its
+    /// input is a URL Tapedeck fetches.
+    func requireControl(
+        _ context: TapedeckRequestContext, room roomName: String, session sessionID: UUID?, provider: String
+    ) async throws -> Principal {
+        guard let principal = context.principal else { throw APIError.unauthorized }
+        guard case .viewer(let identity, _, _) = principal else { return principal }
+        let notHost = APIError(.forbidden, code: "not_a_host", message: "only the room's hosts may start or stop its recordings")
+        guard provider != LocalRecorder.provider, let room = try await catalog.pool.rooms.find(name: roomName) else { throw notHost }
+        if let policy = try? StoredPolicy.resolve(room.policyJSON, room: room.name, defaults: RecordingPolicy()),
+            policy.hosts.contains(identity)
+        {
+            return principal
+        }
+        var session = sessionID
+        if session == nil { session = try await catalog.pool.sessions.open(roomID: room.id, provider: provider)?.id }
+        guard let session, try await catalog.pool.participants.role(identity: identity, sessionID: session) == "host" else {
+            throw notHost
+        }
+        return principal
+    }
+
     @Sendable func start(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
-        let principal = try context.requireAdmin()
+        guard context.principal != nil else { throw APIError.unauthorized }
         let body = try await request.decodeJSON(as: StartBody.self, limit: maxBody)
         let provider = try provider(named: body.provider ?? LiveKitRecorder.provider)
+        let principal = try await requireControl(context, room: body.room, session: nil, provider: provider.name)
         let room = body.room
         guard !room.isEmpty, room.unicodeScalars.count <= 256 else { throw APIError.invalid("room", "room must be 1 to 256 characters") }
         try APIError.requirePlainText(room, field: "room")
@@ -129,9 +154,11 @@ struct RecordingControlController {
     }
 
     @Sendable func stop(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
-        let principal = try context.requireAdmin()
+        guard context.principal != nil else { throw APIError.unauthorized }
         let id = try context.uuidParameter("id")
         guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
+        let principal = try await requireControl(
+            context, room: recording.roomName, session: recording.sessionID, provider: recording.provider)
         guard recording.status.isActive else {
             // Stopping a stopped recording is not an error: the caller's goal is met.
             return JSONResponse(RecordingRepresentation(recording: recording), status: .ok)
