@@ -84,7 +84,13 @@ def test_policy_records_a_session_and_copies_the_file_in(storage, mp4):
         started = setup.started(room_id)
         setup.standin.advance(started["id"], "running")
         setup.standin.flush()
-        setup.wait_recording(f"class-{storage}", lambda r: r["status"] == "recording", "recording")
+        active = setup.wait_recording(f"class-{storage}", lambda r: r["status"] == "recording", "recording")
+        # The recording indicator works for 100ms rooms, for admins and for the room's participants.
+        status = setup.server.get(f"/v1/rooms/class-{storage}/recording-status", headers=setup.server.admin).json()
+        ada = requests.post(setup.server.base_url + "/v1/viewer-tokens", json={"sub": "ada"}, headers=setup.server.admin).json()
+        as_ada = setup.server.get(f"/v1/rooms/class-{storage}/recording-status",
+                                  headers={"Authorization": f"Bearer {ada['token']}"}).json()
+        assert status == as_ada and status["recording"] is True and status["recording_id"] == active["id"], status
         setup.standin.peer_leave(room_id, "ada")
         setup.standin.flush()
         wait_until(lambda: setup.standin.calls_to(rf"/recordings/{started['id']}/stop|/room/{room_id}/stop", "POST"),
