@@ -10,6 +10,7 @@ import tempfile
 
 import pytest
 
+from hms_standin import HMSStandin
 from livekit_sim import LiveKitSim, cleanup
 from tapedeck_server import Server, database_kinds
 
@@ -19,17 +20,23 @@ CONFIG = os.path.join(os.path.dirname(__file__), "schemathesis.toml")
 
 @pytest.fixture(params=database_kinds())
 def server(request):
-    """A server with LiveKit configured (the Twirp stand-in), so that the recording-control
-    operations answer as they would in production rather than 503 "not configured"."""
+    """A server with LiveKit (the Twirp stand-in) and 100ms (its stand-in) configured, so that the
+    recording-control operations answer as they would in production rather than 503 "not
+    configured"."""
     sim = LiveKitSim(None)
+    hms = HMSStandin("fuzz-access-key", "fuzz-app-secret-long-enough-for-hs256").start()
     egress = tempfile.mkdtemp(prefix="tapedeck-fuzz-egress-")
     instance = Server(database=request.param, name=f"fuzz-{request.param}",
-                      env={**sim.env(), "TAPEDECK_EGRESS_DIR": egress}).start()
+                      env={**sim.env(), "TAPEDECK_EGRESS_DIR": egress, "HMS_ACCESS_KEY": "fuzz-access-key",
+                           "HMS_SECRET": "fuzz-app-secret-long-enough-for-hs256",
+                           "TAPEDECK_HMS_API_URL": hms.base_url}).start()
     yield instance
     instance.close()
     sim.close()
+    hms.close()
     cleanup(egress)
     assert sim.protocol_errors == []
+    assert hms.protocol_errors == []
 
 
 def test_api_conforms_to_its_openapi_document(server):
