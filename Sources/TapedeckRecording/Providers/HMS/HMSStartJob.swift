@@ -88,11 +88,14 @@ package struct HMSStopJob: JobHandler {
     package var kind: String { Self.kind }
     package let recorder: HMSRecorder
 
-    static package func newJob(recordingID: UUID, reason: String) throws -> NewJob {
+    static package func newJob(recordingID: UUID, reason: String, runAt: Date? = nil) throws -> NewJob {
         try NewJob(
             kind: kind, payload: RecordingJobPayload(recordingID: recordingID),
-            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased()):\(reason)", maxAttempts: 10)
+            idempotencyKey: "\(kind):\(recordingID.uuidString.lowercased()):\(reason)", runAt: runAt, maxAttempts: 10)
     }
+
+    /// How long after a stop 100ms may still report the recorder running before it is asked again.
+    static package let askAgainAfter: TimeInterval = 30
 
     package func run(_ job: Job, logger: Logger) async throws {
         let recording = try await job.recording(in: recorder.catalog)

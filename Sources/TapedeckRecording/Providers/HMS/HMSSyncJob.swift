@@ -45,9 +45,13 @@ package struct HMSSyncJob: JobHandler {
                 _ = try await tx.recordings.transition(
                     recording.id, to: .recording, actor: HMSRecorder.provider, cause: "100ms reports it running",
                     changes: RecordingChanges(startedAt: hms.startedAt))
-                // Tapedeck asked it to stop and 100ms still records: ask again.
+                // Tapedeck asked it to stop and 100ms still records: ask again, after a while (a
+                // recorder that takes its time to stop must not be asked in a tight loop).
                 if try await tx.recordings.find(id: recording.id)?.status == .stopping {
-                    try await tx.jobs.enqueue(try HMSStopJob.newJob(recordingID: recording.id, reason: "still-running:\(job.id)"))
+                    try await tx.jobs.enqueue(
+                        try HMSStopJob.newJob(
+                            recordingID: recording.id, reason: "still-running:\(job.id)",
+                            runAt: tx.clock.now().addingTimeInterval(HMSStopJob.askAgainAfter)))
                 }
             }
         case .stopping, .postProcessing:
