@@ -68,6 +68,28 @@ package enum RecordingLifecycle {
         return true
     }
 
+    /// For a start job: the provider refused the start for good. The recording fails with the
+    /// provider's reason, and the job ends (the returned error is thrown by the caller).
+    package static func startRefused(
+        _ recording: Recording, by provider: String, reason: String, catalog: Catalog
+    ) async throws -> JobOutcome {
+        _ = try await catalog.transaction { tx in
+            try await tx.recordings.transition(
+                recording.id, to: .failed, actor: provider, cause: "start refused",
+                changes: RecordingChanges(error: "\(reason)"))
+        }
+        return JobOutcome.permanentFailure(reason)
+    }
+
+    /// For a start job: the provider could not start it now (no recorder free, unreachable); the
+    /// audit log says so before the job retries with backoff.
+    package static func startRetrying(_ recording: Recording, error: any Error, attempt: Int, catalog: Catalog) async throws {
+        try await catalog.pool.events.append(
+            NewAuditEvent(
+                recordingID: recording.id, sessionID: recording.sessionID, type: "recording.start_retrying", actor: "system",
+                data: ["reason": "\(error)", "attempt": "\(attempt)"]))
+    }
+
     /// Deleted (by the API or retention): the purge of its objects is queued with the change.
     package static func markDeleted(
         _ id: UUID, actor: String, cause: String, catalog: Catalog, scheduler: JobScheduler

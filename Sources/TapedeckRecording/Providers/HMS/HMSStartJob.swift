@@ -40,17 +40,10 @@ package struct HMSStartJob: RecordingJob {
                 return
             }
             guard error.status != 409 else { throw error }
-            _ = try await catalog.transaction { tx in
-                try await tx.recordings.transition(
-                    id, to: .failed, actor: HMSRecorder.provider, cause: "start refused",
-                    changes: RecordingChanges(error: "100ms refused to start the recorder: \(error.message)"))
-            }
-            throw JobOutcome.permanentFailure(error.description)
+            throw try await RecordingLifecycle.startRefused(
+                recording, by: HMSRecorder.provider, reason: "100ms refused to start the recorder: \(error.message)", catalog: catalog)
         } catch {
-            try await catalog.pool.events.append(
-                NewAuditEvent(
-                    recordingID: id, sessionID: recording.sessionID, type: "recording.start_retrying", actor: "system",
-                    data: ["reason": "\(error)", "attempt": "\(job.attempts)"]))
+            try await RecordingLifecycle.startRetrying(recording, error: error, attempt: job.attempts, catalog: catalog)
             throw error
         }
         try await adopt(started, recording: recording)

@@ -33,18 +33,12 @@ package struct StartEgressJob: RecordingJob {
         do {
             info = try await recorder.api.startRoomCompositeEgress(request)
         } catch let error as TwirpError where !error.isRetryable {
-            _ = try await catalog.transaction { tx in
-                try await tx.recordings.transition(
-                    id, to: .failed, actor: "livekit", cause: "start refused",
-                    changes: RecordingChanges(error: "LiveKit refused to start the recorder: \(error.code): \(error.message)"))
-            }
-            throw JobOutcome.permanentFailure(error.description)
+            throw try await RecordingLifecycle.startRefused(
+                recording, by: LiveKitRecorder.provider,
+                reason: "LiveKit refused to start the recorder: \(error.code): \(error.message)", catalog: catalog)
         } catch {
             // No recorder free, LiveKit unreachable: say so, and try again with backoff.
-            try await catalog.pool.events.append(
-                NewAuditEvent(
-                    recordingID: id, sessionID: recording.sessionID, type: "recording.start_retrying", actor: "system",
-                    data: ["reason": "\(error)", "attempt": "\(job.attempts)"]))
+            try await RecordingLifecycle.startRetrying(recording, error: error, attempt: job.attempts, catalog: catalog)
             throw error
         }
         try await adopt(info, recording: recording)
