@@ -81,6 +81,7 @@ class LiveKitSim:
         self.outbox = []
         self.unavailable_starts = 0
         self.start_answer_delay = 0.0  # seconds the start answer is held back (to crash Tapedeck meanwhile)
+        self.file_start_lag_ns = 0  # how long after the egress its files begin
         self.tapedeck_url = None
         self.counter = 0
         self.clock_s = int(time.time())
@@ -271,11 +272,13 @@ class LiveKitSim:
 
     def write_outputs(self, egress_id, ended):
         request = self.requests[egress_id]
-        duration = ended.ended_at - ended.started_at
+        # A real recorder's files begin a little after the egress itself (file_start_lag_ns).
+        media_start = ended.started_at + self.file_start_lag_ns
+        duration = ended.ended_at - media_start
         for output in request.file_outputs:
             self.put(output, output.filepath, self.outputs.mp4)
             ended.file_results.append(egress_pb.FileInfo(
-                filename=output.filepath, started_at=ended.started_at, ended_at=ended.ended_at, duration=duration,
+                filename=output.filepath, started_at=media_start, ended_at=ended.ended_at, duration=duration,
                 size=len(self.outputs.mp4), location=self.location(output, output.filepath)))
         for output in request.segment_outputs:
             folder = os.path.dirname(output.playlist_name)
@@ -290,7 +293,7 @@ class LiveKitSim:
             ended.segment_results.append(egress_pb.SegmentsInfo(
                 playlist_name=output.playlist_name, playlist_location=self.location(output, output.playlist_name),
                 duration=duration, size=total, segment_count=len(self.outputs.segments),
-                started_at=ended.started_at, ended_at=ended.ended_at))
+                started_at=media_start, ended_at=ended.ended_at))
 
     @staticmethod
     def location(output, path):

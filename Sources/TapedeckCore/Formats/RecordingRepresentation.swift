@@ -25,6 +25,8 @@ package struct RecordingRepresentation: JSONRepresentable {
             json.member("error", r.error)
             json.member("limit_reached", r.limitReached)
             json.member("on_hold", r.onHold)
+            json.member("media_started_at", r.mediaStartedAt?.rfc3339)
+            json.member("cue_offset_ms", r.cueOffsetMs)
             json.member("assets", r.assets.map(AssetRepresentation.init))
             json.member("created_at", r.createdAt.rfc3339)
             json.member("updated_at", r.updatedAt.rfc3339)

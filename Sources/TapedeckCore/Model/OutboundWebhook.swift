@@ -8,6 +8,8 @@ public enum OutboundEventType: String, Sendable, CaseIterable, Codable {
     case recordingFailed = "recording.failed"
     case recordingDeleted = "recording.deleted"
     case shareCreated = "share.created"
+    /// A ready recording's track (one kind and language) got its first final cues.
+    case captionsReady = "recording.captions_ready"
 
     /// The outbound event an audit-log entry announces, if any. A recording that never produced
     /// anything (`aborted`) is reported as failed: for the customer both mean "no recording".
@@ -18,6 +20,7 @@ public enum OutboundEventType: String, Sendable, CaseIterable, Codable {
         case "recording.failed", "recording.aborted": self = .recordingFailed
         case "recording.deleted": self = .recordingDeleted
         case "share.created": self = .shareCreated
+        case "recording.captions_ready": self = .captionsReady
         default: return nil
         }
     }

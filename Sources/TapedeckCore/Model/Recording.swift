@@ -23,6 +23,14 @@ public struct Recording: Sendable, Equatable {
     public var limitReached: Bool
     /// Kept from retention whatever its age.
     public var onHold: Bool = false
+    /// When the recorder's files begin, as the provider reported it (egress lags the room by a
+    /// few seconds); `nil` until known. Wall-clock cues are placed on the media by it.
+    public var mediaStartedAt: Date? = nil
+    /// The operator's correction added to wall-clock cues' media times.
+    public var cueOffsetMs: Int64 = 0
+
+    /// What wall-clock cues are measured from: the media start when known, else the start.
+    public var cueTimelineOrigin: Date? { mediaStartedAt ?? startedAt }
     /// Name of the storage backend the objects were written to (`local`, `s3`, ...).
     public var storage: String
     /// Every object of the recording lives under this prefix.

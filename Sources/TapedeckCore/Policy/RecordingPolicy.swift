@@ -201,7 +201,7 @@ public struct AnyCodingKey: CodingKey {
         let container = try decoder.container(keyedBy: AnyCodingKey.self)
         if let unknown = container.allKeys.first(where: { Keys(stringValue: $0.stringValue) == nil }) {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: [unknown], debugDescription: "unknown field \(unknown.stringValue)"))
+                .init(codingPath: decoder.codingPath + [unknown], debugDescription: "unknown field \(unknown.stringValue)"))
         }
     }
 }

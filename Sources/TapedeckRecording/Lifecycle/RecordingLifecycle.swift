@@ -22,6 +22,12 @@ package enum RecordingLifecycle {
         switch outcome {
         case .applied, .ignored(current: .ready, _):
             try await tx.jobs.enqueue(try PostProcessJob.newJob(recordingID: id))
+            // Its media start and end are final now: cues held for its session find their place,
+            // and the tracks it is ready with are announced (once: only on the change itself).
+            try await CuePlacer.place(tx, recordingID: id)
+            if case .applied = outcome {
+                try await CuePlacer.announceNewTracks(tx, recordingID: id, before: [], actor: actor)
+            }
         default:
             break
         }
@@ -98,6 +104,8 @@ package enum RecordingLifecycle {
             let outcome = try await tx.recordings.transition(id, to: .deleted, actor: actor, cause: cause)
             if case .applied = outcome, let recording = try await tx.recordings.find(id: id) {
                 try await tx.jobs.enqueue(try PurgeRecordingObjectsJob.newJob(recordingID: id, keyPrefix: recording.keyPrefix))
+                // Its transcript goes with it; cues held on the session for other recordings stay.
+                try await tx.cues.deleteAll(recordingID: id)
             }
             return outcome
         }

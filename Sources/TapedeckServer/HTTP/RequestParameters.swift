@@ -35,6 +35,15 @@ extension Request {
 }
 
 extension TapedeckRequestContext {
+    /// The `{name}` of a room route: 1 to 256 characters, no control characters.
+    func roomNameParameter() throws -> String {
+        let name = parameters.get("name")?.removingPercentEncoding ?? ""
+        guard !name.isEmpty, name.unicodeScalars.count <= 256, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw APIError.invalid("name", "the room name must be 1 to 256 characters without control characters")
+        }
+        return name
+    }
+
     /// A path parameter that must be a UUID.
     func uuidParameter(_ name: String) throws -> UUID {
         let raw = parameters.get(name) ?? ""

@@ -25,6 +25,7 @@ struct PlaybackController {
         router.get("/download/{id}/{asset}", use: download)
         router.get("/storyboard/{id}/{index}", use: storyboard)
         router.get("/share-object/{id}/{use}", use: sharedObject)
+        router.get("/text-tracks/{id}/{kind}/{file}", use: textTrack)
     }
 
     @Sendable func grant(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PlaybackGrants.Grant> {

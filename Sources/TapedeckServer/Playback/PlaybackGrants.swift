@@ -27,6 +27,8 @@ struct PlaybackGrants: Sendable {
         /// WebVTT index of hover-preview frames, served by Tapedeck with its sprite signed.
         var storyboardURL: String?
         var captions: [(label: String, url: String)]
+        /// The recording's cue tracks (transcripts, translations), served by Tapedeck.
+        var textTracks: [TextTrackRepresentation] = []
         var expiresAt: Date
 
         func write(to json: inout JSONWriter) {
@@ -46,8 +48,28 @@ struct PlaybackGrants: Sendable {
                         }
                     }
                 }
+                json.member("text_tracks", textTracks)
                 json.member("expires_at", expiresAt.rfc3339)
             }
+        }
+    }
+
+    /// When URLs granted now expire: the configured time, and never after the share.
+    func expiry(share: Share?) -> Date {
+        var end = catalog.clock.now().timeIntervalSince1970 + keys.ttl
+        if let share { end = min(end, share.expiresAt.timeIntervalSince1970) }
+        return Date(timeIntervalSince1970: end.rounded(.down))
+    }
+
+    /// The recording's cue tracks with signed links to their WebVTT, bound to the share.
+    func textTracks(_ recording: Recording, expires: Date, share: UUID?) async throws -> [TextTrackRepresentation] {
+        try await catalog.pool.cues.tracks(recordingID: recording.id).map { track in
+            TextTrackRepresentation(
+                track: track,
+                url: keys.publicURL
+                    + keys.textTrackPath(
+                        recordingID: recording.id, kind: track.kind, language: track.language, format: .vtt,
+                        expires: Int64(expires.timeIntervalSince1970), share: share))
         }
     }
 
@@ -72,12 +94,10 @@ struct PlaybackGrants: Sendable {
         async throws -> Grant
     {
         let id = recording.id
-        let now = catalog.clock.now()
-        var end = now.timeIntervalSince1970 + keys.ttl
-        if let share { end = min(end, share.expiresAt.timeIntervalSince1970) }
-        let expiresAt = Date(timeIntervalSince1970: end.rounded(.down))
+        let expiresAt = expiry(share: share)
         let shareID = share?.id
         var grant = Grant(recordingID: id, captions: [], expiresAt: expiresAt)
+        grant.textTracks = try await textTracks(recording, expires: expiresAt, share: shareID)
         // Without downloads, an MP4 URL (a whole file anyone can save) is given only when there is
         // no HLS to play instead.
         let streamOnly = !allowDownload && recording.assets.contains { $0.kind == .hls }

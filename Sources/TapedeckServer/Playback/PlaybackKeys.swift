@@ -3,6 +3,12 @@ import Foundation
 import TapedeckCore
 import TapedeckRecording
 
+/// How a text track is served: the cues themselves, or an HLS subtitle playlist around them.
+enum TextTrackFormat: String, Sendable {
+    case vtt
+    case m3u8
+}
+
 /// The secrets and limits of playback: viewer tokens and the signed links of Tapedeck-served playlists.
 public struct PlaybackKeys: Sendable {
     /// Viewer tokens are HS256 JWTs signed with this (the customer's backend holds it too).
@@ -79,12 +85,36 @@ public struct PlaybackKeys: Sendable {
     }
 
     private func verify(
-        _ recordingID: String, _ assetIndex: Int, expires: String?, signature given: String?, now: Date, context: String
+        _ recordingID: String, _ item: some CustomStringConvertible, expires: String?, signature given: String?, now: Date,
+        context: String
     ) -> Bool {
         guard let expires, let expiry = Int64(expires), let given else { return false }
-        let expected = signature(recordingID, assetIndex, expiry, context: context)
+        let expected = signature(recordingID, item, expiry, context: context)
         guard ConstantTime.equals(Array(expected.utf8), Array(given.utf8)) else { return false }
         return Double(expiry) >= now.timeIntervalSince1970
+    }
+
+    static let textTrackContext = "tapedeck-text-track-v1"
+
+    /// `/text-tracks/{recording}/{kind}/{language}.{vtt|m3u8}?expires=...[&share=...]&sig=...`: one
+    /// track of cues as WebVTT, or as the HLS subtitle playlist that wraps it. Kinds and language
+    /// tags are letters, digits and hyphens: safe in a path as they are.
+    func textTrackPath(
+        recordingID: UUID, kind: CueKind, language: String, format: TextTrackFormat, expires: Int64, share: UUID? = nil
+    ) -> String {
+        let id = recordingID.uuidString.lowercased()
+        let track = "\(kind.rawValue)/\(language)"
+        let sig = signature(id, track, expires, context: Self.bound(Self.textTrackContext, share?.uuidString.lowercased()))
+        return "/text-tracks/\(id)/\(track).\(format.rawValue)?expires=\(expires)\(Self.shareQuery(share))&sig=\(sig)"
+    }
+
+    func verifyTextTrack(
+        recordingID: String, kind: CueKind, language: String, expires: String?, share: String?, signature given: String?,
+        now: Date
+    ) -> Bool {
+        verify(
+            recordingID, "\(kind.rawValue)/\(language)", expires: expires, signature: given, now: now,
+            context: Self.bound(Self.textTrackContext, share))
     }
 
     static let downloadContext = "tapedeck-download-v1"
@@ -110,8 +140,11 @@ public struct PlaybackKeys: Sendable {
             context: Self.bound(Self.downloadContext + "\n" + grantee, share))
     }
 
-    private func signature(_ recordingID: String, _ assetIndex: Int, _ expires: Int64, context: String = linkContext) -> String {
-        let message = "\(context)\n\(recordingID)\n\(assetIndex)\n\(expires)"
+    /// `item` names what is signed within the recording: an asset's index, or a text track.
+    private func signature(
+        _ recordingID: String, _ item: some CustomStringConvertible, _ expires: Int64, context: String = linkContext
+    ) -> String {
+        let message = "\(context)\n\(recordingID)\n\(item)\n\(expires)"
         return Base64URL.encode(Data(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: linkKey)))
     }
 }

@@ -45,6 +45,7 @@ public struct CatalogSession: Sendable {
     public var inboundEvents: InboundEventRepository { InboundEventRepository(session: self) }
     public var webhooks: WebhookRepository { WebhookRepository(session: self) }
     public var adminSessions: AdminSessionRepository { AdminSessionRepository(session: self) }
+    public var cues: CueRepository { CueRepository(session: self) }
 
     var nowMs: Int64 { clock.now().millisecondsSince1970 }
 

@@ -90,11 +90,13 @@ public struct RecordingChanges: Sendable, Equatable {
     public var sizeBytes: Int64?
     public var error: String?
     public var limitReached: Bool?
+    public var mediaStartedAt: Date?
 
     public init(
         providerRecordingID: String? = nil, startedAt: Date? = nil, endedAt: Date? = nil, durationMs: Int64? = nil,
-        sizeBytes: Int64? = nil, error: String? = nil, limitReached: Bool? = nil
+        sizeBytes: Int64? = nil, error: String? = nil, limitReached: Bool? = nil, mediaStartedAt: Date? = nil
     ) {
+        self.mediaStartedAt = mediaStartedAt
         self.providerRecordingID = providerRecordingID
         self.startedAt = startedAt
         self.endedAt = endedAt
@@ -243,6 +245,7 @@ public struct RecordingRepository: Sendable {
         if let value = changes.sizeBytes { assignments.append("size_bytes = \(bind: value)") }
         if let value = changes.error { assignments.append("error = \(bind: value)") }
         if let value = changes.limitReached { assignments.append("limit_reached = \(bind: value)") }
+        if let value = changes.mediaStartedAt { assignments.append("media_started_at = \(bind: value.millisecondsSince1970)") }
         // The status guard makes a concurrent change (without a transaction) lose instead of overwrite.
         let updated = try await session.sql.raw(
             "UPDATE recordings SET " + assignments.joined(separator: ", ")
@@ -277,6 +280,20 @@ public struct RecordingRepository: Sendable {
     }
 
     /// The room's recording whose recorder may still run.
+    /// The session's recordings, oldest first, without their assets.
+    public func list(sessionID: UUID) async throws -> [Recording] {
+        try await session.sql.raw(
+            Self.selectColumns + " WHERE r.session_id = \(bind: sessionID) ORDER BY r.created_at, r.id"
+        ).all().map(Self.decode)
+    }
+
+    /// Sets the operator's correction of cue times.
+    public func setCueOffset(_ id: UUID, _ offsetMs: Int64) async throws {
+        try await session.sql.raw(
+            "UPDATE recordings SET cue_offset_ms = \(bind: offsetMs), updated_at = \(bind: session.nowMs) WHERE id = \(bind: id)"
+        ).run()
+    }
+
     public func active(roomID: UUID) async throws -> Recording? {
         let active = RecordingStatus.active.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         return try await session.sql.raw(
@@ -365,6 +382,8 @@ public struct RecordingRepository: Sendable {
             requestJSON: try row.optionalString("request_json"), maxDurationS: try row.optionalInt64("max_duration_s").map(Int.init),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
         recording.onHold = try row.bool("on_hold")
+        recording.mediaStartedAt = try row.optionalDate("media_started_at")
+        recording.cueOffsetMs = try row.int64("cue_offset_ms")
         return recording
     }
 

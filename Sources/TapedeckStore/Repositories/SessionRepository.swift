@@ -56,6 +56,13 @@ public struct SessionRepository: Sendable {
         ).first().map(Self.decode)
     }
 
+    /// The room's most recent session, ended or not.
+    public func latest(roomID: UUID) async throws -> Session? {
+        try await session.sql.raw(
+            "SELECT * FROM sessions WHERE room_id = \(bind: roomID) ORDER BY started_at DESC, created_at DESC LIMIT 1"
+        ).first().map(Self.decode)
+    }
+
     public func find(providerSessionID: String) async throws -> Session? {
         try await session.sql.raw(
             "SELECT * FROM sessions WHERE provider_session_id = \(bind: providerSessionID) ORDER BY started_at DESC LIMIT 1"

@@ -73,6 +73,9 @@ package extension LiveKitRecorder {
                 ?? EgressInfo.durationMs(reportedNs: nil, startedAtNs: info.startedAtNs, endedAtNs: info.endedAtNs)
             let sizes = info.fileResults.compactMap(\.size) + info.segmentResults.compactMap(\.size)
             changes.sizeBytes = sizes.isEmpty ? nil : sizes.reduce(0, +)
+            // The files' own start, not the egress's: cues posted by wall clock are placed by it.
+            let mediaStarts = info.fileResults.compactMap(\.startedAtNs) + info.segmentResults.compactMap(\.startedAtNs)
+            changes.mediaStartedAt = mediaStarts.filter { $0 > 0 }.min().map { Date(millisecondsSince1970: $0 / 1_000_000) }
             // LIMIT_REACHED: the output is finalised and usable, only truncated.
             changes.limitReached = info.status == .limitReached
             return (.processing, changes)

@@ -15,8 +15,48 @@ struct RecordingsController {
         group.delete("/recordings/{id}", use: delete)
         group.get("/recordings/{id}/events", use: events)
         group.get("/me/recordings", use: mine)
+        group.patch("/recordings/{id}", use: update)
         group.put("/recordings/{id}/hold", use: hold)
         group.delete("/recordings/{id}/hold", use: hold)
+    }
+
+    /// `{"cue_offset_ms"}`: what the operator changes on a recording.
+    struct Update: Decodable {
+        var cueOffsetMs: Int64?
+
+        enum CodingKeys: String, CodingKey { case cueOffsetMs = "cue_offset_ms" }
+
+        init(from decoder: any Decoder) throws {
+            try AnyCodingKey.rejectUnknown(decoder, allowed: CodingKeys.self)
+            cueOffsetMs = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(Int64.self, forKey: .cueOffsetMs)
+        }
+    }
+
+    /// The largest correction of cue times: egress lags by seconds, never by an hour.
+    static let maximumCueOffsetMs: Int64 = 3_600_000
+
+    /// `PATCH`: a new cue offset moves every wall-clock cue of the recording at once.
+    @Sendable func update(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
+        let principal = try context.requireAdmin()
+        let id = try context.uuidParameter("id")
+        let update = try await request.decodeJSON(as: Update.self, limit: 4096)
+        if let offset = update.cueOffsetMs, abs(offset) > Self.maximumCueOffsetMs {
+            throw APIError.invalid("cue_offset_ms", "cue_offset_ms must be within ±\(Self.maximumCueOffsetMs) milliseconds")
+        }
+        guard let existing = try await catalog.pool.recordings.find(id: id), existing.status != .deleted else {
+            throw APIError.notFound("recording")
+        }
+        if let offset = update.cueOffsetMs, offset != existing.cueOffsetMs {
+            try await catalog.transaction { tx in
+                try await tx.recordings.setCueOffset(id, offset)
+                try await CuePlacer.place(tx, recordingID: id)
+                try await tx.events.append(
+                    NewAuditEvent(
+                        recordingID: id, type: "recording.cue_offset_set", actor: principal.actor, data: ["cue_offset_ms": String(offset)]))
+            }
+        }
+        guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
+        return JSONResponse(RecordingRepresentation(recording: recording))
     }
 
     /// `PUT` puts a recording on hold (retention never deletes it), `DELETE` releases it.

@@ -72,11 +72,7 @@ struct RoomsController {
     }
 
     func roomName(_ context: TapedeckRequestContext) throws -> String {
-        let name = context.parameters.get("name")?.removingPercentEncoding ?? ""
-        guard !name.isEmpty, name.unicodeScalars.count <= 256, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw APIError.invalid("name", "the room name must be 1 to 256 characters without control characters")
-        }
-        return name
+        try context.roomNameParameter()
     }
 
     @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {

@@ -1,0 +1,92 @@
+import Foundation
+import TapedeckCore
+import TapedeckStore
+
+/// Stores batches of cues: live ones on the room's session (and whichever recording covers
+/// them), uploaded ones on one recording. A batch is one transaction: all of it or nothing.
+package struct CueIngest: Sendable {
+    package let catalog: Catalog
+
+    package init(catalog: Catalog) {
+        self.catalog = catalog
+    }
+
+    package struct Result: Sendable, Equatable {
+        package var accepted: Int
+        /// The recordings the cues landed on, in first-landed order.
+        package var recordingIDs: [UUID]
+    }
+
+    package enum Failure: Error, Equatable {
+        /// The room has no session to attach live cues to.
+        case noSession
+    }
+
+    /// How long after a session ends its late cues (a translation trailing the speaker) are
+    /// still taken as live.
+    package static let lateCueGrace: TimeInterval = 600
+
+    /// The tracks the ready ones of `ids` have now, to tell which tracks a batch adds.
+    static func readyTracks(_ tx: CatalogSession, _ ids: [UUID], in recordings: [Recording]) async throws -> [(UUID, [CueTrack])] {
+        var result: [(UUID, [CueTrack])] = []
+        for id in ids where recordings.first(where: { $0.id == id })?.status == .ready {
+            result.append((id, try await tx.cues.tracks(recordingID: id)))
+        }
+        return result
+    }
+
+    /// Cues posted during `roomID`'s session, with wall-clock times.
+    package func ingestLive(roomID: UUID, cues: [NewCue], actor: String) async throws -> Result {
+        let now = catalog.clock.now()
+        return try await catalog.transaction { tx in
+            guard let session = try await tx.sessions.latest(roomID: roomID),
+                session.endedAt.map({ now.timeIntervalSince($0) <= Self.lateCueGrace }) ?? true
+            else { throw Failure.noSession }
+            let recordings = try await tx.recordings.list(sessionID: session.id)
+            let placements = cues.map { CuePlacer.placement(of: $0, in: session.id, recordings: recordings) }
+            var landed: [UUID] = []
+            for placement in placements {
+                if let id = placement.recordingID, !landed.contains(id) { landed.append(id) }
+            }
+            let before = try await Self.readyTracks(tx, landed, in: recordings)
+            for (cue, placement) in zip(cues, placements) {
+                _ = try await tx.cues.upsert(cue, at: placement)
+            }
+            for (id, tracks) in before {
+                try await CuePlacer.announceNewTracks(tx, recordingID: id, before: tracks, actor: actor)
+            }
+            return Result(accepted: cues.count, recordingIDs: landed)
+        }
+    }
+
+    /// Cues for one recording: media-relative times as given; wall-clock ones placed by the
+    /// recording's media start and offset (and, without either, held for its session).
+    package func ingest(recording: Recording, cues: [NewCue], actor: String) async throws -> Result {
+        try await catalog.transaction { tx in
+            let before = try await Self.readyTracks(tx, [recording.id], in: [recording])
+            var landed = false
+            for cue in cues {
+                let placement: CuePlacement
+                switch cue.timing {
+                case .media(let start, let end):
+                    placement = CuePlacement(sessionID: nil, recordingID: recording.id, startMs: start, endMs: end)
+                case .wallClock(let startAt, let endAt):
+                    if let origin = recording.cueTimelineOrigin?.millisecondsSince1970 {
+                        let start = max(0, startAt - origin + recording.cueOffsetMs)
+                        placement = CuePlacement(
+                            sessionID: nil, recordingID: recording.id, startMs: start,
+                            endMs: max(start, endAt - origin + recording.cueOffsetMs))
+                    } else {
+                        placement = CuePlacement(sessionID: recording.sessionID, recordingID: recording.id, startMs: nil, endMs: nil)
+                    }
+                }
+                _ = try await tx.cues.upsert(cue, at: placement)
+                landed = landed || placement.recordingID != nil
+            }
+            for (id, tracks) in before {
+                try await CuePlacer.announceNewTracks(tx, recordingID: id, before: tracks, actor: actor)
+            }
+            return Result(accepted: cues.count, recordingIDs: landed ? [recording.id] : [])
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import TapedeckCore
+import TapedeckStore
+import TapedeckRecording
+
+/// Cues in and out: `POST /v1/rooms/{name}/cues` (live, wall-clock times), `POST
+/// /v1/recordings/{id}/cues` (after the fact), `GET /v1/recordings/{id}/cues` and
+/// `GET /v1/recordings/{id}/text-tracks`.
+struct CuesController {
+    let catalog: Catalog
+    let grants: PlaybackGrants
+    let maxBody: Int
+
+    var ingest: CueIngest { CueIngest(catalog: catalog) }
+
+    func register(on group: RouterGroup<TapedeckRequestContext>) {
+        group.post("/rooms/{name}/cues", use: postLive)
+        group.post("/recordings/{id}/cues", use: postForRecording)
+        group.get("/recordings/{id}/cues", use: list)
+        group.get("/recordings/{id}/text-tracks", use: textTracks)
+    }
+
+    /// Cues of the room's session as it happens: from an API key, or from a viewer token of
+    /// someone taking part in it (a translation panel in the meeting UI).
+    @Sendable func postLive(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<CueBatchResult> {
+        guard let principal = context.principal else { throw APIError.unauthorized }
+        let name = try context.roomNameParameter()
+        let batch = try await request.decodeJSON(as: CueBatch.self, limit: maxBody)
+        let cues = try batch.validated(source: .live)
+        guard let room = try await catalog.pool.rooms.find(name: name) else { throw APIError.notFound("room") }
+        if case .viewer(let identity, _, _) = principal {
+            guard let session = try await catalog.pool.sessions.latest(roomID: room.id),
+                try await catalog.pool.participants.role(identity: identity, sessionID: session.id) != nil
+            else { throw APIError.notFound("room") }
+        }
+        do {
+            return JSONResponse(CueBatchResult(result: try await ingest.ingestLive(roomID: room.id, cues: cues, actor: principal.actor)))
+        } catch CueIngest.Failure.noSession {
+            throw APIError.conflict(
+                "no_live_session", "the room has no session now; post cues of a past session to /v1/recordings/{id}/cues")
+        }
+    }
+
+    /// Cues for one recording, with media-relative or wall-clock times (admins).
+    @Sendable func postForRecording(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<CueBatchResult> {
+        let principal = try context.requireAdmin()
+        let id = try context.uuidParameter("id")
+        let batch = try await request.decodeJSON(as: CueBatch.self, limit: maxBody)
+        let cues = try batch.validated(source: .upload)
+        guard let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted else {
+            throw APIError.notFound("recording")
+        }
+        return JSONResponse(CueBatchResult(result: try await ingest.ingest(recording: recording, cues: cues, actor: principal.actor)))
+    }
+
+    /// `?kind=&language=&q=&after=&limit=&cursor=`: the recording's final cues in playback
+    /// order; `after` (media milliseconds) skips cues starting before it.
+    @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<Page<CueRepresentation>> {
+        let id = try context.uuidParameter("id")
+        let (recording, _) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
+        let filter = try Self.filter(request)
+        let after = try request.query("after").map { raw -> Int64 in
+            guard let value = Int64(raw), value >= 0 else {
+                throw APIError.invalid("after", "after must be a whole number of milliseconds, got \"\(raw.prefix(40))\"")
+            }
+            return value
+        }
+        let limit = try request.limit(default: 500, maximum: 5000)
+        let scope = KeysetCursor.scope(
+            "cues:\(recording.id.uuidString.lowercased())",
+            filters: ["kind": filter.kind?.rawValue, "language": filter.language, "q": filter.text, "after": after.map(String.init)])
+        var position = try request.cursor(scope: scope).flatMap { cursor in
+            Int64(cursor.tiebreaker).map { CueCursor(startMs: cursor.sortValue, id: $0) }
+        }
+        if position == nil, let after { position = CueCursor(startMs: after, id: 0) }
+        let cues = try await catalog.pool.cues.list(recordingID: recording.id, filter: filter, after: position, limit: limit + 1)
+        let page = Array(cues.prefix(limit))
+        let next =
+            cues.count > limit
+            ? page.last.map { KeysetCursor(scope: scope, sortValue: $0.cue.startMs, tiebreaker: String($0.id)).encode() } : nil
+        return JSONResponse(Page(items: page.map { CueRepresentation(cue: $0.cue) }, nextCursor: next))
+    }
+
+    static func filter(_ request: Request) throws -> CueRepository.Filter {
+        var filter = CueRepository.Filter()
+        if let raw = request.query("kind") {
+            guard let kind = CueKind(rawValue: raw) else {
+                throw APIError.invalid("kind", "kind must be one of \(CueKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.kind = kind
+        }
+        if let raw = request.query("language") {
+            guard let tag = LanguageTag(raw) else {
+                throw APIError.invalid("language", "language must be a BCP 47 tag such as en or pt-BR", code: "invalid_language")
+            }
+            filter.language = tag.value
+        }
+        if let q = request.query("q"), !q.isEmpty {
+            try APIError.requirePlainText(q, field: "q")
+            guard q.count <= 200 else { throw APIError.invalid("q", "q must be at most 200 characters") }
+            filter.text = q
+        }
+        return filter
+    }
+
+    /// The recording's tracks, each with a signed WebVTT URL.
+    @Sendable func textTracks(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<[TextTrackRepresentation]> {
+        let id = try context.uuidParameter("id")
+        let (recording, _) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
+        try PlaybackGrants.requirePlayable(recording)
+        let expires = grants.expiry(share: nil)
+        return JSONResponse(try await grants.textTracks(recording, expires: expires, share: nil))
+    }
+}

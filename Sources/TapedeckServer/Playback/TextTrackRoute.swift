@@ -1,0 +1,44 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TapedeckCore
+import TapedeckStore
+
+extension PlaybackController {
+    /// A track is read whole; past this many cues it is not one a person would read.
+    static let maximumTrackCues = 100_000
+
+    /// `GET /text-tracks/{id}/{kind}/{language}.vtt`: one cue track as WebVTT, from Tapedeck's own
+    /// origin (so `<track>` needs no bucket CORS), with the same signed, expiring link as the
+    /// playlist and the same share check on every use.
+    @Sendable func textTrack(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        let file = context.parameters.get("file") ?? ""
+        guard let uuid = UUID(uuidString: id), let kind = CueKind(rawValue: context.parameters.get("kind") ?? ""),
+            let dot = file.lastIndex(of: "."), TextTrackFormat(rawValue: String(file[file.index(after: dot)...])) == .vtt,
+            let language = LanguageTag(String(file[..<dot])), language.value == file[..<dot]
+        else { throw APIError.notFound("text track") }
+        let now = catalog.clock.now()
+        guard
+            keys.verifyTextTrack(
+                recordingID: id.lowercased(), kind: kind, language: language.value, expires: request.query("expires"),
+                share: request.query("share"), signature: request.query("sig"), now: now)
+        else {
+            throw APIError(.forbidden, code: "link_expired", message: "this text track link is invalid or has expired; ask for a new one")
+        }
+        try await grants.requireLiveShare(request.query("share"), recordingID: uuid, now: now)
+        guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready else {
+            throw APIError.notFound("text track")
+        }
+        let cues = try await catalog.pool.cues.list(
+            recordingID: recording.id, filter: CueRepository.Filter(kind: kind, language: language.value),
+            limit: Self.maximumTrackCues)
+        var writer = WebVTTWriter()
+        for cue in cues { writer.append(cue.cue) }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/vtt; charset=utf-8"
+        headers[.cacheControl] = "private, no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.takeBytes())))
+    }
+}

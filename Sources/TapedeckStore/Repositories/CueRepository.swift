@@ -1,0 +1,278 @@
+import Foundation
+import SQLKit
+import TapedeckCore
+
+/// A cue to store: media-relative times (uploads) or wall-clock ones (posted live).
+public struct NewCue: Sendable, Equatable {
+    public enum Timing: Sendable, Equatable {
+        /// Milliseconds on the recording's media timeline.
+        case media(startMs: Int64, endMs: Int64)
+        /// Epoch milliseconds, placed on a recording's media once one covers them.
+        case wallClock(startAt: Int64, endAt: Int64)
+    }
+
+    public var key: String
+    public var kind: CueKind
+    public var language: String
+    public var timing: Timing
+    public var text: String
+    public var speaker: String?
+    public var speakerIdentity: String?
+    public var source: CueSource
+    public var isFinal: Bool
+    public var translationOf: String?
+
+    public init(
+        key: String, kind: CueKind, language: String, timing: Timing, text: String, speaker: String? = nil,
+        speakerIdentity: String? = nil, source: CueSource, isFinal: Bool = true, translationOf: String? = nil
+    ) {
+        self.key = key
+        self.kind = kind
+        self.language = language
+        self.timing = timing
+        self.text = text
+        self.speaker = speaker
+        self.speakerIdentity = speakerIdentity
+        self.source = source
+        self.isFinal = isFinal
+        self.translationOf = translationOf
+    }
+}
+
+/// Where a cue goes: on a recording (with its media times), or held on its session.
+public struct CuePlacement: Sendable, Equatable {
+    public var sessionID: UUID?
+    public var recordingID: UUID?
+    public var startMs: Int64?
+    public var endMs: Int64?
+
+    public init(sessionID: UUID?, recordingID: UUID?, startMs: Int64?, endMs: Int64?) {
+        self.sessionID = sessionID
+        self.recordingID = recordingID
+        self.startMs = startMs
+        self.endMs = endMs
+    }
+}
+
+/// One track of a recording: its cues of one kind and language.
+public struct CueTrack: Sendable, Equatable {
+    public var kind: CueKind
+    public var language: String
+    /// Where most of its cues came from.
+    public var source: CueSource
+    public var cueCount: Int
+}
+
+/// A cue as stored, with its row id (the order cues arrived in, and a stable cursor).
+public struct StoredCue: Sendable, Equatable {
+    public var id: Int64
+    public var recordingID: UUID?
+    public var cue: Cue
+}
+
+public struct CueRepository: Sendable {
+    let session: CatalogSession
+
+    /// What happened to one cue of a batch.
+    public enum UpsertOutcome: Sendable, Equatable {
+        case inserted, updated
+        /// A final cue is never turned back into an interim one by a late interim post.
+        case keptFinal
+    }
+
+    /// Stores `cue` at `placement`, or updates the cue with its key: in the same session (live
+    /// cues) or on the same recording (uploads, and a live cue landing where one was uploaded).
+    public func upsert(_ cue: NewCue, at placement: CuePlacement) async throws -> UpsertOutcome {
+        let (startAt, endAt): (Int64?, Int64?) =
+            switch cue.timing {
+            case .wallClock(let start, let end): (start, end)
+            case .media: (nil, nil)
+            }
+        let now = session.nowMs
+        // Most cues are new: one statement for them. A conflict on either key falls through.
+        let inserted = try await session.sql.raw(
+            """
+            INSERT INTO cues (session_id, recording_id, kind, language, cue_key, start_at, end_at, start_ms, end_ms, text,
+                speaker, speaker_identity, source, final, translation_of, received_at)
+            VALUES (\(bind: placement.sessionID), \(bind: placement.recordingID), \(bind: cue.kind.rawValue), \(bind: cue.language),
+                \(bind: cue.key), \(bind: startAt), \(bind: endAt), \(bind: placement.startMs), \(bind: placement.endMs),
+                \(bind: cue.text), \(bind: cue.speaker), \(bind: cue.speakerIdentity), \(bind: cue.source.rawValue),
+                \(bind: cue.isFinal), \(bind: cue.translationOf), \(bind: now))
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """
+        ).all()
+        if !inserted.isEmpty { return .inserted }
+        var matches: [SQLQueryString] = []
+        if let sessionID = placement.sessionID { matches.append("session_id = \(bind: sessionID)") }
+        if let recordingID = placement.recordingID { matches.append("recording_id = \(bind: recordingID)") }
+        let match: SQLQueryString =
+            "(\(matches.joined(separator: " OR "))) AND kind = \(bind: cue.kind.rawValue) AND language = \(bind: cue.language) AND cue_key = \(bind: cue.key)"
+        guard
+            let existing = try await session.sql.raw(
+                "SELECT id, final FROM cues WHERE \(match) ORDER BY id LIMIT 1\(session.forUpdate)"
+            ).first()
+        else {
+            throw CatalogDataError(description: "cue \(cue.key) conflicted with no cue")
+        }
+        let id = try existing.int64("id")
+        if try existing.bool("final"), !cue.isFinal { return .keptFinal }
+        try await session.sql.raw(
+            """
+            UPDATE cues SET recording_id = COALESCE(\(bind: placement.recordingID), recording_id),
+                start_at = \(bind: startAt), end_at = \(bind: endAt), start_ms = \(bind: placement.startMs), end_ms = \(bind: placement.endMs),
+                text = \(bind: cue.text), speaker = \(bind: cue.speaker), speaker_identity = \(bind: cue.speakerIdentity),
+                source = \(bind: cue.source.rawValue), final = \(bind: cue.isFinal), translation_of = \(bind: cue.translationOf),
+                received_at = \(bind: now)
+            WHERE id = \(bind: id)
+            """
+        ).run()
+        return .updated
+    }
+
+    /// Places the session's held cues that overlap `[from, until)` (wall-clock ms; an open end
+    /// takes every later one) on `recording`, and (re)computes the media times of every
+    /// wall-clock cue of it from `origin` and `offsetMs`. Safe to run again whenever either changes.
+    public func place(
+        recordingID: UUID, sessionID: UUID?, from origin: Int64, until end: Int64?, offsetMs: Int64
+    ) async throws {
+        if let sessionID {
+            // Live cues placed while the recording ran, by its provisional start, that end up
+            // wholly outside its final media go back to being held for their session.
+            var outside: SQLQueryString = "end_at <= \(bind: origin)"
+            if let end { outside = outside + " OR start_at >= \(bind: end)" }
+            try await session.sql.raw(
+                """
+                UPDATE cues SET recording_id = NULL, start_ms = NULL, end_ms = NULL
+                WHERE recording_id = \(bind: recordingID) AND session_id = \(bind: sessionID) AND start_at IS NOT NULL
+                AND (\(outside))
+                """
+            ).run()
+            // A cue belongs to the recording it overlaps (its start is clamped to the media's).
+            var condition: SQLQueryString = "session_id = \(bind: sessionID) AND recording_id IS NULL AND end_at > \(bind: origin)"
+            if let end { condition = condition + " AND start_at < \(bind: end)" }
+            // A cue whose key is already on the recording (uploaded there) stays held rather than
+            // breaking the recording's uniqueness.
+            try await session.sql.raw(
+                """
+                UPDATE cues SET recording_id = \(bind: recordingID) WHERE \(condition)
+                AND NOT EXISTS (SELECT 1 FROM cues other WHERE other.recording_id = \(bind: recordingID)
+                    AND other.kind = cues.kind AND other.language = cues.language AND other.cue_key = cues.cue_key)
+                """
+            ).run()
+        }
+        let shift = offsetMs - origin
+        try await session.sql.raw(
+            """
+            UPDATE cues SET
+                start_ms = CASE WHEN start_at + \(bind: shift) < 0 THEN 0 ELSE start_at + \(bind: shift) END,
+                end_ms = CASE WHEN end_at + \(bind: shift) < 0 THEN 0 ELSE end_at + \(bind: shift) END
+            WHERE recording_id = \(bind: recordingID) AND start_at IS NOT NULL
+            """
+        ).run()
+    }
+
+    /// The recording's tracks with final cues, by kind then language.
+    public func tracks(recordingID: UUID) async throws -> [CueTrack] {
+        let rows = try await session.sql.raw(
+            """
+            SELECT kind, language, source, COUNT(*) AS n FROM cues
+            WHERE recording_id = \(bind: recordingID) AND final = \(bind: true) AND start_ms IS NOT NULL
+            GROUP BY kind, language, source
+            """
+        ).all()
+        var tracks: [String: CueTrack] = [:]
+        var topSource: [String: Int] = [:]
+        for row in rows {
+            guard let kind = CueKind(rawValue: try row.string("kind")), let source = CueSource(rawValue: try row.string("source"))
+            else { continue }
+            let language = try row.string("language")
+            let count = try row.int("n")
+            let id = kind.rawValue + "\n" + language
+            var track = tracks[id] ?? CueTrack(kind: kind, language: language, source: source, cueCount: 0)
+            track.cueCount += count
+            if count > topSource[id, default: 0] {
+                topSource[id] = count
+                track.source = source
+            }
+            tracks[id] = track
+        }
+        return tracks.values.sorted {
+            ($0.kind.rawValue, $0.language) < ($1.kind.rawValue, $1.language)
+        }
+    }
+
+    /// Which cues a listing returns.
+    public struct Filter: Sendable, Equatable {
+        public var kind: CueKind?
+        public var language: String?
+        /// Words every returned cue contains (full-text, any order).
+        public var text: String?
+        /// Interim cues too (live clients following a session).
+        public var includeInterim = false
+
+        public init(kind: CueKind? = nil, language: String? = nil, text: String? = nil, includeInterim: Bool = false) {
+            self.kind = kind
+            self.language = language
+            self.text = text
+            self.includeInterim = includeInterim
+        }
+    }
+
+    /// The recording's cues in playback order (start, end, key), after `cursor` (a position
+    /// from ``StoredCue`` ordering), at most `limit`.
+    public func list(
+        recordingID: UUID, filter: Filter, after cursor: CueCursor? = nil, limit: Int
+    ) async throws -> [StoredCue] {
+        var conditions: [SQLQueryString] = ["c.recording_id = \(bind: recordingID)", "c.start_ms IS NOT NULL"]
+        if !filter.includeInterim { conditions.append("c.final = \(bind: true)") }
+        if let kind = filter.kind { conditions.append("c.kind = \(bind: kind.rawValue)") }
+        if let language = filter.language { conditions.append("c.language = \(bind: language)") }
+        if let text = filter.text {
+            conditions.append(CueSearchSQL.matches(text, kind: session.kind, cueAlias: "c"))
+        }
+        if let cursor {
+            conditions.append(
+                "(c.start_ms > \(bind: cursor.startMs) OR (c.start_ms = \(bind: cursor.startMs) AND c.id > \(bind: cursor.id)))")
+        }
+        let rows = try await session.sql.raw(
+            """
+            SELECT c.* FROM cues c WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY c.start_ms, c.id LIMIT \(literal: limit)
+            """
+        ).all()
+        return try rows.map(Self.decode)
+    }
+
+    /// Removes the recording's cues (its deletion); held session cues stay with the session.
+    public func deleteAll(recordingID: UUID) async throws {
+        try await session.sql.raw("DELETE FROM cues WHERE recording_id = \(bind: recordingID)").run()
+    }
+
+    static func decode(_ row: any SQLRow) throws -> StoredCue {
+        let rawKind = try row.string("kind")
+        let rawSource = try row.string("source")
+        guard let kind = CueKind(rawValue: rawKind), let source = CueSource(rawValue: rawSource) else {
+            throw CatalogDataError(description: "unknown cue kind \(rawKind) or source \(rawSource)")
+        }
+        let start = try row.optionalInt64("start_ms") ?? 0
+        return StoredCue(
+            id: try row.int64("id"), recordingID: try row.optionalUUID("recording_id"),
+            cue: Cue(
+                key: try row.string("cue_key"), kind: kind, language: try row.string("language"), startMs: start,
+                endMs: max(start, try row.optionalInt64("end_ms") ?? start), text: try row.string("text"),
+                speaker: try row.optionalString("speaker"), speakerIdentity: try row.optionalString("speaker_identity"),
+                source: source, isFinal: try row.bool("final"), translationOf: try row.optionalString("translation_of")))
+    }
+}
+
+/// A position in a track, for keyset pages: after this start and row.
+public struct CueCursor: Sendable, Equatable {
+    public var startMs: Int64
+    public var id: Int64
+
+    public init(startMs: Int64, id: Int64) {
+        self.startMs = startMs
+        self.id = id
+    }
+}

@@ -1,0 +1,154 @@
+"""Transcripts and translation cards end to end: cues posted during a LiveKit session by a
+participant's viewer token land on the recording at the right media times, survive retries,
+come out as WebVTT an independent parser reads, and are found by search."""
+import json
+import time
+import uuid
+
+import pytest
+import requests
+import webvtt
+
+from livekit_sim import LiveKitSim, cleanup, make_outputs  # noqa: F401 (fixtures below use them)
+from test_livekit import Harness, lk, outputs, room_name  # noqa: F401 (pytest fixtures)
+
+LAG_MS = 300
+
+
+def viewer(server, sub):
+    answer = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": sub}, headers=server.admin)
+    assert answer.status_code == 201, answer.text
+    return {"Authorization": "Bearer " + answer.json()["token"]}
+
+
+def post_cues(server, room, cues, headers):
+    return requests.post(f"{server.base_url}/v1/rooms/{requests.utils.quote(room, safe='')}/cues",
+                         json={"cues": cues}, headers=headers)
+
+
+def wall_ms():
+    return int(time.time() * 1000)
+
+
+def live_session_with_cues(lk, room, cues_during):
+    """A LiveKit session in which ada (a participant) posts cues; returns (recording, file start ms)."""
+    sim = lk.sim
+    sim.file_start_lag_ns = LAG_MS * 1_000_000
+    sim.start_room(room)
+    sim.join(room, "ada")
+    sim.deliver()
+    lk.wait_start(room)
+    sim.deliver()
+    lk.wait_latest(room, "recording")
+    ada = viewer(lk.server, "ada")
+    info = sim.egress_of(room)[-1]
+    egress_start_ms = sim.egresses[info.egress_id].started_at // 1_000_000
+    posted = cues_during(ada, egress_start_ms)
+    # The session lasts past the last cue.
+    time.sleep(max(0, max(c["end_at"] for c in posted) + 200 - wall_ms()) / 1000)
+    sim.leave(room, "ada")
+    sim.deliver()
+    lk.wait_stop(info.egress_id)
+    sim.deliver()
+    sim.finish_room(room)
+    sim.deliver()
+    [recording] = lk.wait_recordings(room, "ready")
+    media_start_ms = (sim.egresses[info.egress_id].started_at + sim.file_start_lag_ns) // 1_000_000
+    return recording, media_start_ms, posted
+
+
+def test_live_cues_land_at_their_media_time(lk):
+    room = room_name("lecture")
+    # One cue said just before the recorder's files began (outside every recording: kept, not
+    # placed), the others during it; a translation of each; an interim then final update of one.
+    def during(ada, egress_start):
+        # The files begin LAG_MS after the egress: u0 ends before them, u1 overlaps their
+        # start, the others are inside.
+        starts = [egress_start + 50, egress_start + 200] + [egress_start + 500 + i * 300 for i in range(3)]
+        originals = [{"cue_key": f"u{i}", "language": "en", "start_at": start, "end_at": start + 200,
+                      "text": f"line {i} about recursion" if i == 2 else f"line {i}", "speaker": "Ada"}
+                     for i, start in enumerate(starts)]
+        translations = [{"cue_key": f"u{i}-es", "language": "es", "translation_of": f"u{i}",
+                         "start_at": c["start_at"], "end_at": c["end_at"], "text": f"línea {i}"}
+                        for i, c in enumerate(originals)]
+        interim = dict(originals[4], text="lin", final=False)
+        assert post_cues(lk.server, room, [interim], ada).status_code == 200
+        answer = post_cues(lk.server, room, originals + translations, ada)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["accepted"] == 10
+        # A retry of the same batch changes nothing.
+        again = post_cues(lk.server, room, originals + translations, ada)
+        assert again.status_code == 200 and again.json()["accepted"] == 10
+        # A late interim post never undoes a final cue.
+        assert post_cues(lk.server, room, [dict(originals[4], text="li", final=False)], ada).status_code == 200
+        return originals
+    recording, media_start_ms, originals = live_session_with_cues(lk, room, during)
+    rid = recording["id"]
+    assert recording["media_started_at"] is not None
+    cues = lk.server.get(f"/v1/recordings/{rid}/cues?language=en&limit=100", headers=lk.server.admin).json()["items"]
+    by_key = {c["cue_key"]: c for c in cues}
+    for original in originals:
+        expected = original["start_at"] - media_start_ms
+        if original["end_at"] <= media_start_ms:
+            assert original["cue_key"] not in by_key  # before the files began: held on the session
+            continue
+        cue = by_key[original["cue_key"]]
+        assert abs(cue["start_ms"] - max(0, expected)) <= 100, (cue, expected)
+        assert abs(cue["end_ms"] - (original["end_at"] - media_start_ms)) <= 100, (cue, expected)
+        assert cue["text"] == original["text"] and cue["speaker"] == "Ada" and cue["final"] is True
+    assert len(lk.rows("SELECT id FROM cues")) == 10  # no duplicates from retries or updates
+    assert len(by_key) >= 3, by_key  # the timing of the test itself: most cues are inside the media
+    tracks = lk.server.get(f"/v1/recordings/{rid}/text-tracks", headers=lk.server.admin).json()
+    languages = {(t["kind"], t["language"]) for t in tracks}
+    assert ("captions", "en") in languages and ("subtitles", "es") in languages
+    # The VTT, read by an independent parser, holds every placed cue at its time.
+    [english] = [t for t in tracks if t["language"] == "en"]
+    answer = requests.get(english["url"])
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/vtt")
+    parsed = webvtt.from_buffer(__import__("io").StringIO(answer.text))
+    assert len(parsed) == english["cue_count"] == len(by_key)
+    # Moving the offset moves every wall-clock cue with it.
+    patched = requests.patch(f"{lk.server.base_url}/v1/recordings/{rid}", json={"cue_offset_ms": 2000}, headers=lk.server.admin)
+    assert patched.status_code == 200 and patched.json()["cue_offset_ms"] == 2000
+    moved = lk.server.get(f"/v1/recordings/{rid}/cues?language=en&limit=100", headers=lk.server.admin).json()["items"]
+    starts = {o["cue_key"]: o["start_at"] for o in originals}
+    assert {c["cue_key"]: c["start_ms"] for c in moved} == \
+        {k: max(0, starts[k] - media_start_ms + 2000) for k in by_key}
+    # Search finds the line, for an admin and for the participant, not for a stranger.
+    found = lk.server.get("/v1/search?q=recursion", headers=lk.server.admin).json()["items"]
+    assert [item["recording"]["id"] for item in found] == [rid]
+    assert "#t=" in found[0]["hits"][0]["url"]
+    assert [i["recording"]["id"] for i in lk.server.get("/v1/search?q=recursion", headers=viewer(lk.server, "ada")).json()["items"]] == [rid]
+    assert lk.server.get("/v1/search?q=recursion", headers=viewer(lk.server, "mallory")).json()["items"] == []
+    # Deleting the recording deletes its cues.
+    assert requests.delete(f"{lk.server.base_url}/v1/recordings/{rid}", headers=lk.server.admin).status_code == 202
+    assert lk.rows(f"SELECT COUNT(*) FROM cues WHERE recording_id = '{rid}'") == [("0",)]
+    # The cue said before the files began is still held on the session, not lost.
+    assert lk.rows("SELECT COUNT(*) FROM cues WHERE recording_id IS NULL") == [("2",)]
+
+
+def test_cue_posts_are_refused_field_by_field_and_change_nothing(lk):
+    room = room_name("checks")
+    lk.sim.start_room(room)
+    lk.sim.join(room, "ada")
+    lk.sim.deliver()
+    lk.wait_start(room)
+    ada = viewer(lk.server, "ada")
+    good = {"cue_key": "a", "language": "en", "start_at": wall_ms(), "end_at": wall_ms() + 10, "text": "hi"}
+    bad = [
+        (dict(good, language="not a tag"), "cues[0].language"),
+        (dict(good, end_at=good["start_at"] - 1), "cues[0]"),
+        (dict(good, text="a\u0000b"), "cues[0].text"),
+        ({k: v for k, v in good.items() if k != "cue_key"}, "cues[0].cue_key"),
+        (dict(good, start_ms=5), "cues[0]"),
+        (dict(good, colour="red"), "cues[0]"),
+    ]
+    for body, field in bad:
+        answer = post_cues(lk.server, room, [body], ada)
+        assert answer.status_code == 400, (body, answer.text)
+        assert answer.json()["error"]["field"].startswith(field), (body, answer.json())
+    too_many = [dict(good, cue_key=f"k{i}") for i in range(1001)]
+    assert post_cues(lk.server, room, too_many, ada).status_code in (400, 413)
+    # Someone not in the room cannot post, nor learn that it exists.
+    assert post_cues(lk.server, room, [good], viewer(lk.server, "mallory")).status_code == 404
+    assert lk.rows("SELECT COUNT(*) FROM cues") == [("0",)]
