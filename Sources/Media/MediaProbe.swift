@@ -10,6 +10,9 @@ public struct MediaInfo: Sendable, Equatable {
     }
 
     public var durationMs: Int64?
+    /// The first timestamp of the media (MPEG-TS from ffmpeg starts about 1.4 s in): HLS
+    /// subtitles map their cue times onto it.
+    public var startTimeMs: Int64? = nil
     public var sizeBytes: Int64?
     public var formatName: String
     public var streams: [Stream]
@@ -29,8 +32,12 @@ public struct MediaInfo: Sendable, Equatable {
                 height: stream["height"] as? Int)
         }
         let seconds = (format["duration"] as? String).flatMap(Double.init)
-        return MediaInfo(
+        var info = MediaInfo(
             durationMs: seconds.map { Int64(($0 * 1000).rounded()) }, sizeBytes: (format["size"] as? String).flatMap(Int64.init),
             formatName: format["format_name"] as? String ?? "unknown", streams: streams)
+        if let start = (format["start_time"] as? String).flatMap(Double.init), start.isFinite, start >= 0, start < 1e9 {
+            info.startTimeMs = Int64((start * 1000).rounded())
+        }
+        return info
     }
 }

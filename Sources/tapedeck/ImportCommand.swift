@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import TapedeckCore
 import TapedeckServer
+import TapedeckStore
 import TapedeckRecording
 
 #if canImport(Glibc)
@@ -36,7 +37,24 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-bytes"), help: "The most a URL import may download, all files together (default 100 GiB).")
     var maxBytes: Int64 = RecordingImporter.Options.defaultMaxBytes
 
+    @Option(
+        name: .customLong("captions"),
+        help: "A WebVTT, SRT or 100ms transcript file to attach, as FILE or FILE:LANGUAGE (a BCP 47 tag; default und). Repeatable.")
+    var captions: [String] = []
+
+    /// `FILE[:LANGUAGE]`: the suffix is a language only when it reads as one (paths may hold colons).
+    static func captionFile(_ argument: String) -> (path: String, language: LanguageTag) {
+        if let colon = argument.lastIndex(of: ":"), let tag = LanguageTag(String(argument[argument.index(after: colon)...])) {
+            return (String(argument[..<colon]), tag)
+        }
+        return (argument, LanguageTag("und")!)
+    }
+
     func validate() throws {
+        for argument in captions {
+            let path = Self.captionFile(argument).path
+            guard FileManager.default.isReadableFile(atPath: path) else { throw ValidationError("--captions: cannot read \(path)") }
+        }
         let trimmed = room.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 128 else { throw ValidationError("--room must be 1 to 128 characters") }
         if let recordedAt, RFC3339.parse(recordedAt) == nil {
@@ -64,6 +82,18 @@ struct ImportCommand: AsyncParsableCommand {
             } catch {
                 throw Failure.message("cannot open the catalog or storage: \(error)")
             }
+            // Caption files are read first: a bad one stops the import before anything is stored.
+            var captionTracks: [(String, LanguageTag, [NewCue])] = []
+            for argument in captions {
+                let (path, language) = Self.captionFile(argument)
+                do {
+                    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+                    captionTracks.append((path, language, try CaptionFileImport.cues(bytes, kind: .captions, language: language, source: .upload)))
+                } catch {
+                    await dependencies.shutdown()
+                    throw Failure.message("--captions \(path): \(error)")
+                }
+            }
             let importer = RecordingImporter(
                 catalog: dependencies.catalog, store: dependencies.store, http: dependencies.http, logger: logger)
             let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1)
@@ -76,6 +106,12 @@ struct ImportCommand: AsyncParsableCommand {
                         recordedAt: recordedAt.flatMap(RFC3339.parse), maxBytes: maxBytes),
                     progress: { display.update($0) })
                 display.finish()
+                for (path, language, cues) in captionTracks {
+                    let count = try await CaptionFileImport.replaceTrack(
+                        cues, recordingID: recording.id, kind: .captions, language: language, source: .upload, actor: "cli",
+                        catalog: dependencies.catalog)
+                    print("Attached \(count) captions (\(language.value)) from \(path)")
+                }
                 let seconds = max(Date().timeIntervalSince(started), 0.001)
                 let size = recording.sizeBytes ?? 0
                 print(

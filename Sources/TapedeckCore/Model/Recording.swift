@@ -28,6 +28,8 @@ public struct Recording: Sendable, Equatable {
     public var mediaStartedAt: Date? = nil
     /// The operator's correction added to wall-clock cues' media times.
     public var cueOffsetMs: Int64 = 0
+    /// The measured first timestamp of its HLS segments, once post-processing probed them.
+    public var hlsStartMs: Int64? = nil
 
     /// What wall-clock cues are measured from: the media start when known, else the start.
     public var cueTimelineOrigin: Date? { mediaStartedAt ?? startedAt }

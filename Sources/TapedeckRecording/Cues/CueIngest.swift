@@ -15,6 +15,11 @@ package struct CueIngest: Sendable {
         package var accepted: Int
         /// The recordings the cues landed on, in first-landed order.
         package var recordingIDs: [UUID]
+
+        package init(accepted: Int, recordingIDs: [UUID]) {
+            self.accepted = accepted
+            self.recordingIDs = recordingIDs
+        }
     }
 
     package enum Failure: Error, Equatable {

@@ -83,7 +83,15 @@ package struct PostProcessJob: RecordingJob {
             try await store(folder + "/index.m3u8", key: recording.keyPrefix + "index.m3u8", kind: .hls, recordingID: id,
                             durationMs: info.durationMs)
             made.append("hls")
-        } else if hls != nil, mp4 == nil {
+            if let start = try? await tools.probe(folder + "/" + (segments.first ?? "")).startTimeMs {
+                try await catalog.pool.recordings.setHLSStart(id, start)
+            }
+        } else if let hls, recording.hlsStartMs == nil {
+            // The recorder's own segments: where they start is measured, not assumed.
+            let probed = source.key == hls.key ? info : try? await tools.probe(try await inputPath(hls, recording: recording, scratch: scratch))
+            if let start = probed?.startTimeMs { try await catalog.pool.recordings.setHLSStart(id, start) }
+        }
+        if hls != nil, mp4 == nil {
             let file = scratch + "/session.mp4"
             try await tools.mp4(from: input, output: file)
             try await store(file, key: recording.keyPrefix + "session.mp4", kind: .mp4, recordingID: id, durationMs: info.durationMs)

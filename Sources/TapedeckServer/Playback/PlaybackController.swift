@@ -88,7 +88,32 @@ struct PlaybackController {
             return (objectKeys, { PlaylistSigning.confined(parsed, playlistKey: playlistKey, signedURLs: $0) })
         })
 
+    /// With cue tracks, the playlist a player is given is multivariant with a subtitle rendition
+    /// per track (native HLS players, Safari and AirPlay show them); a recorder's media playlist
+    /// is then wrapped, and its own link (`variant=media`) serves it as stored.
     @Sendable func playlist(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        try await serve(Self.playlistIndex, request, context: context)
+        guard request.query("variant") != "media" else { return try await serve(Self.playlistIndex, request, context: context) }
+        return try await serve(Self.playlistIndex, request, context: context) { signed, recording, assetIndex in
+            let expires = Int64(request.query("expires") ?? "") ?? 0
+            let share = request.query("share").flatMap(UUID.init(uuidString:))
+            let tracks = try await catalog.pool.cues.tracks(recordingID: recording.id).filter { [.captions, .subtitles].contains($0.kind) }
+            guard !tracks.isEmpty else { return signed }
+            let renditions = tracks.map { track in
+                SubtitlePlaylist.Track(
+                    name: LanguageTag(track.language)?.label ?? track.language, language: track.language,
+                    uri: keys.publicURL
+                        + keys.textTrackPath(
+                            recordingID: recording.id, kind: track.kind, language: track.language, format: .m3u8, expires: expires,
+                            share: share))
+            }
+            let mediaURI = keys.publicURL + keys.playlistPath(recordingID: recording.id, assetIndex: assetIndex, expires: expires, share: share)
+                + "&variant=media"
+            let segmentBytes = recording.sizeBytes ?? recording.assets[assetIndex].sizeBytes ?? 0
+            do {
+                return try SubtitlePlaylist.multivariant(signed, playlistURI: mediaURI, totalBytes: segmentBytes, tracks: renditions)
+            } catch {
+                return signed
+            }
+        }
     }
 }

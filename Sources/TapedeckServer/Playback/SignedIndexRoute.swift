@@ -32,7 +32,11 @@ struct SignedIndex: Sendable {
 extension PlaybackController {
     /// Serves `index` for `GET /…/{id}/{n}.{extension}`: the objects it references are signed
     /// for as long as the link that led here.
-    func serve(_ index: SignedIndex, _ request: Request, context: TapedeckRequestContext) async throws -> Response {
+    /// `finish` may rewrite the signed text once more, knowing the recording (subtitles).
+    func serve(
+        _ index: SignedIndex, _ request: Request, context: TapedeckRequestContext,
+        finish: (@Sendable (String, Recording, Int) async throws -> String)? = nil
+    ) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let name = context.parameters.get(index.parameter) ?? ""
         guard name.hasSuffix(index.fileExtension), let assetIndex = Int(name.dropLast(index.fileExtension.count)),
@@ -60,7 +64,8 @@ extension PlaybackController {
             try objectKeys.map(ObjectKey.init), of: uuid,
             expires: Date(timeIntervalSince1970: max(expires, now.timeIntervalSince1970 + 1)),
             share: request.query("share").flatMap { UUID(uuidString: $0) })
-        let body = rewrite(Dictionary(uniqueKeysWithValues: zip(objectKeys, urls)))
+        var body = rewrite(Dictionary(uniqueKeysWithValues: zip(objectKeys, urls)))
+        if let finish { body = try await finish(body, recording, assetIndex) }
         var headers = HTTPFields()
         headers[.contentType] = index.contentType
         headers[.cacheControl] = "private, no-store"

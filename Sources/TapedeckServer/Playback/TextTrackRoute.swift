@@ -16,7 +16,7 @@ extension PlaybackController {
         let id = context.parameters.get("id") ?? ""
         let file = context.parameters.get("file") ?? ""
         guard let uuid = UUID(uuidString: id), let kind = CueKind(rawValue: context.parameters.get("kind") ?? ""),
-            let dot = file.lastIndex(of: "."), TextTrackFormat(rawValue: String(file[file.index(after: dot)...])) == .vtt,
+            let dot = file.lastIndex(of: "."), let format = TextTrackFormat(rawValue: String(file[file.index(after: dot)...])),
             let language = LanguageTag(String(file[..<dot])), language.value == file[..<dot]
         else { throw APIError.notFound("text track") }
         let now = catalog.clock.now()
@@ -31,14 +31,27 @@ extension PlaybackController {
         guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready else {
             throw APIError.notFound("text track")
         }
+        var headers = HTTPFields()
+        headers[.cacheControl] = "private, no-store"
+        if format == .m3u8 {
+            // HLS wants a subtitle media playlist around the cues; its link expires with this one.
+            let vtt = keys.publicURL
+                + keys.textTrackPath(
+                    recordingID: recording.id, kind: kind, language: language.value, format: .vtt,
+                    expires: Int64(request.query("expires") ?? "") ?? 0, share: request.query("share").flatMap(UUID.init(uuidString:)))
+                + "&hls=1"
+            headers[.contentType] = "application/vnd.apple.mpegurl"
+            let text = SubtitlePlaylist.media(vttURI: vtt, durationMs: max(recording.durationMs ?? 0, 1))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
         let cues = try await catalog.pool.cues.list(
             recordingID: recording.id, filter: CueRepository.Filter(kind: kind, language: language.value),
             limit: Self.maximumTrackCues)
-        var writer = WebVTTWriter()
+        // For HLS, cue times are mapped onto the segments' first timestamp, as measured.
+        let firstPTS = request.query("hls") == "1" ? Double(recording.hlsStartMs ?? 0) / 1000 : nil
+        var writer = WebVTTWriter(firstPTSSeconds: firstPTS)
         for cue in cues { writer.append(cue.cue) }
-        var headers = HTTPFields()
         headers[.contentType] = "text/vtt; charset=utf-8"
-        headers[.cacheControl] = "private, no-store"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.takeBytes())))
     }
 }

@@ -47,6 +47,8 @@ struct M0020CreateTimedCues: CatalogMigration {
             // the operator's correction of cue times.
             "ALTER TABLE recordings ADD COLUMN media_started_at BIGINT",
             "ALTER TABLE recordings ADD COLUMN cue_offset_ms BIGINT NOT NULL DEFAULT 0",
+            // The first timestamp of the HLS segments, measured: subtitle playlists map onto it.
+            "ALTER TABLE recordings ADD COLUMN hls_start_ms BIGINT",
         ]
         switch kind {
         case .sqlite:
@@ -89,6 +91,7 @@ struct M0020CreateTimedCues: CatalogMigration {
         if kind == .sqlite { statements.append("DROP TABLE cues_fts") }
         return statements + [
             "DROP TABLE cues",
+            "ALTER TABLE recordings DROP COLUMN hls_start_ms",
             "ALTER TABLE recordings DROP COLUMN cue_offset_ms",
             "ALTER TABLE recordings DROP COLUMN media_started_at",
             """

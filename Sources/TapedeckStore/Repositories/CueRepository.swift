@@ -244,6 +244,16 @@ public struct CueRepository: Sendable {
         return try rows.map(Self.decode)
     }
 
+    /// Removes one track's cues of one source (a caption file about to be replaced).
+    public func deleteTrack(recordingID: UUID, kind: CueKind, language: String, source: CueSource) async throws {
+        try await session.sql.raw(
+            """
+            DELETE FROM cues WHERE recording_id = \(bind: recordingID) AND kind = \(bind: kind.rawValue)
+            AND language = \(bind: language) AND source = \(bind: source.rawValue)
+            """
+        ).run()
+    }
+
     /// Removes the recording's cues (its deletion); held session cues stay with the session.
     public func deleteAll(recordingID: UUID) async throws {
         try await session.sql.raw("DELETE FROM cues WHERE recording_id = \(bind: recordingID)").run()

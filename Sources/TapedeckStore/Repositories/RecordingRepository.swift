@@ -287,6 +287,10 @@ public struct RecordingRepository: Sendable {
         ).all().map(Self.decode)
     }
 
+    public func setHLSStart(_ id: UUID, _ ms: Int64) async throws {
+        try await session.sql.raw("UPDATE recordings SET hls_start_ms = \(bind: ms) WHERE id = \(bind: id)").run()
+    }
+
     /// Sets the operator's correction of cue times.
     public func setCueOffset(_ id: UUID, _ offsetMs: Int64) async throws {
         try await session.sql.raw(
@@ -384,6 +388,7 @@ public struct RecordingRepository: Sendable {
         recording.onHold = try row.bool("on_hold")
         recording.mediaStartedAt = try row.optionalDate("media_started_at")
         recording.cueOffsetMs = try row.int64("cue_offset_ms")
+        recording.hlsStartMs = try row.optionalInt64("hls_start_ms")
         return recording
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import TapedeckCore
 import TapedeckStore
 import TapedeckRecording
@@ -17,6 +18,7 @@ struct CuesController {
     func register(on group: RouterGroup<TapedeckRequestContext>) {
         group.post("/rooms/{name}/cues", use: postLive)
         group.post("/recordings/{id}/cues", use: postForRecording)
+        group.post("/recordings/{id}/captions", use: uploadCaptions)
         group.get("/recordings/{id}/cues", use: list)
         group.get("/recordings/{id}/text-tracks", use: textTracks)
     }
@@ -52,6 +54,45 @@ struct CuesController {
             throw APIError.notFound("recording")
         }
         return JSONResponse(CueBatchResult(result: try await ingest.ingest(recording: recording, cues: cues, actor: principal.actor)))
+    }
+
+    /// `POST /v1/recordings/{id}/captions?language=&kind=`: a WebVTT, SRT or 100ms transcript
+    /// file as the body; it replaces the track's earlier file (admins).
+    @Sendable func uploadCaptions(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<CueBatchResult> {
+        let principal = try context.requireAdmin()
+        let id = try context.uuidParameter("id")
+        guard let rawLanguage = request.query("language") else {
+            throw APIError.invalid("language", "language (a BCP 47 tag such as en) is required", code: "missing_field")
+        }
+        guard let language = LanguageTag(rawLanguage) else {
+            throw APIError.invalid("language", "language must be a BCP 47 tag such as en or pt-BR", code: "invalid_language")
+        }
+        let kind = try request.query("kind").map { raw -> CueKind in
+            guard let kind = CueKind(rawValue: raw) else {
+                throw APIError.invalid("kind", "kind must be one of \(CueKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return kind
+        } ?? .captions
+        let limit = CaptionFileParser.maximumBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw APIError.payloadTooLarge(limit: limit) }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+        guard let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted else {
+            throw APIError.notFound("recording")
+        }
+        let cues: [NewCue]
+        do {
+            cues = try CaptionFileImport.cues(Array(buffer: body), kind: kind, language: language, source: .upload)
+        } catch {
+            throw APIError.invalid("body", error.description, code: "invalid_caption_file")
+        }
+        let count = try await CaptionFileImport.replaceTrack(
+            cues, recordingID: recording.id, kind: kind, language: language, source: .upload, actor: principal.actor, catalog: catalog)
+        return JSONResponse(CueBatchResult(result: CueIngest.Result(accepted: count, recordingIDs: [recording.id])))
     }
 
     /// `?kind=&language=&q=&after=&limit=&cursor=`: the recording's final cues in playback
