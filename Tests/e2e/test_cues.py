@@ -152,3 +152,144 @@ def test_cue_posts_are_refused_field_by_field_and_change_nothing(lk):
     # Someone not in the room cannot post, nor learn that it exists.
     assert post_cues(lk.server, room, [good], viewer(lk.server, "mallory")).status_code == 404
     assert lk.rows("SELECT COUNT(*) FROM cues") == [("0",)]
+
+
+HOSTILE = json.load(open(__import__("os").path.join(__import__("os").path.dirname(__file__), "..", "..", "..", "shared",
+                                                     "testdata", "hostile-strings.json")))
+
+
+def hostile_strings():
+    values = HOSTILE if isinstance(HOSTILE, list) else [v for group in HOSTILE.values() for v in
+                                                         (group if isinstance(group, list) else [group])]
+    return [v for v in values if isinstance(v, str)]
+
+
+@pytest.fixture(scope="module")
+def lecture():
+    import os
+    import shutil
+    import tempfile
+    from media import make_mp4
+    directory = tempfile.mkdtemp(prefix="tapedeck-cue-media-")
+    yield make_mp4(os.path.join(directory, "lecture.mp4"), seconds=6)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def imported(server, mp4, room, captions=()):
+    args = ["import", mp4, "--room", room] + [a for c in captions for a in ("--captions", c)]
+    done = server.cli(*args)
+    rid = __import__("re").search(r"Imported ([0-9a-f-]{36})", done.stdout).group(1)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        recording = server.get(f"/v1/recordings/{rid}", headers=server.admin).json()
+        kinds = {a["kind"] for a in recording["assets"]}
+        # Post-processing stores the storyboard last: by then the HLS and its first PTS are known.
+        if recording["status"] == "ready" and {"hls", "storyboard"} <= kinds:
+            return recording, done.stdout
+        time.sleep(0.2)
+    raise AssertionError(f"import of {mp4} not processed: {recording}")
+
+
+def english_keys(server, rid):
+    items = server.get(f"/v1/recordings/{rid}/cues?language=en&kind=captions&limit=5000", headers=server.admin).json()["items"]
+    return {c["cue_key"] for c in items}
+
+
+def test_caption_files_hls_subtitles_and_hostile_text(server, lecture, tmp_path):
+    import subprocess
+    hostile = hostile_strings()
+    # A caption file given to import: SRT, in Spanish.
+    srt = tmp_path / "lecture.es.srt"
+    srt.write_text("1\r\n00:00:00,500 --> 00:00:01,500\r\nHola\r\n\r\n2\r\n00:00:02,000 --> 00:00:03,000\r\nAdiós\r\n")
+    recording, out = imported(server, lecture, "captions-room", captions=[f"{srt}:es"])
+    rid = recording["id"]
+    assert "Attached 2 captions (es)" in out
+    # A WebVTT upload (the file a captioning service delivers).
+    lines = ["WEBVTT", ""]
+    for i in range(50):
+        lines += [f"00:00:{i // 10:02d}.{i % 10 * 100:03d} --> 00:00:05.000", f"<v Teacher>line {i} &amp; more", ""]
+    upload = requests.post(f"{server.base_url}/v1/recordings/{rid}/captions?language=en", data="\n".join(lines).encode(),
+                           headers={**server.admin, "Content-Type": "text/vtt"})
+    assert upload.status_code == 200, upload.text
+    # Every hostile string as a cue's text (and, without control characters, its speaker): stored
+    # or refused naming the field, never a 5xx; what is stored is served escaped.
+    def plain(text):
+        return "".join(c for c in text if ord(c) >= 32 and ord(c) != 127)[:200].strip() or None
+    cues = []
+    for i, text in enumerate(hostile):
+        cue = {"cue_key": f"h{i}", "language": "en", "start_ms": 100 + i, "end_ms": 4000, "text": text, "speaker": plain(text)}
+        answer = requests.post(f"{server.base_url}/v1/recordings/{rid}/cues", json={"cues": [cue]}, headers=server.admin)
+        assert answer.status_code in (200, 400), (text, answer.text)
+        if answer.status_code == 400:
+            assert answer.json()["error"]["field"] in ("cues[0].text", "cues[0].speaker"), (text, answer.text)
+        else:
+            cues.append(cue)
+    assert len(cues) > len(hostile) // 2
+    # Every hostile string as a key, language, kind or speaker is a 400 or stored, never a 5xx.
+    for text in hostile:
+        for field in ("cue_key", "language", "kind", "speaker", "translation_of", "speaker_identity"):
+            body = {"cue_key": "y", "language": "en", "start_ms": 0, "end_ms": 1, "text": "t", field: text}
+            answer = requests.post(f"{server.base_url}/v1/recordings/{rid}/cues", headers=server.admin, json={"cues": [body]})
+            assert answer.status_code in (200, 400), (field, text, answer.text)
+    tracks = {t["language"]: t for t in server.get(f"/v1/recordings/{rid}/text-tracks", headers=server.admin).json()
+              if t["kind"] == "captions"}
+    assert tracks["es"]["cue_count"] == 2 and tracks["es"]["source"] == "upload"
+    vtt = requests.get(tracks["en"]["url"])
+    assert vtt.status_code == 200
+    parsed = webvtt.from_buffer(__import__("io").StringIO(vtt.text))
+    assert len(parsed) == tracks["en"]["cue_count"]
+    assert "-->" not in "".join(c.raw_text for c in parsed if "-->" not in c.raw_text)  # timings only on timing lines
+    served = "\n".join(c.raw_text for c in parsed)
+    for cue in cues:
+        # Escaped, each line of it (blank lines inside a cue are collapsed: they would end it).
+        for line in cue["text"].replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+            escaped = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            assert escaped in served, (cue["text"], line)
+        assert "<script" not in served
+    # Replacing the English file keeps the posted cues and drops the old file's.
+    posted = {k for k in english_keys(server, rid) if not k.startswith("caption-file:")}
+    assert len([k for k in english_keys(server, rid) if k.startswith("caption-file:")]) == 50
+    again = requests.post(f"{server.base_url}/v1/recordings/{rid}/captions?language=en",
+                          data=b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nonly line\n",
+                          headers={**server.admin, "Content-Type": "text/vtt"})
+    assert again.status_code == 200 and again.json()["accepted"] == 1
+    assert english_keys(server, rid) == posted | {"caption-file:1"}
+    # A broken file is refused with its line, and changes nothing.
+    broken = requests.post(f"{server.base_url}/v1/recordings/{rid}/captions?language=en",
+                           data=b"WEBVTT\n\n00:00:01.000 --> 00:00:00.500\nbackwards\n", headers=server.admin)
+    assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_caption_file", broken.text
+    assert english_keys(server, rid) == posted | {"caption-file:1"}
+    # HLS: the granted playlist is multivariant with a subtitle rendition per language, and
+    # ffprobe (an independent HLS reader) finds them as WebVTT subtitle streams.
+    grant = server.get(f"/v1/recordings/{rid}/playback", headers=server.admin).json()
+    listed = server.get(f"/v1/recordings/{rid}/text-tracks", headers=server.admin).json()
+    kinds = {(t["kind"], t["language"]) for t in grant["text_tracks"]}
+    # (hostile languages such as "NUL" are well-formed tags: they made tracks of their own)
+    assert kinds == {(t["kind"], t["language"]) for t in listed} and {("captions", "en"), ("captions", "es")} <= kinds
+    master = requests.get(grant["hls_url"]).text
+    assert master.count("#EXT-X-MEDIA:TYPE=SUBTITLES") == len(kinds) and 'SUBTITLES="subs"' in master, master
+    # ffmpeg 5.1's HLS reader parses the renditions (and names each one it skips) and plays the
+    # wrapped variant; each subtitle playlist, read by ffmpeg on its own, yields the cues.
+    probe = subprocess.run(["ffprobe", "-v", "verbose", "-show_entries", "stream=codec_type", "-of", "json", grant["hls_url"]],
+                           capture_output=True, text=True, timeout=120)
+    streams = json.loads(probe.stdout or "{}").get("streams", [])
+    assert {"video", "audio"} <= {s["codec_type"] for s in streams}, probe.stderr[-2000:]
+    renditions = [line.split('URI="')[1].rstrip('"') for line in master.splitlines() if line.startswith("#EXT-X-MEDIA")]
+    for uri in renditions:
+        assert uri in probe.stderr, probe.stderr[-2000:]
+    spanish = [u for u, line in zip(renditions, [l for l in master.splitlines() if l.startswith("#EXT-X-MEDIA")])
+               if 'LANGUAGE="es"' in line][0]
+    srt_out = subprocess.run(["ffmpeg", "-v", "error", "-i", spanish, "-f", "srt", "-"], capture_output=True, text=True, timeout=120)
+    assert "Hola" in srt_out.stdout and "Adiós" in srt_out.stdout, srt_out.stderr
+    # The subtitle VTT given to HLS maps its times onto the segments' measured first PTS.
+    recording = server.get(f"/v1/recordings/{rid}", headers=server.admin).json()
+    sub_playlist = requests.get([line.split('URI="')[1].rstrip('"') for line in master.splitlines()
+                                 if line.startswith("#EXT-X-MEDIA") and 'LANGUAGE="es"' in line][0]).text
+    vtt_url = [line for line in sub_playlist.splitlines() if line and not line.startswith("#")][0]
+    hls_vtt = requests.get(vtt_url).text
+    assert hls_vtt.splitlines()[1].startswith("X-TIMESTAMP-MAP=MPEGTS:"), hls_vtt[:200]
+    pts = int(hls_vtt.splitlines()[1].split("MPEGTS:")[1].split(",")[0])
+    assert pts > 0  # ffmpeg's MPEG-TS output does not start at zero
+    # Without a valid signature, or with another track's, nothing is served.
+    assert requests.get(tracks["en"]["url"].replace("/en.vtt", "/es.vtt")).status_code == 403
+    assert requests.get(tracks["en"]["url"].split("&sig=")[0] + "&sig=AAAA").status_code == 403

@@ -19,6 +19,10 @@ package enum CaptionFileImport {
         }
     }
 
+    /// The keys of a file's cues: its position in the file after this, so the next file of the
+    /// track replaces exactly them and never a cue posted through the API.
+    package static let keyPrefix = "caption-file:"
+
     /// The cues of `bytes`, keyed by their position in the file (a re-upload lands on the same keys).
     package static func cues(
         _ bytes: [UInt8], format: CaptionFileParser.Format? = nil, kind: CueKind, language: LanguageTag, source: CueSource
@@ -34,7 +38,7 @@ package enum CaptionFileImport {
         for (index, caption) in parsed.enumerated() {
             // The same rules as posted cues: a file is no way around them.
             let input = CueInput(
-                cueKey: "file-\(index + 1)", kind: kind.rawValue, language: language.value, startMs: caption.startMs,
+                cueKey: keyPrefix + String(index + 1), kind: kind.rawValue, language: language.value, startMs: caption.startMs,
                 endMs: caption.endMs, text: caption.text, speaker: caption.speaker)
             do {
                 let valid = try input.validated()
@@ -51,13 +55,14 @@ package enum CaptionFileImport {
     }
 
     /// Replaces the recording's track of `kind` and `language` from files with `cues`, in one
-    /// transaction; cues posted live to the track stay.
+    /// transaction; cues posted to the track (live or through the API) stay.
     package static func replaceTrack(
         _ cues: [NewCue], recordingID: UUID, kind: CueKind, language: LanguageTag, source: CueSource, actor: String, catalog: Catalog
     ) async throws -> Int {
         try await catalog.transaction { tx in
             let before = try await tx.cues.tracks(recordingID: recordingID)
-            try await tx.cues.deleteTrack(recordingID: recordingID, kind: kind, language: language.value, source: source)
+            try await tx.cues.deleteTrack(
+                recordingID: recordingID, kind: kind, language: language.value, source: source, keyPrefix: keyPrefix)
             for cue in cues {
                 _ = try await tx.cues.upsert(cue, at: CuePlacement(sessionID: nil, recordingID: recordingID, startMs: nil, endMs: nil).media(cue))
             }

@@ -75,6 +75,8 @@ package struct PostProcessJob: RecordingJob {
             let folder = scratch + "/hls"
             try await tools.hls(from: input, segmentSeconds: 6, directory: folder)
             let segments = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".ts") }.sorted()
+            // Measured before the segments move into the store.
+            let hlsStart = segments.isEmpty ? nil : try? await tools.probe(folder + "/" + segments[0]).startTimeMs
             _ = try await store.moveFiles(
                 try segments.map {
                     FileToStore(key: try ObjectKey(recording.keyPrefix + $0), path: folder + "/" + $0, contentType: "video/mp2t")
@@ -83,9 +85,7 @@ package struct PostProcessJob: RecordingJob {
             try await store(folder + "/index.m3u8", key: recording.keyPrefix + "index.m3u8", kind: .hls, recordingID: id,
                             durationMs: info.durationMs)
             made.append("hls")
-            if let start = try? await tools.probe(folder + "/" + (segments.first ?? "")).startTimeMs {
-                try await catalog.pool.recordings.setHLSStart(id, start)
-            }
+            if let hlsStart { try await catalog.pool.recordings.setHLSStart(id, hlsStart) }
         } else if let hls, recording.hlsStartMs == nil {
             // The recorder's own segments: where they start is measured, not assumed.
             let probed = source.key == hls.key ? info : try? await tools.probe(try await inputPath(hls, recording: recording, scratch: scratch))

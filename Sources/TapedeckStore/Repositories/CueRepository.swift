@@ -244,12 +244,15 @@ public struct CueRepository: Sendable {
         return try rows.map(Self.decode)
     }
 
-    /// Removes one track's cues of one source (a caption file about to be replaced).
-    public func deleteTrack(recordingID: UUID, kind: CueKind, language: String, source: CueSource) async throws {
+    /// Removes one track's cues of one source whose keys start with `keyPrefix` (a caption file
+    /// about to be replaced).
+    public func deleteTrack(recordingID: UUID, kind: CueKind, language: String, source: CueSource, keyPrefix: String) async throws {
+        // A prefix comparison, not LIKE: keys may hold % and _.
         try await session.sql.raw(
             """
             DELETE FROM cues WHERE recording_id = \(bind: recordingID) AND kind = \(bind: kind.rawValue)
             AND language = \(bind: language) AND source = \(bind: source.rawValue)
+            AND substr(cue_key, 1, CAST(\(bind: keyPrefix.count) AS INTEGER)) = \(bind: keyPrefix)
             """
         ).run()
     }
