@@ -47,7 +47,13 @@ cursor_param = {"name": "cursor", "in": "query", "required": False, "schema": {"
 admin = [{"apiKey": []}]
 viewer_or_admin = [{"apiKey": []}, {"viewerToken": []}]
 
-webhook_events = ["recording.started", "recording.ready", "recording.failed", "recording.deleted", "share.created"]
+webhook_events = ["recording.started", "recording.ready", "recording.failed", "recording.deleted", "share.created",
+                  "recording.captions_ready"]
+cue_kinds = ["captions", "subtitles", "chapters", "metadata"]
+cue_sources = ["live", "upload", "provider", "translation"]
+language_query = {"name": "language", "in": "query", "required": False,
+                  "schema": {"type": "string", "maxLength": 35}, "description": "A BCP 47 tag (`en`, `pt-BR`)."}
+kind_query = {"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": cue_kinds}}
 statuses = ["scheduled", "starting", "recording", "stopping", "processing", "ready", "failed", "aborted", "deleted"]
 
 schemas = {
@@ -146,7 +152,7 @@ schemas = {
     "Playback": {
         "type": "object", "additionalProperties": False,
         "required": ["recording_id", "hls_url", "mp4_url", "download_url", "thumbnail_url", "storyboard_url", "captions",
-                     "expires_at"],
+                     "text_tracks", "expires_at"],
         "properties": {
             "recording_id": {"type": "string", "format": "uuid"},
             "hls_url": {"type": ["string", "null"], "description": "Tapedeck-served playlist; every segment URL in it is signed."},
@@ -159,7 +165,78 @@ schemas = {
             "captions": {"type": "array", "items": {
                 "type": "object", "required": ["label", "url"], "additionalProperties": False,
                 "properties": {"label": {"type": "string"}, "url": {"type": "string"}}}},
+            "text_tracks": {"type": "array", "items": ref("TextTrack")},
             "expires_at": {"type": "string", "format": "date-time"}}},
+    "TextTrack": {
+        "type": "object", "additionalProperties": False,
+        "required": ["kind", "language", "label", "source", "cue_count", "url"],
+        "properties": {
+            "kind": {"type": "string", "enum": cue_kinds},
+            "language": {"type": "string"},
+            "label": {"type": "string", "description": "The language's name, for a menu."},
+            "source": {"type": "string", "enum": cue_sources},
+            "cue_count": {"type": "integer"},
+            "url": {"type": "string", "description": "Signed WebVTT, served by Tapedeck; expires with the grant."}}},
+    "CueInput": {
+        "type": "object", "additionalProperties": False, "required": ["cue_key", "language", "text"],
+        "properties": {
+            "cue_key": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": no_control,
+                        "description": "Idempotency key, unique per recording, kind and language: a retry or a final version replaces."},
+            "kind": {"type": "string", "enum": cue_kinds,
+                     "description": "Default `captions`, or `subtitles` when `translation_of` is set."},
+            "language": {"type": "string", "maxLength": 35, "description": "BCP 47."},
+            "start_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}],
+                         "description": "Wall clock (RFC 3339 or epoch ms); or give start_ms/end_ms."},
+            "end_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]},
+            "start_ms": {"type": "integer", "minimum": 0, "description": "On the recording's media timeline."},
+            "end_ms": {"type": "integer", "minimum": 0},
+            "text": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "speaker": {"type": ["string", "null"], "maxLength": 200, "pattern": no_control},
+            "speaker_identity": {"type": ["string", "null"], "maxLength": 256, "pattern": no_control},
+            "final": {"type": "boolean", "default": True, "description": "Interim cues are replaced and never exported."},
+            "translation_of": {"type": ["string", "null"], "maxLength": 128, "description": "The cue_key this one translates."}}},
+    "CueBatch": {
+        "type": "object", "additionalProperties": False, "required": ["cues"],
+        "properties": {"cues": {"type": "array", "maxItems": 1000, "items": ref("CueInput")}}},
+    "CueBatchResult": {
+        "type": "object", "additionalProperties": False, "required": ["accepted", "recordings"],
+        "properties": {"accepted": {"type": "integer"},
+                       "recordings": {"type": "array", "items": {"type": "string", "format": "uuid"},
+                                      "description": "The recordings the cues landed on; none while they wait for one."}}},
+    "Cue": {
+        "type": "object", "additionalProperties": False,
+        "required": ["cue_key", "kind", "language", "start_ms", "end_ms", "text", "speaker", "speaker_identity", "source",
+                     "final", "translation_of"],
+        "properties": {
+            "cue_key": {"type": "string"}, "kind": {"type": "string", "enum": cue_kinds}, "language": {"type": "string"},
+            "start_ms": {"type": "integer"}, "end_ms": {"type": "integer"}, "text": {"type": "string"},
+            "speaker": {"type": ["string", "null"]}, "speaker_identity": {"type": ["string", "null"]},
+            "source": {"type": "string", "enum": cue_sources}, "final": {"type": "boolean"},
+            "translation_of": {"type": ["string", "null"]}}},
+    "CuePage": {
+        "type": "object", "required": ["items", "next_cursor"], "additionalProperties": False,
+        "properties": {"items": {"type": "array", "items": ref("Cue")}, "next_cursor": {"type": ["string", "null"]}}},
+    "TextTrackList": {"type": "array", "items": ref("TextTrack")},
+    "RecordingUpdate": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"cue_offset_ms": {"type": "integer", "minimum": -3600000, "maximum": 3600000}}},
+    "SearchPage": {
+        "type": "object", "required": ["items", "next_cursor"], "additionalProperties": False,
+        "properties": {
+            "items": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["recording", "hit_count", "hits"],
+                "properties": {
+                    "recording": ref("Recording"),
+                    "hit_count": {"type": "integer"},
+                    "hits": {"type": "array", "items": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["start_ms", "end_ms", "language", "kind", "text", "speaker", "url"],
+                        "properties": {
+                            "start_ms": {"type": "integer"}, "end_ms": {"type": "integer"}, "language": {"type": "string"},
+                            "kind": {"type": "string", "enum": cue_kinds}, "text": {"type": "string"},
+                            "speaker": {"type": ["string", "null"]},
+                            "url": {"type": "string", "description": "The player at that moment (`#t=` seconds)."}}}}}}},
+            "next_cursor": {"type": ["string", "null"]}}},
     "Error": {
         "type": "object", "required": ["error"], "additionalProperties": False,
         "properties": {"error": {
@@ -181,7 +258,7 @@ schemas = {
         "type": "object", "additionalProperties": False,
         "required": ["id", "room", "session_key", "provider", "title", "status", "layout", "audio_only", "started_at",
                      "ended_at", "duration_ms", "size_bytes", "error", "limit_reached", "assets", "created_at",
-                     "updated_at", "on_hold"],
+                     "updated_at", "on_hold", "media_started_at", "cue_offset_ms"],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "room": {"type": "string"},
@@ -189,6 +266,9 @@ schemas = {
             "provider": {"type": "string"},
             "title": nullable({"type": "string"}),
             "on_hold": {"type": "boolean", "description": "Kept from retention whatever its age."},
+            "media_started_at": nullable({"type": "string", "format": "date-time",
+                                          "description": "When the recorder's files begin; wall-clock cues are placed by it."}),
+            "cue_offset_ms": {"type": "integer", "description": "Added to wall-clock cues' media times (PATCH to adjust)."},
             "status": {"type": "string", "enum": statuses},
             "layout": nullable({"type": "string"}),
             "audio_only": {"type": "boolean"},
@@ -314,7 +394,77 @@ paths = {
                    "summary": "Mark deleted and delete its stored objects in the background. Idempotent.",
                    "security": admin, "parameters": [uuid_param],
                    "responses": {**ok("Recording", "Marked deleted; objects are being removed.", "202"),
-                                 **error_responses("400", "401", "404", "409", "503")}}},
+                                 **error_responses("400", "401", "404", "409", "503")}},
+        "patch": {"operationId": "updateRecording",
+                  "summary": "Adjust the recording: `cue_offset_ms` moves every wall-clock cue at once.",
+                  "security": admin, "parameters": [uuid_param],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("RecordingUpdate")}}},
+                  "responses": {**ok("Recording"), **error_responses("400", "401", "404", "413", "415", "503")}}},
+    "/v1/rooms/{name}/cues": {
+        "post": {"operationId": "postLiveCues",
+                 "summary": "Cues of the room's session as it happens, with wall-clock times: attached to the recording "
+                            "covering each one, or kept for the session until one does. An admin key, or the viewer token "
+                            "of someone taking part (404 for others). Idempotent by cue_key.",
+                 "security": viewer_or_admin, "parameters": [room_param],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CueBatch")}}},
+                 "responses": {**ok("CueBatchResult"), **error_responses("400", "401", "404", "409", "413", "415", "503")}}},
+    "/v1/recordings/{id}/cues": {
+        "post": {"operationId": "postRecordingCues",
+                 "summary": "Cues for one recording, with media times (start_ms) or wall-clock ones. Idempotent by cue_key.",
+                 "security": admin, "parameters": [uuid_param],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CueBatch")}}},
+                 "responses": {**ok("CueBatchResult"), **error_responses("400", "401", "404", "413", "415", "503")}},
+        "get": {"operationId": "listRecordingCues",
+                "summary": "The recording's final cues in playback order (admins, and viewers who took part).",
+                "security": viewer_or_admin,
+                "parameters": [uuid_param, kind_query, language_query,
+                               {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
+                                "description": "Only cues holding every word."},
+                               {"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0},
+                                "description": "Media milliseconds: skip cues starting before."},
+                               limit_param(500, 5000), cursor_param],
+                "responses": {**ok("CuePage"), **error_responses("400", "401", "404", "503")}}},
+    "/v1/recordings/{id}/captions": {
+        "post": {"operationId": "uploadCaptions",
+                 "summary": "A WebVTT, SRT or 100ms transcript file as the body: replaces the track's earlier file.",
+                 "security": admin,
+                 "parameters": [uuid_param, {**language_query, "required": True}, kind_query],
+                 "requestBody": {"required": True, "content": {"text/vtt": {"schema": {"type": "string"}},
+                                                               "application/x-subrip": {"schema": {"type": "string"}},
+                                                               "application/json": {"schema": {"type": "object"}}}},
+                 "responses": {**ok("CueBatchResult"), **error_responses("400", "401", "404", "413", "503")}}},
+    "/v1/recordings/{id}/text-tracks": {
+        "get": {"operationId": "listTextTracks",
+                "summary": "The recording's cue tracks, each with a signed WebVTT URL.",
+                "security": viewer_or_admin, "parameters": [uuid_param],
+                "responses": {**ok("TextTrackList"), **error_responses("400", "401", "404", "409", "503")}}},
+    "/v1/search": {
+        "get": {"operationId": "searchCues",
+                "summary": "Recordings whose transcripts hold every word, best first, with their hits. API keys search "
+                           "everything; a viewer token only what its holder may watch.",
+                "security": viewer_or_admin,
+                "parameters": [{"name": "q", "in": "query", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+                               {"name": "room", "in": "query", "required": False,
+                                "schema": {"type": "string", "maxLength": 256, "pattern": no_control}},
+                               language_query, limit_param(10, 50), cursor_param],
+                "responses": {**ok("SearchPage"), **error_responses("400", "401", "503")}}},
+    "/text-tracks/{id}/{kind}/{file}": {
+        "get": {"operationId": "getSignedTextTrack",
+                "summary": "A cue track as WebVTT (`{language}.vtt`), or as an HLS subtitle playlist (`{language}.m3u8`); "
+                           "the link comes from getPlayback or listTextTracks.",
+                "security": [],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "kind", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "file", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "expires", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "share", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "sig", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The track.",
+                                      "content": {"text/vtt": {"schema": {"type": "string"}},
+                                                  "application/vnd.apple.mpegurl": {"schema": {"type": "string"}}}},
+                              **error_responses("403", "404", "410", "503")}}},
     "/v1/recordings/{id}/hold": {
         "put": {"operationId": "holdRecording", "summary": "Put on hold: retention never deletes it.",
                 "security": admin, "parameters": [uuid_param],
