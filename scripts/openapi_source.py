@@ -51,8 +51,15 @@ webhook_events = ["recording.started", "recording.ready", "recording.failed", "r
                   "recording.captions_ready"]
 cue_kinds = ["captions", "subtitles", "chapters", "metadata"]
 cue_sources = ["live", "upload", "provider", "translation"]
+# RFC 5646 well-formed syntax (the server also refuses repeated variants and singletons).
+_alnum = "[A-Za-z0-9]"
+language_pattern = (
+    "^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{5,8})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    f"(?:-(?:{_alnum}{{5,8}}|[0-9]{_alnum}{{3}}))*(?:-[0-9A-WY-Za-wy-z](?:-{_alnum}{{2,8}})+)*(?:-[xX](?:-{_alnum}{{1,8}})+)?"
+    f"|[xX](?:-{_alnum}{{1,8}})+)$")
+language_schema = {"type": "string", "minLength": 2, "maxLength": 35, "pattern": language_pattern}
 language_query = {"name": "language", "in": "query", "required": False,
-                  "schema": {"type": "string", "maxLength": 35}, "description": "A BCP 47 tag (`en`, `pt-BR`)."}
+                  "schema": language_schema, "description": "A BCP 47 tag (`en`, `pt-BR`)."}
 kind_query = {"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": cue_kinds}}
 statuses = ["scheduled", "starting", "recording", "stopping", "processing", "ready", "failed", "aborted", "deleted"]
 
@@ -184,7 +191,7 @@ schemas = {
                         "description": "Idempotency key, unique per recording, kind and language: a retry or a final version replaces."},
             "kind": {"type": "string", "enum": cue_kinds,
                      "description": "Default `captions`, or `subtitles` when `translation_of` is set."},
-            "language": {"type": "string", "maxLength": 35, "description": "BCP 47."},
+            "language": {**language_schema, "description": "BCP 47."},
             "start_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}],
                          "description": "Wall clock (RFC 3339 or epoch ms); or give start_ms/end_ms."},
             "end_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]},

@@ -43,6 +43,41 @@ struct HMSFlowTests {
         }
     }
 
+    @Test func hundredMSTranscriptBecomesTheCaptionsTrackAndABrokenOneDoesNotFailTheRecording() async throws {
+        try await HMSFlow.with { flow in
+            let hmsID = try await recordWhileAdaIsThere(flow, room: "talk")
+            let file = try flow.recordedFile("talk.mp4", bytes: 50_000)
+            flow.api.complete(hmsID, fileName: "talk.mp4", size: Int64(file.count))
+            let transcript = #"{"sentences": [{"sentence": "Hello <b>class</b>", "name": "Ada", "peer_id": "p1", "start_time": "1010", "end_time": 2500}, {"sentence": "Recursion today", "name": "Ada", "start_time": 3000, "end_time": "4200"}]}"#
+            try Data(transcript.utf8).write(to: URL(fileURLWithPath: flow.files + "/talk.json"))
+            flow.api.addTranscript(hmsID, fileName: "talk.json", mode: "json")
+            try await flow.webhook("beam.recording.success", flow.beam("talk", recordingID: hmsID))
+            try await flow.runJobs()
+            let recording = try #require(try await flow.recordings("talk").first)
+            #expect(recording.status == .ready)
+            let cues = try await flow.dependencies.catalog.pool.cues.list(recordingID: recording.id, filter: .init(), limit: 10)
+            // The sentence as 100ms wrote it: plain text (the WebVTT writer escapes it on the way out).
+            #expect(cues.map(\.cue.text) == ["Hello <b>class</b>", "Recursion today"])
+            #expect(cues.map(\.cue.startMs) == [1010, 3000])
+            #expect(cues.map(\.cue.speaker) == ["Ada", "Ada"])
+            #expect(cues.allSatisfy { $0.cue.source == .provider && $0.cue.language == "en" })
+        }
+        try await HMSFlow.with { flow in
+            let hmsID = try await recordWhileAdaIsThere(flow, room: "garbled")
+            let file = try flow.recordedFile("garbled.mp4", bytes: 50_000)
+            flow.api.complete(hmsID, fileName: "garbled.mp4", size: Int64(file.count))
+            try Data("not a transcript".utf8).write(to: URL(fileURLWithPath: flow.files + "/garbled.json"))
+            flow.api.addTranscript(hmsID, fileName: "garbled.json", mode: "json")
+            try await flow.webhook("beam.recording.success", flow.beam("garbled", recordingID: hmsID))
+            try await flow.runJobs()
+            let recording = try #require(try await flow.recordings("garbled").first)
+            #expect(recording.status == .ready, "the recording does not depend on its transcript")
+            #expect(try await flow.dependencies.catalog.pool.cues.tracks(recordingID: recording.id).isEmpty)
+            let events = try await flow.dependencies.catalog.pool.events.list(recordingID: recording.id, afterID: nil, limit: 100)
+            #expect(events.contains { $0.type == "recording.transcript_failed" })
+        }
+    }
+
     @Test func aForgedRecordingSuccessForARunningRecordingChangesNothing() async throws {
         try await HMSFlow.with { flow in
             try await flow.webhook("session.open.success", flow.room("forged"))

@@ -91,6 +91,7 @@ public struct RecordingDependencies: Sendable {
             catalog: catalog, api: api, defaultPolicy: defaultPolicy, storageBackend: store.backend, wakeup: scheduler.wakeup,
             logger: logger, meetingURLTemplate: settings.meetingURLTemplate)
         recorder.reconcileStaleAfter = TimeInterval(settings.staleAfterS)
+        recorder.transcriptLanguage = settings.transcriptLanguage
         hms = recorder
     }
 

@@ -22,6 +22,8 @@ public struct HMSRecorder: Sendable {
     package var meetingURLTemplate: String?
     /// How long a recording may go without news before the reconciler asks 100ms about it.
     package var reconcileStaleAfter: TimeInterval = 90
+    /// What language 100ms' transcripts are filed under.
+    package var transcriptLanguage = LanguageTag("en")!
 
     package init(
         catalog: Catalog, api: any HMSAPI, defaultPolicy: RecordingPolicy, storageBackend: String, wakeup: WakeupSignal,
