@@ -120,11 +120,12 @@ def test_live_cues_land_at_their_media_time(lk):
     assert "#t=" in found[0]["hits"][0]["url"]
     assert [i["recording"]["id"] for i in lk.server.get("/v1/search?q=recursion", headers=viewer(lk.server, "ada")).json()["items"]] == [rid]
     assert lk.server.get("/v1/search?q=recursion", headers=viewer(lk.server, "mallory")).json()["items"] == []
-    # Deleting the recording deletes its cues.
-    assert requests.delete(f"{lk.server.base_url}/v1/recordings/{rid}", headers=lk.server.admin).status_code == 202
-    assert lk.rows(f"SELECT COUNT(*) FROM cues WHERE recording_id = '{rid}'") == [("0",)]
-    # The cue said before the files began is still held on the session, not lost.
+    # The cue said before the files began (and its translation) is held on the session, not lost.
     assert lk.rows("SELECT COUNT(*) FROM cues WHERE recording_id IS NULL") == [("2",)]
+    # Deleting the recording deletes its cues, and, as no recording of the ended session is
+    # left to take them, the held ones too.
+    assert requests.delete(f"{lk.server.base_url}/v1/recordings/{rid}", headers=lk.server.admin).status_code == 202
+    assert lk.rows("SELECT COUNT(*) FROM cues") == [("0",)]
 
 
 def test_cue_posts_are_refused_field_by_field_and_change_nothing(lk):

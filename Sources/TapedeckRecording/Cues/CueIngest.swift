@@ -57,6 +57,16 @@ package struct CueIngest: Sendable {
             for (cue, placement) in zip(cues, placements) {
                 _ = try await tx.cues.upsert(cue, at: placement)
             }
+            // A recording that became ready (its media start now final) while this batch was
+            // placed by what it was before gets its cues placed again, these included.
+            for id in landed {
+                let before = recordings.first { $0.id == id }
+                if let now = try await tx.recordings.find(id: id),
+                    now.status != before?.status || now.cueTimelineOrigin != before?.cueTimelineOrigin
+                {
+                    try await CuePlacer.place(tx, recordingID: id)
+                }
+            }
             for (id, tracks) in before {
                 try await CuePlacer.announceNewTracks(tx, recordingID: id, before: tracks, actor: actor)
             }

@@ -257,6 +257,11 @@ public struct CueRepository: Sendable {
         ).run()
     }
 
+    /// Removes the session's cues that no recording took (when none ever will).
+    public func deleteHeld(sessionID: UUID) async throws {
+        try await session.sql.raw("DELETE FROM cues WHERE session_id = \(bind: sessionID) AND recording_id IS NULL").run()
+    }
+
     /// Removes the recording's cues (its deletion); held session cues stay with the session.
     public func deleteAll(recordingID: UUID) async throws {
         try await session.sql.raw("DELETE FROM cues WHERE recording_id = \(bind: recordingID)").run()
