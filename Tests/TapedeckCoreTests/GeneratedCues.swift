@@ -59,7 +59,8 @@ enum GeneratedCues {
     /// What reading the written cue gives back, or `nil` when the writer leaves it out: only
     /// final cues; line breaks CR LF, CR and LF; control characters other than tab become
     /// U+FFFD; lines of nothing but spaces and tabs dropped; a speaker on one line with runs of
-    /// spaces and controls as one space; a start no earlier than 0 and an end no earlier than it.
+    /// spaces and controls as one space and no Unicode white space at either end; a start no
+    /// earlier than 0 and an end no earlier than it.
     static func expected(_ cue: Cue) -> Expected? {
         guard cue.isFinal else { return nil }
         var lines: [String] = []
@@ -81,6 +82,7 @@ enum GeneratedCues {
         let speaker = cue.speaker.map { name in
             name.unicodeScalars.split(whereSeparator: { isControl($0) || $0 == " " })
                 .map { String(String.UnicodeScalarView($0)) }.joined(separator: " ")
+                .unicodeScalars.trimmed(where: \.properties.isWhitespace)
         }
         let start = max(0, cue.startMs)
         return Expected(startMs: start, endMs: max(start, cue.endMs), text: text, speaker: speaker?.isEmpty == false ? speaker : nil)
@@ -108,5 +110,15 @@ enum GeneratedCues {
         let bytes = Array(text.utf8)
         guard bytes.count >= 3 else { return 0 }
         return (0...(bytes.count - 3)).filter { bytes[$0] == 45 && bytes[$0 + 1] == 45 && bytes[$0 + 2] == 62 }.count
+    }
+}
+
+extension String.UnicodeScalarView {
+    /// The scalars without those matching `drop` at either end, as a string.
+    func trimmed(where drop: (Unicode.Scalar) -> Bool) -> String {
+        var scalars = self[...]
+        while let first = scalars.first, drop(first) { scalars = scalars.dropFirst() }
+        while let last = scalars.last, drop(last) { scalars = scalars.dropLast() }
+        return String(String.UnicodeScalarView(scalars))
     }
 }

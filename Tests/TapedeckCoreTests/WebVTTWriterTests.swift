@@ -94,6 +94,10 @@ struct WebVTTWriterTests {
         #expect(vtt.contains("\n<v Ada Lovelace>x\n"))
         #expect(vtt.contains("\ny\n") && vtt.contains("\nz\n"))
         #expect(vtt.components(separatedBy: "<v").count == 2)
+        // No Unicode white space at either end, which some parsers would drop; inside, it stays.
+        let wide = WebVTTWriter.document([Self.cue("w", 0, 1, "x", speaker: "\u{A0}Ada\u{A0}Lovelace\u{3000}\u{2028}")])
+        #expect(wide.hasSuffix("\n<v Ada\u{A0}Lovelace>x\n"))
+        #expect(!WebVTTWriter.document([Self.cue("n", 0, 1, "x", speaker: "\u{A0}")]).contains("<v"))
         // A name ending in dashes must not close its span with an arrow.
         let dashes = WebVTTWriter.document([Self.cue("d", 0, 1, "x", speaker: "Bob --")])
         #expect(dashes.hasSuffix("\n<v Bob -- >x\n"))
