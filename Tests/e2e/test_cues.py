@@ -100,6 +100,10 @@ def test_live_cues_land_at_their_media_time(lk):
     assert len(by_key) >= 3, by_key  # the timing of the test itself: most cues are inside the media
     tracks = lk.server.get(f"/v1/recordings/{rid}/text-tracks", headers=lk.server.admin).json()
     languages = {(t["kind"], t["language"]) for t in tracks}
+    # Each track the recording became ready with was announced once (recording.captions_ready).
+    events = lk.server.get(f"/v1/recordings/{rid}/events?limit=500", headers=lk.server.admin).json()["items"]
+    announced = sorted((e["data"]["kind"], e["data"]["language"]) for e in events if e["type"] == "recording.captions_ready")
+    assert announced == sorted(languages), (announced, languages)
     assert ("captions", "en") in languages and ("subtitles", "es") in languages
     # The VTT, read by an independent parser, holds every placed cue at its time.
     [english] = [t for t in tracks if t["language"] == "en"]
@@ -255,6 +259,11 @@ def test_caption_files_hls_subtitles_and_hostile_text(server, lecture, tmp_path)
                           headers={**server.admin, "Content-Type": "text/vtt"})
     assert again.status_code == 200 and again.json()["accepted"] == 1
     assert english_keys(server, rid) == posted | {"caption-file:1"}
+    # The English captions track was announced once, when its first cues came, not per upload.
+    events = server.get(f"/v1/recordings/{rid}/events?limit=500", headers=server.admin).json()["items"]
+    announced = [e["data"] for e in events if e["type"] == "recording.captions_ready"]
+    assert sum(1 for d in announced if (d["kind"], d["language"]) == ("captions", "en")) == 1, announced
+    assert sum(1 for d in announced if (d["kind"], d["language"]) == ("captions", "es")) == 1, announced
     # A broken file is refused with its line, and changes nothing.
     broken = requests.post(f"{server.base_url}/v1/recordings/{rid}/captions?language=en",
                            data=b"WEBVTT\n\n00:00:01.000 --> 00:00:00.500\nbackwards\n", headers=server.admin)
