@@ -21,6 +21,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
 
     OpsController(
         readinessChecks: dependencies.readinessChecks, metrics: dependencies.metrics, catalog: dependencies.catalog,
+        instance: dependencies.instance,
         openAPIDocument: OpenAPIDocument.load()
     ).register(on: router)
 

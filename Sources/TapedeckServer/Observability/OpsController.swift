@@ -49,6 +49,7 @@ struct OpsController {
     let readinessChecks: [ReadinessCheck]
     let metrics: ServiceMetrics
     let catalog: Catalog
+    var instance: InstanceRecord? = nil
     let openAPIDocument: ByteBuffer
     let lastResults = ReadinessResults()
 
@@ -147,8 +148,10 @@ struct OpsController {
             }
             metrics.zeroJobDepths(except: seen)
         }
+        var body = metrics.render()
+        body += await ClusterMetrics.render(catalog: catalog, instance: instance)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
