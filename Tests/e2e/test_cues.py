@@ -152,11 +152,33 @@ def test_cue_posts_are_refused_field_by_field_and_change_nothing(lk):
         answer = post_cues(lk.server, room, [body], ada)
         assert answer.status_code == 400, (body, answer.text)
         assert answer.json()["error"]["field"].startswith(field), (body, answer.json())
+    # Media times on the live route, and keys of the caption files' namespace, are refused.
+    media = {k: v for k, v in good.items() if k not in ("start_at", "end_at")} | {"start_ms": 0, "end_ms": 10}
+    assert post_cues(lk.server, room, [media], ada).status_code == 400
+    assert post_cues(lk.server, room, [dict(good, cue_key="caption-file:1")], ada).json()["error"]["code"] == "reserved_cue_key"
     too_many = [dict(good, cue_key=f"k{i}") for i in range(1001)]
     assert post_cues(lk.server, room, too_many, ada).status_code in (400, 413)
     # Someone not in the room cannot post, nor learn that it exists.
     assert post_cues(lk.server, room, [good], viewer(lk.server, "mallory")).status_code == 404
     assert lk.rows("SELECT COUNT(*) FROM cues") == [("0",)]
+    # A participant may not replace a cue someone else posted (the teacher's agent, an API key).
+    assert post_cues(lk.server, room, [dict(good, cue_key="teacher-1", text="the lesson")], lk.server.admin).status_code == 200
+    lk.sim.join(room, "bob")
+    lk.sim.deliver()
+    lk.sim.wait(lambda: lk.rows(f"SELECT COUNT(*) FROM participants WHERE identity = 'bob'") == [("1",)], what="bob joined")
+    bob = viewer(lk.server, "bob")
+    taken = post_cues(lk.server, room, [dict(good, cue_key="teacher-1", text="defaced")], bob)
+    assert taken.status_code == 409 and taken.json()["error"]["field"] == "cues[0].cue_key", taken.text
+    assert lk.rows("SELECT text FROM cues WHERE cue_key = 'teacher-1'") == [("the lesson",)]
+    # An import into the room while the class runs does not take its live cues.
+    import os
+    from media import make_mp4
+    mp4 = make_mp4(os.path.join(lk.egress_dir, "imported.mp4"), seconds=2)
+    lk.server.cli("import", mp4, "--room", room)
+    assert post_cues(lk.server, room, [dict(good, cue_key="after-import")], ada).status_code == 200
+    session_of = lk.rows("SELECT s.id FROM cues c JOIN sessions s ON s.id = c.session_id WHERE c.cue_key = 'after-import'")
+    live = lk.rows("SELECT id FROM sessions WHERE ended_at IS NULL")
+    assert session_of == live, (session_of, live)
 
 
 HOSTILE = json.load(open(__import__("os").path.join(__import__("os").path.dirname(__file__), "..", "..", "..", "shared",

@@ -280,10 +280,12 @@ public struct RecordingRepository: Sendable {
     }
 
     /// The room's recording whose recorder may still run.
-    /// The session's recordings, oldest first, without their assets.
-    public func list(sessionID: UUID) async throws -> [Recording] {
-        try await session.sql.raw(
-            Self.selectColumns + " WHERE r.session_id = \(bind: sessionID) ORDER BY r.created_at, r.id"
+    /// The session's recordings, oldest first, without their assets; `locking` holds them
+    /// (`FOR SHARE`) until the transaction ends, so none changes status meanwhile.
+    public func list(sessionID: UUID, locking: Bool = false) async throws -> [Recording] {
+        let lock: SQLQueryString = locking && session.kind == .postgres ? " FOR SHARE OF r" : ""
+        return try await session.sql.raw(
+            Self.selectColumns + " WHERE r.session_id = \(bind: sessionID) ORDER BY r.created_at, r.id" + lock
         ).all().map(Self.decode)
     }
 

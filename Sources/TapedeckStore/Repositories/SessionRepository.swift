@@ -56,10 +56,16 @@ public struct SessionRepository: Sendable {
         ).first().map(Self.decode)
     }
 
-    /// The room's most recent session, ended or not.
-    public func latest(roomID: UUID) async throws -> Session? {
+    /// The room's session live cues belong to: the open one (the most recent, if several), else
+    /// the one that ended last. Imported sessions never count: nothing happens in them live.
+    public func live(roomID: UUID) async throws -> Session? {
         try await session.sql.raw(
-            "SELECT * FROM sessions WHERE room_id = \(bind: roomID) ORDER BY started_at DESC, created_at DESC LIMIT 1"
+            """
+            SELECT * FROM sessions s WHERE s.room_id = \(bind: roomID)
+                AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.session_id = s.id AND r.provider = 'import')
+            ORDER BY CASE WHEN s.ended_at IS NULL THEN 0 ELSE 1 END, COALESCE(s.ended_at, s.started_at) DESC, s.started_at DESC
+            LIMIT 1
+            """
         ).first().map(Self.decode)
     }
 

@@ -66,7 +66,8 @@ struct SearchController {
         let limit = try request.limit(default: 10, maximum: 50)
         let scope = KeysetCursor.scope(
             "search", filters: ["q": q, "room": room, "language": language, "as": filter.participantIdentity])
-        let offset = Int(try request.cursor(scope: scope)?.sortValue ?? 0)
+        // Cursors are not signed: a forged offset is kept within what a page through results can reach.
+        let offset = Int(min(max(try request.cursor(scope: scope)?.sortValue ?? 0, 0), 10_000))
         let results = try await catalog.pool.cues.search(filter, offset: offset, limit: limit + 1)
         var items: [Item] = []
         for result in results.prefix(limit) {
