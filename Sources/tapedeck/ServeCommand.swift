@@ -36,6 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
             let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
             let instance = TaskLeases.identity(role: "serve", version: TapedeckVersion.current, clock: dependencies.catalog.clock)
             dependencies.instance = instance
+            try await ServiceStartup.refuseUnsharedLocalStorage(settings, dependencies, instance: instance)
             let periodic = PeriodicTaskService(
                 tasks: ServerPeriodicTasks.tasks(dependencies), logger: logger,
                 leases: TaskLeases(catalog: dependencies.catalog, instance: instance))

@@ -80,3 +80,26 @@ def test_one_runner_per_task_and_takeover_after_kill():
         first.close()
         sim.close()
         shutil.rmtree(egress, ignore_errors=True)
+
+
+def test_local_storage_on_a_second_machine_is_refused_unless_shared():
+    first = Server(database="postgres", name="cluster-local")
+    try:
+        first.cli("migrate")
+        # Another machine's instance is alive on this catalog.
+        now_ms = int(time.time() * 1000)
+        subprocess.run(["psql", first.postgres.url, "-qc",
+                        "INSERT INTO instances (id, host, pid, version, role, started_at, seen_at) "
+                        f"VALUES ('elsewhere:1:x', 'another-machine', 1, '0.1.0', 'serve', {now_ms}, {now_ms})"], check=True)
+        with pytest.raises(RuntimeError):
+            first.start(timeout=15)
+        with open(first.log_path) as f:
+            log = f.read()
+        assert "another machine (another-machine" in log and "TAPEDECK_SHARED_DATA_DIR=true" in log, log[-2000:]
+        first.stop()
+        # Declared shared (an NFS mount on every machine): it starts.
+        first.env["TAPEDECK_SHARED_DATA_DIR"] = "true"
+        first.start()
+        assert first.get("/readyz").status_code == 200
+    finally:
+        first.close()
