@@ -54,6 +54,7 @@ public enum CatalogMigrations {
         M0017AddSharePasscodeWindow(),
         M0018CreateEndedAdminSessions(),
         M0019AddRoomProviderID(),
+        M0021SplitRoomsByProvider(),
     ]
 
     public static var names: [String] { all.map(\.name) }

@@ -26,7 +26,7 @@ public struct RoomRepository: Sendable {
             """
             INSERT INTO rooms (id, provider, name, created_at, updated_at)
             VALUES (\(bind: UUID()), \(bind: provider), \(bind: name), \(bind: now), \(bind: now))
-            ON CONFLICT (name) DO NOTHING
+            ON CONFLICT (name, provider) DO NOTHING
             """
         ).run()
         guard let room = try await find(name: name) else {
