@@ -47,10 +47,6 @@ public struct RoomRepository: Sendable {
         try await session.sql.raw("SELECT * FROM rooms WHERE name = \(bind: name) ORDER BY provider").all().map(Self.decode)
     }
 
-    public func find(name: String) async throws -> Room? {
-        try await session.sql.raw("SELECT * FROM rooms WHERE name = \(bind: name)").first().map(Self.decode)
-    }
-
     public func find(id: UUID) async throws -> Room? {
         try await session.sql.raw("SELECT * FROM rooms WHERE id = \(bind: id)").first().map(Self.decode)
     }
