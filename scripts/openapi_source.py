@@ -38,6 +38,14 @@ def ok(schema_name, description="OK", status="200"):
 no_control = "^[^\\x00-\\x1f\\x7f]*$"
 room_param = {"name": "name", "in": "path", "required": True,
               "schema": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": no_control}}
+room_provider_param = {
+    "name": "provider", "in": "query", "required": False,
+    "schema": {"type": "string", "enum": ["livekit", "100ms", "local", "import"]},
+    "description": "Which room: a name is one room per provider. Needed when the name is a room of more than one "
+                   "(409 `ambiguous_room` without it); a policy set for a room not seen yet is LiveKit's unless it names another."}
+room_filter_param = {
+    "name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256, "pattern": no_control},
+    "description": "The recordings of every provider's room of that name (each recording says its provider)."}
 uuid_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 limit_param = lambda default, maximum: {
     "name": "limit", "in": "query", "required": False,
@@ -346,7 +354,8 @@ schemas = {
             "provider": {"type": "string", "enum": ["livekit", "100ms", "local"], "default": "livekit",
                          "description": "`100ms`: 100ms' recorder, for a room 100ms has reported through its webhooks "
                                         "(`layout` and `outputs` are LiveKit's). `local`: Tapedeck records `input` "
-                                        "itself with ffmpeg."},
+                                        "itself with ffmpeg. Required when the name is a room of both LiveKit and 100ms "
+                                        "(409 `ambiguous_room` without it)."},
             "input": {"type": "string", "maxLength": 2048,
                       "description": "For `local`: synthetic://, file:///path, rtmp://, rtmps://, rtsp://, srt://, http(s)://."},
             "participants": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 256},
@@ -386,7 +395,7 @@ paths = {
                                **error_responses("400", "401", "403", "404", "409", "413", "415", "503")}},
         "get": {"operationId": "listRecordings", "summary": "Recordings, newest first.", "security": admin,
                 "parameters": [
-                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256, "pattern": no_control}},
+                    room_filter_param,
                     {"name": "status", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": statuses},
                      "description": "Without it, every status except `deleted`."},
@@ -488,16 +497,16 @@ paths = {
     "/v1/rooms/{name}/policy": {
         "get": {"operationId": "getRoomPolicy",
                 "summary": "The room's recording policy (its own, or the default); 409 when its stored policy cannot be read.",
-                "security": admin, "parameters": [room_param],
+                "security": admin, "parameters": [room_param, room_provider_param],
                 "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "409", "503")}},
         "put": {"operationId": "setRoomPolicy",
                 "summary": "Set the room's policy; fields left out take the default's values.",
-                "security": admin, "parameters": [room_param],
+                "security": admin, "parameters": [room_param, room_provider_param],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Policy")}}},
-                "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "413", "415", "503")}},
+                "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "409", "413", "415", "503")}},
         "delete": {"operationId": "resetRoomPolicy", "summary": "Return the room to the default policy.",
-                   "security": admin, "parameters": [room_param],
-                   "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "503")}}},
+                   "security": admin, "parameters": [room_param, room_provider_param],
+                   "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "409", "503")}}},
     "/v1/viewer-tokens": {
         "post": {"operationId": "createViewerToken",
                  "summary": "Mint a viewer token (for backends that do not hold TAPEDECK_VIEWER_SECRET).",
@@ -510,7 +519,7 @@ paths = {
                 "summary": "The recordings of sessions the viewer took part in, newest first (viewer token).",
                 "security": [{"viewerToken": []}],
                 "parameters": [
-                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256, "pattern": no_control}},
+                    room_filter_param,
                     {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": statuses}},
                     limit_param(20, 100), cursor_param],
                 "responses": {**ok("RecordingPage"), **error_responses("400", "401", "403", "503")}}},
@@ -522,8 +531,8 @@ paths = {
     "/v1/rooms/{name}/recording-status": {
         "get": {"operationId": "getRoomRecordingStatus",
                 "summary": "Whether the room is being recorded now (for a meeting UI's indicator).",
-                "security": viewer_or_admin, "parameters": [room_param],
-                "responses": {**ok("RecordingStatus"), **error_responses("400", "401", "503")}}},
+                "security": viewer_or_admin, "parameters": [room_param, room_provider_param],
+                "responses": {**ok("RecordingStatus"), **error_responses("400", "401", "404", "409", "503")}}},
     "/v1/recordings/{id}/shares": {
         "post": {"operationId": "createShare",
                  "summary": "Create a share link (admins and the session's hosts).",

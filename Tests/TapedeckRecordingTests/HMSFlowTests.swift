@@ -216,15 +216,17 @@ struct HMSFlowTests {
         }
     }
 
-    @Test func aRoomAnotherProviderRecordsIsLeftAlone() async throws {
+    @Test func aLiveKitRoomOfTheSameNameIsAnotherRoom() async throws {
         try await HMSFlow.with { flow in
-            _ = try await flow.catalog.transaction { tx in try await tx.rooms.findOrCreate(name: "shared-name", provider: "livekit") }
-            #expect(try await flow.webhook("session.open.success", flow.room("shared-name")) == .ignored)
-            #expect(try await flow.webhook("peer.join.success", flow.peer("shared-name", "ada")) == .ignored)
+            let livekit = try await flow.catalog.transaction { tx in try await tx.rooms.findOrCreate(name: "shared-name", provider: "livekit") }
+            #expect(try await flow.webhook("session.open.success", flow.room("shared-name")) == .applied)
+            #expect(try await flow.webhook("peer.join.success", flow.peer("shared-name", "ada")) == .applied)
             try await flow.runJobs()
-            #expect(flow.api.startRequests.isEmpty)
-            let room = try #require(try await flow.catalog.pool.rooms.find(name: "shared-name"))
-            #expect(room.providerRoomID == nil)
+            #expect(flow.api.startRequests.map(\.roomID) == ["id-shared-name"], "the 100ms session is recorded")
+            let room = try #require(try await flow.catalog.pool.rooms.find(name: "shared-name", provider: "100ms"))
+            #expect(room.id != livekit.id && room.providerRoomID == "id-shared-name")
+            #expect(try await flow.catalog.pool.rooms.find(id: livekit.id) == livekit, "LiveKit's room is untouched")
+            #expect(try await flow.recordings("shared-name").map(\.roomID) == [room.id])
         }
     }
 

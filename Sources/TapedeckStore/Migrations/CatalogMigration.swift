@@ -55,6 +55,7 @@ public enum CatalogMigrations {
         M0018CreateEndedAdminSessions(),
         M0019AddRoomProviderID(),
         M0020CreateTimedCues(),
+        M0021SplitRoomsByProvider(),
         M0022CreateTaskLeases(),
     ]
 

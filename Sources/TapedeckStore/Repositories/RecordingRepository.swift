@@ -179,8 +179,13 @@ public struct RecordingRepository: Sendable {
     ) async throws -> [Recording] {
         var conditions: [SQLQueryString] = []
         if let room = filter.roomName {
-            // A subquery rather than a join condition keeps the planner on recordings_room_created.
-            conditions.append("r.room_id = (SELECT id FROM rooms WHERE name = \(bind: room))")
+            // Every provider's room of that name. Their ids first, rather than a join or an IN
+            // subquery: with one room (the usual case) `IN` of one id is `=`, which keeps the
+            // planner on recordings_room_created, already in the page's order.
+            let ids = try await session.sql.raw("SELECT id FROM rooms WHERE name = \(bind: room)").all().map { try $0.uuid("id") }
+            guard !ids.isEmpty else { return [] }
+            let list = ids.map { "\(bind: $0)" as SQLQueryString }.joined(separator: ", ")
+            conditions.append("r.room_id IN (" + list + ")")
         }
         if let identity = filter.participantIdentity {
             // participants_identity_session makes this an index lookup per viewer.

@@ -16,7 +16,7 @@ extension HMSRecorder: RecordingProvider {
         }
         let roomName = request.room
         let result = try await catalog.transaction { tx -> Result<Recording, RecordingStartError> in
-            guard let room = try await tx.rooms.find(name: roomName), room.providerRoomID != nil,
+            guard let room = try await tx.rooms.find(name: roomName, provider: Self.provider), room.providerRoomID != nil,
                 let session = try await tx.sessions.open(roomID: room.id, provider: Self.provider)
             else { return .failure(.roomNotFound(roomName)) }
             var policy: RecordingPolicy

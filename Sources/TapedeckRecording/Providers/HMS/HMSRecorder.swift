@@ -74,7 +74,7 @@ public struct HMSRecorder: Sendable {
             try await tx.rooms.setProviderRoomID(room.id, roomID)
             room.providerRoomID = roomID
         }
-        if let sessionID, let known = try await tx.sessions.find(providerSessionID: sessionID), known.roomID == room.id {
+        if let sessionID, let known = try await tx.sessions.find(providerSessionID: sessionID, roomID: room.id) {
             return (room, known)
         }
         if let open = try await tx.sessions.open(roomID: room.id, provider: Self.provider) {

@@ -36,9 +36,19 @@ struct CuesController {
                 "cues[\(index)]: a live cue has wall-clock times (start_at, end_at); media times go to /v1/recordings/{id}/cues",
                 code: "conflicting_fields")
         }
-        guard let room = try await catalog.pool.rooms.find(name: name) else { throw APIError.notFound("room") }
         var viewer: String?
         if case .viewer(let identity, _, _) = principal { viewer = identity }
+        // A name may be a room of two providers (`?provider=` says which); a viewer learns only
+        // of rooms they took part in.
+        let lookup = RoomLookup(catalog: catalog)
+        guard
+            let room = try await lookup.room(
+                named: name, provider: try RoomLookup.provider(request.query("provider")),
+                visible: { room in
+                    guard let viewer else { return true }
+                    return try await catalog.pool.participants.tookPart(identity: viewer, roomID: room.id)
+                })
+        else { throw APIError.notFound("room") }
         do {
             let result = try await ingest.ingestLive(
                 roomID: room.id, cues: cues, poster: Self.poster(principal), viewerIdentity: viewer)
