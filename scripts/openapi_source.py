@@ -159,7 +159,23 @@ schemas = {
             "captions": {"type": "array", "items": {
                 "type": "object", "required": ["label", "url"], "additionalProperties": False,
                 "properties": {"label": {"type": "string"}, "url": {"type": "string"}}}},
-            "expires_at": {"type": "string", "format": "date-time"}}},
+            "text_tracks": {"type": "array", "items": ref("TextTrack")},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "expires_in": {"type": "integer", "minimum": 0,
+                           "description": "Seconds from this answer until the URLs expire (renew by it, not by a local clock)."}}},
+    "TextTrack": {
+        "type": "object", "additionalProperties": False,
+        "required": ["kind", "language", "label", "source", "cue_count", "url", "cues_url"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["captions", "subtitles", "chapters", "metadata"]},
+            "language": {"type": "string", "description": "BCP 47 tag."},
+            "label": {"type": "string", "description": "The language's name, in English."},
+            "source": {"type": "string", "enum": ["live", "upload", "provider", "translation"]},
+            "cue_count": {"type": "integer"},
+            "url": {"type": "string", "description": "The track as WebVTT (signed, expiring with the grant)."},
+            "cues_url": {"type": "string",
+                         "description": "The same track as JSON, `{\"cues\": [{cue_key, start_ms, end_ms, text, speaker, "
+                                        "translation_of}]}`: what the player's transcript panel reads."}}},
     "Error": {
         "type": "object", "required": ["error"], "additionalProperties": False,
         "properties": {"error": {
