@@ -35,16 +35,7 @@ struct AdminPagesController {
         router.post("/recordings/{id}/delete", use: deleteRecording)
     }
 
-    /// The signed-in admin and their session cookie, if the key behind it is still active and
-    /// the session was not signed out (a copied cookie dies with the logout too).
-    func admin(_ request: Request) async throws -> (Principal, String)? {
-        guard let cookie = request.cookies[AdminSession.cookie]?.value,
-            let keyID = session.verify(cookie, now: catalog.clock.now()),
-            let key = try await catalog.pool.apiKeys.find(id: keyID), key.revokedAt == nil,
-            try await !catalog.pool.adminSessions.isEnded(sessionHash: AdminSession.hash(of: cookie))
-        else { return nil }
-        return (.admin(keyID: key.id, name: key.name), cookie)
-    }
+    var visitors: PageVisitors { PageVisitors(catalog: catalog, keys: keys) }
 
     func redirect(_ location: String, cookie: String? = nil) -> Response {
         var headers = HTTPFields()
@@ -80,7 +71,7 @@ struct AdminPagesController {
     }
 
     @Sendable func logout(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        if let (_, cookie) = try await admin(request) {
+        if let (_, cookie) = try await visitors.admin(request) {
             guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
                 return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
             }
@@ -94,7 +85,7 @@ struct AdminPagesController {
     // MARK: the recordings list
 
     @Sendable func dashboard(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let (_, cookie) = try await admin(request) else { return loginPage() }
+        guard let (_, cookie) = try await visitors.admin(request) else { return loginPage() }
         let query = request.uri.queryParameters
         // Control characters cannot be in a name; such a filter matches nothing (and would upset PostgreSQL).
         func plain(_ value: String?) -> String? {
@@ -157,7 +148,7 @@ struct AdminPagesController {
     /// `/recordings/{id}`: for a signed-in admin the player with the admin panel; for everyone
     /// else the viewer's page.
     @Sendable func recordingPage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard request.uri.queryParameters.get("token") == nil, let (principal, cookie) = try await admin(request) else {
+        guard request.uri.queryParameters.get("token") == nil, let (principal, cookie) = try await visitors.admin(request) else {
             return try await viewerPages.recordingPage(request, context: context)
         }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
@@ -214,7 +205,7 @@ struct AdminPagesController {
     }
 
     @Sendable func createShare(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
+        guard let (principal, cookie) = try await visitors.admin(request) else { return loginPage(status: .unauthorized) }
         let values = try await FormBody.read(request)
         guard session.checkCSRF(values["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
@@ -235,7 +226,7 @@ struct AdminPagesController {
     }
 
     @Sendable func deleteRecording(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
+        guard let (principal, cookie) = try await visitors.admin(request) else { return loginPage(status: .unauthorized) }
         guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
@@ -254,7 +245,7 @@ struct AdminPagesController {
     }
 
     @Sendable func revokeShare(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
+        guard let (principal, cookie) = try await visitors.admin(request) else { return loginPage(status: .unauthorized) }
         guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
