@@ -86,17 +86,17 @@ struct AdminPagesController {
 
     @Sendable func dashboard(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         guard let (_, cookie) = try await visitors.admin(request) else { return loginPage() }
-        let query = request.uri.queryParameters
+        let query = FormBody.query(request)
         // Control characters cannot be in a name; such a filter matches nothing (and would upset PostgreSQL).
         func plain(_ value: String?) -> String? {
             value.flatMap { $0.isEmpty || $0.unicodeScalars.contains { $0.value < 0x20 } ? nil : $0 }
         }
-        let room = plain(query.get("room"))
-        let participant = plain(query.get("participant"))
-        let status = query.get("status").flatMap(RecordingStatus.init(rawValue:))
+        let room = plain(query["room"])
+        let participant = plain(query["participant"])
+        let status = query["status"].flatMap(RecordingStatus.init(rawValue:))
         let scope = KeysetCursor.scope(
             "dashboard", filters: ["room": room, "status": status?.rawValue, "participant": participant])
-        let position = query.get("cursor").flatMap { try? KeysetCursor.decode($0, expectedScope: scope) }.flatMap { cursor in
+        let position = query["cursor"].flatMap { try? KeysetCursor.decode($0, expectedScope: scope) }.flatMap { cursor in
             UUID(uuidString: cursor.tiebreaker).map { RecordingPosition(createdAt: cursor.sortValue, id: $0) }
         }
         let limit = 25
