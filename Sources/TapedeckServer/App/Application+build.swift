@@ -55,6 +55,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         pages.register(on: router)
         renderer.assets.register(on: router)
         let visitors = PageVisitors(catalog: dependencies.catalog, keys: dependencies.playback)
+        GrantRenewalController(grants: grants, shares: shares, visitors: visitors).register(on: router)
         SearchPagesController(search: TranscriptSearch(catalog: dependencies.catalog), visitors: visitors, renderer: renderer)
             .register(on: router)
         AdminPagesController(

@@ -177,7 +177,9 @@ struct AdminPagesController {
         try await grants.audit(
             recording, type: "playback.granted", actor: principal.actor, data: ["via": "dashboard"], request: request,
             context: audited)
-        return try await player.render(recording, grant: grant, extra: panel)
+        var values = panel
+        values["searchable"] = true
+        return try await player.render(recording, grant: grant, renewal: PlayerPage.renewalPath(recording), extra: values)
     }
 
     /// The values of the admin panel under the player: event log and shares.

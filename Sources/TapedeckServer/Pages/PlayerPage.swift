@@ -9,7 +9,11 @@ struct PlayerPage: Sendable {
     let catalog: Catalog
     let renderer: PageRenderer
 
-    func render(_ recording: Recording, grant: PlaybackGrants.Grant, extra: [String: Any] = [:]) async throws -> Response {
+    /// `renewal`: where the page asks for a fresh grant before this one expires (same origin,
+    /// with the credentials the page was opened with).
+    func render(_ recording: Recording, grant: PlaybackGrants.Grant, renewal: String, extra: [String: Any] = [:])
+        async throws -> Response
+    {
         var participants: [String] = []
         if let sessionID = recording.sessionID {
             participants = try await catalog.pool.participants.list(sessionID: sessionID).map { $0.name ?? $0.identity }
@@ -18,6 +22,9 @@ struct PlayerPage: Sendable {
             "title": recording.title ?? recording.roomName, "room": recording.roomName,
             "date": Self.readableDate(recording.startedAt ?? recording.createdAt), "expiresAt": Self.readableDate(grant.expiresAt),
             "captions": grant.captions.map { ["label": $0.label, "url": $0.url] },
+            // The page's scripts read the grant from an attribute: escaped like every value, and
+            // read back exactly by the browser (a script element's text is not unescaped).
+            "grant": Self.json(grant), "renewURL": renewal,
         ]
         var seen = Set<String>()
         let unique = participants.filter { seen.insert($0).inserted }
@@ -33,6 +40,17 @@ struct PlayerPage: Sendable {
         if let url = grant.storyboardURL { values["storyboardURL"] = url }
         values.merge(extra) { _, new in new }
         return renderer.page("player", values)
+    }
+
+    /// Where `/recordings/{id}` renews its grant: the viewer's and the admin's page alike.
+    static func renewalPath(_ recording: Recording) -> String {
+        "/recordings/\(recording.id.uuidString.lowercased())/grant"
+    }
+
+    static func json(_ value: some JSONRepresentable) -> String {
+        var json = JSONWriter()
+        value.write(to: &json)
+        return String(decoding: json.bytes, as: UTF8.self)
     }
 
     func notFound() -> Response {

@@ -66,11 +66,13 @@ struct WebPagesController {
         try await grants.audit(
             recording, type: "playback.granted", actor: principal.actor, data: ["via": "web page"], request: request,
             context: audited)
-        return try await player.render(recording, grant: grant)
+        return try await player.render(
+            recording, grant: grant, renewal: PlayerPage.renewalPath(recording), extra: ["searchable": true])
     }
 
     @Sendable func sharePage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
+        let now = catalog.clock.now()
         let share: Share, shareActor: String
         switch try await shares.open(token: token, viewer: visitors.viewer(request)) {
         case .notFound:
@@ -86,6 +88,7 @@ struct WebPagesController {
         case .open(let opened, let actor):
             (share, shareActor) = (opened, actor)
         }
+        var sessionCookie: String?
         if share.passcodeHash != nil {
             let action = "/s/\(token)"
             guard request.method == .post else {
@@ -96,7 +99,11 @@ struct WebPagesController {
             }
             switch outcome {
             case .accepted:
-                break
+                // Lets this page renew its links later without the passcode (see ShareSession).
+                let session = keys.shareSession.issue(for: share, now: now)
+                sessionCookie =
+                    "\(ShareSession.cookie)=\(session.value); Path=/s/\(token); Max-Age=\(session.maxAge); HttpOnly; SameSite=Strict"
+                    + (secureCookies ? "; Secure" : "")
             case .refused(let wait):
                 var headers = HTTPFields()
                 headers[.retryAfter] = String(wait)
@@ -118,7 +125,9 @@ struct WebPagesController {
         try await grants.audit(
             recording, type: "share.used", actor: shareActor,
             data: ["share_id": share.id.uuidString.lowercased(), "via": "web page"], request: request, context: context)
-        return try await player.render(recording, grant: grant)
+        var page = try await player.render(recording, grant: grant, renewal: "/s/\(token)/grant")
+        if let sessionCookie { page.headers[.setCookie] = sessionCookie }
+        return page
     }
 
     /// The page for a recording that cannot be played (yet), or `nil` when it can.

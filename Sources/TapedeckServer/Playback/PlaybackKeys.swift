@@ -20,6 +20,8 @@ public struct PlaybackKeys: Sendable {
     let linkKey: SymmetricKey
     /// Signs the dashboard's session cookies and CSRF tokens.
     let adminSession: AdminSession
+    /// Signs the cookie a share page's passcode leaves for renewing its grant.
+    let shareSession: ShareSession
     /// How long playback URLs stay valid.
     public var ttl: TimeInterval
     /// Externally visible base URL, no trailing slash.
@@ -33,6 +35,7 @@ public struct PlaybackKeys: Sendable {
         self.viewerSecret = viewerSecret
         self.linkKey = SymmetricKey(data: linkSecret)
         self.adminSession = AdminSession(secret: linkSecret)
+        self.shareSession = ShareSession(secret: linkSecret)
         self.ttl = ttl
         self.publicURL = publicURL
     }

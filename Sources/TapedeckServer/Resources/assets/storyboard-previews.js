@@ -62,10 +62,17 @@
     video.currentTime = Math.min(duration(), Math.max(0, time));
   }
 
-  fetch(bar.dataset.storyboard, { credentials: 'same-origin' })
-    .then(function (response) { return response.ok ? response.text() : ''; })
-    .then(parse)
-    .catch(function () { bar.dataset.cues = '0'; });
+  function load(url) {
+    fetch(url, { credentials: 'same-origin' })
+      .then(function (response) { return response.ok ? response.text() : ''; })
+      .then(function (text) { cues = []; parse(text); })
+      .catch(function () { bar.dataset.cues = '0'; });
+  }
+  load(bar.dataset.storyboard);
+  // A renewed grant signs the sprite anew: the old sprite link dies with the old grant.
+  video.addEventListener('tapedeck:grant', function (event) {
+    if (event.detail.storyboard_url) load(event.detail.storyboard_url);
+  });
   bar.addEventListener('pointermove', show);
   bar.addEventListener('pointerleave', function () { preview.hidden = true; });
   bar.addEventListener('click', function (event) { seek(pointer(event).time); });
