@@ -20,7 +20,7 @@ struct PageRenderer: Sendable {
 
     static let templates = [
         "head", "foot", "player", "message", "passcode", "login", "dashboard", "admin-panel", "storyboard-previews",
-        "search",
+        "transcript-panel", "search",
     ]
 
     /// Put before each template's text: values arrive escaped, so mustache must not escape them again.

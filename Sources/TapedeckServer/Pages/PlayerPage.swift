@@ -26,6 +26,15 @@ struct PlayerPage: Sendable {
             // read back exactly by the browser (a script element's text is not unescaped).
             "grant": Self.json(grant), "renewURL": renewal,
         ]
+        // Captions and subtitles also go to the video itself; chapters and metadata only to the panel (if at all).
+        let timed = grant.textTracks.filter { [.captions, .subtitles].contains($0.track.kind) }
+        values["textTracks"] = timed.map {
+            ["kind": $0.track.kind.rawValue, "language": $0.track.language, "label": $0.label, "url": $0.url]
+        }
+        if grant.textTracks.contains(where: { $0.track.kind != .metadata }) {
+            values["hasTranscript"] = true
+            values["wide"] = true
+        }
         var seen = Set<String>()
         let unique = participants.filter { seen.insert($0).inserted }
         if !unique.isEmpty { values["participants"] = unique.joined(separator: ", ") }

@@ -11,14 +11,7 @@
   var played = bar.querySelector('.scrubber-played');
   var cues = [];
 
-  function seconds(stamp) {
-    var parts = stamp.trim().split(':').map(Number);
-    return parts.reduce(function (total, part) { return total * 60 + part; }, 0);
-  }
-  function clock(value) {
-    var s = Math.max(0, Math.floor(value)), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, r = s % 60;
-    return (h ? h + ':' + String(m).padStart(2, '0') : m) + ':' + String(r).padStart(2, '0');
-  }
+  var seconds = window.TapedeckTime.seconds, clock = window.TapedeckTime.clock;
   function duration() {
     return isFinite(video.duration) && video.duration > 0 ? video.duration : Number(bar.dataset.duration) || 0;
   }
