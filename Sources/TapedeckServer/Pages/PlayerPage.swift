@@ -20,7 +20,7 @@ struct PlayerPage: Sendable {
         }
         var values: [String: Any] = [
             "title": recording.title ?? recording.roomName, "room": recording.roomName,
-            "date": Self.readableDate(recording.startedAt ?? recording.createdAt), "expiresAt": Self.readableDate(grant.expiresAt),
+            "date": Self.readableDate(recording.startedAt ?? recording.createdAt),
             "captions": grant.captions.map { ["label": $0.label, "url": $0.url] },
             // The page's scripts read the grant from an attribute: escaped like every value, and
             // read back exactly by the browser (a script element's text is not unescaped).
