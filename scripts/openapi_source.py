@@ -181,17 +181,22 @@ schemas = {
                 "type": "object", "required": ["label", "url"], "additionalProperties": False,
                 "properties": {"label": {"type": "string"}, "url": {"type": "string"}}}},
             "text_tracks": {"type": "array", "items": ref("TextTrack")},
-            "expires_at": {"type": "string", "format": "date-time"}}},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "expires_in": {"type": "integer", "minimum": 0,
+                           "description": "Seconds from this answer until the URLs expire (renew by it, not by a local clock)."}}},
     "TextTrack": {
         "type": "object", "additionalProperties": False,
-        "required": ["kind", "language", "label", "source", "cue_count", "url"],
+        "required": ["kind", "language", "label", "source", "cue_count", "url", "cues_url"],
         "properties": {
             "kind": {"type": "string", "enum": cue_kinds},
-            "language": {"type": "string"},
-            "label": {"type": "string", "description": "The language's name, for a menu."},
+            "language": {"type": "string", "description": "BCP 47 tag."},
+            "label": {"type": "string", "description": "The language's name, in English."},
             "source": {"type": "string", "enum": cue_sources},
             "cue_count": {"type": "integer"},
-            "url": {"type": "string", "description": "Signed WebVTT, served by Tapedeck; expires with the grant."}}},
+            "url": {"type": "string", "description": "The track as WebVTT (signed, expiring with the grant)."},
+            "cues_url": {"type": "string",
+                         "description": "The same track as JSON, `{\"cues\": [{cue_key, start_ms, end_ms, text, speaker, "
+                                        "translation_of}]}`: what the player's transcript panel reads."}}},
     "CueInput": {
         "type": "object", "additionalProperties": False, "required": ["cue_key", "language", "text"],
         "properties": {
@@ -421,7 +426,7 @@ paths = {
                  "summary": "Cues of the room's session as it happens, with wall-clock times: attached to the recording "
                             "covering each one, or kept for the session until one does. An admin key, or the viewer token "
                             "of someone taking part (404 for others). Idempotent by cue_key.",
-                 "security": viewer_or_admin, "parameters": [room_param],
+                 "security": viewer_or_admin, "parameters": [room_param, room_provider_param],
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CueBatch")}}},
                  "responses": {**ok("CueBatchResult"), **error_responses("400", "401", "404", "409", "413", "415", "503")}}},
     "/v1/recordings/{id}/cues": {

@@ -47,6 +47,12 @@ extension PlaybackController {
         let cues = try await catalog.pool.cues.list(
             recordingID: recording.id, filter: CueRepository.Filter(kind: kind, language: language.value),
             limit: Self.maximumTrackCues)
+        if format == .json {
+            headers[.contentType] = "application/json; charset=utf-8"
+            var json = JSONWriter(capacity: 64 * 1024)
+            TrackCues(cues: cues.map(\.cue)).write(to: &json)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        }
         // For HLS, cue times are mapped onto the segments' first timestamp, as measured.
         let firstPTS = request.query("hls") == "1" ? Double(recording.hlsStartMs ?? 0) / 1000 : nil
         var writer = WebVTTWriter(firstPTSSeconds: firstPTS)
