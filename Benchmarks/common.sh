@@ -1,4 +1,5 @@
-# Sourced by the benchmark scripts: a release build and the Python venv.
+# Sourced by the benchmark scripts: a release build, the Python venv, and `need_awscli` for the
+# scripts that compare with `aws s3 cp`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -11,3 +12,10 @@ swift build -c release --product tapedeck > "$ARTIFACTS/release-build.log" 2>&1 
     tail -30 "$ARTIFACTS/release-build.log"; exit 1; }
 TAPEDECK="$(swift build -c release --show-bin-path)/tapedeck"
 export TAPEDECK
+
+# `aws` on PATH: the machine's, else one installed into a venv of its own.
+need_awscli() {
+    if ! command -v aws >/dev/null; then
+        python3 -m venv .venv-awscli && .venv-awscli/bin/pip install -q awscli && export PATH="$ROOT/.venv-awscli/bin:$PATH"
+    fi
+}

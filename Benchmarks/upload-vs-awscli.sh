@@ -5,9 +5,7 @@
 source "$(dirname "$0")/common.sh"
 RUNS=${1:-3}
 SIZE_MIB=${2:-2048}
-if ! command -v aws >/dev/null; then
-    python3 -m venv .venv-awscli && .venv-awscli/bin/pip install -q awscli && export PATH="$ROOT/.venv-awscli/bin:$PATH"
-fi
+need_awscli
 WORK=$(mktemp -d)
 S3_PEER_PIDS=
 trap '[ -z "$S3_PEER_PIDS" ] || "$PY" Tests/peers/s3_peers.py stop $S3_PEER_PIDS; rm -rf "$WORK"' EXIT
