@@ -10,22 +10,9 @@ import TestSupport
 /// 100ms: webhooks → policy → REST start/stop → confirmation over REST → copy-in → ready.
 @Suite("100ms recording flow")
 struct HMSFlowTests {
-    /// A session with one guest who joins and leaves; returns 100ms' recording id.
-    func recordWhileAdaIsThere(_ flow: HMSFlow, room: String) async throws -> String {
-        try await flow.webhook("session.open.success", flow.room(room))
-        try await flow.webhook("peer.join.success", flow.peer(room, "ada"))
-        try await flow.runJobs()
-        let hmsID = try #require(flow.api.recordingIDs.last, "the join started 100ms' recorder")
-        flow.api.set(hmsID, .running)
-        try await flow.webhook("beam.started.success", flow.beam(room, recordingID: hmsID))
-        try await flow.webhook("peer.leave.success", flow.peer(room, "ada"))
-        try await flow.runJobs()
-        return hmsID
-    }
-
     @Test func aJoinStartsTheRecorderAndTheCompletedFileIsCopiedIn() async throws {
         try await HMSFlow.with { flow in
-            let hmsID = try await recordWhileAdaIsThere(flow, room: "class")
+            let hmsID = try await flow.recordWhileAdaIsThere(room: "class")
             #expect(flow.api.startRequests.map(\.roomID) == ["id-class"])
             #expect(flow.api.stopRequests.contains(hmsID) && Set(flow.api.stopRequests) == [hmsID], "the empty room's recorder was asked to stop")
             #expect(try await flow.recordings("class").first?.status == .processing)
@@ -108,7 +95,7 @@ struct HMSFlowTests {
 
     @Test func aFileOfTheWrongSizeIsNotKeptAndTheRecordingIsNotReady() async throws {
         try await HMSFlow.with { flow in
-            let hmsID = try await recordWhileAdaIsThere(flow, room: "short")
+            let hmsID = try await flow.recordWhileAdaIsThere(room: "short")
             let file = try flow.recordedFile("short.mp4", bytes: 10_000)
             flow.api.complete(hmsID, fileName: "short.mp4", size: Int64(file.count + 1))
             try await flow.webhook("beam.recording.success", flow.beam("short", recordingID: hmsID))

@@ -5,6 +5,7 @@ recording 100ms still runs makes nothing ready; lost webhooks are healed by the 
 presigned URL that expires mid-copy is asked for again."""
 import hashlib
 import os
+import re
 import time
 import uuid
 
@@ -99,6 +100,9 @@ def test_policy_records_a_session_and_copies_the_file_in(storage, mp4):
         # The recorder's own peer never counted: one participant.
         events = setup.server.get(f"/v1/recordings/{recording['id']}", headers=setup.server.admin).json()
         assert events["status"] == "ready"
+        # Copied in time: nothing for the day-old-copy alert to count.
+        metrics = setup.server.get("/metrics").text
+        assert re.search(r"^tapedeck_hms_uncopied_recordings_over_a_day 0(\.0)?$", metrics, re.M), metrics
         assert setup.standin.protocol_errors == []
         assert all(d.delivered for d in setup.standin.deliveries)
     finally:

@@ -49,6 +49,8 @@ struct OpsController {
     let readinessChecks: [ReadinessCheck]
     let metrics: ServiceMetrics
     let catalog: Catalog
+    /// Set when 100ms is configured: its recordings overdue for their copy are counted at each scrape.
+    let hms: HMSRecorder?
     let openAPIDocument: ByteBuffer
     let lastResults = ReadinessResults()
 
@@ -146,6 +148,9 @@ struct OpsController {
                 seen.insert("\(count.kind)|\(count.state.rawValue)")
             }
             metrics.zeroJobDepths(except: seen)
+        }
+        if let hms, let overdue = try? await hms.uncopiedOverADay() {
+            metrics.setHMSUncopiedOverADay(overdue)
         }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
