@@ -207,6 +207,10 @@ class HMSStandin:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # http.server writes an answer's head and body in two sends: with Nagle's algorithm the
+            # body waited for the client's delayed ACK, a delay of up to some 30 ms that was the
+            # stand-in's own (production servers, Go's net/http or nginx, send without it).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
