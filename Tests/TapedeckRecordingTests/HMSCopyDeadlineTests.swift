@@ -75,13 +75,7 @@ struct HMSCopyDeadlineTests {
 
     @Test func withoutAWordFrom100msTheSessionsEndStartsTheDay() async throws {
         try await HMSFlow.with { flow in
-            try await flow.webhook("session.open.success", flow.room("silent"))
-            try await flow.webhook("peer.join.success", flow.peer("silent", "ada"))
-            try await flow.runJobs()
-            let hmsID = try #require(flow.api.recordingIDs.first)
-            flow.api.set(hmsID, .running)
-            try await flow.webhook("beam.started.success", flow.beam("silent", recordingID: hmsID))
-            try await flow.runJobs()
+            try await flow.recordingWithAda(room: "silent")
             try await flow.webhook("session.close.success", flow.room("silent"))
             // No job runs from here on: 100ms is never asked, so it never confirms the stop.
             flow.clock.advance(by: 23 * 3600)

@@ -151,13 +151,7 @@ struct HMSFlowTests {
 
     @Test func aStoppedWebhookForARecordingStillRunningChangesNothing() async throws {
         try await HMSFlow.with { flow in
-            try await flow.webhook("session.open.success", flow.room("claims"))
-            try await flow.webhook("peer.join.success", flow.peer("claims", "ada"))
-            try await flow.runJobs()
-            let hmsID = try #require(flow.api.recordingIDs.first)
-            flow.api.set(hmsID, .running)
-            try await flow.webhook("beam.started.success", flow.beam("claims", recordingID: hmsID))
-            try await flow.runJobs()
+            let hmsID = try await flow.recordingWithAda(room: "claims")
             #expect(try await flow.recordings("claims").first?.status == .recording)
             // 100ms still records: a (forged or stray) "stopped" moves nothing.
             try await flow.webhook("beam.stopped.success", flow.beam("claims", recordingID: hmsID))
