@@ -1,5 +1,6 @@
 """What the benchmark scripts share: percentiles and a latency summary, a process's resident
-memory, and a command timed by GNU time."""
+memory and CPU time, and a command timed by GNU time."""
+import os
 import statistics
 import subprocess
 
@@ -25,6 +26,13 @@ def memory(pid):
                 name, value = line.split(":")
                 fields[name] = int(value.split()[0]) / 1024
     return fields
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used so far, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed(command, env):

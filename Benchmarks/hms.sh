@@ -8,13 +8,10 @@ SESSIONS=${1:-1000}
 RUNS=${2:-2}
 SIZE_MIB=${3:-2048}
 need_awscli
-WORK=$(mktemp -d)
-S3_PEER_PIDS=
-trap '[ -z "$S3_PEER_PIDS" ] || "$PY" Tests/peers/s3_peers.py stop $S3_PEER_PIDS; rm -rf "$WORK"' EXIT
+start_s3
 run() { "$PY" Benchmarks/hms_bench.py "$@" --binary "$TAPEDECK" --artifacts "$ARTIFACTS"; }
 echo "== join to start request, SQLite, $SESSIONS sessions"
 run start-latency --sessions "$SESSIONS" --json "$ARTIFACTS/hms-start-latency.json"
-eval "$("$PY" Tests/peers/s3_peers.py start-plain "$ARTIFACTS")"
 echo "== copy-in of a $SIZE_MIB MiB MP4 into S3 (moto), $RUNS runs, against curl + aws s3 cp"
 run copy --runs "$RUNS" --size-mib "$SIZE_MIB" --endpoint "$TEST_S3_ENDPOINT" --bucket "$TEST_S3_BUCKET" --work "$WORK" \
     --json "$ARTIFACTS/hms-copy.json"
