@@ -7,10 +7,7 @@ import statistics
 import time
 import urllib.parse
 
-
-def percentile(samples, p):
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+from bench_common import percentile
 
 
 def main():

@@ -6,6 +6,7 @@ import ObjectStorage
 import Synchronization
 import TapedeckCore
 import TapedeckStore
+import Testing
 import TestSupport
 
 @testable import TapedeckRecording
@@ -86,6 +87,27 @@ struct HMSFlow: Sendable {
         data.jobID = recordingID
         data.recordingID = recordingID
         return data
+    }
+
+    /// A session with one guest whose join started 100ms' recorder, now running; returns 100ms' recording id.
+    @discardableResult
+    func recordingWithAda(room: String) async throws -> String {
+        try await webhook("session.open.success", self.room(room))
+        try await webhook("peer.join.success", peer(room, "ada"))
+        try await runJobs()
+        let hmsID = try #require(api.recordingIDs.last, "the join started 100ms' recorder")
+        api.set(hmsID, .running)
+        try await webhook("beam.started.success", beam(room, recordingID: hmsID))
+        try await runJobs()
+        return hmsID
+    }
+
+    /// A session with one guest who joins and leaves; returns 100ms' recording id.
+    func recordWhileAdaIsThere(room: String) async throws -> String {
+        let hmsID = try await recordingWithAda(room: room)
+        try await webhook("peer.leave.success", peer(room, "ada"))
+        try await runJobs()
+        return hmsID
     }
 
     /// A file 100ms "recorded", served where its presigned URL points.

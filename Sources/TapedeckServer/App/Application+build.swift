@@ -22,7 +22,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     OpsController(
         readinessChecks: dependencies.readinessChecks, metrics: dependencies.metrics, catalog: dependencies.catalog,
         instance: dependencies.instance,
-        openAPIDocument: OpenAPIDocument.load()
+        hms: dependencies.hms, openAPIDocument: OpenAPIDocument.load()
     ).register(on: router)
 
     dependencies.mediaController?.register(on: router, mapError: { APIError($0) })

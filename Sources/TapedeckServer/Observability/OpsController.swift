@@ -50,6 +50,8 @@ struct OpsController {
     let metrics: ServiceMetrics
     let catalog: Catalog
     var instance: InstanceRecord? = nil
+    /// Set when 100ms is configured: its recordings overdue for their copy are counted at each scrape.
+    let hms: HMSRecorder?
     let openAPIDocument: ByteBuffer
     let lastResults = ReadinessResults()
 
@@ -147,6 +149,9 @@ struct OpsController {
                 seen.insert("\(count.kind)|\(count.state.rawValue)")
             }
             metrics.zeroJobDepths(except: seen)
+        }
+        if let hms, let overdue = try? await hms.uncopiedOverADay() {
+            metrics.setHMSUncopiedOverADay(overdue)
         }
         var body = metrics.render()
         body += await ClusterMetrics.render(catalog: catalog, instance: instance)

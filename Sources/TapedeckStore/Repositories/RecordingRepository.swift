@@ -120,11 +120,11 @@ public struct RecordingRepository: Sendable {
 
     // Scalar subqueries rather than joins: PostgreSQL plans them several times faster, and with
     // unnamed statements every request is planned afresh.
-    private static let selectColumns: SQLQueryString = """
+    static let selectList: SQLQueryString = """
         SELECT r.*, (SELECT name FROM rooms WHERE id = r.room_id) AS room_name,
             (SELECT key FROM sessions WHERE id = r.session_id) AS session_key
-        FROM recordings r
         """
+    private static let selectColumns: SQLQueryString = selectList + " FROM recordings r"
 
     public func insert(_ new: NewRecording) async throws -> Recording {
         guard let recording = try await insertUnlessActive(new) else {
@@ -409,12 +409,11 @@ public struct RecordingRepository: Sendable {
     /// Finished recordings not on hold, oldest first, after `position`, with their room's policy JSON.
     public func retentionCandidates(after position: RecordingPosition?, limit: Int) async throws -> [(Recording, String?)] {
         let statuses = Retention.deletable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        var query: SQLQueryString = """
-            SELECT r.*, (SELECT name FROM rooms WHERE id = r.room_id) AS room_name,
-                (SELECT key FROM sessions WHERE id = r.session_id) AS session_key,
-                (SELECT policy_json FROM rooms WHERE id = r.room_id) AS room_policy
-            FROM recordings r WHERE r.status IN (\(unsafeRaw: statuses)) AND r.on_hold = \(bind: false)
-            """
+        var query: SQLQueryString =
+            Self.selectList + """
+                , (SELECT policy_json FROM rooms WHERE id = r.room_id) AS room_policy
+                FROM recordings r WHERE r.status IN (\(unsafeRaw: statuses)) AND r.on_hold = \(bind: false)
+                """
         if let position {
             query += " AND (r.created_at, r.id) > (\(bind: position.createdAt), \(bind: position.id))"
         }

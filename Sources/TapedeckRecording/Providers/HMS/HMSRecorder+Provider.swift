@@ -42,7 +42,8 @@ extension HMSRecorder: RecordingProvider {
         return recording
     }
 
-    /// Recordings past their maximum duration are stopped; quiet ones are looked up over REST.
+    /// Recordings past their maximum duration are stopped; quiet ones are looked up over REST;
+    /// those still not copied a day after they ended are reported.
     package func reconcile() async throws {
         let now = catalog.clock.now()
         var queued = false
@@ -83,6 +84,7 @@ extension HMSRecorder: RecordingProvider {
             queued = true
         }
         if queued { wakeup.signal() }
+        try await alertOverdueCopies()
     }
 
     /// A webhook's recording ids are 100ms' own; only the one bound to this recording is its.

@@ -56,7 +56,8 @@ package struct HMSSyncJob: JobHandler {
             }
         case .stopping, .postProcessing:
             _ = try await catalog.transaction { tx in
-                try await tx.recordings.transition(
+                try await tx.recordings.noteEnded(recording.id, at: hms.stoppedAt ?? tx.clock.now())
+                return try await tx.recordings.transition(
                     recording.id, to: .processing, actor: HMSRecorder.provider, cause: "100ms is processing the recording")
             }
         case .failed:
@@ -66,8 +67,12 @@ package struct HMSSyncJob: JobHandler {
                     changes: RecordingChanges(endedAt: hms.stoppedAt, error: "100ms could not record this session"))
             }
         case .completed:
-            // One copy per recording, however many webhooks and reconciler passes ask for it.
-            _ = try await catalog.pool.jobs.enqueue(try HMSCopyJob.newJob(recordingID: recording.id))
+            // One copy per recording, however many webhooks and reconciler passes ask for it. The
+            // end is kept from now on: 100ms' 15 days run from there, and a copy overdue is told.
+            try await catalog.transaction { tx in
+                try await tx.recordings.noteEnded(recording.id, at: hms.stoppedAt ?? tx.clock.now())
+                _ = try await tx.jobs.enqueue(try HMSCopyJob.newJob(recordingID: recording.id))
+            }
         }
     }
 }
