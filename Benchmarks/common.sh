@@ -21,10 +21,10 @@ need_awscli() {
 }
 
 # A plain moto S3 server (TEST_S3_ENDPOINT, TEST_S3_BUCKET) and a scratch folder (WORK), both
-# removed on exit.
+# removed on exit. moto spools large objects to temporary files, in MOTO_TMPDIR if set.
 start_s3() {
     WORK=$(mktemp -d)
     S3_PEER_PIDS=
     trap '[ -z "$S3_PEER_PIDS" ] || "$PY" Tests/peers/s3_peers.py stop $S3_PEER_PIDS; rm -rf "$WORK"' EXIT
-    eval "$("$PY" Tests/peers/s3_peers.py start-plain "$ARTIFACTS")"
+    eval "$(TMPDIR=${MOTO_TMPDIR:-${TMPDIR:-/tmp}} "$PY" Tests/peers/s3_peers.py start-plain "$ARTIFACTS")"
 }
