@@ -499,6 +499,17 @@ paths = {
                  "security": viewer_or_admin, "parameters": [uuid_param],
                  "responses": {**ok("Recording", "Stopping."), **ok("Recording", "Stopping.", "202"),
                                **error_responses("400", "401", "403", "404", "503")}}},
+    "/v1/recordings/{id}/pause": {
+        "post": {"operationId": "pauseRecording",
+                 "summary": "Pause a 100ms recording (same callers as stop): it keeps recording status and its file leaves the paused stretch out; "
+                            "the events log has recording.paused. Pausing a paused recording is a no-op; LiveKit and local recordings answer 409 pause_not_supported.",
+                 "security": viewer_or_admin, "parameters": [uuid_param],
+                 "responses": {**ok("Recording"), **error_responses("400", "401", "403", "404", "409", "503")}}},
+    "/v1/recordings/{id}/resume": {
+        "post": {"operationId": "resumeRecording",
+                 "summary": "Resume a paused 100ms recording (recording.resumed in the events log).",
+                 "security": viewer_or_admin, "parameters": [uuid_param],
+                 "responses": {**ok("Recording"), **error_responses("400", "401", "403", "404", "409", "503")}}},
     "/v1/rooms/{name}/policy": {
         "get": {"operationId": "getRoomPolicy",
                 "summary": "The room's recording policy (its own, or the default); 409 when its stored policy cannot be read.",

@@ -10,6 +10,11 @@ public protocol HMSAPI: Sendable {
     func startRecording(roomID: String, _ request: HMSStartRequest) async throws -> HMSRecording
     /// `POST /recordings/room/{room_id}/stop`: every recording running in the room.
     func stopRecordings(roomID: String) async throws -> [HMSRecording]
+    /// `POST /recordings/room/{room_id}/pause`: every recording running in the room stops
+    /// writing until resumed; 100ms answers 404 when there is nothing to pause.
+    func pauseRecordings(roomID: String) async throws -> [HMSRecording]
+    /// `POST /recordings/room/{room_id}/resume`.
+    func resumeRecordings(roomID: String) async throws -> [HMSRecording]
     /// `POST /recordings/{id}/stop`.
     func stopRecording(id: String) async throws -> HMSRecording
     /// `GET /recordings/{id}`.

@@ -81,7 +81,20 @@ public struct HMSRESTClient: HMSAPI {
     }
 
     public func stopRecordings(roomID: String) async throws -> [HMSRecording] {
-        let data = try await send(.POST, "/recordings/room/\(Self.segment(roomID))/stop", body: Data("{}".utf8))
+        try await roomAction("stop", roomID: roomID)
+    }
+
+    public func pauseRecordings(roomID: String) async throws -> [HMSRecording] {
+        try await roomAction("pause", roomID: roomID)
+    }
+
+    public func resumeRecordings(roomID: String) async throws -> [HMSRecording] {
+        try await roomAction("resume", roomID: roomID)
+    }
+
+    /// `POST /recordings/room/{room_id}/<action>`, answered with a page of the recordings it touched.
+    private func roomAction(_ action: String, roomID: String) async throws -> [HMSRecording] {
+        let data = try await send(.POST, "/recordings/room/\(Self.segment(roomID))/\(action)", body: Data("{}".utf8))
         do {
             return try HMSPage.decode(data, item: HMSRecording.init(json:)).page.items
         } catch {

@@ -61,11 +61,11 @@ struct RESTClientTests {
         #expect(Set(sent.map { $0.header("Authorization") ?? "" }).count == 1)
     }
 
-    @Test("stop, get and presign: methods, paths, no content type on GET, presign_duration always sent")
+    @Test("stop, pause, resume, get and presign: methods, paths, no content type on GET, presign_duration always sent")
     func otherCalls() async throws {
         let server = try await TestHTTPServer.start { request, _ in
             switch request.path {
-            case "/v2/recordings/room/room1/stop":
+            case "/v2/recordings/room/room1/stop", "/v2/recordings/room/room1/pause", "/v2/recordings/room/room1/resume":
                 .json(200, #"{"limit":10,"data":[\#(Self.recordingJSON),{"id":"rec2","room_id":"room1","status":"stopping"}],"last":""}"#)
             case "/v2/recording-assets/a1/presigned-url":
                 .json(200, #"{"id":"a1","path":"s3://b/a1.mp4","url":"https://s3.example/a1.mp4?sig=x","expiry":"2024-03-05T06:14:04Z"}"#)
@@ -79,6 +79,8 @@ struct RESTClientTests {
         let client = Self.client(server)
         #expect(try await client.stopRecordings(roomID: "room1").map(\.id) == ["rec1", "rec2"])
         #expect(try await client.stopRecording(id: "rec1").id == "rec1")
+        #expect(try await client.pauseRecordings(roomID: "room1").map(\.id) == ["rec1", "rec2"])
+        #expect(try await client.resumeRecordings(roomID: "room1").map(\.id) == ["rec1", "rec2"])
         #expect(try await client.recording(id: "rec1").id == "rec1")
         let asset = try await client.asset(id: "a1")
         #expect(asset.size == 10 && asset.duration == 2.5)
@@ -86,14 +88,14 @@ struct RESTClientTests {
         #expect(url.url == "https://s3.example/a1.mp4?sig=x" && url.expiry == Date(timeIntervalSince1970: 1_709_619_244))
 
         let sent = server.requests
-        #expect(sent.map(\.method) == ["POST", "POST", "GET", "GET", "GET"])
+        #expect(sent.map(\.method) == ["POST", "POST", "POST", "POST", "GET", "GET", "GET"])
         #expect(sent.map(\.path) == [
-            "/v2/recordings/room/room1/stop", "/v2/recordings/rec1/stop", "/v2/recordings/rec1", "/v2/recording-assets/a1",
-            "/v2/recording-assets/a1/presigned-url",
+            "/v2/recordings/room/room1/stop", "/v2/recordings/rec1/stop", "/v2/recordings/room/room1/pause",
+            "/v2/recordings/room/room1/resume", "/v2/recordings/rec1", "/v2/recording-assets/a1", "/v2/recording-assets/a1/presigned-url",
         ])
-        #expect(sent[0].header("Content-Type") == "application/json" && sent[1].header("Content-Type") == "application/json")
-        #expect(sent[2...].allSatisfy { $0.header("Content-Type") == nil && Self.claims($0) != nil })
-        #expect(sent[4].uri == "/v2/recording-assets/a1/presigned-url?presign_duration=3600")
+        #expect(sent[..<4].allSatisfy { $0.header("Content-Type") == "application/json" })
+        #expect(sent[4...].allSatisfy { $0.header("Content-Type") == nil && Self.claims($0) != nil })
+        #expect(sent[6].uri == "/v2/recording-assets/a1/presigned-url?presign_duration=3600")
     }
 
     @Test("ids are one percent-encoded path segment whatever they contain")

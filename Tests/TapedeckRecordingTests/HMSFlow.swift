@@ -24,11 +24,15 @@ struct HMSFlow: Sendable {
     let dependencies: RecordingDependencies
     let files: String
 
-    static func with(policy: RecordingPolicy = RecordingPolicy(), _ body: @Sendable (HMSFlow) async throws -> Void) async throws {
+    /// `ownBucket`: where the worker's store would be, as 100ms names it, when it uploads there too.
+    static func with(
+        policy: RecordingPolicy = RecordingPolicy(), ownBucket: HMSOwnBucket? = nil, _ body: @Sendable (HMSFlow) async throws -> Void
+    ) async throws {
         try await FlowWorld.with(policy: policy) { world in
             try await serving(world) { files, server in
                 var world = world
-                let (api, recorder) = parts(world, policy: policy, fileBaseURL: server.baseURL)
+                var (api, recorder) = parts(world, policy: policy, fileBaseURL: server.baseURL)
+                recorder.ownBucket = ownBucket
                 world.dependencies.hms = recorder
                 try await body(HMSFlow(world, api: api, recorder: recorder, files: files))
             }

@@ -14,6 +14,7 @@ public final class FakeHMSAPI: HMSAPI, Sendable {
         var files: [String: String] = [:]
         var starts: [(String, HMSStartRequest)] = []
         var stops: [String] = []
+        var pauses: [(String, Bool)] = []
         var presigned = 0
         var failNextStarts = 0
         var next = 0
@@ -31,6 +32,8 @@ public final class FakeHMSAPI: HMSAPI, Sendable {
 
     public var startRequests: [(roomID: String, request: HMSStartRequest)] { state.withLock { $0.starts.map { ($0.0, $0.1) } } }
     public var stopRequests: [String] { state.withLock { $0.stops } }
+    /// Room ids asked to pause (`true`) or resume (`false`), in order.
+    public var pauseRequests: [(roomID: String, paused: Bool)] { state.withLock { $0.pauses.map { ($0.0, $0.1) } } }
     public var presignedCount: Int { state.withLock { $0.presigned } }
     public var recordingIDs: [String] { state.withLock { $0.order } }
 
@@ -41,13 +44,14 @@ public final class FakeHMSAPI: HMSAPI, Sendable {
     }
 
     /// 100ms finished the recording: its composite MP4 is `fileName` (served from the folder).
-    public func complete(_ id: String, fileName: String, size: Int64, duration: Double = 12) {
+    /// `path` is where 100ms says it wrote the file (its own bucket unless the template names the customer's).
+    public func complete(_ id: String, fileName: String, size: Int64, duration: Double = 12, path: String? = nil) {
         state.withLock { state in
             guard var recording = state.recordings[id] else { return }
             state.next += 1
             let asset = HMSAsset(
                 id: "asset_\(state.next)", jobID: id, roomID: recording.roomID, sessionID: recording.sessionID, type: "room-composite",
-                status: "completed", path: "s3://hms-bucket/\(fileName)", size: size, duration: duration)
+                status: "completed", path: path ?? "s3://hms-bucket/\(fileName)", size: size, duration: duration)
             state.assets[asset.id] = asset
             state.files[asset.id] = fileName
             recording.status = .completed
@@ -99,6 +103,24 @@ public final class FakeHMSAPI: HMSAPI, Sendable {
         var stopped: [HMSRecording] = []
         for id in ids { stopped.append(try await stopRecording(id: id)) }
         return stopped
+    }
+
+    public func pauseRecordings(roomID: String) async throws -> [HMSRecording] {
+        try setPaused(true, roomID: roomID)
+    }
+
+    public func resumeRecordings(roomID: String) async throws -> [HMSRecording] {
+        try setPaused(false, roomID: roomID)
+    }
+
+    /// As 100ms: 404 when nothing in the room is running.
+    private func setPaused(_ paused: Bool, roomID: String) throws -> [HMSRecording] {
+        try state.withLock { state in
+            state.pauses.append((roomID, paused))
+            let running = state.recordings.values.filter { $0.roomID == roomID && $0.status == .running }
+            guard !running.isEmpty else { throw HMSError(status: 404, message: "no recording found") }
+            return running
+        }
     }
 
     public func stopRecording(id: String) async throws -> HMSRecording {

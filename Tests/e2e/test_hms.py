@@ -15,7 +15,7 @@ import requests
 from hms_standin import HMSStandin
 from media import make_mp4
 from net import wait_until
-from s3_peers import tapedeck_env
+from s3_peers import client as s3_client, tapedeck_env
 from tapedeck_server import Server
 
 ACCESS_KEY, SECRET = "hms-access-key", "hms-app-secret-for-the-end-to-end-tests"
@@ -105,6 +105,45 @@ def test_policy_records_a_session_and_copies_the_file_in(storage, mp4):
         assert re.search(r"^tapedeck_hms_uncopied_recordings_over_a_day 0(\.0)?$", metrics, re.M), metrics
         assert setup.standin.protocol_errors == []
         assert all(d.delivered for d in setup.standin.deliveries)
+    finally:
+        setup.close()
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_S3_ENDPOINT"), reason="needs the S3 test server (scripts/test.sh)")
+def test_a_template_uploading_into_tapedecks_bucket_is_checked_not_copied(mp4):
+    """The customer's 100ms template writes into the very bucket Tapedeck stores in: the file is
+    checked with HEAD (size as 100ms reports) and kept where it is, not downloaded again."""
+    settings = s3_env()
+    setup = Setup(env=settings)
+    try:
+        room_id = setup.standin.add_room(name="own-bucket", hosted=True)
+        setup.standin.open_session(room_id)
+        setup.standin.peer_join(room_id, "ada", "Ada", "host")
+        setup.standin.flush()
+        started = setup.started(room_id)
+        setup.standin.advance(started["id"], "running")
+        setup.standin.flush()
+        setup.wait_recording("own-bucket", lambda r: r["status"] == "recording", "recording")
+        setup.standin.peer_leave(room_id, "ada")
+        setup.standin.flush()
+        key = f"uploads/{room_id}/{started['id']}/composite.mp4"
+        with open(mp4, "rb") as f:
+            original = f.read()
+        s3 = s3_client("s3", os.environ["TEST_S3_ENDPOINT"])
+        s3.put_object(Bucket=settings["TAPEDECK_S3_BUCKET"], Key=settings["TAPEDECK_S3_PREFIX"] + key, Body=original)
+        made = setup.standin.complete(
+            started["id"], mp4, chat=False,
+            composite_path=f"s3://{settings['TAPEDECK_S3_BUCKET']}/{settings['TAPEDECK_S3_PREFIX']}{key}")
+        setup.standin.flush()
+        recording = setup.wait_recording("own-bucket", lambda r: r["status"] == "ready", "ready", timeout=60)
+        assert setup.standin.calls_to(rf"/recording-assets/{made['room-composite']}/presigned-url") == [], "not downloaded"
+        detail = setup.server.get(f"/v1/recordings/{recording['id']}", headers=setup.server.admin).json()
+        assert any(a["kind"] == "mp4" and a["size_bytes"] == len(original) for a in detail["assets"]), detail
+        assert sha256(stored_bytes(setup, recording)) == sha256(original)
+        listed = s3.list_objects_v2(Bucket=settings["TAPEDECK_S3_BUCKET"], Prefix=settings["TAPEDECK_S3_PREFIX"])
+        copies = [o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith((".mp4", ".m4a")) and o["Size"] == len(original)]
+        assert copies == [settings["TAPEDECK_S3_PREFIX"] + key], copies
+        assert setup.standin.protocol_errors == []
     finally:
         setup.close()
 
@@ -199,10 +238,32 @@ def test_manual_start_and_stop_through_the_api():
         setup.standin.advance(started["id"], "running")
         setup.standin.flush()
         setup.wait_recording("manual", lambda r: r["status"] == "recording", "recording")
+        rid = first.json()["id"]
+
+        def control(action, headers=None):
+            return requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/{action}", headers=setup.server.admin if headers is None else headers,
+                                 timeout=10)
+
+        def paused():
+            return setup.standin.recordings_in(room_id)[0]["paused"]
+        # Pause and resume reach 100ms' room, twice in a row is no error, the events log says who.
+        for action, expect in (("pause", True), ("pause", True), ("resume", False), ("resume", False)):
+            answer = control(action)
+            assert answer.status_code == 200 and answer.json()["status"] == "recording", (action, answer.text)
+            assert paused() is expect, action
+        assert len(setup.standin.calls_to(rf"/recordings/room/{room_id}/pause", "POST")) == 2
+        events = setup.server.get(f"/v1/recordings/{rid}/events?limit=100", headers=setup.server.admin).json()["items"]
+        assert [e["type"] for e in events if e["type"] in ("recording.paused", "recording.resumed")].count("recording.paused") == 2
+        assert control("pause", headers={}).status_code == 401
+        assert requests.post(f"{setup.server.base_url}/v1/recordings/{uuid.uuid4()}/pause", headers=setup.server.admin,
+                             timeout=10).status_code == 404
         stopped = requests.post(f"{setup.server.base_url}/v1/recordings/{first.json()['id']}/stop",
                                 headers=setup.server.admin, timeout=10)
         assert stopped.status_code == 202
         wait_until(lambda: setup.standin.calls_to(rf"/recordings/{started['id']}/stop", "POST"), what="stop", timeout=20)
+        setup.wait_recording("manual", lambda r: r["status"] != "recording", "stopping")
+        late = control("pause")
+        assert late.status_code == 409 and late.json()["error"]["code"] == "not_recording", late.text
         unknown = requests.post(setup.server.base_url + "/v1/recordings", json={"provider": "100ms", "room": "nowhere"},
                                 headers=setup.server.admin, timeout=10)
         assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "room"
@@ -264,6 +325,11 @@ def test_a_host_token_starts_and_stops_a_guest_token_cannot():
         rid = started.json()["id"]
         assert requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/stop", headers=token("bob"),
                              timeout=10).status_code == 403
+        assert requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/pause", headers=token("bob"),
+                             timeout=10).status_code == 403
+        assert requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/pause", headers=token("ada"),
+                             timeout=10).status_code == 200
+        assert setup.standin.recordings_in(room_id)[0]["paused"] is True
         assert requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/stop", headers=token("ada"),
                              timeout=10).status_code == 202
         wait_until(lambda: setup.standin.calls_to(rf"/recordings/{hms['id']}/stop", "POST"), what="stop", timeout=20)

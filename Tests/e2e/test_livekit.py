@@ -567,6 +567,11 @@ def test_manual_start_and_stop_are_idempotent(lk):
     sim.deliver()
     lk.wait_recordings(room, "recording")
     recording_id = first.json()["id"]
+    # LiveKit's egress cannot pause: named, and nothing asked of LiveKit.
+    calls = len(sim.calls)
+    pause = requests.post(f"{server.base_url}/v1/recordings/{recording_id}/pause", headers=server.admin)
+    assert pause.status_code == 409 and pause.json()["error"]["code"] == "pause_not_supported", pause.text
+    assert len(sim.calls) == calls
     for _ in range(2):
         stop = requests.post(f"{server.base_url}/v1/recordings/{recording_id}/stop", headers=server.admin)
         assert stop.status_code in (200, 202), stop.text

@@ -778,12 +778,13 @@ class HMSStandin:
         return data
 
     def complete(self, recording_id, mp4_path, hls_dir=None, transcript=None, chat=True, summary=None,
-                 url_lifetime=86400):
+                 url_lifetime=86400, composite_path=None):
         """The recording is done: registers its assets from real files (`room-composite` from `mp4_path`,
         `room-vod` from the HLS folder `hls_dir`, `chat` (a CSV made here, or the given file),
         `transcript` (a path, or {mode: path} for txt/srt/json), `summary`), sets `completed` and queues
         beam.recording.success (and transcription.success when there is a transcript). Returns
-        {type or "transcript-<mode>": asset id}."""
+        {type or "transcript-<mode>": asset id}. `composite_path` is where the MP4 is said to be written
+        (a template uploading into the customer's own bucket)."""
         with self.lock:
             recording = self.recordings[recording_id]
             if recording["status"] not in ("post_processing",):
@@ -792,6 +793,8 @@ class HMSStandin:
             width, height, seconds = probe(mp4_path)
             made["room-composite"] = self.add_asset(recording, "room-composite", [mp4_path], seconds,
                                                     {"resolution": {"width": width, "height": height}})
+            if composite_path:
+                self.assets[made["room-composite"]]["path"] = composite_path
             if hls_dir:
                 files = sorted(os.path.join(hls_dir, n) for n in os.listdir(hls_dir))
                 playlists = [f for f in files if f.endswith(".m3u8")]

@@ -87,12 +87,13 @@ public struct RecordingDependencies: Sendable {
     package var providers: RecordingProviders { RecordingProviders(livekit: livekit, hms: hms, local: localRecorder) }
 
     /// Connects 100ms' recorder (through `api`).
-    public mutating func connectHMS(_ settings: HMSSettings, api: any HMSAPI) {
+    public mutating func connectHMS(_ settings: HMSSettings, storage: StorageSettings, api: any HMSAPI) {
         var recorder = HMSRecorder(
             catalog: catalog, api: api, defaultPolicy: defaultPolicy, storageBackend: store.backend, wakeup: scheduler.wakeup,
             logger: logger, meetingURLTemplate: settings.meetingURLTemplate)
         recorder.reconcileStaleAfter = TimeInterval(settings.staleAfterS)
         recorder.transcriptLanguage = settings.transcriptLanguage
+        recorder.ownBucket = HMSOwnBucket(storage: storage)
         hms = recorder
     }
 

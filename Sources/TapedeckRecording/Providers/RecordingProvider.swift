@@ -33,6 +33,25 @@ package protocol RecordingProvider<Report>: Sendable {
     /// Whether what `report` describes writes into `recording`'s own folder (and nowhere else),
     /// so that it may be adopted as that recording's output.
     func writes(_ report: Report, into recording: Recording) -> Bool
+
+    /// Pauses (or resumes) what an active recording writes; throws ``RecordingPauseError``.
+    func setPaused(_ paused: Bool, recording: Recording, actor: String) async throws
+}
+
+extension RecordingProvider {
+    /// LiveKit's egress and the local recorder cannot pause: a pause would be a stop.
+    package func setPaused(_ paused: Bool, recording: Recording, actor: String) async throws {
+        throw RecordingPauseError.notSupported(provider: name)
+    }
+}
+
+/// Why a pause or resume was refused.
+package enum RecordingPauseError: Error, Sendable, Equatable {
+    case notSupported(provider: String)
+    /// Only a recording that is recording may pause or resume.
+    case notRecording(RecordingStatus)
+    /// The provider refused or did not answer.
+    case provider(String)
 }
 
 /// What a provider did with a report.

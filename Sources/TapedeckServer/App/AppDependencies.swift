@@ -68,8 +68,8 @@ public struct AppDependencies: Sendable {
     public func shutdown() async { await recording.shutdown() }
 
     /// Connects 100ms: the recorder (through `api`) and its webhooks' secret.
-    public mutating func connectHMS(_ settings: HMSSettings, api: any HMSAPI, webhookSecret: String) {
-        recording.connectHMS(settings, api: api)
+    public mutating func connectHMS(_ settings: HMSSettings, storage: StorageSettings, api: any HMSAPI, webhookSecret: String) {
+        recording.connectHMS(settings, storage: storage, api: api)
         hmsWebhookSecret = Array(webhookSecret.utf8)
         hmsSourceIPs = settings.sourceIPs
     }

@@ -129,7 +129,7 @@ public enum ServiceBootstrap {
             if let hms = settings.hms {
                 let client = HMSRESTClient(
                     credentials: HMSCredentials(accessKey: hms.accessKey, secret: hms.secret), http: http, baseURL: hms.apiURL)
-                dependencies.connectHMS(hms, api: client, webhookSecret: try hmsWebhookSecret(settings, hms))
+                dependencies.connectHMS(hms, storage: settings.storage, api: client, webhookSecret: try hmsWebhookSecret(settings, hms))
             }
             return dependencies
         } catch {

@@ -62,6 +62,13 @@ public struct AssetRepository: Sendable {
         return Dictionary(grouping: try rows.map(Self.decode), by: \.recordingID)
     }
 
+    /// Whether a recording other than `recordingID` names `key` (an object is never shared).
+    public func isNamed(_ key: String, byOtherThan recordingID: UUID) async throws -> Bool {
+        try await session.sql.raw(
+            "SELECT 1 FROM assets WHERE key = \(bind: key) AND recording_id <> \(bind: recordingID) LIMIT 1"
+        ).first() != nil
+    }
+
     public func deleteAll(recordingID: UUID) async throws {
         try await session.sql.raw("DELETE FROM assets WHERE recording_id = \(bind: recordingID)").run()
     }

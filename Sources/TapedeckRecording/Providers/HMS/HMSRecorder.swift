@@ -22,6 +22,8 @@ public struct HMSRecorder: Sendable {
     package var meetingURLTemplate: String?
     /// How long a recording may go without news before the reconciler asks 100ms about it.
     package var reconcileStaleAfter: TimeInterval = 90
+    /// Tapedeck's bucket, when 100ms can upload into it: its files there are checked, not copied.
+    package var ownBucket: HMSOwnBucket?
     /// What language 100ms' transcripts are filed under.
     package var transcriptLanguage = LanguageTag("en")!
 

@@ -117,8 +117,7 @@ package struct HMSCopyJob: RecordingJob {
             }
             throw JobOutcome.permanentFailure("100ms reports recording \(hms.id) complete \(reason)")
         }
-        let key = try ObjectKey(recording.keyPrefix + (recording.audioOnly ? "recording.m4a" : "recording.mp4"))
-        let stored = try await copy(composite, to: key)
+        let (key, stored) = try await place(composite, of: recording, logger: logger)
         let durationMs = composite.duration.map { Int64(($0 * 1000).rounded()) }
         _ = try await catalog.transaction { tx in
             try await tx.assets.upsert(
@@ -161,6 +160,25 @@ package struct HMSCopyJob: RecordingJob {
                     recordingID: recording.id, sessionID: recording.sessionID, type: "recording.transcript_failed",
                     actor: HMSRecorder.provider, data: ["asset": transcript.id, "error": String("\(error)".prefix(500))]))
         }
+    }
+
+    /// Where the composite is kept: where 100ms wrote it when that is Tapedeck's own bucket and
+    /// HEAD finds it whole (the size 100ms reports) and no other recording names it; otherwise
+    /// copied into the recording's own folder. A file that differs is never adopted: copying
+    /// from 100ms again is always safe.
+    private func place(_ composite: HMSAsset, of recording: Recording, logger: Logger) async throws -> (ObjectKey, Int64) {
+        if let key = recorder.ownBucket?.key(of: composite.path), let found = try await store.head(key) {
+            let named = try await recorder.catalog.pool.assets.isNamed(key.rawValue, byOtherThan: recording.id)
+            if composite.size.map({ $0 == found.size }) ?? (found.size > 0), !named {
+                logger.info("100ms wrote the recording into Tapedeck's bucket: checked, not copied", metadata: ["key": "\(key)"])
+                return (key, found.size)
+            }
+            logger.warning(
+                "100ms' file in Tapedeck's bucket is not adopted; copying it instead",
+                metadata: ["key": "\(key)", "bytes": "\(found.size)", "expected": "\(composite.size ?? -1)", "named_elsewhere": "\(named)"])
+        }
+        let key = try ObjectKey(recording.keyPrefix + (recording.audioOnly ? "recording.m4a" : "recording.mp4"))
+        return (key, try await copy(composite, to: key))
     }
 
     /// Streams one asset from a fresh presigned URL into the store; returns the bytes stored.

@@ -7,7 +7,8 @@ import TapedeckCore
 import TapedeckStore
 import TapedeckRecording
 
-/// `POST /v1/recordings` and `POST /v1/recordings/{id}/stop`: manual control, both idempotent.
+/// `POST /v1/recordings`, `POST /v1/recordings/{id}/stop`, `/pause` and `/resume`: manual
+/// control, all idempotent.
 struct RecordingControlController {
     let catalog: Catalog
     let providers: RecordingProviders
@@ -16,6 +17,8 @@ struct RecordingControlController {
     func register(on group: RouterGroup<TapedeckRequestContext>) {
         group.post("/recordings", use: start)
         group.post("/recordings/{id}/stop", use: stop)
+        group.post("/recordings/{id}/pause", use: pause)
+        group.post("/recordings/{id}/resume", use: resume)
     }
 
     struct StartBody: Decodable {
@@ -199,5 +202,38 @@ struct RecordingControlController {
         provider.wakeup.signal()
         let current = try await catalog.pool.recordings.find(id: id) ?? recording
         return JSONResponse(RecordingRepresentation(recording: current), status: .accepted)
+    }
+
+    @Sendable func pause(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
+        try await setPaused(true, context)
+    }
+
+    @Sendable func resume(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
+        try await setPaused(false, context)
+    }
+
+    /// Whoever may stop a recording may pause and resume it; providers whose recorder cannot
+    /// pause answer 409 `pause_not_supported`.
+    func setPaused(_ paused: Bool, _ context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
+        guard context.principal != nil else { throw APIError.unauthorized }
+        let id = try context.uuidParameter("id")
+        guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
+        let principal = try await requireControl(
+            context, room: { try await catalog.pool.rooms.find(id: recording.roomID) }, session: recording.sessionID,
+            provider: recording.provider)
+        let provider = try provider(named: recording.provider)
+        do {
+            try await provider.setPaused(paused, recording: recording, actor: principal.actor)
+        } catch let error as RecordingPauseError {
+            switch error {
+            case .notSupported(let name):
+                throw APIError.conflict("pause_not_supported", "\(name) recordings cannot be paused; stop and start a new one instead")
+            case .notRecording(let status):
+                throw APIError.conflict("not_recording", "only a recording in status recording can \(paused ? "pause" : "resume"); this one is \(status.rawValue)")
+            case .provider(let reason):
+                throw APIError.unavailable(reason, retryAfterSeconds: 10)
+            }
+        }
+        return JSONResponse(RecordingRepresentation(recording: recording), status: .ok)
     }
 }

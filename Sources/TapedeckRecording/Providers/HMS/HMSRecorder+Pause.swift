@@ -1,0 +1,30 @@
+import Foundation
+import HMS
+import TapedeckCore
+import TapedeckStore
+
+extension HMSRecorder {
+    /// 100ms pauses per room: its recorder keeps the session but writes nothing until resumed,
+    /// so the file it makes leaves the paused stretch out. The recording stays `recording`; the
+    /// audit trail says who paused and resumed it and when. Asking twice is harmless: 100ms'
+    /// "nothing to pause" for a recording it still reports running is taken as already done.
+    package func setPaused(_ paused: Bool, recording: Recording, actor: String) async throws {
+        guard recording.status == .recording else { throw RecordingPauseError.notRecording(recording.status) }
+        guard let plan = Plan.decode(recording.requestJSON) else {
+            throw RecordingPauseError.provider("this recording has no 100ms room id")
+        }
+        do {
+            _ = paused ? try await api.pauseRecordings(roomID: plan.roomID) : try await api.resumeRecordings(roomID: plan.roomID)
+        } catch let error as HMSError where error.status == 404 {
+            guard let id = recording.providerRecordingID, try await api.recording(id: id).status == .running else {
+                throw RecordingPauseError.provider("100ms has no running recording in this room")
+            }
+        } catch let error as HMSError {
+            throw RecordingPauseError.provider(error.message)
+        }
+        try await catalog.pool.events.append(
+            NewAuditEvent(
+                recordingID: recording.id, sessionID: recording.sessionID, type: paused ? "recording.paused" : "recording.resumed",
+                actor: actor, data: ["provider": Self.provider]))
+    }
+}
