@@ -65,6 +65,36 @@ struct HMSFlowTests {
         }
     }
 
+    @Test func aTranscriptFinishedAfterTheCopyIsFetchedWhenTranscriptionSucceeds() async throws {
+        try await HMSFlow.with { flow in
+            let hmsID = try await flow.recordWhileAdaIsThere(room: "late")
+            let file = try flow.recordedFile("late.mp4", bytes: 40_000)
+            flow.api.complete(hmsID, fileName: "late.mp4", size: Int64(file.count))
+            try await flow.webhook("beam.recording.success", flow.beam("late", recordingID: hmsID))
+            try await flow.runJobs()
+            let recording = try #require(try await flow.recordings("late").first)
+            #expect(recording.status == .ready)
+            #expect(try await flow.catalog.pool.cues.tracks(recordingID: recording.id).isEmpty, "no transcript yet")
+
+            // Minutes later 100ms finishes the transcript and says so.
+            let transcript = #"{"sentences": [{"sentence": "Late words", "name": "Ada", "start_time": 500, "end_time": 1500}]}"#
+            try Data(transcript.utf8).write(to: URL(fileURLWithPath: flow.files + "/late.json"))
+            flow.api.addTranscript(hmsID, fileName: "late.json", mode: "json")
+            var success = HMSWebhookData(roomID: "id-late", sessionID: "sess-late")
+            success.recordingID = hmsID
+            #expect(try await flow.webhook("transcription.success", success) == .applied)
+            // The same news twice, and news naming a recording Tapedeck does not know, copy nothing more.
+            #expect(try await flow.webhook("transcription.success", success, id: "evt_dup") == .applied)
+            #expect(try await flow.webhook("transcription.success", success, id: "evt_dup") == .duplicate)
+            var stray = success
+            stray.recordingID = "rec_unknown"
+            #expect(try await flow.webhook("transcription.success", stray) == .ignored)
+            try await flow.runJobs()
+            let cues = try await flow.catalog.pool.cues.list(recordingID: recording.id, filter: .init(), limit: 10)
+            #expect(cues.map(\.cue.text) == ["Late words"], "one track, replaced rather than duplicated")
+        }
+    }
+
     @Test func aForgedRecordingSuccessForARunningRecordingChangesNothing() async throws {
         try await HMSFlow.with { flow in
             try await flow.webhook("session.open.success", flow.room("forged"))

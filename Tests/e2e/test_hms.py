@@ -148,6 +148,37 @@ def test_a_template_uploading_into_tapedecks_bucket_is_checked_not_copied(mp4):
         setup.close()
 
 
+def test_a_transcript_finished_after_the_copy_becomes_the_captions_track(mp4, tmp_path):
+    setup = Setup()
+    try:
+        room_id = setup.standin.add_room(name="late-transcript", hosted=True)
+        setup.standin.open_session(room_id)
+        setup.standin.peer_join(room_id, "ada", "Ada", "host")
+        setup.standin.flush()
+        started = setup.started(room_id)
+        setup.standin.advance(started["id"], "running")
+        setup.standin.flush()
+        setup.wait_recording("late-transcript", lambda r: r["status"] == "recording", "recording")
+        setup.standin.peer_leave(room_id, "ada")
+        setup.standin.flush()
+        setup.standin.complete(started["id"], mp4)
+        setup.standin.flush()
+        recording = setup.wait_recording("late-transcript", lambda r: r["status"] == "ready", "ready", timeout=60)
+
+        def tracks():
+            return setup.server.get(f"/v1/recordings/{recording['id']}/text-tracks", headers=setup.server.admin).json()
+        assert tracks() == []
+        transcript = tmp_path / "late.srt"
+        transcript.write_text("1\n00:00:00,500 --> 00:00:01,500\nLate <words> & more\n\n")
+        setup.standin.transcribe_later(started["id"], str(transcript))
+        setup.standin.flush(duplicate=("transcription.success",))
+        [track] = wait_until(lambda: tracks() or None, what="the captions track", timeout=30)
+        assert track["kind"] == "captions" and track["source"] == "provider" and track["cue_count"] == 1, track
+        assert setup.standin.protocol_errors == []
+    finally:
+        setup.close()
+
+
 def test_webhooks_without_the_secret_change_nothing():
     setup = Setup()
     try:

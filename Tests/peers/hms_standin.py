@@ -810,12 +810,7 @@ class HMSStandin:
                                 f"Ada,ada,host,hello,{self.stamp(time.time_ns())}\n")
                 made["chat"] = self.add_asset(recording, "chat", [chat], 0, {})
             if transcript:
-                modes = transcript if isinstance(transcript, dict) else \
-                    {os.path.splitext(transcript)[1].lstrip("."): transcript}
-                for mode, path in modes.items():
-                    assert mode in TRANSCRIPT_MODES, mode
-                    made[f"transcript-{mode}"] = self.add_asset(recording, "transcript", [path], seconds,
-                                                                {"output_mode": mode})
+                made.update(self.add_transcripts(recording, transcript, seconds))
             if summary:
                 made["summary"] = self.add_asset(recording, "summary", [summary], 0, {"output_mode": "json"})
             now = time.time_ns()
@@ -834,16 +829,36 @@ class HMSStandin:
                             chat_recording_presigned_url=self.presign(chat_asset, url_lifetime)[0])
             self.queue("beam.recording.success", data)
             if transcript or summary:
-                data = {"room_id": recording["room_id"], "session_id": recording["session_id"],
-                        "recording_id": recording["id"]}
-                for key, asset_id in made.items():
-                    if key.startswith("transcript-") or key == "summary":
-                        field = f"transcript_{key[len('transcript-'):]}" if key != "summary" else "summary_json"
-                        asset = self.assets[asset_id]
-                        data.update({f"{field}_asset_id": asset_id, f"{field}_path": asset["path"],
-                                     f"{field}_presigned_url": self.presign(asset, url_lifetime)[0]})
-                self.queue("transcription.success", data)
+                self.queue_transcription(recording, made, url_lifetime)
             return made
+
+    def transcribe_later(self, recording_id, transcript, url_lifetime=86400):
+        """A transcript finished after the recording (long sessions): its assets appear and
+        transcription.success is queued. Returns {"transcript-<mode>": asset id}."""
+        with self.lock:
+            recording = self.recordings[recording_id]
+            composite = next(self.assets[a] for a in recording["assets"] if self.assets[a]["type"] == "room-composite")
+            made = self.add_transcripts(recording, transcript, composite["duration"])
+            self.queue_transcription(recording, made, url_lifetime)
+            return made
+
+    def add_transcripts(self, recording, transcript, seconds):
+        modes = transcript if isinstance(transcript, dict) else {os.path.splitext(transcript)[1].lstrip("."): transcript}
+        made = {}
+        for mode, path in modes.items():
+            assert mode in TRANSCRIPT_MODES, mode
+            made[f"transcript-{mode}"] = self.add_asset(recording, "transcript", [path], seconds, {"output_mode": mode})
+        return made
+
+    def queue_transcription(self, recording, made, url_lifetime):
+        data = {"room_id": recording["room_id"], "session_id": recording["session_id"], "recording_id": recording["id"]}
+        for key, asset_id in made.items():
+            if key.startswith("transcript-") or key == "summary":
+                field = f"transcript_{key[len('transcript-'):]}" if key != "summary" else "summary_json"
+                asset = self.assets[asset_id]
+                data.update({f"{field}_asset_id": asset_id, f"{field}_path": asset["path"],
+                             f"{field}_presigned_url": self.presign(asset, url_lifetime)[0]})
+        self.queue("transcription.success", data)
 
     def add_asset(self, recording, kind, paths, seconds, metadata, main=None):
         asset_id = object_id()

@@ -119,6 +119,7 @@ public struct RecordingDependencies: Sendable {
             handlers.register(HMSStopJob(recorder: hms))
             handlers.register(HMSSyncJob(recorder: hms))
             handlers.register(HMSCopyJob(recorder: hms, store: store, http: http))
+            handlers.register(HMSTranscriptJob(recorder: hms, http: http))
         }
         return handlers
     }

@@ -70,9 +70,29 @@ package extension HMSRecorder {
             try await queueSync(tx, recording: recording, reason: "webhook:\(event.id)")
             return .applied
 
+        case "transcription.success":
+            // Only the recording it names: a transcript is never another recording's captions.
+            guard let named = try await namedRecording(data, tx), let recording = named,
+                [.ready, .processing, .recording, .stopping].contains(recording.status)
+            else { return .ignored }
+            try await tx.jobs.enqueue(try HMSTranscriptJob.newJob(recordingID: recording.id, reason: "webhook:\(event.id)"))
+            return .applied
+
         default:
             return .ignored
         }
+    }
+
+    /// The recording 100ms' ids in `data` name: nil when they name none, `.some(nil)` when the
+    /// one they name is another room's (bound to this room's recordings only).
+    private func namedRecording(_ data: HMSWebhookData, _ tx: CatalogSession) async throws -> Recording?? {
+        for id in [data.recordingID, data.jobID, data.beamID].compactMap({ $0 }) {
+            if let found = try await tx.recordings.find(provider: Self.provider, providerRecordingID: id) {
+                if let name = data.roomName, found.roomName != name { return .some(nil) }
+                return found
+            }
+        }
+        return nil
     }
 
     /// The session a room-level event names: by 100ms' session id, else the room's open one.
@@ -90,13 +110,7 @@ package extension HMSRecorder {
     /// room's active 100ms recording (one whose recorder id is not saved yet: its sync then asks
     /// 100ms about nothing until it is, so a stray event cannot move it).
     private func recording(for data: HMSWebhookData, _ tx: CatalogSession) async throws -> Recording? {
-        for id in [data.recordingID, data.jobID, data.beamID].compactMap({ $0 }) {
-            if let found = try await tx.recordings.find(provider: Self.provider, providerRecordingID: id) {
-                // Bound to this room's recording only: ids from another room are not its.
-                if let name = data.roomName, found.roomName != name { return nil }
-                return found
-            }
-        }
+        if let named = try await namedRecording(data, tx) { return named }
         guard let roomName = data.roomName, let room = try await tx.rooms.find(name: roomName, provider: Self.provider),
             let active = try await tx.recordings.active(roomID: room.id), active.provider == Self.provider
         else { return nil }

@@ -129,37 +129,7 @@ package struct HMSCopyJob: RecordingJob {
                 changes: RecordingChanges(startedAt: hms.startedAt, endedAt: hms.stoppedAt, durationMs: durationMs, sizeBytes: stored))
         }
         logger.info("copied a 100ms recording", metadata: ["recording": "\(recording.id)", "bytes": "\(stored)"])
-        await copyTranscript(assets, into: recording, logger: logger)
-    }
-
-    /// 100ms' own transcript of the recording, when it made one, becomes its captions track
-    /// (JSON preferred: it names the speakers). The recording is ready without it: a transcript
-    /// that cannot be read is logged and written to the recording's events, never a failure.
-    private func copyTranscript(_ assets: [HMSAsset], into recording: Recording, logger: Logger) async {
-        let transcripts = assets.filter { $0.type == "transcript" && $0.status == "completed" }
-        guard let transcript = transcripts.first(where: { $0.outputMode == "json" }) ?? transcripts.first(where: { $0.outputMode == "srt" })
-        else { return }
-        let format: CaptionFileParser.Format = transcript.outputMode == "json" ? .hmsTranscriptJSON : .srt
-        do {
-            let presigned = try await recorder.api.presignedURL(assetID: transcript.id, lifetime: Self.presignLifetime)
-            let response = try await http.execute(HTTPClientRequest(url: presigned.url), timeout: .minutes(2))
-            guard response.status == .ok else {
-                throw HMSError(status: Int(response.status.code), message: "downloading the transcript answered \(response.status.code)")
-            }
-            let body = try await response.body.collect(upTo: CaptionFileParser.maximumBytes)
-            let language = recorder.transcriptLanguage
-            let cues = try CaptionFileImport.cues(Array(buffer: body), format: format, kind: .captions, language: language, source: .provider)
-            let count = try await CaptionFileImport.replaceTrack(
-                cues, recordingID: recording.id, kind: .captions, language: language, source: .provider, actor: HMSRecorder.provider,
-                catalog: recorder.catalog)
-            logger.info("copied a 100ms transcript", metadata: ["recording": "\(recording.id)", "cues": "\(count)"])
-        } catch {
-            logger.warning("100ms transcript not copied", metadata: ["recording": "\(recording.id)", "error": "\(error)"])
-            try? await recorder.catalog.pool.events.append(
-                NewAuditEvent(
-                    recordingID: recording.id, sessionID: recording.sessionID, type: "recording.transcript_failed",
-                    actor: HMSRecorder.provider, data: ["asset": transcript.id, "error": String("\(error)".prefix(500))]))
-        }
+        await HMSTranscriptCopy(recorder: recorder, http: http).copy(assets, into: recording, logger: logger)
     }
 
     /// Where the composite is kept: where 100ms wrote it when that is Tapedeck's own bucket and
