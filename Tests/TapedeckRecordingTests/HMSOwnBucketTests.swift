@@ -57,6 +57,15 @@ struct HMSOwnBucketTests {
             #expect(flow.api.presignedCount == 0, "nothing downloaded from 100ms")
             #expect(try await flow.stored(recording.keyPrefix + "recording.mp4") == nil, "no second copy")
             #expect(try await flow.stored(mp4.key) == file)
+
+            // Deleted, it goes with its recording though it lies outside the recording's folder;
+            // the bucket's other files stay.
+            try await Self.put(flow, "hms/class/other.mp4", file)
+            _ = try await RecordingLifecycle.markDeleted(
+                recording.id, actor: "admin", cause: "test", catalog: flow.catalog, scheduler: flow.dependencies.scheduler)
+            try await flow.runJobs()
+            #expect(try await flow.stored(mp4.key) == nil)
+            #expect(try await flow.stored("hms/class/other.mp4") == file)
         }
     }
 

@@ -76,8 +76,22 @@ public struct PurgeRecordingObjectsJob: JobHandler {
                     metadata: ["prefix": "\(prefix)", "others": "\(neighbours.count)"])
             }
         }
+        let adopted = try await deleteAdopted(recordingID: payload.recordingID, outside: prefix)
         try await catalog.pool.assets.deleteAll(recordingID: payload.recordingID)
-        logger.info("deleted recording objects", metadata: ["count": "\(deleted)", "prefix": "\(prefix)"])
+        logger.info("deleted recording objects", metadata: ["count": "\(deleted + adopted)", "prefix": "\(prefix)"])
+    }
+
+    /// Files kept where a provider wrote them (a 100ms template uploading into Tapedeck's own
+    /// bucket) lie outside the recording's folder: each is deleted by its exact key, unless
+    /// another recording names it too.
+    package func deleteAdopted(recordingID: UUID, outside prefix: String) async throws -> Int {
+        var deleted = 0
+        for asset in try await catalog.pool.assets.list(recordingID: recordingID) where !asset.key.hasPrefix(prefix) {
+            guard try await !catalog.pool.assets.isNamed(asset.key, byOtherThan: recordingID) else { continue }
+            try await store.delete(try ObjectKey(asset.key))
+            deleted += 1
+        }
+        return deleted
     }
 
     /// The recording's objects: segments and sprites first (named by its playlists and storyboard
