@@ -143,6 +143,14 @@ def test_a_template_uploading_into_tapedecks_bucket_is_checked_not_copied(mp4):
         listed = s3.list_objects_v2(Bucket=settings["TAPEDECK_S3_BUCKET"], Prefix=settings["TAPEDECK_S3_PREFIX"])
         copies = [o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith((".mp4", ".m4a")) and o["Size"] == len(original)]
         assert copies == [settings["TAPEDECK_S3_PREFIX"] + key], copies
+        # Deleting the recording deletes the file, though it lies outside the recording's folder.
+        assert requests.delete(f"{setup.server.base_url}/v1/recordings/{recording['id']}", headers=setup.server.admin,
+                               timeout=10).status_code in (200, 202, 204)
+
+        def still_there():
+            listed = s3.list_objects_v2(Bucket=settings["TAPEDECK_S3_BUCKET"], Prefix=settings["TAPEDECK_S3_PREFIX"] + key)
+            return listed.get("KeyCount", 0)
+        wait_until(lambda: still_there() == 0, what="the adopted file deleted", timeout=30)
         assert setup.standin.protocol_errors == []
     finally:
         setup.close()
