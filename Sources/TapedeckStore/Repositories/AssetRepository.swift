@@ -50,7 +50,7 @@ public struct AssetRepository: Sendable {
 
     public func list(recordingID: UUID) async throws -> [Asset] {
         try await session.sql.raw("SELECT * FROM assets WHERE recording_id = \(bind: recordingID) ORDER BY id")
-            .all().map(Self.decode)
+            .all().compactMap(Self.decodeKnown)
     }
 
     /// Assets of several recordings in one query, grouped by recording.
@@ -59,7 +59,7 @@ public struct AssetRepository: Sendable {
         let rows = try await session.sql.raw(
             "SELECT * FROM assets WHERE recording_id IN (\(binds: recordingIDs)) ORDER BY id"
         ).all()
-        return Dictionary(grouping: try rows.map(Self.decode), by: \.recordingID)
+        return Dictionary(grouping: try rows.compactMap(Self.decodeKnown), by: \.recordingID)
     }
 
     /// Whether a recording other than `recordingID` names `key` (an object is never shared).
@@ -71,6 +71,13 @@ public struct AssetRepository: Sendable {
 
     public func deleteAll(recordingID: UUID) async throws {
         try await session.sql.raw("DELETE FROM assets WHERE recording_id = \(bind: recordingID)").run()
+    }
+
+    /// An asset of a kind this release knows, or nil: during a rolling restart a newer release
+    /// may already store kinds this one has never heard of, and its recordings must still list.
+    static func decodeKnown(_ row: any SQLRow) throws -> Asset? {
+        guard AssetKind(rawValue: try row.string("kind")) != nil else { return nil }
+        return try decode(row)
     }
 
     static func decode(_ row: any SQLRow) throws -> Asset {
