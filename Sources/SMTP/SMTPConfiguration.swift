@@ -42,7 +42,14 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
     /// Parses an SMTP URL. Errors name the part that is wrong and never repeat the password.
     public init(url: String, caFile: String? = nil) throws(SMTPError) {
         func invalid(_ reason: String) -> SMTPError { .configuration("\(Self.urlVariable): \(reason)") }
-        guard let components = URLComponents(string: url.trimmingCharacters(in: .whitespaces)), let scheme = components.scheme
+        let url = url.trimmingCharacters(in: .whitespaces)
+        // URLComponents would quietly take a stray `%` literally; a password must mean one thing.
+        let bytes = Array(url.utf8)
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "%") {
+            let hex = { (i: Int) in i < bytes.count && (bytes[i] as UInt8).isHexDigit }
+            guard hex(index + 1), hex(index + 2) else { throw invalid("a % must start a percent-encoded byte (write % itself as %25)") }
+        }
+        guard let components = URLComponents(string: url), let scheme = components.scheme
         else {
             throw invalid("not a URL of the form smtp://user:password@host:port or smtps://user:password@host:port (percent-encode special characters in the user and password)")
         }
@@ -121,5 +128,12 @@ public struct SMTPConfiguration: Sendable, CustomStringConvertible {
             $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == ".")
         }
         return valid ? name : "localhost"
+    }
+}
+
+extension UInt8 {
+    fileprivate var isHexDigit: Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
     }
 }
