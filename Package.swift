@@ -173,10 +173,12 @@ let package = Package(
                 "TapedeckRecording",
                 "TapedeckCore",
                 "TapedeckStore",
+                "SMTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -213,7 +215,8 @@ let package = Package(
         .testTarget(
             name: "SMTPTests",
             dependencies: [
-                "SMTP", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                // The tapedeck executable too, for `tapedeck mail test` against the SMTP peer.
+                "SMTP", "TestSupport", "tapedeck", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),

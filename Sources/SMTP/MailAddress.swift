@@ -1,3 +1,5 @@
+import Foundation
+
 /// A message the writer refuses to build: which field, and why. Nothing is sent.
 public struct MailFormatError: Error, Sendable, Equatable, CustomStringConvertible {
     public var field: String
@@ -65,5 +67,21 @@ public struct MailAddress: Sendable, Equatable, Hashable, CustomStringConvertibl
                 && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
         }
         guard valid else { throw MailFormatError(field: field, reason: "the domain is not a valid host name") }
+    }
+}
+
+extension MailAddress {
+    /// A mailbox as written in a setting such as `TAPEDECK_MAIL_FROM`: `address` or
+    /// `Display Name <address>` (the name may be in double quotes).
+    public init(parsing text: String) throws(MailFormatError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") else {
+            try self.init(address: trimmed)
+            return
+        }
+        let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+        var name = trimmed[..<open].trimmingCharacters(in: .whitespaces)
+        if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") { name = String(name.dropFirst().dropLast()) }
+        try self.init(address: address, displayName: name.isEmpty ? nil : name)
     }
 }

@@ -214,4 +214,17 @@ struct MailMessageTests {
             #expect(received == crlf(message) + (message.hasSuffix("\r\n") ? "" : "\r\n"), "\(text.debugDescription)")
         }
     }
+
+    @Test("A sender setting: an address, or a name and an address")
+    func parsingMailboxes() throws {
+        #expect(try MailAddress(parsing: " r@tapedeck.test ") == MailAddress(address: "r@tapedeck.test"))
+        #expect(try MailAddress(parsing: "Tapedeck <r@tapedeck.test>") == MailAddress(address: "r@tapedeck.test", displayName: "Tapedeck"))
+        #expect(try MailAddress(parsing: "\"Ops, Team\" <r@tapedeck.test>").displayName == "Ops, Team")
+        #expect(try MailAddress(parsing: "<r@tapedeck.test>").displayName == nil)
+        for bad in ["Tapedeck <r@tapedeck.test", "Tapedeck r@tapedeck.test", "<>", "a <b <r@tapedeck.test>>", "x\r\n<r@tapedeck.test>\r\n"] {
+            if let parsed = try? MailAddress(parsing: bad) {
+                #expect(parsed.address == "r@tapedeck.test" && !(parsed.displayName ?? "").contains("\r"), "\(bad.debugDescription)")
+            }
+        }
+    }
 }

@@ -11,6 +11,7 @@
           implicit         TLS from the first byte, AUTH
           untrusted        implicit TLS with a certificate of another CA, not in ca.pem
           untrusted_starttls  STARTTLS with that other CA's certificate
+          wrong_name       implicit TLS, a certificate of the trusted CA for another host name only
         Each accepted message lands as DIR/mail/<n>.eml (the bytes after un-dot-stuffing) with
         DIR/mail/<n>.json beside it: envelope, the server mode, TLS, the AUTH mechanism and user.
         --reply makes RCPT TO for ADDRESS answer CODE TEXT (a scripted 4xx or 5xx).
@@ -33,7 +34,10 @@ import ssl
 import sys
 import threading
 
-MODES = ["plain", "plain_auth", "starttls", "starttls_login", "no_starttls", "implicit", "untrusted", "untrusted_starttls"]
+MODES = [
+    "plain", "plain_auth", "starttls", "starttls_login", "no_starttls", "implicit", "untrusted", "untrusted_starttls",
+    "wrong_name",
+]
 
 
 def free_port():
@@ -55,12 +59,13 @@ def serve(args):
     # The other CA is written too, for a test that trusts it explicitly.
     other_ca.cert_pem.write_to_path(os.path.join(args.dir, "other-ca.pem"))
 
-    def server_context(authority):
+    def server_context(authority, *names):
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        authority.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+        authority.issue_cert(*(names or ("localhost", "127.0.0.1"))).configure_cert(context)
         return context
 
     trusted, untrusted = server_context(ca), server_context(other_ca)
+    wrong_name = server_context(ca, "elsewhere.tapedeck.test")
     replies = {}
     for item in args.reply or []:
         address, _, answer = item.partition("=")
@@ -121,6 +126,7 @@ def serve(args):
             "implicit": dict(ssl_context=trusted, authenticator=authenticator, auth_require_tls=False),
             "untrusted": dict(ssl_context=untrusted, authenticator=authenticator, auth_require_tls=False),
             "untrusted_starttls": dict(tls_context=untrusted, require_starttls=True, **auth),
+            "wrong_name": dict(ssl_context=wrong_name, authenticator=authenticator, auth_require_tls=False),
         }[mode]
         return Controller(Handler(mode), hostname="127.0.0.1", port=free_port(), server_hostname="peer.tapedeck.test", **settings)
 
