@@ -47,7 +47,9 @@ public struct SMTPClient: Sendable {
         do {
             return try await deliver(message, over: connection, tlsContext: tlsContext)
         } catch let error as SMTPError {
-            throw (try? await connection.failure()).flatMap { $0 } ?? error
+            // Already the reply or the connection's failure; a 5xx stays permanent even when
+            // the server hangs up right after it.
+            throw error
         } catch {
             throw (try? await connection.failure()).flatMap { $0 } ?? Self.classify(error)
         }

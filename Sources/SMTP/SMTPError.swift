@@ -36,9 +36,10 @@ public enum SMTPError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The error a server's reply stands for (4xx transient, anything else permanent).
+    /// The error a server's reply stands for: 5xx permanent; 4xx transient, and so is a
+    /// positive reply where another was due (a confused server may do better next time).
     static func reply(_ reply: SMTPReply) -> SMTPError {
-        if (400..<500).contains(reply.code) { return .transient(code: reply.code, reply: reply.text) }
-        return .permanent(code: reply.code, reply: reply.text)
+        if (500..<600).contains(reply.code) { return .permanent(code: reply.code, reply: reply.text) }
+        return .transient(code: reply.code, reply: reply.text)
     }
 }

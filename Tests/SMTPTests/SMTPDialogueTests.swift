@@ -153,6 +153,24 @@ struct SMTPDialogueTests {
         guard case .transient(nil, _)? = dropped else { Issue.record("got \(String(describing: dropped))"); return }
     }
 
+    @Test("554 at the greeting stays permanent though the server hangs up right after")
+    func refusedAtGreeting() async throws {
+        let server = try await ScriptedSMTPServer(greeting: "554 5.7.1 no service for you\r\n") { _ in nil }
+        defer { server.close() }
+        let error = await #expect(throws: SMTPError.self) { try await send("smtp://127.0.0.1:\(server.port)?starttls=off") }
+        #expect(error == .permanent(code: 554, reply: "5.7.1 no service for you"))
+    }
+
+    @Test("A positive reply where another was due is transient, not a success")
+    func unexpectedReply() async throws {
+        let server = try await ScriptedSMTPServer { line in
+            line == "DATA" ? "250 sure\r\n" : Self.acceptAll(ehlo: "250 x\r\n")(line)
+        }
+        defer { server.close() }
+        let error = await #expect(throws: SMTPError.self) { try await send("smtp://127.0.0.1:\(server.port)?starttls=off") }
+        #expect(error == .transient(code: 250, reply: "sure"))
+    }
+
     @Test("A malformed reply ends the attempt, retryable, with the text shown safely")
     func malformedReply() async throws {
         let server = try await ScriptedSMTPServer(greeting: "hello\u{1B}[31m there\r\n") { _ in nil }

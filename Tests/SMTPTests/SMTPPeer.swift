@@ -43,7 +43,7 @@ final class SMTPPeer: Sendable {
             python,
             [
                 "-u", Self.script, "serve", directory, "--user", Self.user, "--password", Self.password,
-                "--parent", String(getpid()),
+                "--parent", String(getpid()), "--remove-on-exit",
                 "--reply", "\(Self.temporaryFailureRecipient)=451 4.3.0 scripted: mailbox busy, try later",
                 "--reply", "\(Self.permanentFailureRecipient)=550 5.1.1 scripted: no such user here",
             ], logPrefix: directory + "/peer")

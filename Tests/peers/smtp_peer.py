@@ -1,6 +1,6 @@
 """A real SMTP server (aiosmtpd) for the SMTP client's tests, and a reader of what it received.
 
-    smtp_peer.py serve DIR [--user U --password P] [--reply ADDRESS=CODE TEXT ...]
+    smtp_peer.py serve DIR [--user U --password P] [--reply ADDRESS=CODE TEXT ...] [--parent PID] [--remove-on-exit]
         Creates a CA (trustme) and writes its certificate to DIR/ca.pem, then listens on 127.0.0.1
         with one server per mode and writes DIR/ports.json ({"mode": port}) once all are up:
           plain            no TLS, no AUTH (the client's ?starttls=off)
@@ -15,7 +15,7 @@
         Each accepted message lands as DIR/mail/<n>.eml (the bytes after un-dot-stuffing) with
         DIR/mail/<n>.json beside it: envelope, the server mode, TLS, the AUTH mechanism and user.
         --reply makes RCPT TO for ADDRESS answer CODE TEXT (a scripted 4xx or 5xx).
-        Runs until killed.
+        Runs until SIGTERM, or until process PID (--parent) is gone; --remove-on-exit then deletes DIR.
 
     smtp_peer.py inspect FILE.eml ...
         Parses each message with Python's email package and prints a JSON list, per message: every header (decoded),
@@ -28,6 +28,7 @@ import email
 import email.policy
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -150,6 +151,8 @@ def serve(args):
             break
     for c in controllers.values():
         c.stop()
+    if args.remove_on_exit:
+        shutil.rmtree(args.dir, ignore_errors=True)
 
 
 def inspect(args):
@@ -202,6 +205,7 @@ def main():
     s.add_argument("--password", default="secret")
     s.add_argument("--reply", action="append")
     s.add_argument("--parent", type=int, default=0, help="exit when this process is gone")
+    s.add_argument("--remove-on-exit", action="store_true", help="delete DIR when stopping")
     i = sub.add_parser("inspect")
     i.add_argument("files", nargs="+")
     args = parser.parse_args()
