@@ -49,8 +49,22 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(SMTPClient.classify(error))
+        let classified = SMTPClient.classify(error)
+        // A TLS error once the server has answered over TLS is a broken connection (worth a
+        // retry), not a failed handshake or certificate check.
+        if case .tls(let reason) = classified, repliesOverTLS > 0 {
+            fail(.transient(code: nil, reply: "the TLS connection broke: \(reason)"))
+        } else {
+            fail(classified)
+        }
     }
+
+    /// Replies that came over TLS: set from the moment TLS is put in the pipeline.
+    private var repliesOverTLS = 0
+    private var tlsInPipeline = false
+
+    /// Called when TLS is added below this handler: later replies prove the handshake completed.
+    func tlsAdded() { tlsInPipeline = true }
 
     func channelInactive(context: ChannelHandlerContext) {
         fail(.transient(code: nil, reply: "the server closed the connection"))
@@ -90,6 +104,7 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     }
 
     private func deliver(_ reply: SMTPReply) {
+        if tlsInPipeline { repliesOverTLS += 1 }
         if let waiter {
             self.waiter = nil
             waiter.timeout.cancel()
@@ -127,6 +142,7 @@ final class SMTPConnection: Sendable {
                     if let implicitTLS {
                         try channel.pipeline.syncOperations.addHandler(
                             NIOSSLClientHandler(context: implicitTLS, serverHostname: serverName))
+                        handler.value.tlsAdded()
                     }
                     try channel.pipeline.syncOperations.addHandler(handler.value)
                 }
@@ -177,6 +193,7 @@ final class SMTPConnection: Sendable {
             }
             try channel.pipeline.syncOperations.addHandler(
                 NIOSSLClientHandler(context: context, serverHostname: serverName), position: .first)
+            handler.value.tlsAdded()
         }.get()
     }
 

@@ -202,6 +202,15 @@ struct SMTPDeliveryTests {
         #expect(error?.isRetryable == false)
     }
 
+    @Test("A TLS connection dropped mid-session is transient, not a TLS failure", arguments: [("smtps", "implicit"), ("smtp", "starttls")])
+    func droppedOverTLS(scheme: String, mode: String) async throws {
+        let peer = try peer()
+        let error = await #expect(throws: SMTPError.self) {
+            try await client(login(scheme, mode, peer), caFile: peer.caFile).send(try message(to: "drop@example.test"))
+        }
+        guard case .transient(nil, _)? = error else { Issue.record("expected .transient, got \(String(describing: error))"); return }
+    }
+
     @Test("A wrong password is a permanent 535 whose text holds no password")
     func wrongPassword() async throws {
         let peer = try peer()

@@ -14,7 +14,8 @@
           wrong_name       implicit TLS, a certificate of the trusted CA for another host name only
         Each accepted message lands as DIR/mail/<n>.eml (the bytes after un-dot-stuffing) with
         DIR/mail/<n>.json beside it: envelope, the server mode, TLS, the AUTH mechanism and user.
-        --reply makes RCPT TO for ADDRESS answer CODE TEXT (a scripted 4xx or 5xx).
+        --reply makes RCPT TO for ADDRESS answer CODE TEXT (a scripted 4xx or 5xx); RCPT TO the
+        --drop-recipient (drop@example.test) drops the connection without a word.
         Runs until SIGTERM, or until process PID (--parent) is gone; --remove-on-exit then deletes DIR.
 
     smtp_peer.py inspect FILE.eml ...
@@ -87,6 +88,10 @@ def serve(args):
             self.mode = mode
 
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address.lower() == args.drop_recipient:
+                # Gone mid-session without a TLS close_notify, as a crashing server would be.
+                server.transport.abort()
+                return "421 dropped"
             scripted = replies.get(address.lower())
             if scripted:
                 return scripted
@@ -206,6 +211,7 @@ def main():
     s.add_argument("--reply", action="append")
     s.add_argument("--parent", type=int, default=0, help="exit when this process is gone")
     s.add_argument("--remove-on-exit", action="store_true", help="delete DIR when stopping")
+    s.add_argument("--drop-recipient", default="drop@example.test", help="RCPT TO this address drops the connection")
     i = sub.add_parser("inspect")
     i.add_argument("files", nargs="+")
     args = parser.parse_args()
