@@ -27,7 +27,9 @@ final class SMTPPeer: Sendable {
         }
     }()
 
-    static let shared: Result<SMTPPeer, any Error> = Result { try SMTPPeer() }
+    /// Started once, by the first test that needs it; waited for without blocking a thread of
+    /// the test run's small pool (other tests keep running meanwhile).
+    static let shared = Task { try await SMTPPeer() }
 
     let directory: String
     let ports: [String: Int]
@@ -36,7 +38,7 @@ final class SMTPPeer: Sendable {
     var caFile: String { directory + "/ca.pem" }
     var otherCAFile: String { directory + "/other-ca.pem" }
 
-    private init() throws {
+    private init() async throws {
         guard let python = Self.python else { throw PeerError("no Python with aiosmtpd and trustme") }
         directory = try TemporaryDirectory.create("smtp-peer").path
         process = try ProcessRunner.start(
@@ -54,7 +56,7 @@ final class SMTPPeer: Sendable {
                 let log = (try? String(contentsOfFile: directory + "/peer.err", encoding: .utf8)) ?? ""
                 throw PeerError("the SMTP peer did not start: \(log.suffix(2000))")
             }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         ports = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: URL(fileURLWithPath: portsFile)))
     }
