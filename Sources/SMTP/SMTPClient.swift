@@ -28,13 +28,17 @@ public struct SMTPClient: Sendable {
     public let configuration: SMTPConfiguration
     let eventLoopGroup: any EventLoopGroup
 
+    /// Built once: loading the trust roots costs more than a whole message on a local relay.
+    private let tlsContext: Result<NIOSSLContext, SMTPError>
+
     public init(configuration: SMTPConfiguration, eventLoopGroup: any EventLoopGroup) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        self.tlsContext = Result { () throws(SMTPError) in try Self.makeTLSContext(configuration) }
     }
 
     public func send(_ message: MailMessage) async throws(SMTPError) -> SMTPReceipt {
-        let tlsContext = try makeTLSContext()
+        let tlsContext = try self.tlsContext.get()
         let connection: SMTPConnection
         do {
             connection = try await SMTPConnection.connect(
@@ -149,7 +153,7 @@ public struct SMTPClient: Sendable {
         guard codes.contains(reply.code) else { throw SMTPError.reply(reply) }
     }
 
-    private func makeTLSContext() throws(SMTPError) -> NIOSSLContext {
+    private static func makeTLSContext(_ configuration: SMTPConfiguration) throws(SMTPError) -> NIOSSLContext {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
         tls.trustRoots = .default
