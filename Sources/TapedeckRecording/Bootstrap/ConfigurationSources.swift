@@ -11,6 +11,8 @@ public enum ConfigurationSources {
         name.hasSuffix("SECRET") || name.hasSuffix("PASSWORD") || name.hasSuffix("SECRET_ACCESS_KEY")
             || name.hasSuffix("API_SECRET") || name.hasSuffix("SERVICE_KEY") || name.hasSuffix("TOKEN")
             || name == "DATABASE_URL"
+            // Carries the SMTP password.
+            || name == "TAPEDECK_SMTP_URL"
     }
 
     /// `TAPEDECK_S3_ACCESS_KEY_ID` ↔ `tapedeck.s3.access.key.id`: the environment provider maps
