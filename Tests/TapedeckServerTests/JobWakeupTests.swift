@@ -233,7 +233,8 @@ struct JobWakeupTests {
                     .enqueue(NewJob(kind: "later", runAt: Date().addingTimeInterval(1.5)))
                 try await eventually(.seconds(5), "the scheduled job") { started.withLock { $0 } != nil }
                 let waited = started.withLock { $0 }! - queued
-                #expect(waited >= .milliseconds(1400) && waited < .milliseconds(2500), "\(waited)")
+                // Not before it is due, and long before the next poll (loose: the whole suite runs in parallel).
+                #expect(waited >= .milliseconds(1400) && waited < .seconds(6), "\(waited)")
             }
         }
     }
