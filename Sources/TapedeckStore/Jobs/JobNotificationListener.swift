@@ -80,13 +80,12 @@ public struct JobNotificationListener: Sendable {
                     backoff = options.initialBackoff
                     try await consume(notifications, on: opened, events)
                 }
-            } catch where Task.isCancelled {
-                break
-            } catch {
+            } catch where !Task.isCancelled {
                 logger.warning(
                     "the job notification connection failed; polling continues, reconnecting",
                     metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(backoff)"])
-            }
+            } catch {}
+            // Closed on every way out, shutdown included: a connection must not be dropped open.
             try? await connection?.close()
             guard !Task.isCancelled else { break }
             events.lost()
