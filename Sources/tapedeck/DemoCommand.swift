@@ -33,8 +33,9 @@ struct DemoCommand: AsyncParsableCommand {
             let logger = LoggingSetup.bootstrap(settings, level: .warning)
             print("Tapedeck \(TapedeckVersion.current) demo: catalog \(settings.database.redactedDescription), storage \(settings.storage.summary)")
             let dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
-            let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
-            let app = buildApplication(settings: settings, dependencies: dependencies, services: [worker])
+            let instance = TaskLeases.identity(role: "demo", version: TapedeckVersion.current, clock: dependencies.catalog.clock)
+            let workers = ServiceStartup.worker(settings, dependencies, instance: instance, logger: logger)
+            let app = buildApplication(settings: settings, dependencies: dependencies, services: workers)
             let demo = DemoRun(
                 dependencies: dependencies.recording, viewerSecret: dependencies.playback.viewerSecret,
                 publicURL: dependencies.playback.publicURL, seconds: seconds

@@ -33,15 +33,15 @@ struct ServeCommand: AsyncParsableCommand {
                 print("  \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(value)")
             }
             var dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
-            let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
             let instance = TaskLeases.identity(role: "serve", version: TapedeckVersion.current, clock: dependencies.catalog.clock)
+            let workers = ServiceStartup.worker(settings, dependencies, instance: instance, logger: logger)
             dependencies.instance = instance
             try await ServiceStartup.refuseUnsharedLocalStorage(settings, dependencies, instance: instance)
             let periodic = PeriodicTaskService(
                 tasks: ServerPeriodicTasks.tasks(dependencies), logger: logger,
                 leases: TaskLeases(catalog: dependencies.catalog, instance: instance))
             let app = buildApplication(
-                settings: settings, dependencies: dependencies, services: [worker, periodic],
+                settings: settings, dependencies: dependencies, services: workers + [periodic],
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? settings.port
                     print("Listening on http://\(settings.host.contains(":") ? "[\(settings.host)]" : settings.host):\(port)")

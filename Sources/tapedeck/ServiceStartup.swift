@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import TapedeckServer
 import TapedeckRecording
 import TapedeckStore
@@ -32,11 +33,22 @@ enum ServiceStartup {
                 + "\(settings.dataDirectory) is one shared disk (NFS) for all of them")
     }
 
-    /// The job worker, sized by the settings.
-    static func worker(_ settings: Settings, _ dependencies: AppDependencies, logger: Logger) -> JobWorker {
-        JobWorker(
+    /// The job worker, sized by the settings, and on PostgreSQL (unless `TAPEDECK_JOB_NOTIFY=false`)
+    /// the listener that wakes it when another process enqueues a job.
+    static func worker(
+        _ settings: Settings, _ dependencies: AppDependencies, instance: InstanceRecord, logger: Logger
+    ) -> [any Service] {
+        let worker = JobWorker(
             catalog: dependencies.catalog, handlers: dependencies.jobHandlers,
-            options: .init(concurrency: settings.workerConcurrency, leaseSeconds: TimeInterval(settings.jobLeaseSeconds)),
+            options: .init(
+                concurrency: settings.workerConcurrency, leaseSeconds: TimeInterval(settings.jobLeaseSeconds),
+                pollInterval: .milliseconds(settings.workerPollMilliseconds)),
             metrics: dependencies.metrics, wakeup: dependencies.scheduler.wakeup, logger: logger)
+        guard settings.jobNotifications,
+            let listener = JobWakeupListener(
+                database: settings.database, wakeup: dependencies.scheduler.wakeup, metrics: dependencies.metrics,
+                instance: instance.id, logger: logger)
+        else { return [worker] }
+        return [worker, listener]
     }
 }

@@ -25,6 +25,9 @@ struct CLITests {
         (["TAPEDECK_PUBLIC_URL": "ftp://example.com"], "TAPEDECK_PUBLIC_URL"),
         (["TAPEDECK_LOG_LEVEL": "loud"], "TAPEDECK_LOG_LEVEL"),
         (["TAPEDECK_WORKER_CONCURRENCY": "0"], "TAPEDECK_WORKER_CONCURRENCY"),
+        (["TAPEDECK_WORKER_POLL_MS": "5"], "TAPEDECK_WORKER_POLL_MS"),
+        (["TAPEDECK_WORKER_POLL_MS": "soon"], "TAPEDECK_WORKER_POLL_MS"),
+        (["TAPEDECK_JOB_NOTIFY": "perhaps"], "TAPEDECK_JOB_NOTIFY"),
     ])
     func badSettings(environment: [String: String], setting: String) throws {
         let directory = try TemporaryDirectory.create()

@@ -78,6 +78,25 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
         registry.makeGauge(descriptor: Self.jobDepth, labels: [("kind", kind), ("state", state)]).set(Int64(count))
     }
 
+    static package var jobNotifications: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "job_notifications_received", unitName: "total",
+        helpText: "PostgreSQL notifications of enqueued jobs this instance's listener received (each wakes its idle worker).") }
+    static package var jobListenerReconnects: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "job_listener_reconnects", unitName: "total",
+        helpText: "Times this instance's job notification listener connected again after losing its connection.") }
+    static package var jobListenerConnected: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "job_listener_connected", unitName: "",
+        helpText: "1 while this instance's job notification listener is connected and listening.") }
+
+    /// The job listener's counters, labelled with this instance.
+    package func jobListener(instance: String) -> JobListenerMetrics {
+        let labels = [("instance", instance)]
+        return JobListenerMetrics(
+            notifications: registry.makeCounter(descriptor: Self.jobNotifications, labels: labels),
+            reconnects: registry.makeCounter(descriptor: Self.jobListenerReconnects, labels: labels),
+            connected: registry.makeGauge(descriptor: Self.jobListenerConnected, labels: labels))
+    }
+
     /// The count of 100ms recordings overdue for their copy, as last counted (at scrape time).
     package func setHMSUncopiedOverADay(_ count: Int) {
         registry.makeGauge(descriptor: Self.hmsUncopied).set(Int64(count))
@@ -131,6 +150,12 @@ package extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+}
+
+package struct JobListenerMetrics: Sendable {
+    package let notifications: Counter
+    package let reconnects: Counter
+    package let connected: Gauge
 }
 
 /// The request metrics of one route, by method and status. Local media keeps its instance, as

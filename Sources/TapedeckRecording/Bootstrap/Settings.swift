@@ -33,6 +33,12 @@ public struct Settings: Sendable {
     public var workerConcurrency: Int
     /// How long a claimed job is held before another worker may take it over; renewed while it runs.
     public var jobLeaseSeconds: Int
+    /// `TAPEDECK_WORKER_POLL_MS`: longest an idle worker sleeps before looking at the queue again
+    /// (a wake-up or a job scheduled sooner ends the sleep earlier).
+    public var workerPollMilliseconds = 1000
+    /// `TAPEDECK_JOB_NOTIFY`: on PostgreSQL, listen for the notification every enqueue sends, so a
+    /// job queued by another process wakes this one's idle worker at once; off leaves polling only.
+    public var jobNotifications = true
     /// Key for signing local `/media` URLs; generated into the data dir when unset.
     public var mediaSecret: String?
     /// Key viewer tokens are signed with (`TAPEDECK_VIEWER_SECRET`); generated into the data dir when unset.
@@ -134,6 +140,8 @@ public struct Settings: Sendable {
             window: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_WINDOW_S", default: 86_400, in: 5...(7 * 86_400))))
         settings.webhookAllowPrivate = try values.bool("TAPEDECK_WEBHOOK_ALLOW_PRIVATE", default: true)
         settings.sharedDataDirectory = try values.bool("TAPEDECK_SHARED_DATA_DIR", default: false)
+        settings.workerPollMilliseconds = try values.int("TAPEDECK_WORKER_POLL_MS", default: 1000, in: 10...600_000)
+        settings.jobNotifications = try values.bool("TAPEDECK_JOB_NOTIFY", default: true)
         do {
             settings.trustedProxies = try TrustedProxies(parsing: values.string("TAPEDECK_TRUSTED_PROXIES") ?? "")
         } catch {

@@ -65,9 +65,12 @@ public final class JobWorker: Service {
                 while !stopping.load(ordering: .acquiring), !Task.isCancelled {
                     let free = options.concurrency - inFlight.load(ordering: .acquiring)
                     var claimed: [Job] = []
+                    var idle = options.pollInterval
                     if free > 0 {
                         do {
-                            claimed = try await claim(limit: free)
+                            let batch = try await claim(limit: free)
+                            claimed = batch.jobs
+                            if let next = batch.nextRunAt { idle = sleep(until: next) }
                         } catch {
                             logger.warning("claiming jobs failed", metadata: ["error": "\(error)"])
                         }
@@ -82,7 +85,7 @@ public final class JobWorker: Service {
                     }
                     // A full batch means more may be waiting: look again at once.
                     if claimed.isEmpty || claimed.count < free {
-                        await wakeup.wait(timeout: options.pollInterval)
+                        await wakeup.wait(timeout: idle)
                     }
                 }
             }
@@ -93,12 +96,24 @@ public final class JobWorker: Service {
         logger.info("job worker stopped", metadata: ["worker": "\(workerID)"])
     }
 
-    private func claim(limit: Int) async throws -> [Job] {
+    /// Claims up to `limit` due jobs; when fewer were due, also when the next queued job is due,
+    /// so a job scheduled for later starts on time however long the poll interval.
+    private func claim(limit: Int) async throws -> (jobs: [Job], nextRunAt: Date?) {
         let workerID = workerID
         let lease = options.leaseSeconds
         return try await catalog.transaction { tx in
-            try await tx.jobs.claim(workerID: workerID, limit: limit, leaseSeconds: lease)
+            let jobs = try await tx.jobs.claim(workerID: workerID, limit: limit, leaseSeconds: lease)
+            return (jobs, jobs.count < limit ? try await tx.jobs.nextRunAt() : nil)
         }
+    }
+
+    /// How long to sleep for a job due at `next`: the poll interval at most, and never quite zero,
+    /// so a due job held by another worker's claim (skipped while locked) cannot make this one spin.
+    private func sleep(until next: Date) -> Duration {
+        let seconds = next.timeIntervalSince(catalog.clock.now())
+        let poll = options.pollInterval.components
+        guard seconds < Double(poll.seconds) + Double(poll.attoseconds) / 1e18 else { return options.pollInterval }
+        return max(.milliseconds(5), .milliseconds(Int64(max(0, seconds) * 1000)))
     }
 
     /// Runs one claimed job and records how it ended.

@@ -12,6 +12,9 @@ import TapedeckCore
 public struct JobQueue: Sendable {
     let session: CatalogSession
 
+    /// The PostgreSQL channel every enqueue notifies, with the job's kind as the payload.
+    public static let notificationChannel = "tapedeck_jobs"
+
     public enum EnqueueResult: Sendable, Equatable {
         case enqueued(id: Int64)
         /// A job with the same idempotency key already exists.
@@ -28,8 +31,7 @@ public struct JobQueue: Sendable {
     public func enqueue(_ job: NewJob) async throws -> EnqueueResult {
         let now = session.nowMs
         let runAt = job.runAt?.millisecondsSince1970 ?? now
-        let row = try await session.sql.raw(
-            """
+        let insert: SQLQueryString = """
             INSERT INTO jobs (kind, payload_json, idempotency_key, run_at, attempts, max_attempts, state,
                 created_at, updated_at)
             VALUES (\(bind: job.kind), \(bind: job.payloadJSON), \(bind: job.idempotencyKey), \(bind: runAt), 0,
@@ -37,7 +39,14 @@ public struct JobQueue: Sendable {
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id
             """
-        ).first()
+        // On PostgreSQL the same statement notifies the listening workers of every process; the
+        // notification is delivered when the enclosing transaction commits (never for a rolled
+        // back job), and only when a row was inserted (a duplicate wakes nobody).
+        let statement: SQLQueryString =
+            session.kind == .postgres
+            ? "WITH inserted AS (" + insert + ", kind) SELECT id, pg_notify('\(unsafeRaw: Self.notificationChannel)', kind)::text AS notified FROM inserted"
+            : insert
+        let row = try await session.sql.raw(statement).first()
         if let row { return .enqueued(id: try row.int64("id")) }
         guard let key = job.idempotencyKey,
             let existing = try await session.sql.raw(

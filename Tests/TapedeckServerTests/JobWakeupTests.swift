@@ -1,0 +1,259 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+import TapedeckCore
+import TapedeckRecording
+import TapedeckStore
+import TestSupport
+
+/// Wake-ups: a job queued by one process starts on another's idle worker without waiting for a
+/// poll (PostgreSQL `LISTEN`/`NOTIFY`), the listener survives losing its connection, and a job
+/// scheduled for later starts on time whatever the poll interval.
+@Suite("Job wake-ups")
+struct JobWakeupTests {
+    /// A worker (and on PostgreSQL its listener) with its own pool on the catalog, as a separate
+    /// process would have, plus the times its handler saw each job.
+    final class Node: Sendable {
+        let catalog: Catalog
+        let metrics = ServiceMetrics()
+        let wakeup = WakeupSignal()
+        let instance = "node-" + RandomToken.base62(length: 6)
+        let started = Mutex<[Int64: ContinuousClock.Instant]>([:])
+
+        init(_ scratch: ScratchDatabase) async throws {
+            let database = try CatalogDatabase.open(scratch.location, logger: TestLogger.make())
+            try await database.configureSession()
+            catalog = Catalog(database: database, clock: SystemClock())
+        }
+
+        func services(poll: Duration, listener options: JobNotificationListener.Options? = nil) -> [any Service] {
+            let handler = ScriptedHandler(kind: "wake") { job in
+                self.started.withLock { $0[job.id] = ContinuousClock.now }
+            }
+            let worker = JobWorker(
+                catalog: catalog, handlers: JobHandlers([handler]),
+                options: .init(concurrency: 2, leaseSeconds: 30, pollInterval: poll), metrics: metrics, wakeup: wakeup,
+                logger: TestLogger.make())
+            guard let options,
+                let listener = JobWakeupListener(
+                    database: catalog.database.location, wakeup: wakeup, metrics: metrics, instance: instance,
+                    logger: TestLogger.make(), options: options)
+            else { return [worker] }
+            return [worker, listener]
+        }
+
+        func startedAt(_ id: Int64) -> ContinuousClock.Instant? { started.withLock { $0[id] } }
+
+        /// A value of this node's `/metrics` text, 0 when absent.
+        func metric(_ name: String) -> Double {
+            let text = String(decoding: metrics.render(), as: UTF8.self)
+            let prefix = "\(name){instance=\"\(instance)\"} "
+            return text.split(separator: "\n").first { $0.hasPrefix(prefix) }
+                .flatMap { Double($0.dropFirst(prefix.count)) } ?? 0
+        }
+
+        func close() async { await catalog.database.close() }
+    }
+
+    /// Runs `services` until `body` returns, then shuts them down gracefully.
+    func running<T: Sendable>(_ services: [any Service], _ body: () async throws -> T) async throws -> T {
+        let group = ServiceGroup(services: services, logger: TestLogger.make())
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                let result = try await body()
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    func eventually(_ timeout: Duration = .seconds(10), _ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting for \(what)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Time from `sent` until `node` started job `id` (waiting at most `timeout`).
+    func latency(_ node: Node, _ id: Int64, since sent: ContinuousClock.Instant, timeout: Duration = .seconds(10)) async throws
+        -> Duration
+    {
+        try await eventually(timeout, "job \(id) to start") { node.startedAt(id) != nil }
+        return node.startedAt(id)! - sent
+    }
+
+    func listening(_ node: Node) async throws {
+        try await eventually(.seconds(10), "the listener to listen") {
+            node.metric("tapedeck_job_listener_connected") == 1
+        }
+        // The wake-up every (re)connection gives has been used, so the worker is asleep again.
+        try await Task.sleep(for: .milliseconds(200))
+    }
+
+    @Test(
+        "a job queued by one process starts on another's idle worker at once, not at its 30 s poll", .requiresPostgres,
+        arguments: TestDatabase.postgresOnly)
+    func crossProcess(database: TestDatabase) async throws {
+        try await withTestCatalog(database, clock: SystemClock(), shareable: true) { enqueuer, scratch in
+            let node = try await Node(scratch)
+            let other = try await Node(scratch)
+            try await running(node.services(poll: .seconds(30), listener: .init()) + other.services(poll: .seconds(30), listener: .init())) {
+                try await listening(node)
+                try await listening(other)
+                var latencies: [Duration] = []
+                for _ in 0..<20 {
+                    // The enqueuing pool belongs to neither worker: nothing in their processes signals them.
+                    let sent = ContinuousClock.now
+                    let id = try await enqueuer.pool.jobs.enqueue(NewJob(kind: "wake")).id
+                    try await eventually(.seconds(5), "job \(id) to start") {
+                        node.startedAt(id) != nil || other.startedAt(id) != nil
+                    }
+                    latencies.append((node.startedAt(id) ?? other.startedAt(id)!) - sent)
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                latencies.sort()
+                #expect(latencies.last! < .seconds(2), "slowest of 20: \(latencies.last!)")
+                #expect(latencies[10] < .milliseconds(250), "median: \(latencies[10])")
+                // Both heard every job.
+                try await eventually(.seconds(5), "20 notifications on each") {
+                    node.metric("tapedeck_job_notifications_received_total") == 20
+                        && other.metric("tapedeck_job_notifications_received_total") == 20
+                }
+                // Each job ran once, on one of the two.
+                let ran = node.started.withLock { Set($0.keys) }
+                #expect(ran.isDisjoint(with: other.started.withLock { Set($0.keys) }))
+            }
+            await node.close()
+            await other.close()
+        }
+    }
+
+    @Test(
+        "a notification is sent at commit: not while the enqueuing transaction is open, never for a rollback",
+        .requiresPostgres, arguments: TestDatabase.postgresOnly)
+    func deliveredAtCommit(database: TestDatabase) async throws {
+        try await withTestCatalog(database, clock: SystemClock(), shareable: true) { enqueuer, scratch in
+            let node = try await Node(scratch)
+            try await running(node.services(poll: .seconds(30), listener: .init())) {
+                try await listening(node)
+                struct Abandon: Error {}
+                _ = try? await enqueuer.transaction { tx in
+                    try await tx.jobs.enqueue(NewJob(kind: "wake"))
+                    throw Abandon()
+                }
+                let committed = try await enqueuer.transaction { tx in
+                    let id = try await tx.jobs.enqueue(NewJob(kind: "wake")).id
+                    try await Task.sleep(for: .milliseconds(300))
+                    #expect(node.metric("tapedeck_job_notifications_received_total") == 0, "nothing before the commit")
+                    return id
+                }
+                let sent = ContinuousClock.now
+                #expect(try await latency(node, committed, since: sent) < .seconds(1))
+                #expect(node.metric("tapedeck_job_notifications_received_total") == 1, "the rolled back job sent nothing")
+                // A duplicate (same idempotency key) notifies nobody.
+                try await enqueuer.pool.jobs.enqueue(NewJob(kind: "wake", idempotencyKey: "once"))
+                try await enqueuer.pool.jobs.enqueue(NewJob(kind: "wake", idempotencyKey: "once"))
+                try await eventually(.seconds(5), "the first notification") {
+                    node.metric("tapedeck_job_notifications_received_total") == 2
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(node.metric("tapedeck_job_notifications_received_total") == 2)
+            }
+            await node.close()
+        }
+    }
+
+    @Test(
+        "when its connection is terminated the listener reconnects; meanwhile polling runs jobs", .requiresPostgres,
+        arguments: TestDatabase.postgresOnly)
+    func reconnects(database: TestDatabase) async throws {
+        try await withTestCatalog(database, clock: SystemClock(), shareable: true) { enqueuer, scratch in
+            let node = try await Node(scratch)
+            let options = JobNotificationListener.Options(initialBackoff: .seconds(4), maximumBackoff: .seconds(4))
+            try await running(node.services(poll: .seconds(2), listener: options)) {
+                try await listening(node)
+                let terminated = try await enqueuer.database.sql.raw(
+                    """
+                    SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
+                    WHERE datname = current_database() AND application_name = \(bind: "tapedeck job listener \(node.instance)")
+                    """
+                ).all()
+                #expect(terminated.count == 1, "one listening connection per process")
+                try await eventually(.seconds(5), "the listener to notice") {
+                    node.metric("tapedeck_job_listener_connected") == 0
+                }
+                // No listener now: the 2 s poll still finds the job.
+                let whileDown = try await enqueuer.pool.jobs.enqueue(NewJob(kind: "wake")).id
+                _ = try await latency(node, whileDown, since: .now, timeout: .seconds(3))
+                #expect(node.metric("tapedeck_job_listener_reconnects_total") == 0, "ran by polling, before the reconnect")
+                try await eventually(.seconds(10), "the reconnect") {
+                    node.metric("tapedeck_job_listener_reconnects_total") == 1
+                }
+                try await listening(node)
+                let before = node.metric("tapedeck_job_notifications_received_total")
+                let sent = ContinuousClock.now
+                let afterwards = try await enqueuer.pool.jobs.enqueue(NewJob(kind: "wake")).id
+                #expect(try await latency(node, afterwards, since: sent) < .seconds(1))
+                try await eventually(.seconds(2), "its notification") {
+                    node.metric("tapedeck_job_notifications_received_total") == before + 1
+                }
+            }
+            await node.close()
+        }
+    }
+
+    @Test(
+        "a job scheduled for later starts on time although the poll interval is 30 s",
+        arguments: TestDatabase.all)
+    func scheduledOnTime(database: TestDatabase) async throws {
+        try await withTestCatalog(database, clock: SystemClock()) { catalog, _ in
+            let started = Mutex<ContinuousClock.Instant?>(nil)
+            let handler = ScriptedHandler(kind: "later") { _ in started.withLock { $0 = .now } }
+            let worker = JobWorker(
+                catalog: catalog, handlers: JobHandlers([handler]),
+                options: .init(concurrency: 1, leaseSeconds: 30, pollInterval: .seconds(30)), metrics: ServiceMetrics(),
+                wakeup: WakeupSignal(), logger: TestLogger.make())
+            try await running([worker]) {
+                try await Task.sleep(for: .milliseconds(200))  // idle, sleeping its 30 s
+                let queued = ContinuousClock.now
+                // The wake-up of enqueuing finds nothing due; the worker sleeps until the job is.
+                try await JobScheduler(catalog: catalog, wakeup: worker.wakeup)
+                    .enqueue(NewJob(kind: "later", runAt: Date().addingTimeInterval(1.5)))
+                try await eventually(.seconds(5), "the scheduled job") { started.withLock { $0 } != nil }
+                let waited = started.withLock { $0 }! - queued
+                // Not before it is due, and long before the next poll (loose: the whole suite runs in parallel).
+                #expect(waited >= .milliseconds(1400) && waited < .seconds(6), "\(waited)")
+            }
+        }
+    }
+
+    @Test("in one process, enqueuing wakes the idle worker at once (no listener, 30 s poll)", arguments: TestDatabase.all)
+    func inProcess(database: TestDatabase) async throws {
+        try await withTestCatalog(database, clock: SystemClock(), shareable: true) { _, scratch in
+            let node = try await Node(scratch)
+            try await running(node.services(poll: .seconds(30))) {
+                try await Task.sleep(for: .milliseconds(200))
+                let scheduler = JobScheduler(catalog: node.catalog, wakeup: node.wakeup)
+                for _ in 0..<5 {
+                    let sent = ContinuousClock.now
+                    let id = try await scheduler.enqueue(NewJob(kind: "wake")).id
+                    // Far under the poll; loose, as parallel suites load the machine.
+                    #expect(try await latency(node, id, since: sent) < .seconds(3))
+                }
+            }
+            await node.close()
+        }
+    }
+}
