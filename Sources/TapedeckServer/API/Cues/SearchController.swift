@@ -68,10 +68,10 @@ struct SearchController {
             "search", filters: ["q": q, "room": room, "language": language, "as": filter.participantIdentity])
         let offset = Int(try request.cursor(scope: scope)?.sortValue ?? 0)
         let results = try await catalog.pool.cues.search(filter, offset: offset, limit: limit + 1)
-        var items: [Item] = []
-        for result in results.prefix(limit) {
-            guard let recording = try await catalog.pool.recordings.find(id: result.recordingID) else { continue }
-            items.append(Item(recording: recording, result: result, publicURL: publicURL))
+        let page = results.prefix(limit)
+        let recordings = try await catalog.pool.recordings.find(ids: page.map(\.recordingID))
+        let items = page.compactMap { result in
+            recordings[result.recordingID].map { Item(recording: $0, result: result, publicURL: publicURL) }
         }
         let next = results.count > limit ? KeysetCursor(scope: scope, sortValue: Int64(offset + limit)).encode() : nil
         return JSONResponse(Page(items: items, nextCursor: next))
