@@ -44,13 +44,12 @@ extension PlaybackController {
             let text = SubtitlePlaylist.media(vttURI: vtt, durationMs: max(recording.durationMs ?? 0, 1))
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        let cues = try await catalog.pool.cues.list(
-            recordingID: recording.id, filter: CueRepository.Filter(kind: kind, language: language.value),
-            limit: Self.maximumTrackCues)
+        let cues = try await catalog.pool.cues.track(
+            recordingID: recording.id, kind: kind, language: language.value, limit: Self.maximumTrackCues)
         // For HLS, cue times are mapped onto the segments' first timestamp, as measured.
         let firstPTS = request.query("hls") == "1" ? Double(recording.hlsStartMs ?? 0) / 1000 : nil
         var writer = WebVTTWriter(firstPTSSeconds: firstPTS)
-        for cue in cues { writer.append(cue.cue) }
+        for cue in cues { writer.append(cue) }
         headers[.contentType] = "text/vtt; charset=utf-8"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.takeBytes())))
     }

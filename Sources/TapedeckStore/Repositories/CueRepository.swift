@@ -244,6 +244,25 @@ public struct CueRepository: Sendable {
         return try rows.map(Self.decode)
     }
 
+    /// One track's final cues in playback order, at most `limit`: what a WebVTT file holds.
+    /// Only the columns a cue needs are read, as each column of each row costs a decode;
+    /// the kind and language are the track's.
+    public func track(recordingID: UUID, kind: CueKind, language: String, limit: Int) async throws -> [Cue] {
+        // In a session of its own: on SQLite, rows read through the pool each reach the caller
+        // by a hop to the event loop (the driver's futures path), which for thousands of cues
+        // cost more than reading them; a session's connection hands them over as it reads.
+        try await session.sql.withSession { sql in
+            try await sql.raw(
+                """
+                SELECT cue_key, start_ms, end_ms, text, speaker, speaker_identity, source, translation_of FROM cues
+                WHERE recording_id = \(bind: recordingID) AND kind = \(bind: kind.rawValue) AND language = \(bind: language)
+                AND start_ms IS NOT NULL AND final = \(bind: true)
+                ORDER BY start_ms, id LIMIT \(literal: limit)
+                """
+            ).all().map { try Self.decodeCue($0, kind: kind, language: language, isFinal: true) }
+        }
+    }
+
     /// Removes one track's cues of one source whose keys start with `keyPrefix` (a caption file
     /// about to be replaced).
     public func deleteTrack(recordingID: UUID, kind: CueKind, language: String, source: CueSource, keyPrefix: String) async throws {
@@ -264,18 +283,24 @@ public struct CueRepository: Sendable {
 
     static func decode(_ row: any SQLRow) throws -> StoredCue {
         let rawKind = try row.string("kind")
-        let rawSource = try row.string("source")
-        guard let kind = CueKind(rawValue: rawKind), let source = CueSource(rawValue: rawSource) else {
-            throw CatalogDataError(description: "unknown cue kind \(rawKind) or source \(rawSource)")
-        }
-        let start = try row.optionalInt64("start_ms") ?? 0
+        guard let kind = CueKind(rawValue: rawKind) else { throw CatalogDataError(description: "unknown cue kind \(rawKind)") }
         return StoredCue(
             id: try row.int64("id"), recordingID: try row.optionalUUID("recording_id"),
-            cue: Cue(
-                key: try row.string("cue_key"), kind: kind, language: try row.string("language"), startMs: start,
-                endMs: max(start, try row.optionalInt64("end_ms") ?? start), text: try row.string("text"),
-                speaker: try row.optionalString("speaker"), speakerIdentity: try row.optionalString("speaker_identity"),
-                source: source, isFinal: try row.bool("final"), translationOf: try row.optionalString("translation_of")))
+            cue: try decodeCue(row, kind: kind, language: try row.string("language"), isFinal: try row.bool("final")))
+    }
+
+    /// The cue of a row holding at least its key, times, text, speaker, source and translation.
+    static func decodeCue(_ row: any SQLRow, kind: CueKind, language: String, isFinal: Bool) throws -> Cue {
+        let rawSource = try row.string("source")
+        guard let source = CueSource(rawValue: rawSource) else {
+            throw CatalogDataError(description: "unknown cue source \(rawSource)")
+        }
+        let start = try row.optionalInt64("start_ms") ?? 0
+        return Cue(
+            key: try row.string("cue_key"), kind: kind, language: language, startMs: start,
+            endMs: max(start, try row.optionalInt64("end_ms") ?? start), text: try row.string("text"),
+            speaker: try row.optionalString("speaker"), speakerIdentity: try row.optionalString("speaker_identity"),
+            source: source, isFinal: isFinal, translationOf: try row.optionalString("translation_of"))
     }
 }
 
