@@ -42,6 +42,24 @@ extension SQLRow {
     }
 }
 
+/// The reads a decoder shared by several queries needs, over a SQLKit row or a row SQLite
+/// handed over directly (``CatalogSession/sqliteRows(_:)``).
+protocol ColumnReading {
+    func string(_ column: String) throws -> String
+    func optionalString(_ column: String) throws -> String?
+    func int64(_ column: String) throws -> Int64
+    func optionalInt64(_ column: String) throws -> Int64?
+}
+
+struct SQLKitColumns: ColumnReading {
+    let row: any SQLRow
+
+    func string(_ column: String) throws -> String { try row.string(column) }
+    func optionalString(_ column: String) throws -> String? { try row.optionalString(column) }
+    func int64(_ column: String) throws -> Int64 { try row.int64(column) }
+    func optionalInt64(_ column: String) throws -> Int64? { try row.optionalInt64(column) }
+}
+
 /// Thrown when a row holds a value the domain does not know (written by a newer version, or by hand).
 public struct CatalogDataError: Error, CustomStringConvertible {
     public var description: String

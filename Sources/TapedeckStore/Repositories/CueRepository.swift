@@ -248,18 +248,17 @@ public struct CueRepository: Sendable {
     /// Only the columns a cue needs are read, as each column of each row costs a decode;
     /// the kind and language are the track's.
     public func track(recordingID: UUID, kind: CueKind, language: String, limit: Int) async throws -> [Cue] {
-        // In a session of its own: on SQLite, rows read through the pool each reach the caller
-        // by a hop to the event loop (the driver's futures path), which for thousands of cues
-        // cost more than reading them; a session's connection hands them over as it reads.
-        try await session.sql.withSession { sql in
-            try await sql.raw(
-                """
-                SELECT cue_key, start_ms, end_ms, text, speaker, speaker_identity, source, translation_of FROM cues
-                WHERE recording_id = \(bind: recordingID) AND kind = \(bind: kind.rawValue) AND language = \(bind: language)
-                AND start_ms IS NOT NULL AND final = \(bind: true)
-                ORDER BY start_ms, id LIMIT \(literal: limit)
-                """
-            ).all().map { try Self.decodeCue($0, kind: kind, language: language, isFinal: true) }
+        let query: SQLQueryString = """
+            SELECT cue_key, start_ms, end_ms, text, speaker, speaker_identity, source, translation_of FROM cues
+            WHERE recording_id = \(bind: recordingID) AND kind = \(bind: kind.rawValue) AND language = \(bind: language)
+            AND start_ms IS NOT NULL AND final = \(bind: true)
+            ORDER BY start_ms, id LIMIT \(literal: limit)
+            """
+        if let rows = try await session.sqliteRows(query) {
+            return try rows.map { try Self.decodeCue($0, kind: kind, language: language, isFinal: true) }
+        }
+        return try await session.sql.raw(query).all().map {
+            try Self.decodeCue(SQLKitColumns(row: $0), kind: kind, language: language, isFinal: true)
         }
     }
 
@@ -286,11 +285,12 @@ public struct CueRepository: Sendable {
         guard let kind = CueKind(rawValue: rawKind) else { throw CatalogDataError(description: "unknown cue kind \(rawKind)") }
         return StoredCue(
             id: try row.int64("id"), recordingID: try row.optionalUUID("recording_id"),
-            cue: try decodeCue(row, kind: kind, language: try row.string("language"), isFinal: try row.bool("final")))
+            cue: try decodeCue(
+                SQLKitColumns(row: row), kind: kind, language: try row.string("language"), isFinal: try row.bool("final")))
     }
 
     /// The cue of a row holding at least its key, times, text, speaker, source and translation.
-    static func decodeCue(_ row: any SQLRow, kind: CueKind, language: String, isFinal: Bool) throws -> Cue {
+    static func decodeCue(_ row: some ColumnReading, kind: CueKind, language: String, isFinal: Bool) throws -> Cue {
         let rawSource = try row.string("source")
         guard let source = CueSource(rawValue: rawSource) else {
             throw CatalogDataError(description: "unknown cue source \(rawSource)")
