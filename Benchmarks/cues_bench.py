@@ -35,7 +35,7 @@ from livekit_sim import LiveKitSim  # noqa: E402
 from media import make_mp4  # noqa: E402
 from tapedeck_server import Server  # noqa: E402
 from livekit_bench import Tapedeck  # noqa: E402
-from load import Client, report, summary, wrk  # noqa: E402
+from load import Client, cpu_seconds, report, summary, wrk  # noqa: E402
 
 LECTURE_MS = 3 * 3600 * 1000
 WORDS = ("we", "look", "at", "the", "proof", "again", "recursion", "base", "case", "induction", "so", "this", "term",
@@ -94,11 +94,17 @@ def vtt(args):
         link = urllib.parse.urlsplit(english["url"])
         url = f"{link.path}?{link.query}"
         client = Client(tapedeck.base_url)
+        healthz = client.timed("/healthz", args.requests)
+        # The server's own CPU time per request, which the host's other load does not inflate.
+        cpu_before = cpu_seconds(tapedeck.process.pid)
+        track = client.timed(url, args.requests, warmup=200)
+        served = args.requests + 200
+        track["server_cpu_ms_per_request"] = round((cpu_seconds(tapedeck.process.pid) - cpu_before) * 1000 / served, 2)
         result = {
             "cues": posted, "tracks": counts, "recording_duration_ms": recording["duration_ms"],
             "last_english_cue_start_ms": round(last_ms), "vtt_bytes": len(body.content),
             "post_batch_of_1000_ms": summary(took),
-            "sequential": {"healthz": client.timed("/healthz", args.requests), "vtt": client.timed(url, args.requests)},
+            "sequential": {"healthz": healthz, "vtt": track},
             "wrk": {"healthz": wrk(tapedeck.base_url + "/healthz", args.seconds, args.connections),
                     "vtt": wrk(tapedeck.base_url + url, args.seconds, args.connections)},
         }

@@ -2,6 +2,7 @@
 kept-alive connection (latency at the client), and wrk runs (throughput under concurrency)."""
 import http.client
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -60,6 +61,13 @@ class Client:
 
     def close(self):
         self.connection.close()
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used so far (from /proc), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(url, seconds, connections, script=None, args=()):
