@@ -76,12 +76,12 @@ CROSS JOIN (VALUES ('hls', 'index.m3u8', 'application/vnd.apple.mpegurl'),
 -- inverting the Zipf distribution: floor(V^u) for a uniform u is rank k with probability about
 -- 1/(k ln V).
 INSERT INTO cues (session_id, recording_id, kind, language, cue_key, start_at, end_at, start_ms, end_ms, text, speaker,
-                  source, final, received_at)
+                  source, final, posted_by, received_at)
 SELECT md5('session-' || c.r)::uuid, md5('rec-' || c.r)::uuid, 'captions', v.language, 'cue-' || c.p,
        c.t + c.p * 3600, c.t + c.p * 3600 + 3200, c.p * 3600, c.p * 3600 + 3200,
        (SELECT string_agg(v.words[floor(power(v.size + 1, random()))::int], ' ' ORDER BY w)
         FROM generate_series(1, 8 + c.n % 13) w) || '.',
-       'Speaker ' || (c.p % 3), 'live', true, c.t + c.p * 3600 + 4000
+       'Speaker ' || (c.p % 3), 'live', true, 'key:seed', c.t + c.p * 3600 + 4000
 FROM (SELECT n, n % 1000 AS r, n / 1000 AS p, 1700000000000::bigint + (n % 1000)::bigint * 7200000 AS t,
              CASE WHEN n % 1000 % 10 = 3 THEN 'es' ELSE 'en' END AS language
       FROM generate_series(0, 999999) n) c

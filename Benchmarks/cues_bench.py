@@ -35,7 +35,8 @@ from livekit_sim import LiveKitSim  # noqa: E402
 from media import make_mp4  # noqa: E402
 from tapedeck_server import Server  # noqa: E402
 from livekit_bench import Tapedeck  # noqa: E402
-from load import Client, cpu_seconds, report, summary, wrk  # noqa: E402
+from bench_common import cpu_seconds  # noqa: E402
+from load import Client, report, summary, wrk  # noqa: E402
 
 LECTURE_MS = 3 * 3600 * 1000
 WORDS = ("we", "look", "at", "the", "proof", "again", "recursion", "base", "case", "induction", "so", "this", "term",

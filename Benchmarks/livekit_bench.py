@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from livekit_sim import LiveKitSim, make_outputs  # noqa: E402
 from livekit.protocol import models, webhook  # noqa: E402
 from tapedeck_server import Server  # noqa: E402
-from load import percentile, wrk  # noqa: E402
+from bench_common import latency_summary, percentile  # noqa: E402
+from load import wrk  # noqa: E402
 
 
 class Tapedeck(Server):
@@ -75,9 +76,7 @@ def start_latency(args):
     assert sim.protocol_errors == [], sim.protocol_errors
     tapedeck.close()
     sim.close()
-    result = {"sessions": len(latencies), "p50_ms": round(statistics.median(latencies), 2),
-              "p99_ms": round(percentile(latencies, 99), 2), "max_ms": round(max(latencies), 2),
-              "mean_ms": round(statistics.mean(latencies), 2)}
+    result = latency_summary(latencies)
     print(json.dumps(result))
     return result
 

@@ -1,18 +1,14 @@
-"""What the benchmark scripts share to measure a server: percentiles, one request at a time on a
+"""What the benchmark scripts share to measure a server over HTTP: one request at a time on a
 kept-alive connection (latency at the client), and wrk runs (throughput under concurrency)."""
 import http.client
 import json
-import os
 import re
 import statistics
 import subprocess
 import time
 import urllib.parse
 
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+from bench_common import percentile
 
 
 def summary(samples_ms):
@@ -61,13 +57,6 @@ class Client:
 
     def close(self):
         self.connection.close()
-
-
-def cpu_seconds(pid):
-    """User plus system CPU time a process has used so far (from /proc), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(url, seconds, connections, script=None, args=()):

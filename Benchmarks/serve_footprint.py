@@ -11,16 +11,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "peers"))
 from net import free_port, is_ready, wait_until  # noqa: E402
-
-
-def memory(pid):
-    fields = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS", "VmHWM")):
-                name, value = line.split(":")
-                fields[name] = int(value.split()[0]) / 1024
-    return fields
+from bench_common import memory  # noqa: E402
 
 
 def start(binary, directory):

@@ -5,13 +5,8 @@
 source "$(dirname "$0")/common.sh"
 RUNS=${1:-3}
 SIZE_MIB=${2:-2048}
-if ! command -v aws >/dev/null; then
-    python3 -m venv .venv-awscli && .venv-awscli/bin/pip install -q awscli && export PATH="$ROOT/.venv-awscli/bin:$PATH"
-fi
-WORK=$(mktemp -d)
-S3_PEER_PIDS=
-trap '[ -z "$S3_PEER_PIDS" ] || "$PY" Tests/peers/s3_peers.py stop $S3_PEER_PIDS; rm -rf "$WORK"' EXIT
-eval "$("$PY" Tests/peers/s3_peers.py start-plain "$ARTIFACTS")"
+need_awscli
+start_s3
 echo "writing a ${SIZE_MIB} MiB file..."
 head -c "$((SIZE_MIB << 20))" /dev/urandom > "$WORK/recording.mp4"
 "$PY" Benchmarks/upload_vs_awscli.py --tapedeck "$TAPEDECK" --file "$WORK/recording.mp4" --endpoint "$TEST_S3_ENDPOINT" \

@@ -3,18 +3,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 
 import boto3
 
-
-def timed(command, env):
-    """Wall seconds, CPU seconds (user+sys) and peak RSS in MiB of one command, via GNU time."""
-    result = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", *command], env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{command[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    wall, user, system, rss_kb = result.stderr.strip().splitlines()[-1].split()
-    return float(wall), float(user) + float(system), int(rss_kb) / 1024
+from bench_common import timed
 
 
 def main():

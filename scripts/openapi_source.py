@@ -38,6 +38,14 @@ def ok(schema_name, description="OK", status="200"):
 no_control = "^[^\\x00-\\x1f\\x7f]*$"
 room_param = {"name": "name", "in": "path", "required": True,
               "schema": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": no_control}}
+room_provider_param = {
+    "name": "provider", "in": "query", "required": False,
+    "schema": {"type": "string", "enum": ["livekit", "100ms", "local", "import"]},
+    "description": "Which room: a name is one room per provider. Needed when the name is a room of more than one "
+                   "(409 `ambiguous_room` without it); a policy set for a room not seen yet is LiveKit's unless it names another."}
+room_filter_param = {
+    "name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256, "pattern": no_control},
+    "description": "The recordings of every provider's room of that name (each recording says its provider)."}
 uuid_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 limit_param = lambda default, maximum: {
     "name": "limit", "in": "query", "required": False,
@@ -47,7 +55,20 @@ cursor_param = {"name": "cursor", "in": "query", "required": False, "schema": {"
 admin = [{"apiKey": []}]
 viewer_or_admin = [{"apiKey": []}, {"viewerToken": []}]
 
-webhook_events = ["recording.started", "recording.ready", "recording.failed", "recording.deleted", "share.created"]
+webhook_events = ["recording.started", "recording.ready", "recording.failed", "recording.deleted", "share.created",
+                  "recording.captions_ready"]
+cue_kinds = ["captions", "subtitles", "chapters", "metadata"]
+cue_sources = ["live", "upload", "provider", "translation"]
+# RFC 5646 well-formed syntax (the server also refuses repeated variants and singletons).
+_alnum = "[A-Za-z0-9]"
+language_pattern = (
+    "^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{5,8})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    f"(?:-(?:{_alnum}{{5,8}}|[0-9]{_alnum}{{3}}))*(?:-[0-9A-WY-Za-wy-z](?:-{_alnum}{{2,8}})+)*(?:-[xX](?:-{_alnum}{{1,8}})+)?"
+    f"|[xX](?:-{_alnum}{{1,8}})+)$")
+language_schema = {"type": "string", "minLength": 2, "maxLength": 35, "pattern": language_pattern}
+language_query = {"name": "language", "in": "query", "required": False,
+                  "schema": language_schema, "description": "A BCP 47 tag (`en`, `pt-BR`)."}
+kind_query = {"name": "kind", "in": "query", "required": False, "schema": {"type": "string", "enum": cue_kinds}}
 statuses = ["scheduled", "starting", "recording", "stopping", "processing", "ready", "failed", "aborted", "deleted"]
 
 schemas = {
@@ -146,7 +167,7 @@ schemas = {
     "Playback": {
         "type": "object", "additionalProperties": False,
         "required": ["recording_id", "hls_url", "mp4_url", "download_url", "thumbnail_url", "storyboard_url", "captions",
-                     "expires_at"],
+                     "text_tracks", "expires_at"],
         "properties": {
             "recording_id": {"type": "string", "format": "uuid"},
             "hls_url": {"type": ["string", "null"], "description": "Tapedeck-served playlist; every segment URL in it is signed."},
@@ -159,7 +180,83 @@ schemas = {
             "captions": {"type": "array", "items": {
                 "type": "object", "required": ["label", "url"], "additionalProperties": False,
                 "properties": {"label": {"type": "string"}, "url": {"type": "string"}}}},
-            "expires_at": {"type": "string", "format": "date-time"}}},
+            "text_tracks": {"type": "array", "items": ref("TextTrack")},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "expires_in": {"type": "integer", "minimum": 0,
+                           "description": "Seconds from this answer until the URLs expire (renew by it, not by a local clock)."}}},
+    "TextTrack": {
+        "type": "object", "additionalProperties": False,
+        "required": ["kind", "language", "label", "source", "cue_count", "url", "cues_url"],
+        "properties": {
+            "kind": {"type": "string", "enum": cue_kinds},
+            "language": {"type": "string", "description": "BCP 47 tag."},
+            "label": {"type": "string", "description": "The language's name, in English."},
+            "source": {"type": "string", "enum": cue_sources},
+            "cue_count": {"type": "integer"},
+            "url": {"type": "string", "description": "The track as WebVTT (signed, expiring with the grant)."},
+            "cues_url": {"type": "string",
+                         "description": "The same track as JSON, `{\"cues\": [{cue_key, start_ms, end_ms, text, speaker, "
+                                        "translation_of}]}`: what the player's transcript panel reads."}}},
+    "CueInput": {
+        "type": "object", "additionalProperties": False, "required": ["cue_key", "language", "text"],
+        "properties": {
+            "cue_key": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": no_control,
+                        "description": "Idempotency key, unique per recording, kind and language: a retry or a final version replaces."},
+            "kind": {"type": "string", "enum": cue_kinds,
+                     "description": "Default `captions`, or `subtitles` when `translation_of` is set."},
+            "language": {**language_schema, "description": "BCP 47."},
+            "start_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}],
+                         "description": "Wall clock (RFC 3339 or epoch ms); or give start_ms/end_ms."},
+            "end_at": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]},
+            "start_ms": {"type": "integer", "minimum": 0, "description": "On the recording's media timeline."},
+            "end_ms": {"type": "integer", "minimum": 0},
+            "text": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "speaker": {"type": ["string", "null"], "maxLength": 200, "pattern": no_control},
+            "speaker_identity": {"type": ["string", "null"], "maxLength": 256, "pattern": no_control},
+            "final": {"type": "boolean", "default": True, "description": "Interim cues are replaced and never exported."},
+            "translation_of": {"type": ["string", "null"], "maxLength": 128, "description": "The cue_key this one translates."}}},
+    "CueBatch": {
+        "type": "object", "additionalProperties": False, "required": ["cues"],
+        "properties": {"cues": {"type": "array", "maxItems": 1000, "items": ref("CueInput")}}},
+    "CueBatchResult": {
+        "type": "object", "additionalProperties": False, "required": ["accepted", "recordings"],
+        "properties": {"accepted": {"type": "integer"},
+                       "recordings": {"type": "array", "items": {"type": "string", "format": "uuid"},
+                                      "description": "The recordings the cues landed on; none while they wait for one."}}},
+    "Cue": {
+        "type": "object", "additionalProperties": False,
+        "required": ["cue_key", "kind", "language", "start_ms", "end_ms", "text", "speaker", "speaker_identity", "source",
+                     "final", "translation_of"],
+        "properties": {
+            "cue_key": {"type": "string"}, "kind": {"type": "string", "enum": cue_kinds}, "language": {"type": "string"},
+            "start_ms": {"type": "integer"}, "end_ms": {"type": "integer"}, "text": {"type": "string"},
+            "speaker": {"type": ["string", "null"]}, "speaker_identity": {"type": ["string", "null"]},
+            "source": {"type": "string", "enum": cue_sources}, "final": {"type": "boolean"},
+            "translation_of": {"type": ["string", "null"]}}},
+    "CuePage": {
+        "type": "object", "required": ["items", "next_cursor"], "additionalProperties": False,
+        "properties": {"items": {"type": "array", "items": ref("Cue")}, "next_cursor": {"type": ["string", "null"]}}},
+    "TextTrackList": {"type": "array", "items": ref("TextTrack")},
+    "RecordingUpdate": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"cue_offset_ms": {"type": "integer", "minimum": -3600000, "maximum": 3600000}}},
+    "SearchPage": {
+        "type": "object", "required": ["items", "next_cursor"], "additionalProperties": False,
+        "properties": {
+            "items": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False, "required": ["recording", "hit_count", "hits"],
+                "properties": {
+                    "recording": ref("Recording"),
+                    "hit_count": {"type": "integer"},
+                    "hits": {"type": "array", "items": {
+                        "type": "object", "additionalProperties": False,
+                        "required": ["start_ms", "end_ms", "language", "kind", "text", "speaker", "url"],
+                        "properties": {
+                            "start_ms": {"type": "integer"}, "end_ms": {"type": "integer"}, "language": {"type": "string"},
+                            "kind": {"type": "string", "enum": cue_kinds}, "text": {"type": "string"},
+                            "speaker": {"type": ["string", "null"]},
+                            "url": {"type": "string", "description": "The player at that moment (`#t=` seconds)."}}}}}}},
+            "next_cursor": {"type": ["string", "null"]}}},
     "Error": {
         "type": "object", "required": ["error"], "additionalProperties": False,
         "properties": {"error": {
@@ -181,7 +278,7 @@ schemas = {
         "type": "object", "additionalProperties": False,
         "required": ["id", "room", "session_key", "provider", "title", "status", "layout", "audio_only", "started_at",
                      "ended_at", "duration_ms", "size_bytes", "error", "limit_reached", "assets", "created_at",
-                     "updated_at", "on_hold"],
+                     "updated_at", "on_hold", "media_started_at", "cue_offset_ms"],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "room": {"type": "string"},
@@ -189,6 +286,9 @@ schemas = {
             "provider": {"type": "string"},
             "title": nullable({"type": "string"}),
             "on_hold": {"type": "boolean", "description": "Kept from retention whatever its age."},
+            "media_started_at": nullable({"type": "string", "format": "date-time",
+                                          "description": "When the recorder's files begin; wall-clock cues are placed by it."}),
+            "cue_offset_ms": {"type": "integer", "description": "Added to wall-clock cues' media times (PATCH to adjust)."},
             "status": {"type": "string", "enum": statuses},
             "layout": nullable({"type": "string"}),
             "audio_only": {"type": "boolean"},
@@ -259,7 +359,8 @@ schemas = {
             "provider": {"type": "string", "enum": ["livekit", "100ms", "local"], "default": "livekit",
                          "description": "`100ms`: 100ms' recorder, for a room 100ms has reported through its webhooks "
                                         "(`layout` and `outputs` are LiveKit's). `local`: Tapedeck records `input` "
-                                        "itself with ffmpeg."},
+                                        "itself with ffmpeg. Required when the name is a room of both LiveKit and 100ms "
+                                        "(409 `ambiguous_room` without it)."},
             "input": {"type": "string", "maxLength": 2048,
                       "description": "For `local`: synthetic://, file:///path, rtmp://, rtmps://, rtsp://, srt://, http(s)://."},
             "participants": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 256},
@@ -299,7 +400,7 @@ paths = {
                                **error_responses("400", "401", "403", "404", "409", "413", "415", "503")}},
         "get": {"operationId": "listRecordings", "summary": "Recordings, newest first.", "security": admin,
                 "parameters": [
-                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256, "pattern": no_control}},
+                    room_filter_param,
                     {"name": "status", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": statuses},
                      "description": "Without it, every status except `deleted`."},
@@ -314,7 +415,77 @@ paths = {
                    "summary": "Mark deleted and delete its stored objects in the background. Idempotent.",
                    "security": admin, "parameters": [uuid_param],
                    "responses": {**ok("Recording", "Marked deleted; objects are being removed.", "202"),
-                                 **error_responses("400", "401", "404", "409", "503")}}},
+                                 **error_responses("400", "401", "404", "409", "503")}},
+        "patch": {"operationId": "updateRecording",
+                  "summary": "Adjust the recording: `cue_offset_ms` moves every wall-clock cue at once.",
+                  "security": admin, "parameters": [uuid_param],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("RecordingUpdate")}}},
+                  "responses": {**ok("Recording"), **error_responses("400", "401", "404", "413", "415", "503")}}},
+    "/v1/rooms/{name}/cues": {
+        "post": {"operationId": "postLiveCues",
+                 "summary": "Cues of the room's session as it happens, with wall-clock times: attached to the recording "
+                            "covering each one, or kept for the session until one does. An admin key, or the viewer token "
+                            "of someone taking part (404 for others). Idempotent by cue_key.",
+                 "security": viewer_or_admin, "parameters": [room_param, room_provider_param],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CueBatch")}}},
+                 "responses": {**ok("CueBatchResult"), **error_responses("400", "401", "404", "409", "413", "415", "503")}}},
+    "/v1/recordings/{id}/cues": {
+        "post": {"operationId": "postRecordingCues",
+                 "summary": "Cues for one recording, with media times (start_ms) or wall-clock ones. Idempotent by cue_key.",
+                 "security": admin, "parameters": [uuid_param],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("CueBatch")}}},
+                 "responses": {**ok("CueBatchResult"), **error_responses("400", "401", "404", "413", "415", "503")}},
+        "get": {"operationId": "listRecordingCues",
+                "summary": "The recording's final cues in playback order (admins, and viewers who took part).",
+                "security": viewer_or_admin,
+                "parameters": [uuid_param, kind_query, language_query,
+                               {"name": "q", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
+                                "description": "Only cues holding every word."},
+                               {"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0},
+                                "description": "Media milliseconds: skip cues starting before."},
+                               limit_param(500, 5000), cursor_param],
+                "responses": {**ok("CuePage"), **error_responses("400", "401", "404", "503")}}},
+    "/v1/recordings/{id}/captions": {
+        "post": {"operationId": "uploadCaptions",
+                 "summary": "A WebVTT, SRT or 100ms transcript file as the body: replaces the track's earlier file.",
+                 "security": admin,
+                 "parameters": [uuid_param, {**language_query, "required": True}, kind_query],
+                 "requestBody": {"required": True, "content": {"text/vtt": {"schema": {"type": "string"}},
+                                                               "application/x-subrip": {"schema": {"type": "string"}},
+                                                               "application/json": {"schema": {"type": "object"}}}},
+                 "responses": {**ok("CueBatchResult"), **error_responses("400", "401", "404", "413", "503")}}},
+    "/v1/recordings/{id}/text-tracks": {
+        "get": {"operationId": "listTextTracks",
+                "summary": "The recording's cue tracks, each with a signed WebVTT URL.",
+                "security": viewer_or_admin, "parameters": [uuid_param],
+                "responses": {**ok("TextTrackList"), **error_responses("400", "401", "404", "409", "503")}}},
+    "/v1/search": {
+        "get": {"operationId": "searchCues",
+                "summary": "Recordings whose transcripts hold every word, best first, with their hits. API keys search "
+                           "everything; a viewer token only what its holder may watch.",
+                "security": viewer_or_admin,
+                "parameters": [{"name": "q", "in": "query", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+                               {"name": "room", "in": "query", "required": False,
+                                "schema": {"type": "string", "maxLength": 256, "pattern": no_control}},
+                               language_query, limit_param(10, 50), cursor_param],
+                "responses": {**ok("SearchPage"), **error_responses("400", "401", "503")}}},
+    "/text-tracks/{id}/{kind}/{file}": {
+        "get": {"operationId": "getSignedTextTrack",
+                "summary": "A cue track as WebVTT (`{language}.vtt`), or as an HLS subtitle playlist (`{language}.m3u8`); "
+                           "the link comes from getPlayback or listTextTracks.",
+                "security": [],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "kind", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "file", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "expires", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "share", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "sig", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The track.",
+                                      "content": {"text/vtt": {"schema": {"type": "string"}},
+                                                  "application/vnd.apple.mpegurl": {"schema": {"type": "string"}}}},
+                              **error_responses("403", "404", "410", "503")}}},
     "/v1/recordings/{id}/hold": {
         "put": {"operationId": "holdRecording", "summary": "Put on hold: retention never deletes it.",
                 "security": admin, "parameters": [uuid_param],
@@ -331,16 +502,16 @@ paths = {
     "/v1/rooms/{name}/policy": {
         "get": {"operationId": "getRoomPolicy",
                 "summary": "The room's recording policy (its own, or the default); 409 when its stored policy cannot be read.",
-                "security": admin, "parameters": [room_param],
+                "security": admin, "parameters": [room_param, room_provider_param],
                 "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "409", "503")}},
         "put": {"operationId": "setRoomPolicy",
                 "summary": "Set the room's policy; fields left out take the default's values.",
-                "security": admin, "parameters": [room_param],
+                "security": admin, "parameters": [room_param, room_provider_param],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Policy")}}},
-                "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "413", "415", "503")}},
+                "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "409", "413", "415", "503")}},
         "delete": {"operationId": "resetRoomPolicy", "summary": "Return the room to the default policy.",
-                   "security": admin, "parameters": [room_param],
-                   "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "503")}}},
+                   "security": admin, "parameters": [room_param, room_provider_param],
+                   "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "409", "503")}}},
     "/v1/viewer-tokens": {
         "post": {"operationId": "createViewerToken",
                  "summary": "Mint a viewer token (for backends that do not hold TAPEDECK_VIEWER_SECRET).",
@@ -353,7 +524,7 @@ paths = {
                 "summary": "The recordings of sessions the viewer took part in, newest first (viewer token).",
                 "security": [{"viewerToken": []}],
                 "parameters": [
-                    {"name": "room", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 256, "pattern": no_control}},
+                    room_filter_param,
                     {"name": "status", "in": "query", "required": False, "schema": {"type": "string", "enum": statuses}},
                     limit_param(20, 100), cursor_param],
                 "responses": {**ok("RecordingPage"), **error_responses("400", "401", "403", "503")}}},
@@ -365,8 +536,8 @@ paths = {
     "/v1/rooms/{name}/recording-status": {
         "get": {"operationId": "getRoomRecordingStatus",
                 "summary": "Whether the room is being recorded now (for a meeting UI's indicator).",
-                "security": viewer_or_admin, "parameters": [room_param],
-                "responses": {**ok("RecordingStatus"), **error_responses("400", "401", "503")}}},
+                "security": viewer_or_admin, "parameters": [room_param, room_provider_param],
+                "responses": {**ok("RecordingStatus"), **error_responses("400", "401", "404", "409", "503")}}},
     "/v1/recordings/{id}/shares": {
         "post": {"operationId": "createShare",
                  "summary": "Create a share link (admins and the session's hosts).",

@@ -32,9 +32,14 @@ struct ServeCommand: AsyncParsableCommand {
             for (name, value) in settings.summary {
                 print("  \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(value)")
             }
-            let dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
+            var dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
             let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
-            let periodic = PeriodicTaskService(tasks: ServerPeriodicTasks.tasks(dependencies), logger: logger)
+            let instance = TaskLeases.identity(role: "serve", version: TapedeckVersion.current, clock: dependencies.catalog.clock)
+            dependencies.instance = instance
+            try await ServiceStartup.refuseUnsharedLocalStorage(settings, dependencies, instance: instance)
+            let periodic = PeriodicTaskService(
+                tasks: ServerPeriodicTasks.tasks(dependencies), logger: logger,
+                leases: TaskLeases(catalog: dependencies.catalog, instance: instance))
             let app = buildApplication(
                 settings: settings, dependencies: dependencies, services: [worker, periodic],
                 onServerRunning: { channel in

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TapedeckServer
 import TapedeckRecording
+import TapedeckStore
 
 /// What `serve`, `worker` and `demo` open the same way.
 enum ServiceStartup {
@@ -14,6 +15,21 @@ enum ServiceStartup {
         } catch {
             throw Failure.message("cannot open the catalog (\(settings.database.redactedDescription)): \(error)")
         }
+    }
+
+    /// Local storage is one machine's disk: a second machine on the same catalog would record
+    /// into files the first cannot serve. Refused unless the data directory is declared shared.
+    static func refuseUnsharedLocalStorage(_ settings: Settings, _ dependencies: AppDependencies, instance: InstanceRecord) async throws {
+        guard case .local = settings.storage, !settings.sharedDataDirectory else { return }
+        let catalog = dependencies.catalog
+        let others = try await catalog.pool.instances.seen(since: catalog.clock.now().addingTimeInterval(-60))
+            .filter { $0.host != instance.host }
+        guard let other = others.first else { return }
+        await dependencies.shutdown()
+        throw Failure.message(
+            "another machine (\(other.host), instance \(other.id)) runs Tapedeck on this catalog and storage is this machine's local disk: "
+                + "use S3, GCS or Supabase storage for several machines, or set TAPEDECK_SHARED_DATA_DIR=true if "
+                + "\(settings.dataDirectory) is one shared disk (NFS) for all of them")
     }
 
     /// The job worker, sized by the settings.

@@ -11,7 +11,7 @@ struct Tapedeck: AsyncParsableCommand {
         version: TapedeckVersion.current,
         subcommands: [
             ServeCommand.self, WorkerCommand.self, MigrateCommand.self, KeysCommand.self, ImportCommand.self,
-            RetentionCommand.self, DemoCommand.self, VersionCommand.self,
+            RetentionCommand.self, StatusCommand.self, DemoCommand.self, VersionCommand.self,
         ],
         defaultSubcommand: nil)
 }

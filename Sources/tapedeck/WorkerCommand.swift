@@ -27,8 +27,12 @@ struct WorkerCommand: AsyncParsableCommand {
             }
             let dependencies = try await ServiceStartup.dependencies(settings, logger: logger)
             let worker = ServiceStartup.worker(settings, dependencies, logger: logger)
+            // No periodic tasks of its own (serve runs them), but heartbeats: `tapedeck status` lists it.
+            let instance = TaskLeases.identity(role: "worker", version: TapedeckVersion.current, clock: dependencies.catalog.clock)
+            try await ServiceStartup.refuseUnsharedLocalStorage(settings, dependencies, instance: instance)
+            let heartbeats = PeriodicTaskService(tasks: [], logger: logger, leases: TaskLeases(catalog: dependencies.catalog, instance: instance))
             let group = ServiceGroup(
-                configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(services: [worker, heartbeats], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             await dependencies.shutdown()
         }

@@ -6,6 +6,7 @@ import ObjectStorage
 import Synchronization
 import TapedeckCore
 import TapedeckStore
+import Testing
 import TestSupport
 
 @testable import TapedeckRecording
@@ -24,30 +25,34 @@ struct HMSFlow: Sendable {
     let files: String
 
     static func with(policy: RecordingPolicy = RecordingPolicy(), _ body: @Sendable (HMSFlow) async throws -> Void) async throws {
-        let clock = ManualClock()
-        try await withTestCatalog(.sqlite, clock: clock) { catalog in
-            let directory = try TemporaryDirectory.create()
-            defer { directory.remove() }
-            let files = directory.path + "/hms-files"
-            try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
-            let server = try await StaticFileServer.start(directory: files)
-            defer { server.stop() }
-            let store = LocalDiskStore(
-                root: directory.path + "/objects", scratch: directory.path + "/tmp",
-                signer: MediaURLSigner(secret: Array(repeating: 7, count: 32), baseURL: "http://127.0.0.1"), clock: { clock.now() })
-            let api = FakeHMSAPI(fileBaseURL: server.baseURL)
-            var dependencies = RecordingDependencies(catalog: catalog, store: store, metrics: ServiceMetrics(), logger: TestLogger.make())
-            dependencies.mediaTools = .failure(MediaToolError.missing("not used in these tests"))
-            dependencies.defaultPolicy = policy
-            let recorder = HMSRecorder(
-                catalog: catalog, api: api, defaultPolicy: policy, storageBackend: store.backend, wakeup: dependencies.scheduler.wakeup,
-                logger: TestLogger.make())
-            dependencies.hms = recorder
-            try await body(
-                HMSFlow(
-                    catalog: catalog, clock: clock, api: api, recorder: recorder, store: store, handlers: dependencies.jobHandlers,
-                    dependencies: dependencies, files: files))
+        try await FlowWorld.with(policy: policy) { world in
+            try await serving(world) { files, server in
+                var world = world
+                let (api, recorder) = parts(world, policy: policy, fileBaseURL: server.baseURL)
+                world.dependencies.hms = recorder
+                try await body(HMSFlow(world, api: api, recorder: recorder, files: files))
+            }
         }
+    }
+
+    /// A folder of the world's, served over HTTP, where 100ms' presigned URLs point.
+    static func serving(
+        _ world: FlowWorld, _ body: @Sendable (String, StaticFileServer) async throws -> Void
+    ) async throws {
+        let files = world.directory + "/hms-files"
+        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+        let server = try await StaticFileServer.start(directory: files)
+        defer { server.stop() }
+        try await body(files, server)
+    }
+
+    /// 100ms faked in memory, and the recorder driving it.
+    static func parts(_ world: FlowWorld, policy: RecordingPolicy, fileBaseURL: String) -> (FakeHMSAPI, HMSRecorder) {
+        let api = FakeHMSAPI(fileBaseURL: fileBaseURL)
+        let recorder = HMSRecorder(
+            catalog: world.catalog, api: api, defaultPolicy: policy, storageBackend: world.store.backend,
+            wakeup: world.dependencies.scheduler.wakeup, logger: TestLogger.make())
+        return (api, recorder)
     }
 
     private static let counter = Mutex(0)
@@ -84,6 +89,27 @@ struct HMSFlow: Sendable {
         return data
     }
 
+    /// A session with one guest whose join started 100ms' recorder, now running; returns 100ms' recording id.
+    @discardableResult
+    func recordingWithAda(room: String) async throws -> String {
+        try await webhook("session.open.success", self.room(room))
+        try await webhook("peer.join.success", peer(room, "ada"))
+        try await runJobs()
+        let hmsID = try #require(api.recordingIDs.last, "the join started 100ms' recorder")
+        api.set(hmsID, .running)
+        try await webhook("beam.started.success", beam(room, recordingID: hmsID))
+        try await runJobs()
+        return hmsID
+    }
+
+    /// A session with one guest who joins and leaves; returns 100ms' recording id.
+    func recordWhileAdaIsThere(room: String) async throws -> String {
+        let hmsID = try await recordingWithAda(room: room)
+        try await webhook("peer.leave.success", peer(room, "ada"))
+        try await runJobs()
+        return hmsID
+    }
+
     /// A file 100ms "recorded", served where its presigned URL points.
     func recordedFile(_ name: String, bytes: Int) throws -> Data {
         let data = Data((0..<bytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
@@ -104,5 +130,14 @@ struct HMSFlow: Sendable {
         guard (try? await store.head(try ObjectKey(key))) != nil else { return nil }
         let download = try await store.get(try ObjectKey(key))
         return Data(buffer: try await download.body.collect(upTo: 64 << 20))
+    }
+}
+
+extension HMSFlow {
+    /// The flow of a world whose dependencies have every recorder it runs.
+    init(_ world: FlowWorld, api: FakeHMSAPI, recorder: HMSRecorder, files: String) {
+        self.init(
+            catalog: world.catalog, clock: world.clock, api: api, recorder: recorder, store: world.store,
+            handlers: world.dependencies.jobHandlers, dependencies: world.dependencies, files: files)
     }
 }

@@ -10,22 +10,9 @@ import TestSupport
 /// 100ms: webhooks → policy → REST start/stop → confirmation over REST → copy-in → ready.
 @Suite("100ms recording flow")
 struct HMSFlowTests {
-    /// A session with one guest who joins and leaves; returns 100ms' recording id.
-    func recordWhileAdaIsThere(_ flow: HMSFlow, room: String) async throws -> String {
-        try await flow.webhook("session.open.success", flow.room(room))
-        try await flow.webhook("peer.join.success", flow.peer(room, "ada"))
-        try await flow.runJobs()
-        let hmsID = try #require(flow.api.recordingIDs.last, "the join started 100ms' recorder")
-        flow.api.set(hmsID, .running)
-        try await flow.webhook("beam.started.success", flow.beam(room, recordingID: hmsID))
-        try await flow.webhook("peer.leave.success", flow.peer(room, "ada"))
-        try await flow.runJobs()
-        return hmsID
-    }
-
     @Test func aJoinStartsTheRecorderAndTheCompletedFileIsCopiedIn() async throws {
         try await HMSFlow.with { flow in
-            let hmsID = try await recordWhileAdaIsThere(flow, room: "class")
+            let hmsID = try await flow.recordWhileAdaIsThere(room: "class")
             #expect(flow.api.startRequests.map(\.roomID) == ["id-class"])
             #expect(flow.api.stopRequests.contains(hmsID) && Set(flow.api.stopRequests) == [hmsID], "the empty room's recorder was asked to stop")
             #expect(try await flow.recordings("class").first?.status == .processing)
@@ -40,6 +27,41 @@ struct HMSFlowTests {
             #expect(mp4.key.hasPrefix(recording.keyPrefix))
             #expect(try await flow.stored(mp4.key) == file, "byte-identical")
             #expect(mp4.sizeBytes == Int64(file.count))
+        }
+    }
+
+    @Test func hundredMSTranscriptBecomesTheCaptionsTrackAndABrokenOneDoesNotFailTheRecording() async throws {
+        try await HMSFlow.with { flow in
+            let hmsID = try await flow.recordWhileAdaIsThere(room: "talk")
+            let file = try flow.recordedFile("talk.mp4", bytes: 50_000)
+            flow.api.complete(hmsID, fileName: "talk.mp4", size: Int64(file.count))
+            let transcript = #"{"sentences": [{"sentence": "Hello <b>class</b>", "name": "Ada", "peer_id": "p1", "start_time": "1010", "end_time": 2500}, {"sentence": "Recursion today", "name": "Ada", "start_time": 3000, "end_time": "4200"}]}"#
+            try Data(transcript.utf8).write(to: URL(fileURLWithPath: flow.files + "/talk.json"))
+            flow.api.addTranscript(hmsID, fileName: "talk.json", mode: "json")
+            try await flow.webhook("beam.recording.success", flow.beam("talk", recordingID: hmsID))
+            try await flow.runJobs()
+            let recording = try #require(try await flow.recordings("talk").first)
+            #expect(recording.status == .ready)
+            let cues = try await flow.dependencies.catalog.pool.cues.list(recordingID: recording.id, filter: .init(), limit: 10)
+            // The sentence as 100ms wrote it: plain text (the WebVTT writer escapes it on the way out).
+            #expect(cues.map(\.cue.text) == ["Hello <b>class</b>", "Recursion today"])
+            #expect(cues.map(\.cue.startMs) == [1010, 3000])
+            #expect(cues.map(\.cue.speaker) == ["Ada", "Ada"])
+            #expect(cues.allSatisfy { $0.cue.source == .provider && $0.cue.language == "en" })
+        }
+        try await HMSFlow.with { flow in
+            let hmsID = try await flow.recordWhileAdaIsThere(room: "garbled")
+            let file = try flow.recordedFile("garbled.mp4", bytes: 50_000)
+            flow.api.complete(hmsID, fileName: "garbled.mp4", size: Int64(file.count))
+            try Data("not a transcript".utf8).write(to: URL(fileURLWithPath: flow.files + "/garbled.json"))
+            flow.api.addTranscript(hmsID, fileName: "garbled.json", mode: "json")
+            try await flow.webhook("beam.recording.success", flow.beam("garbled", recordingID: hmsID))
+            try await flow.runJobs()
+            let recording = try #require(try await flow.recordings("garbled").first)
+            #expect(recording.status == .ready, "the recording does not depend on its transcript")
+            #expect(try await flow.dependencies.catalog.pool.cues.tracks(recordingID: recording.id).isEmpty)
+            let events = try await flow.dependencies.catalog.pool.events.list(recordingID: recording.id, afterID: nil, limit: 100)
+            #expect(events.contains { $0.type == "recording.transcript_failed" })
         }
     }
 
@@ -108,7 +130,7 @@ struct HMSFlowTests {
 
     @Test func aFileOfTheWrongSizeIsNotKeptAndTheRecordingIsNotReady() async throws {
         try await HMSFlow.with { flow in
-            let hmsID = try await recordWhileAdaIsThere(flow, room: "short")
+            let hmsID = try await flow.recordWhileAdaIsThere(room: "short")
             let file = try flow.recordedFile("short.mp4", bytes: 10_000)
             flow.api.complete(hmsID, fileName: "short.mp4", size: Int64(file.count + 1))
             try await flow.webhook("beam.recording.success", flow.beam("short", recordingID: hmsID))
@@ -164,13 +186,7 @@ struct HMSFlowTests {
 
     @Test func aStoppedWebhookForARecordingStillRunningChangesNothing() async throws {
         try await HMSFlow.with { flow in
-            try await flow.webhook("session.open.success", flow.room("claims"))
-            try await flow.webhook("peer.join.success", flow.peer("claims", "ada"))
-            try await flow.runJobs()
-            let hmsID = try #require(flow.api.recordingIDs.first)
-            flow.api.set(hmsID, .running)
-            try await flow.webhook("beam.started.success", flow.beam("claims", recordingID: hmsID))
-            try await flow.runJobs()
+            let hmsID = try await flow.recordingWithAda(room: "claims")
             #expect(try await flow.recordings("claims").first?.status == .recording)
             // 100ms still records: a (forged or stray) "stopped" moves nothing.
             try await flow.webhook("beam.stopped.success", flow.beam("claims", recordingID: hmsID))
@@ -181,15 +197,17 @@ struct HMSFlowTests {
         }
     }
 
-    @Test func aRoomAnotherProviderRecordsIsLeftAlone() async throws {
+    @Test func aLiveKitRoomOfTheSameNameIsAnotherRoom() async throws {
         try await HMSFlow.with { flow in
-            _ = try await flow.catalog.transaction { tx in try await tx.rooms.findOrCreate(name: "shared-name", provider: "livekit") }
-            #expect(try await flow.webhook("session.open.success", flow.room("shared-name")) == .ignored)
-            #expect(try await flow.webhook("peer.join.success", flow.peer("shared-name", "ada")) == .ignored)
+            let livekit = try await flow.catalog.transaction { tx in try await tx.rooms.findOrCreate(name: "shared-name", provider: "livekit") }
+            #expect(try await flow.webhook("session.open.success", flow.room("shared-name")) == .applied)
+            #expect(try await flow.webhook("peer.join.success", flow.peer("shared-name", "ada")) == .applied)
             try await flow.runJobs()
-            #expect(flow.api.startRequests.isEmpty)
-            let room = try #require(try await flow.catalog.pool.rooms.find(name: "shared-name"))
-            #expect(room.providerRoomID == nil)
+            #expect(flow.api.startRequests.map(\.roomID) == ["id-shared-name"], "the 100ms session is recorded")
+            let room = try #require(try await flow.catalog.pool.rooms.find(name: "shared-name", provider: "100ms"))
+            #expect(room.id != livekit.id && room.providerRoomID == "id-shared-name")
+            #expect(try await flow.catalog.pool.rooms.find(id: livekit.id) == livekit, "LiveKit's room is untouched")
+            #expect(try await flow.recordings("shared-name").map(\.roomID) == [room.id])
         }
     }
 

@@ -25,27 +25,22 @@ struct RecordingFlow: Sendable {
     static func with(
         policy: RecordingPolicy = RecordingPolicy(), _ body: @Sendable (RecordingFlow) async throws -> Void
     ) async throws {
-        let clock = ManualClock()
-        try await withTestCatalog(.sqlite, clock: clock) { catalog in
-            let directory = try TemporaryDirectory.create()
-            defer { directory.remove() }
-            let store = LocalDiskStore(
-                root: directory.path + "/objects", scratch: directory.path + "/tmp",
-                signer: MediaURLSigner(secret: Array(repeating: 7, count: 32), baseURL: "http://127.0.0.1"), clock: { clock.now() })
-            let api = FakeLiveKitAPI(remoteRoot: "/out", localRoot: directory.path + "/egress")
-            var dependencies = RecordingDependencies(catalog: catalog, store: store, metrics: ServiceMetrics(), logger: TestLogger.make())
-            // Post-processing needs ffmpeg; these tests stop at "ready" and run without it.
-            dependencies.mediaTools = .failure(MediaToolError.missing("not used in these tests"))
-            dependencies.defaultPolicy = policy
-            let recorder = LiveKitRecorder(
-                catalog: catalog, api: api, destination: .directory(remote: "/out", local: directory.path + "/egress"),
-                defaultPolicy: policy, storageBackend: store.backend, wakeup: dependencies.scheduler.wakeup, logger: TestLogger.make())
-            dependencies.livekit = recorder
-            try await body(
-                RecordingFlow(
-                    catalog: catalog, clock: clock, api: api, recorder: recorder, store: store, handlers: dependencies.jobHandlers,
-                    dependencies: dependencies))
+        try await FlowWorld.with(policy: policy) { world in
+            var world = world
+            let (api, recorder) = parts(world, policy: policy)
+            world.dependencies.livekit = recorder
+            try await body(RecordingFlow(world, api: api, recorder: recorder))
         }
+    }
+
+    /// LiveKit faked with its egress writing into the world's folder, and the recorder driving it.
+    static func parts(_ world: FlowWorld, policy: RecordingPolicy) -> (FakeLiveKitAPI, LiveKitRecorder) {
+        let api = FakeLiveKitAPI(remoteRoot: "/out", localRoot: world.directory + "/egress")
+        let recorder = LiveKitRecorder(
+            catalog: world.catalog, api: api, destination: .directory(remote: "/out", local: world.directory + "/egress"),
+            defaultPolicy: policy, storageBackend: world.store.backend, wakeup: world.dependencies.scheduler.wakeup,
+            logger: TestLogger.make())
+        return (api, recorder)
     }
 
     // MARK: LiveKit's side
@@ -98,4 +93,13 @@ struct RecordingFlow: Sendable {
 extension Array {
     /// The one element, or `nil` when there are none or several.
     var only: Element? { count == 1 ? first : nil }
+}
+
+extension RecordingFlow {
+    /// The flow of a world whose dependencies have every recorder it runs.
+    init(_ world: FlowWorld, api: FakeLiveKitAPI, recorder: LiveKitRecorder) {
+        self.init(
+            catalog: world.catalog, clock: world.clock, api: api, recorder: recorder, store: world.store,
+            handlers: world.dependencies.jobHandlers, dependencies: world.dependencies)
+    }
 }

@@ -52,7 +52,7 @@ struct HTTPBehaviourTests {
         try await TestApp.with(.sqlite) { app, client in
             let response = try await client.execute(uri: "/v1/recordings/\(UUID())", method: .put, headers: app.authorization)
             #expect(response.status == .methodNotAllowed)
-            #expect(response.headers[.allow] == "DELETE, GET, HEAD")
+            #expect(response.headers[.allow] == "DELETE, GET, HEAD, PATCH")
             #expect(response.errorCode == "method_not_allowed")
             let head = try await client.execute(uri: "/healthz", method: .head)
             #expect(head.status == .ok)

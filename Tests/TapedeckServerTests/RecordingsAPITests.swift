@@ -62,6 +62,7 @@ struct RecordingsAPITests {
                 Set(body.keys) == [
                     "id", "room", "session_key", "provider", "title", "status", "layout", "audio_only", "started_at", "ended_at",
                     "duration_ms", "size_bytes", "error", "limit_reached", "on_hold", "assets", "created_at", "updated_at",
+                    "media_started_at", "cue_offset_ms",
                 ])
             #expect(body["id"] as? String == recording.id.uuidString.lowercased())
             #expect(body["room"] as? String == "math")

@@ -57,6 +57,23 @@ public final class FakeHMSAPI: HMSAPI, Sendable {
         }
     }
 
+    /// 100ms also made a transcript of the recording (`mode` json or srt), served from `fileName`.
+    public func addTranscript(_ id: String, fileName: String, mode: String) {
+        state.withLock { state in
+            guard var recording = state.recordings[id] else { return }
+            state.next += 1
+            var asset = HMSAsset(
+                id: "asset_\(state.next)", jobID: id, roomID: recording.roomID, sessionID: recording.sessionID, type: "transcript",
+                status: "completed", path: "s3://hms-bucket/\(fileName)")
+            asset.outputMode = mode
+            state.assets[asset.id] = asset
+            state.files[asset.id] = fileName
+            recording.assetTypes += ["transcript"]
+            recording.assets = (recording.assets ?? []) + [asset]
+            state.recordings[id] = recording
+        }
+    }
+
     // MARK: HMSAPI
 
     public func startRecording(roomID: String, _ request: HMSStartRequest) async throws -> HMSRecording {

@@ -48,6 +48,50 @@ public enum ProcessRunner {
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Runs to completion, like ``run(_:_:environment:directory:)``, but waits by polling
+    /// `isRunning`: on Linux `waitUntilExit()` waits on a run loop that a test's thread does not
+    /// run, and can hang for good. Output goes through files, so neither stream's pipe can fill
+    /// and stall the child. A child still running after `timeout` is killed and reported.
+    public static func runPolling(_ path: String, _ arguments: [String], timeout: Duration = .seconds(60)) throws -> ProcessResult {
+        let directory = try TemporaryDirectory.create("process")
+        defer { directory.remove() }
+        let outPath = directory.path + "/stdout", errPath = directory.path + "/stderr"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        defer {
+            try? out.close()
+            try? err.close()
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                for _ in 0..<200 where process.isRunning { usleep(10_000) }
+                throw TimedOut(command: ([path] + arguments).joined(separator: " "), timeout: timeout)
+            }
+            usleep(10_000)
+        }
+        func read(_ file: String) -> String {
+            String(decoding: FileManager.default.contents(atPath: file) ?? Data(), as: UTF8.self)
+        }
+        return ProcessResult(status: process.terminationStatus, stdout: read(outPath), stderr: read(errPath))
+    }
+
+    public struct TimedOut: Error, CustomStringConvertible {
+        public var command: String
+        public var timeout: Duration
+        public var description: String { "\(command) was still running after \(timeout)" }
+    }
+
     /// Starts a child that keeps running; output goes to files in `logDirectory`.
     public static func start(
         _ path: String, _ arguments: [String], environment: [String: String] = [:], logPrefix: String

@@ -42,6 +42,19 @@ public enum TestEnvironment {
         return stat("/dev/shm", &shm) == 0 && stat(NSTemporaryDirectory(), &tmp) == 0 && shm.st_dev != tmp.st_dev
     }
 
+    /// A Python that can `import webvtt` (webvtt-py, an independent WebVTT parser): the
+    /// repository's test venv (scripts/python-venv.sh), else `python3` on `PATH`.
+    public static let pythonWithWebVTT: String? = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let path = (variables["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/python3" }
+        let candidates = [root.appendingPathComponent(".venv/bin/python").path] + path
+        return candidates.first { python in
+            FileManager.default.isExecutableFile(atPath: python)
+                && (try? ProcessRunner.runPolling(python, ["-c", "import webvtt"], timeout: .seconds(30)))?.status == 0
+        }
+    }()
+
     static func onPath(_ name: String) -> Bool {
         (variables["PATH"] ?? "/usr/bin:/bin").split(separator: ":").contains { directory in
             FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)")
@@ -85,6 +98,13 @@ extension Trait where Self == ConditionTrait {
     /// Runs only with ffmpeg and ffprobe.
     public static var requiresFFmpeg: Self {
         .enabled(if: TestEnvironment.hasFFmpeg, "needs ffmpeg and ffprobe on PATH")
+    }
+
+    /// Runs only with a Python that has webvtt-py.
+    public static var requiresPythonWebVTT: Self {
+        .enabled(
+            if: TestEnvironment.pythonWithWebVTT != nil,
+            "needs Python with webvtt-py: scripts/python-venv.sh, or pip install webvtt-py")
     }
 
     /// Runs only where /dev/shm is another file system than the temporary folder.

@@ -27,9 +27,7 @@ def server(request):
     hms = HMSStandin("fuzz-access-key", "fuzz-app-secret-long-enough-for-hs256").start()
     egress = tempfile.mkdtemp(prefix="tapedeck-fuzz-egress-")
     instance = Server(database=request.param, name=f"fuzz-{request.param}",
-                      env={**sim.env(), "TAPEDECK_EGRESS_DIR": egress, "HMS_ACCESS_KEY": "fuzz-access-key",
-                           "HMS_SECRET": "fuzz-app-secret-long-enough-for-hs256",
-                           "TAPEDECK_HMS_API_URL": hms.base_url}).start()
+                      env={**sim.env(), "TAPEDECK_EGRESS_DIR": egress, **hms.env()}).start()
     yield instance
     instance.close()
     sim.close()

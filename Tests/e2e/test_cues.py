@@ -98,6 +98,10 @@ def test_live_cues_land_at_their_media_time(lk):
     assert len(by_key) >= 3, by_key  # the timing of the test itself: most cues are inside the media
     tracks = lk.server.get(f"/v1/recordings/{rid}/text-tracks", headers=lk.server.admin).json()
     languages = {(t["kind"], t["language"]) for t in tracks}
+    # Each track the recording became ready with was announced once (recording.captions_ready).
+    events = lk.server.get(f"/v1/recordings/{rid}/events?limit=500", headers=lk.server.admin).json()["items"]
+    announced = sorted((e["data"]["kind"], e["data"]["language"]) for e in events if e["type"] == "recording.captions_ready")
+    assert announced == sorted(languages), (announced, languages)
     assert ("captions", "en") in languages and ("subtitles", "es") in languages
     # The VTT, read by an independent parser, holds every placed cue at its time.
     [english] = [t for t in tracks if t["language"] == "en"]
@@ -118,11 +122,12 @@ def test_live_cues_land_at_their_media_time(lk):
     assert "#t=" in found[0]["hits"][0]["url"]
     assert [i["recording"]["id"] for i in lk.server.get("/v1/search?q=recursion", headers=viewer(lk.server, "ada")).json()["items"]] == [rid]
     assert lk.server.get("/v1/search?q=recursion", headers=viewer(lk.server, "mallory")).json()["items"] == []
-    # Deleting the recording deletes its cues.
-    assert requests.delete(f"{lk.server.base_url}/v1/recordings/{rid}", headers=lk.server.admin).status_code == 202
-    assert lk.rows(f"SELECT COUNT(*) FROM cues WHERE recording_id = '{rid}'") == [("0",)]
-    # The cue said before the files began is still held on the session, not lost.
+    # The cue said before the files began (and its translation) is held on the session, not lost.
     assert lk.rows("SELECT COUNT(*) FROM cues WHERE recording_id IS NULL") == [("2",)]
+    # Deleting the recording deletes its cues, and, as no recording of the ended session is
+    # left to take them, the held ones too.
+    assert requests.delete(f"{lk.server.base_url}/v1/recordings/{rid}", headers=lk.server.admin).status_code == 202
+    assert lk.rows("SELECT COUNT(*) FROM cues") == [("0",)]
 
 
 def test_cue_posts_are_refused_field_by_field_and_change_nothing(lk):
@@ -145,11 +150,33 @@ def test_cue_posts_are_refused_field_by_field_and_change_nothing(lk):
         answer = post_cues(lk.server, room, [body], ada)
         assert answer.status_code == 400, (body, answer.text)
         assert answer.json()["error"]["field"].startswith(field), (body, answer.json())
+    # Media times on the live route, and keys of the caption files' namespace, are refused.
+    media = {k: v for k, v in good.items() if k not in ("start_at", "end_at")} | {"start_ms": 0, "end_ms": 10}
+    assert post_cues(lk.server, room, [media], ada).status_code == 400
+    assert post_cues(lk.server, room, [dict(good, cue_key="caption-file:1")], ada).json()["error"]["code"] == "reserved_cue_key"
     too_many = [dict(good, cue_key=f"k{i}") for i in range(1001)]
     assert post_cues(lk.server, room, too_many, ada).status_code in (400, 413)
     # Someone not in the room cannot post, nor learn that it exists.
     assert post_cues(lk.server, room, [good], viewer(lk.server, "mallory")).status_code == 404
     assert lk.rows("SELECT COUNT(*) FROM cues") == [("0",)]
+    # A participant may not replace a cue someone else posted (the teacher's agent, an API key).
+    assert post_cues(lk.server, room, [dict(good, cue_key="teacher-1", text="the lesson")], lk.server.admin).status_code == 200
+    lk.sim.join(room, "bob")
+    lk.sim.deliver()
+    lk.sim.wait(lambda: lk.rows(f"SELECT COUNT(*) FROM participants WHERE identity = 'bob'") == [("1",)], what="bob joined")
+    bob = viewer(lk.server, "bob")
+    taken = post_cues(lk.server, room, [dict(good, cue_key="teacher-1", text="defaced")], bob)
+    assert taken.status_code == 409 and taken.json()["error"]["field"] == "cues[0].cue_key", taken.text
+    assert lk.rows("SELECT text FROM cues WHERE cue_key = 'teacher-1'") == [("the lesson",)]
+    # An import into the room while the class runs does not take its live cues.
+    import os
+    from media import make_mp4
+    mp4 = make_mp4(os.path.join(lk.egress_dir, "imported.mp4"), seconds=2)
+    lk.server.cli("import", mp4, "--room", room)
+    assert post_cues(lk.server, room, [dict(good, cue_key="after-import")], ada).status_code == 200
+    session_of = lk.rows("SELECT s.id FROM cues c JOIN sessions s ON s.id = c.session_id WHERE c.cue_key = 'after-import'")
+    live = lk.rows("SELECT id FROM sessions WHERE ended_at IS NULL")
+    assert session_of == live, (session_of, live)
 
 
 HOSTILE = json.load(open(__import__("os").path.join(__import__("os").path.dirname(__file__), "..", "..", "..", "shared",
@@ -237,6 +264,11 @@ def test_caption_files_hls_subtitles_and_hostile_text(server, lecture, tmp_path)
                           headers={**server.admin, "Content-Type": "text/vtt"})
     assert again.status_code == 200 and again.json()["accepted"] == 1
     assert english_keys(server, rid) == posted | {"caption-file:1"}
+    # The English captions track was announced once, when its first cues came, not per upload.
+    events = server.get(f"/v1/recordings/{rid}/events?limit=500", headers=server.admin).json()["items"]
+    announced = [e["data"] for e in events if e["type"] == "recording.captions_ready"]
+    assert sum(1 for d in announced if (d["kind"], d["language"]) == ("captions", "en")) == 1, announced
+    assert sum(1 for d in announced if (d["kind"], d["language"]) == ("captions", "es")) == 1, announced
     # A broken file is refused with its line, and changes nothing.
     broken = requests.post(f"{server.base_url}/v1/recordings/{rid}/captions?language=en",
                            data=b"WEBVTT\n\n00:00:01.000 --> 00:00:00.500\nbackwards\n", headers=server.admin)

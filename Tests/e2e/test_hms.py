@@ -5,6 +5,7 @@ recording 100ms still runs makes nothing ready; lost webhooks are healed by the 
 presigned URL that expires mid-copy is asked for again."""
 import hashlib
 import os
+import re
 import time
 import uuid
 
@@ -14,6 +15,7 @@ import requests
 from hms_standin import HMSStandin
 from media import make_mp4
 from net import wait_until
+from s3_peers import tapedeck_env
 from tapedeck_server import Server
 
 ACCESS_KEY, SECRET = "hms-access-key", "hms-app-secret-for-the-end-to-end-tests"
@@ -21,20 +23,13 @@ WEBHOOK_SECRET = "a-webhook-secret-of-some-length"
 
 
 def s3_env():
-    return {
-        "TAPEDECK_STORAGE": "s3", "TAPEDECK_S3_ENDPOINT": os.environ["TEST_S3_ENDPOINT"],
-        "TAPEDECK_S3_REGION": "us-east-1", "TAPEDECK_S3_BUCKET": os.environ["TEST_S3_BUCKET"],
-        "TAPEDECK_S3_ACCESS_KEY_ID": "testing", "TAPEDECK_S3_SECRET_ACCESS_KEY": "testing",
-        "TAPEDECK_S3_FORCE_PATH_STYLE": "true", "TAPEDECK_S3_PREFIX": f"hms-{uuid.uuid4().hex[:6]}/",
-    }
+    return tapedeck_env(os.environ["TEST_S3_ENDPOINT"], os.environ["TEST_S3_BUCKET"], f"hms-{uuid.uuid4().hex[:6]}/")
 
 
 class Setup:
     def __init__(self, storage="local", env=None):
         self.standin = HMSStandin(ACCESS_KEY, SECRET, webhook_secret=WEBHOOK_SECRET, retry_delays=(0.2, 0.5, 1)).start()
-        settings = {"HMS_ACCESS_KEY": ACCESS_KEY, "HMS_SECRET": SECRET, "TAPEDECK_HMS_API_URL": self.standin.base_url,
-                    "TAPEDECK_HMS_WEBHOOK_SECRET": WEBHOOK_SECRET, "TAPEDECK_RECONCILE_INTERVAL_S": "1",
-                    "TAPEDECK_RECONCILE_AFTER_S": "600"}
+        settings = {**self.standin.env(), "TAPEDECK_RECONCILE_INTERVAL_S": "1", "TAPEDECK_RECONCILE_AFTER_S": "600"}
         settings.update(s3_env() if storage == "s3" else {})
         settings.update(env or {})
         self.server = Server(env=settings, name=f"hms-{storage}").start()
@@ -105,6 +100,9 @@ def test_policy_records_a_session_and_copies_the_file_in(storage, mp4):
         # The recorder's own peer never counted: one participant.
         events = setup.server.get(f"/v1/recordings/{recording['id']}", headers=setup.server.admin).json()
         assert events["status"] == "ready"
+        # Copied in time: nothing for the day-old-copy alert to count.
+        metrics = setup.server.get("/metrics").text
+        assert re.search(r"^tapedeck_hms_uncopied_recordings_over_a_day 0(\.0)?$", metrics, re.M), metrics
         assert setup.standin.protocol_errors == []
         assert all(d.delivered for d in setup.standin.deliveries)
     finally:

@@ -76,6 +76,19 @@ def test_hostile_strings_in_api_bodies_and_queries(server):
         check(requests.get(f"{base}/v1/recordings/{q}", headers=admin), f"get {value!r}")
         check(requests.post(f"{base}/v1/webhook-endpoints", json={"url": value, "description": value},
                             headers=admin), f"webhook {value!r}")
+        # Cues: the room name, every field of a cue, and the search and listing queries.
+        cue = {"cue_key": value, "language": value, "kind": value, "start_at": value, "end_at": value, "text": value,
+               "speaker": value, "speaker_identity": value, "translation_of": value}
+        check(requests.post(f"{base}/v1/rooms/{q}/cues", json={"cues": [cue]}, headers=admin), f"live cue {value!r}")
+        check(requests.post(f"{base}/v1/rooms/{q}/cues", headers=admin, json={"cues": [
+            {"cue_key": "k", "language": "en", "start_at": 0, "end_at": 1, "text": value, "speaker": value}]}),
+              f"live cue text {value!r}")
+        check(requests.get(f"{base}/v1/search", params={"q": value, "room": value, "language": value, "cursor": value},
+                           headers=admin), f"search {value!r}")
+        check(requests.get(f"{base}/v1/recordings/{q}/cues", params={"q": value, "kind": value}, headers=admin),
+              f"cues {value!r}")
+        check(requests.post(f"{base}/v1/recordings/{q}/captions", params={"language": value}, data=value.encode(),
+                            headers=admin), f"captions {value!r}")
     # The recordings that were started are real ones, listed as valid JSON.
     listing = check(requests.get(f"{base}/v1/recordings?limit=100", headers=admin), "listing")
     assert isinstance(listing["items"], list)

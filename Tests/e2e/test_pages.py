@@ -88,11 +88,21 @@ def test_error_pages(recorded, browser):  # noqa: F811
     assert requests.get(revoked["url"]).status_code == 410
 
 
-def submit(browser, form_selector, fields, settle=1.0):
-    """Fills a form's fields (by id) and submits it like a user would."""
+def submit(browser, form_selector, fields, timeout=20):
+    """Fills a form's fields (by id) and submits it like a user would, then waits for the page it
+    leads to: a marker on the old document is gone and the new one has loaded (a fixed pause
+    is too short on a loaded machine)."""
     script = "".join(f"document.getElementById({name!r}).value = {value!r};" for name, value in fields.items())
-    browser.js(script + f"document.querySelector({form_selector!r}).requestSubmit()")
-    time.sleep(settle)
+    browser.js(script + "window.__beforeSubmit = true;" + f"document.querySelector({form_selector!r}).requestSubmit()")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if browser.js("window.__beforeSubmit === undefined && document.readyState === 'complete'"):
+                return
+        except RuntimeError:
+            pass  # the document was being replaced
+        time.sleep(0.05)
+    raise AssertionError(f"submitting {form_selector} led to no new page within {timeout} s")
 
 
 def test_admin_dashboard_filters_and_shares(recorded, browser):  # noqa: F811

@@ -93,7 +93,7 @@ def test_events_are_signed_retried_and_logged(database, mp4):
                                 headers=server.admin, timeout=10)
         assert created.status_code == 201, created.text
         endpoint = created.json()
-        assert endpoint["secret"] == SECRET and len(endpoint["events"]) == 5
+        assert endpoint["secret"] == SECRET and len(endpoint["events"]) == 6
         only_ready = requests.post(api, json={"url": down.url, "events": ["recording.ready"]},
                                    headers=server.admin, timeout=10).json()
         assert only_ready["secret"].startswith("whsec_") and only_ready["events"] == ["recording.ready"]

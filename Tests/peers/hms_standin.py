@@ -24,6 +24,9 @@ asks for (`expire_next`, `fail_next`, `cut_next_download`, `expire_mid_download`
 webhooks 100ms would send in `outbox`; `flush` delivers them (in order, or shuffled), `send`
 delivers one at once. Deliveries carry the secret header and are retried as 100ms does: three more
 attempts, 1 s, 3 s and 10 s later, unless the answer is exactly 200 (`retry_delays` shortens them).
+
+Every API call is kept in `calls` with the monotonic time it arrived, so that a benchmark in the
+same process can time what Tapedeck sends against the webhook that caused it (`post_once`).
 """
 import hmac
 import hashlib
@@ -182,7 +185,7 @@ class HMSStandin:
         self.assets = {}  # id -> internal record (see render_asset)
         self.presigned = {}  # token -> {"asset_id", "expires", "signature", "expired"}
         self.protocol_errors = []
-        self.calls = []  # (method, path, query dict, body or None, jti)
+        self.calls = []  # (method, path, query dict, body or None, jti, monotonic time of arrival)
         self.jtis = []  # every distinct jti seen, in order (a re-mint shows as a new one)
         self.expired_jtis = set()
         self.forced = []  # [status, message, details, headers, remaining, path pattern]
@@ -204,6 +207,10 @@ class HMSStandin:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # http.server writes an answer's head and body in two sends: with Nagle's algorithm the
+            # body waited for the client's delayed ACK, a delay of up to some 30 ms that was the
+            # stand-in's own (production servers, Go's net/http or nginx, send without it).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -236,6 +243,13 @@ class HMSStandin:
     @property
     def base_url(self):
         return self.base + "/v2"
+
+    def env(self):
+        """The settings that point `tapedeck serve` at this stand-in."""
+        env = {"HMS_ACCESS_KEY": self.access_key, "HMS_SECRET": self.secret, "TAPEDECK_HMS_API_URL": self.base_url}
+        if self.webhook_secret is not None:
+            env["TAPEDECK_HMS_WEBHOOK_SECRET"] = self.webhook_secret
+        return env
 
     # MARK: time
 
@@ -316,6 +330,7 @@ class HMSStandin:
     # MARK: HTTP
 
     def serve(self, handler):
+        arrived = time.monotonic()  # as soon as the request line and headers are read, before any check
         try:
             parsed = urllib.parse.urlsplit(handler.path)
             if parsed.path.startswith("/files/"):
@@ -327,7 +342,7 @@ class HMSStandin:
             body = handler.rfile.read(int(length)) if length else b""
             status, payload, headers = 200, None, {}
             try:
-                payload = self.api(handler.command, parsed, handler.headers, body)
+                payload = self.api(handler.command, parsed, handler.headers, body, arrived)
             except Failure as failure:
                 status, payload, headers = failure.status, failure.body(), failure.headers
             self.reply(handler, status, payload, headers)
@@ -366,7 +381,7 @@ class HMSStandin:
         "presign": ("presign_duration",),
     }
 
-    def api(self, method, parsed, headers, body):
+    def api(self, method, parsed, headers, body, arrived):
         where = f"{method} {parsed.path}"
         for pattern, methods in self.ROUTES:
             match = pattern.match(parsed.path)
@@ -381,7 +396,7 @@ class HMSStandin:
         query = self.parse_query(where, name, parsed.query)
         payload = self.parse_body(where, method, headers, body)
         with self.lock:
-            self.calls.append((method, parsed.path, query, payload, jti))
+            self.calls.append((method, parsed.path, query, payload, jti, arrived))
         forced = self.take_forced(parsed.path)
         if forced:
             status, message, details, extra, _, _, expires_token = forced
@@ -1011,10 +1026,22 @@ class HMSStandin:
             delivery.wait(timeout=sum(self.retry_delays) + 4 * 35)
         return delivery
 
-    def attempts(self, delivery):
+    def webhook_headers(self):
         headers = {"Content-Type": "application/json", "User-Agent": "100ms-webhook"}
         if self.webhook_secret is not None:
             headers[self.webhook_header] = self.webhook_secret
+        return headers
+
+    def post_once(self, envelope, session=None):
+        """One delivery attempt of `envelope`, here and now, with no retry and no thread (for a
+        caller that times it): (monotonic time just before sending, the answer)."""
+        assert self.webhook_url, "no webhook_url"
+        body, headers = json.dumps(envelope).encode(), self.webhook_headers()
+        sent = time.monotonic()
+        return sent, (session or requests).post(self.webhook_url, data=body, headers=headers, timeout=30)
+
+    def attempts(self, delivery):
+        headers = self.webhook_headers()
         try:
             for delay in (0,) + self.retry_delays:
                 time.sleep(delay)
@@ -1036,7 +1063,7 @@ class HMSStandin:
     # MARK: waiting
 
     def calls_to(self, pattern, method=None):
-        """The calls (method, path, query, body, jti) whose path matches the regex `pattern`."""
+        """The calls (method, path, query, body, jti, arrival) whose path matches the regex `pattern`."""
         with self.lock:
             return [c for c in self.calls if re.search(pattern, c[1]) and (method is None or c[0] == method)]
 

@@ -13,6 +13,21 @@ def make_mp4(path, seconds=8, size="640x360", gop=60):
     return path
 
 
+def pad_mp4(path, size, chunk=8 << 20):
+    """Grows the MP4 at `path` to `size` bytes with a trailing `free` box of random bytes: the same
+    valid media (players and ffprobe skip the box), as large as a long recording, without the hours
+    it would take to encode one; random so that nothing on the way could compress it."""
+    box = size - os.path.getsize(path)
+    assert 8 <= box < 1 << 32, f"a free box of {box} bytes does not fit a 32-bit box size"
+    with open(path, "ab") as f:
+        f.write(box.to_bytes(4, "big") + b"free")
+        left = box - 8
+        while left:
+            written = f.write(os.urandom(min(chunk, left)))
+            left -= written
+    return path
+
+
 def make_hls(mp4, directory, segment_seconds=2, fmp4=False):
     os.makedirs(directory, exist_ok=True)
     extra = ["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4"] if fmp4 else []

@@ -60,6 +60,13 @@ def start_moto(log_path):
     return process, endpoint
 
 
+def tapedeck_env(endpoint, bucket, prefix, key="testing", secret="testing"):
+    """The settings that point `tapedeck serve` at a bucket of one of these servers."""
+    return {"TAPEDECK_STORAGE": "s3", "TAPEDECK_S3_ENDPOINT": endpoint, "TAPEDECK_S3_REGION": "us-east-1",
+            "TAPEDECK_S3_BUCKET": bucket, "TAPEDECK_S3_ACCESS_KEY_ID": key, "TAPEDECK_S3_SECRET_ACCESS_KEY": secret,
+            "TAPEDECK_S3_FORCE_PATH_STYLE": "true", "TAPEDECK_S3_PREFIX": prefix}
+
+
 def client(service, endpoint, key="testing", secret="testing"):
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
                         aws_secret_access_key=secret, config=Config(s3={"addressing_style": "path"}))

@@ -24,42 +24,42 @@ extension S3Store {
 
     // MARK: From a stream of unknown length
 
-    /// Reads the stream into part-sized buffers; a stream that fits in one part is a single PUT.
-    /// At most `concurrentParts` parts are in flight, and the next one is only read when a slot is
-    /// free, so memory stays at about `(concurrentParts + 1) × partSize` whatever the length.
+    /// Reads the stream into parts (its chunks as they came, see ``BufferedChunks``); a stream that
+    /// fits in one part is a single PUT. At most `concurrentParts` parts are in flight, and the next
+    /// one is only read when a slot is free, so memory stays at about `(concurrentParts + 1) × partSize`
+    /// whatever the length.
     func uploadStream<Body: AsyncSequence & Sendable>(
         _ key: ObjectKey, body: Body, contentType: String
     ) async throws -> ObjectInfo where Body.Element == ByteBuffer {
         var iterator = body.makeAsyncIterator()
         var pending: ByteBuffer?  // a chunk that did not fit in the previous part
 
-        func nextPart(size: Int) async throws -> ByteBuffer {
-            var part = ByteBuffer()
-            part.reserveCapacity(size)
+        func nextPart(size: Int) async throws -> BufferedChunks {
+            var part = BufferedChunks()
             if var carried = pending {
                 pending = nil
                 if carried.readableBytes > size, let head = carried.readSlice(length: size) {
                     pending = carried
-                    return head
+                    part.append(head)
+                    return part
                 }
-                part.writeBuffer(&carried)
+                part.append(carried)
             }
-            while part.readableBytes < size, var chunk = try await iterator.next() {
-                let room = size - part.readableBytes
+            while part.size < size, var chunk = try await iterator.next() {
+                let room = size - part.size
                 if chunk.readableBytes > room, let head = chunk.readSlice(length: room) {
-                    var head = head
-                    part.writeBuffer(&head)
+                    part.append(head)
                     pending = chunk
                 } else {
-                    part.writeBuffer(&chunk)
+                    part.append(chunk)
                 }
             }
             return part
         }
 
         let first = try await nextPart(size: partSize(1))
-        if pending == nil, first.readableBytes < partSize(1) {
-            return try await putSingle(key, bytes: first, contentType: contentType)
+        if pending == nil, first.size < partSize(1) {
+            return try await putSingle(key, bytes: first.joined(), contentType: contentType)
         }
         let uploadID = try await createMultipartUpload(key, contentType: contentType)
         do {
@@ -68,13 +68,13 @@ extension S3Store {
                 var inFlight = 0
                 var number = 1
                 var part = first
-                while part.readableBytes > 0 {
+                while part.size > 0 {
                     if inFlight == configuration.concurrentParts, let finished = try await group.next() {
                         done.append(finished)
                         inFlight -= 1
                     }
-                    let (current, bytes) = (number, part)
-                    group.addTask { try await self.uploadPart(key, uploadID: uploadID, number: current, bytes: bytes) }
+                    let (current, chunks) = (number, part)
+                    group.addTask { try await self.uploadPart(key, uploadID: uploadID, number: current, chunks: chunks) }
                     inFlight += 1
                     number += 1
                     guard number <= 10_000 else {
@@ -167,17 +167,17 @@ extension S3Store {
         return uploadID
     }
 
-    func uploadPart(_ key: ObjectKey, uploadID: String, number: Int, bytes: ByteBuffer) async throws -> UploadedPart {
-        let md5 = configuration.verifyChecksums ? Self.md5(bytes) : nil
-        var headers = [("content-length", String(bytes.readableBytes))]
+    func uploadPart(_ key: ObjectKey, uploadID: String, number: Int, chunks: BufferedChunks) async throws -> UploadedPart {
+        let md5 = configuration.verifyChecksums ? chunks.md5() : nil
+        var headers = [("content-length", String(chunks.size))]
         if let md5 { headers.append(("content-md5", Data(md5).base64EncodedString())) }
         let response = try await send(
             "PUT", key: key.rawValue, query: [("partNumber", String(number)), ("uploadId", uploadID)],
-            headers: headers, body: { .bytes(bytes) }, payloadHash: SigV4Signer.unsignedPayload,
-            timeout: Self.partTimeout)
+            headers: headers, body: { .stream(chunks, length: .known(Int64(chunks.size))) },
+            payloadHash: SigV4Signer.unsignedPayload, timeout: Self.partTimeout)
         let etag = response.headers.first(name: "etag") ?? ""
         try verifyPartETag(etag, md5: md5, what: "part \(number)")
-        return UploadedPart(number: number, etag: etag, size: Int64(bytes.readableBytes), md5: md5)
+        return UploadedPart(number: number, etag: etag, size: Int64(chunks.size), md5: md5)
     }
 
     /// One part straight from the file; a part whose ETag does not match what was read is sent again.

@@ -4,7 +4,8 @@ import Foundation
 public struct ParsedCaption: Sendable, Equatable {
     public var startMs: Int64
     public var endMs: Int64
-    /// Tags removed and (WebVTT) character references decoded; lines joined with LF.
+    /// Tags removed and (WebVTT) character references decoded; lines joined with LF; control
+    /// characters other than tab and line feed replaced by U+FFFD.
     public var text: String
     /// A WebVTT voice span's name, or a 100ms transcript's speaker name.
     public var speaker: String?

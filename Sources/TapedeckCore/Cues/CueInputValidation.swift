@@ -126,20 +126,12 @@ extension CueInput {
         let times: Validated.Times
         if let startAt = input.startAt {
             guard let endAt = input.endAt else {
-                if input.endMs != nil {
-                    throw CueInputError(
-                        field: "end_ms", code: .conflictingFields, problem: "cannot end a cue that starts at start_at: send end_at")
-                }
-                throw CueInputError(field: "end_at", code: .missingField, problem: "is required with start_at")
+                throw missingEnd(after: "start_at", expected: "end_at", sentInstead: input.endMs.map { _ in "end_ms" })
             }
             times = .wallClock(startMs: try instant(startAt, field: "start_at"), endMs: try instant(endAt, field: "end_at"))
         } else if let startMs = input.startMs {
             guard let endMs = input.endMs else {
-                if input.endAt != nil {
-                    throw CueInputError(
-                        field: "end_at", code: .conflictingFields, problem: "cannot end a cue that starts at start_ms: send end_ms")
-                }
-                throw CueInputError(field: "end_ms", code: .missingField, problem: "is required with start_ms")
+                throw missingEnd(after: "start_ms", expected: "end_ms", sentInstead: input.endAt.map { _ in "end_at" })
             }
             times = .media(startMs: try milliseconds(startMs, field: "start_ms"), endMs: try milliseconds(endMs, field: "end_ms"))
         } else {
@@ -157,6 +149,12 @@ extension CueInput {
             throw CueInputError(field: endField, code: .invalidTime, problem: "must be at most 6 hours after the start")
         }
         return times
+    }
+
+    /// An end in the other form than the start (`start_at` with `end_ms`), or none at all.
+    private static func missingEnd(after start: String, expected end: String, sentInstead other: String?) -> CueInputError {
+        guard let other else { return CueInputError(field: end, code: .missingField, problem: "is required with \(start)") }
+        return CueInputError(field: other, code: .conflictingFields, problem: "cannot end a cue that starts at \(start): send \(end)")
     }
 
     private static func instant(_ value: Instant, field: String) throws(CueInputError) -> Int64 {
@@ -188,8 +186,8 @@ extension CueInput {
             throw CueInputError(
                 field: "text", code: .controlCharacters, problem: "must not contain control characters other than line feed and tab")
         }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw CueInputError(field: "text", code: .invalidField, problem: "must not be empty or only white space")
+        guard !CueText.isBlank(text) else {
+            throw CueInputError(field: "text", code: .invalidField, problem: "must not be empty or only spaces, tabs and line breaks")
         }
         guard text.unicodeScalars.count <= maximumTextLength else {
             throw CueInputError(field: "text", code: .tooLong, problem: "must be at most \(maximumTextLength) characters")

@@ -49,9 +49,10 @@ enum HMSTranscriptReader {
             }
             guard end >= start else { throw fail("ends before it starts") }
             let words = sentence.sentence ?? ""
-            if words.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
-            let name = sentence.name?.trimmingCharacters(in: .whitespaces)
-            cues.append(ParsedCaption(startMs: start, endMs: end, text: words, speaker: name?.isEmpty == false ? name : nil))
+            if CueText.isBlank(words) { continue }
+            let name = sentence.name.map { ProviderText.cleaned($0).trimmingCharacters(in: .whitespaces) }
+            cues.append(
+                ParsedCaption(startMs: start, endMs: end, text: CueText.withoutControls(words), speaker: name?.isEmpty == false ? name : nil))
         }
         return cues
     }

@@ -39,9 +39,9 @@ enum SRTReader {
                 i += 1
             }
             let joined = body.joined(separator: "\n")
-            if joined.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+            if CueText.isBlank(joined) { continue }
             guard cues.count < CaptionFileParser.maximumCues else { throw CaptionFileParser.tooManyCues(at: timingLine) }
-            cues.append(ParsedCaption(startMs: start, endMs: end, text: joined, id: id))
+            cues.append(ParsedCaption(startMs: start, endMs: end, text: CueText.withoutControls(joined), id: id))
         }
         return cues
     }

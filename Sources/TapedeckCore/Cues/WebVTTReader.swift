@@ -27,6 +27,11 @@ enum WebVTTReader {
                 id = String(block)
                 i += 1
                 guard i < lines.count, CaptionFileParser.hasArrow(lines[i]) else {
+                    // A line that starts like a time was meant as the timings: say what is wrong
+                    // with it rather than with the line after.
+                    if block.utf8.first.map({ $0 >= 48 && $0 <= 57 }) == true {
+                        _ = try CaptionFileParser.timings(block, line: i, format: format, timestamp: timestamp)
+                    }
                     throw CaptionFileError(
                         reason: .malformed, line: i + 1,
                         detail: "expected cue timings (00:00:01.000 --> 00:00:02.000) after the cue identifier")
@@ -34,7 +39,7 @@ enum WebVTTReader {
             }
             let timingLine = i + 1
             let (start, end) = try CaptionFileParser.timings(
-                lines[i], line: timingLine, format: "timestamps are [hh:]mm:ss.ttt, as in 00:01:02.500 --> 00:01:04.000", timestamp: timestamp)
+                lines[i], line: timingLine, format: format, timestamp: timestamp)
             i += 1
             var payload: [Substring] = []
             // An empty line ends the payload; so does a line with an arrow, which starts a cue.
@@ -43,12 +48,17 @@ enum WebVTTReader {
                 i += 1
             }
             let (body, speaker) = cueText(payload.joined(separator: "\n"))
-            if body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+            if CueText.isBlank(body) { continue }
             guard cues.count < CaptionFileParser.maximumCues else { throw CaptionFileParser.tooManyCues(at: timingLine) }
-            cues.append(ParsedCaption(startMs: start, endMs: end, text: body, speaker: speaker, id: id))
+            cues.append(
+                ParsedCaption(
+                    startMs: start, endMs: end, text: CueText.withoutControls(body), speaker: speaker.map(ProviderText.cleaned),
+                    id: id.map(ProviderText.cleaned)))
         }
         return cues
     }
+
+    private static let format = "timestamps are [hh:]mm:ss.ttt, as in 00:01:02.500 --> 00:01:04.000"
 
     private static func isBlank(_ line: Substring) -> Bool {
         line.utf8.allSatisfy { $0 == 32 || $0 == 9 }

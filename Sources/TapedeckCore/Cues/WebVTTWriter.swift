@@ -220,7 +220,13 @@ public struct WebVTTWriter: Sendable {
             }
         }
         if !current.isEmpty { words.append(current) }
-        let annotation = words.joined(separator: " ")
+        // WebVTT trims only ASCII white space from an annotation, but parsers built on Unicode
+        // regular expressions (webvtt-py) also drop a no-break or ideographic space at either
+        // end; a name never needs one there, so none is written.
+        var scalars = words.joined(separator: " ").unicodeScalars[...]
+        while scalars.first?.properties.isWhitespace == true { scalars = scalars.dropFirst() }
+        while scalars.last?.properties.isWhitespace == true { scalars = scalars.dropLast() }
+        let annotation = String(String.UnicodeScalarView(scalars))
         // `<v Bob -->` would hold an arrow, and a line with an arrow starts a new cue; parsers
         // drop the annotation's trailing space, so one before `>` keeps the name intact.
         return annotation.hasSuffix("-") ? annotation + " " : annotation

@@ -16,6 +16,8 @@ public struct HMSSettings: Sendable, Equatable {
     public var sourceIPs: TrustedProxies?
     public var reconcileIntervalS: Int
     public var staleAfterS: Int
+    /// `TAPEDECK_HMS_TRANSCRIPT_LANGUAGE`: the language of 100ms' transcripts (they do not say).
+    public var transcriptLanguage = LanguageTag("en")!
 
     /// The header 100ms is configured to send the secret in.
     public static let secretHeader = "Tapedeck-Webhook-Secret"
@@ -48,10 +50,19 @@ public struct HMSSettings: Sendable, Equatable {
                 throw SettingsError("TAPEDECK_HMS_SOURCE_IPS", "must be comma-separated IP addresses or CIDR networks: \(error)")
             }
         }
-        return HMSSettings(
+        var transcriptLanguage = LanguageTag("en")!
+        if let raw = values.string("TAPEDECK_HMS_TRANSCRIPT_LANGUAGE") {
+            guard let tag = LanguageTag(raw) else {
+                throw SettingsError("TAPEDECK_HMS_TRANSCRIPT_LANGUAGE", "must be a BCP 47 language tag such as en or pt-BR, got \"\(raw)\"")
+            }
+            transcriptLanguage = tag
+        }
+        var settings = HMSSettings(
             accessKey: key, secret: secret, apiURL: apiURL, webhookSecret: webhookSecret, meetingURLTemplate: meetingURL,
             sourceIPs: sourceIPs,
             reconcileIntervalS: try values.int("TAPEDECK_RECONCILE_INTERVAL_S", default: 30, in: 1...3600),
             staleAfterS: try values.int("TAPEDECK_RECONCILE_AFTER_S", default: 90, in: 5...86_400))
+        settings.transcriptLanguage = transcriptLanguage
+        return settings
     }
 }

@@ -57,7 +57,8 @@ public struct RecordingDependencies: Sendable {
         self.recorderDirectory =
             settings.map { $0.dataDirectory + "/recorder" } ?? FileManager.default.temporaryDirectory.path + "/tapedeck-recorder"
         self.reconcileStaleAfter = TimeInterval(settings?.livekit?.staleAfterS ?? 90)
-        self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? 30)
+        // Read with either provider's settings: a 100ms-only installation sets it too.
+        self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? settings?.hms?.reconcileIntervalS ?? 30)
         self.scheduler = JobScheduler(catalog: catalog, wakeup: wakeup)
         self.logger = logger
     }
@@ -91,6 +92,7 @@ public struct RecordingDependencies: Sendable {
             catalog: catalog, api: api, defaultPolicy: defaultPolicy, storageBackend: store.backend, wakeup: scheduler.wakeup,
             logger: logger, meetingURLTemplate: settings.meetingURLTemplate)
         recorder.reconcileStaleAfter = TimeInterval(settings.staleAfterS)
+        recorder.transcriptLanguage = settings.transcriptLanguage
         hms = recorder
     }
 

@@ -30,6 +30,10 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
         namespace: "tapedeck", metricName: "jobs", unitName: "",
         helpText: "Jobs in the queue by kind and state (done jobs are not counted).") }
 
+    static package var hmsUncopied: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "hms_uncopied_recordings_over_a_day", unitName: "",
+        helpText: "100ms recordings that ended over a day ago and are not yet copied into storage (100ms deletes them after 15 days).") }
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
     }
@@ -72,6 +76,11 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
     /// The queue's depth as last counted (at scrape time).
     package func setJobDepth(kind: String, state: String, count: Int) {
         registry.makeGauge(descriptor: Self.jobDepth, labels: [("kind", kind), ("state", state)]).set(Int64(count))
+    }
+
+    /// The count of 100ms recordings overdue for their copy, as last counted (at scrape time).
+    package func setHMSUncopiedOverADay(_ count: Int) {
+        registry.makeGauge(descriptor: Self.hmsUncopied).set(Int64(count))
     }
 
     /// Sets every previously reported (kind, state) not in `current` back to zero.

@@ -14,6 +14,9 @@ public struct Settings: Sendable {
     public var dataDirectory: String
     public var database: DatabaseLocation
     public var storage: StorageSettings
+    /// `TAPEDECK_SHARED_DATA_DIR`: the data directory (with local storage) is one disk for every
+    /// machine running Tapedeck on this catalog (NFS and the like).
+    public var sharedDataDirectory = false
     /// `nil` when LiveKit is not configured.
     public var livekit: LiveKitSettings?
     /// `nil` when 100ms is not configured.
@@ -130,6 +133,7 @@ public struct Settings: Sendable {
             initialDelay: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_INITIAL_S", default: 10, in: 1...3600)),
             window: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_WINDOW_S", default: 86_400, in: 5...(7 * 86_400))))
         settings.webhookAllowPrivate = try values.bool("TAPEDECK_WEBHOOK_ALLOW_PRIVATE", default: true)
+        settings.sharedDataDirectory = try values.bool("TAPEDECK_SHARED_DATA_DIR", default: false)
         do {
             settings.trustedProxies = try TrustedProxies(parsing: values.string("TAPEDECK_TRUSTED_PROXIES") ?? "")
         } catch {

@@ -55,16 +55,18 @@ package enum CaptionFileImport {
     }
 
     /// Replaces the recording's track of `kind` and `language` from files with `cues`, in one
-    /// transaction; cues posted to the track (live or through the API) stay.
+    /// transaction, whether the earlier file was uploaded or the provider's; cues posted to the
+    /// track (live or through the API, whose keys may not take the files' prefix) stay.
     package static func replaceTrack(
         _ cues: [NewCue], recordingID: UUID, kind: CueKind, language: LanguageTag, source: CueSource, actor: String, catalog: Catalog
     ) async throws -> Int {
         try await catalog.transaction { tx in
             let before = try await tx.cues.tracks(recordingID: recordingID)
-            try await tx.cues.deleteTrack(
-                recordingID: recordingID, kind: kind, language: language.value, source: source, keyPrefix: keyPrefix)
+            try await tx.cues.deleteTrack(recordingID: recordingID, kind: kind, language: language.value, keyPrefix: keyPrefix)
+            let poster = CueRepository.Poster(actor: actor, mayReplaceOthers: true)
             for cue in cues {
-                _ = try await tx.cues.upsert(cue, at: CuePlacement(sessionID: nil, recordingID: recordingID, startMs: nil, endMs: nil).media(cue))
+                _ = try await tx.cues.upsert(
+                    cue, at: CuePlacement(sessionID: nil, recordingID: recordingID, startMs: nil, endMs: nil).media(cue), by: poster)
             }
             try await CuePlacer.announceNewTracks(tx, recordingID: recordingID, before: before, actor: actor)
             return cues.count

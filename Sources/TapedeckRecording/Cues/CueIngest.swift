@@ -25,6 +25,10 @@ package struct CueIngest: Sendable {
     package enum Failure: Error, Equatable {
         /// The room has no session to attach live cues to.
         case noSession
+        /// The viewer does not take part in the room's session.
+        case notParticipant
+        /// The cue at this index of the batch has a key another poster's cue has.
+        case keyTaken(index: Int)
     }
 
     /// How long after a session ends its late cues (a translation trailing the speaker) are
@@ -40,25 +44,43 @@ package struct CueIngest: Sendable {
         return result
     }
 
-    /// Cues posted during `roomID`'s session, with wall-clock times.
-    package func ingestLive(roomID: UUID, cues: [NewCue], actor: String) async throws -> Result {
+    /// Cues posted during `roomID`'s session, with wall-clock times, by `poster`; a viewer
+    /// (`viewerIdentity`) must take part in that session.
+    package func ingestLive(
+        roomID: UUID, cues: [NewCue], poster: CueRepository.Poster, viewerIdentity: String?
+    ) async throws -> Result {
         let now = catalog.clock.now()
         return try await catalog.transaction { tx in
-            guard let session = try await tx.sessions.latest(roomID: roomID),
+            guard let session = try await tx.sessions.live(roomID: roomID),
                 session.endedAt.map({ now.timeIntervalSince($0) <= Self.lateCueGrace }) ?? true
             else { throw Failure.noSession }
-            let recordings = try await tx.recordings.list(sessionID: session.id)
+            if let viewerIdentity, try await tx.participants.role(identity: viewerIdentity, sessionID: session.id) == nil {
+                throw Failure.notParticipant
+            }
+            // Serialises with a recording of the session becoming ready or deleted (PostgreSQL;
+            // SQLite's single writer already does): cues are placed by what it is once it is.
+            let recordings = try await tx.recordings.list(sessionID: session.id, locking: true)
             let placements = cues.map { CuePlacer.placement(of: $0, in: session.id, recordings: recordings) }
             var landed: [UUID] = []
             for placement in placements {
                 if let id = placement.recordingID, !landed.contains(id) { landed.append(id) }
             }
             let before = try await Self.readyTracks(tx, landed, in: recordings)
-            for (cue, placement) in zip(cues, placements) {
-                _ = try await tx.cues.upsert(cue, at: placement)
+            for (index, (cue, placement)) in zip(cues, placements).enumerated() {
+                if try await tx.cues.upsert(cue, at: placement, by: poster) == .notYours { throw Failure.keyTaken(index: index) }
+            }
+            // Where the lock above is not taken (SQLite), a recording that became ready meanwhile
+            // gets its cues placed again, these included.
+            for id in landed {
+                let before = recordings.first { $0.id == id }
+                if let now = try await tx.recordings.find(id: id),
+                    now.status != before?.status || now.cueTimelineOrigin != before?.cueTimelineOrigin
+                {
+                    try await CuePlacer.place(tx, recordingID: id)
+                }
             }
             for (id, tracks) in before {
-                try await CuePlacer.announceNewTracks(tx, recordingID: id, before: tracks, actor: actor)
+                try await CuePlacer.announceNewTracks(tx, recordingID: id, before: tracks, actor: poster.actor)
             }
             return Result(accepted: cues.count, recordingIDs: landed)
         }
@@ -66,11 +88,11 @@ package struct CueIngest: Sendable {
 
     /// Cues for one recording: media-relative times as given; wall-clock ones placed by the
     /// recording's media start and offset (and, without either, held for its session).
-    package func ingest(recording: Recording, cues: [NewCue], actor: String) async throws -> Result {
+    package func ingest(recording: Recording, cues: [NewCue], poster: CueRepository.Poster) async throws -> Result {
         try await catalog.transaction { tx in
             let before = try await Self.readyTracks(tx, [recording.id], in: [recording])
             var landed = false
-            for cue in cues {
+            for (index, cue) in cues.enumerated() {
                 let placement: CuePlacement
                 switch cue.timing {
                 case .media(let start, let end):
@@ -85,11 +107,11 @@ package struct CueIngest: Sendable {
                         placement = CuePlacement(sessionID: recording.sessionID, recordingID: recording.id, startMs: nil, endMs: nil)
                     }
                 }
-                _ = try await tx.cues.upsert(cue, at: placement)
+                if try await tx.cues.upsert(cue, at: placement, by: poster) == .notYours { throw Failure.keyTaken(index: index) }
                 landed = landed || placement.recordingID != nil
             }
             for (id, tracks) in before {
-                try await CuePlacer.announceNewTracks(tx, recordingID: id, before: tracks, actor: actor)
+                try await CuePlacer.announceNewTracks(tx, recordingID: id, before: tracks, actor: poster.actor)
             }
             return Result(accepted: cues.count, recordingIDs: landed ? [recording.id] : [])
         }

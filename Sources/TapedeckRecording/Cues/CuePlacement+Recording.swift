@@ -5,7 +5,7 @@ import TapedeckStore
 /// How cues find their recording and their place on its media.
 package enum CuePlacer {
     /// Recordings whose cues may still be placed: not ones that never recorded or are gone.
-    static let placeable: Set<RecordingStatus> = [.starting, .recording, .stopping, .processing, .ready]
+    package static let placeable: Set<RecordingStatus> = [.starting, .recording, .stopping, .processing, .ready]
 
     /// Where a live cue of `sessionID` goes: on the recording covering its start (the later
     /// started when two do), else held on the session.

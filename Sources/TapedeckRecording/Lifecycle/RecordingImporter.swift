@@ -14,6 +14,8 @@ import TapedeckStore
 /// is rewritten to name them, so a playlist with absolute or query-string URIs still plays from
 /// the store.
 public struct RecordingImporter: Sendable {
+    /// Stored on the rooms, sessions and recordings imports make.
+    static package let provider = "import"
     package let catalog: Catalog
     package let store: any ObjectStore
     package let http: HTTPClient
@@ -137,7 +139,7 @@ public struct RecordingImporter: Sendable {
     }
 
     private func createRecording(_ source: Source, options: Options) async throws -> Recording {
-        let provider = "import"
+        let provider = Self.provider
         let startedAt = options.recordedAt ?? catalog.clock.now()
         return try await catalog.transaction { tx in
             let room = try await tx.rooms.findOrCreate(name: options.room, provider: provider)

@@ -104,8 +104,14 @@ package enum RecordingLifecycle {
             let outcome = try await tx.recordings.transition(id, to: .deleted, actor: actor, cause: cause)
             if case .applied = outcome, let recording = try await tx.recordings.find(id: id) {
                 try await tx.jobs.enqueue(try PurgeRecordingObjectsJob.newJob(recordingID: id, keyPrefix: recording.keyPrefix))
-                // Its transcript goes with it; cues held on the session for other recordings stay.
+                // Its transcript goes with it; cues held on the session for other recordings stay,
+                // unless no recording of the ended session can ever take them.
                 try await tx.cues.deleteAll(recordingID: id)
+                if let sessionID = recording.sessionID, let session = try await tx.sessions.find(id: sessionID), session.endedAt != nil,
+                    try await tx.recordings.list(sessionID: sessionID).allSatisfy({ !CuePlacer.placeable.contains($0.status) })
+                {
+                    try await tx.cues.deleteHeld(sessionID: sessionID)
+                }
             }
             return outcome
         }

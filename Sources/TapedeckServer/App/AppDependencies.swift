@@ -26,6 +26,8 @@ public struct AppDependencies: Sendable {
     public var hmsSourceIPs: TrustedProxies?
     /// Viewer tokens and playback links.
     public var playback: PlaybackKeys
+    /// This process among the instances sharing the catalog (its metrics name it).
+    public var instance: InstanceRecord?
     /// The web pages' templates (`nil` serves the API alone).
     var pages: PageRenderer?
 

@@ -21,7 +21,8 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
 
     OpsController(
         readinessChecks: dependencies.readinessChecks, metrics: dependencies.metrics, catalog: dependencies.catalog,
-        openAPIDocument: OpenAPIDocument.load()
+        instance: dependencies.instance,
+        hms: dependencies.hms, openAPIDocument: OpenAPIDocument.load()
     ).register(on: router)
 
     dependencies.mediaController?.register(on: router, mapError: { APIError($0) })
@@ -54,6 +55,10 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
             renderer: renderer)
         pages.register(on: router)
         renderer.assets.register(on: router)
+        let visitors = PageVisitors(catalog: dependencies.catalog, keys: dependencies.playback)
+        GrantRenewalController(grants: grants, shares: shares, visitors: visitors).register(on: router)
+        SearchPagesController(search: TranscriptSearch(catalog: dependencies.catalog), visitors: visitors, renderer: renderer)
+            .register(on: router)
         AdminPagesController(
             catalog: dependencies.catalog, store: dependencies.store, shares: shares, viewerPages: pages, grants: grants, player: player,
             keys: dependencies.playback, renderer: renderer, scheduler: dependencies.scheduler

@@ -7,7 +7,8 @@ public enum ServerPeriodicTasks {
         let catalog = dependencies.catalog
         let revoked = dependencies.revokedShares
         return Housekeeping.tasks(dependencies.recording) + [
-            PeriodicTask(name: "revoked-shares", interval: RevokedShares.refreshInterval) {
+            // Each instance keeps its own copy of the set.
+            PeriodicTask(name: "revoked-shares", interval: RevokedShares.refreshInterval, scope: .everyInstance) {
                 try await revoked.refresh(from: catalog)
             }
         ]

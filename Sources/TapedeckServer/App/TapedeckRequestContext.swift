@@ -12,6 +12,11 @@ public enum Principal: Sendable, Equatable {
     /// A viewer token's holder: sees the recordings of sessions they took part in.
     case viewer(identity: String, name: String?, email: String?)
 
+    /// The holder of a verified viewer token.
+    static func viewer(_ claims: ViewerClaims) -> Principal {
+        .viewer(identity: claims.sub, name: claims.name, email: claims.email)
+    }
+
     /// How the principal appears in the audit log.
     public var actor: String {
         switch self {

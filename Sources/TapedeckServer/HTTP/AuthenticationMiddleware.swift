@@ -34,7 +34,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 }
                 throw APIError.unauthorized
             }
-            context.principal = .viewer(identity: claims.sub, name: claims.name, email: claims.email)
+            context.principal = .viewer(claims)
         } else {
             throw APIError.unauthorized
         }

@@ -49,6 +49,9 @@ struct OpsController {
     let readinessChecks: [ReadinessCheck]
     let metrics: ServiceMetrics
     let catalog: Catalog
+    var instance: InstanceRecord? = nil
+    /// Set when 100ms is configured: its recordings overdue for their copy are counted at each scrape.
+    let hms: HMSRecorder?
     let openAPIDocument: ByteBuffer
     let lastResults = ReadinessResults()
 
@@ -147,8 +150,13 @@ struct OpsController {
             }
             metrics.zeroJobDepths(except: seen)
         }
+        if let hms, let overdue = try? await hms.uncopiedOverADay() {
+            metrics.setHMSUncopiedOverADay(overdue)
+        }
+        var body = metrics.render()
+        body += await ClusterMetrics.render(catalog: catalog, instance: instance)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

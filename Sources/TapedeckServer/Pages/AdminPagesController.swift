@@ -35,16 +35,7 @@ struct AdminPagesController {
         router.post("/recordings/{id}/delete", use: deleteRecording)
     }
 
-    /// The signed-in admin and their session cookie, if the key behind it is still active and
-    /// the session was not signed out (a copied cookie dies with the logout too).
-    func admin(_ request: Request) async throws -> (Principal, String)? {
-        guard let cookie = request.cookies[AdminSession.cookie]?.value,
-            let keyID = session.verify(cookie, now: catalog.clock.now()),
-            let key = try await catalog.pool.apiKeys.find(id: keyID), key.revokedAt == nil,
-            try await !catalog.pool.adminSessions.isEnded(sessionHash: AdminSession.hash(of: cookie))
-        else { return nil }
-        return (.admin(keyID: key.id, name: key.name), cookie)
-    }
+    var visitors: PageVisitors { PageVisitors(catalog: catalog, keys: keys) }
 
     func redirect(_ location: String, cookie: String? = nil) -> Response {
         var headers = HTTPFields()
@@ -80,7 +71,7 @@ struct AdminPagesController {
     }
 
     @Sendable func logout(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        if let (_, cookie) = try await admin(request) {
+        if let (_, cookie) = try await visitors.admin(request) {
             guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
                 return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
             }
@@ -94,18 +85,18 @@ struct AdminPagesController {
     // MARK: the recordings list
 
     @Sendable func dashboard(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let (_, cookie) = try await admin(request) else { return loginPage() }
-        let query = request.uri.queryParameters
+        guard let (_, cookie) = try await visitors.admin(request) else { return loginPage() }
+        let query = FormBody.query(request)
         // Control characters cannot be in a name; such a filter matches nothing (and would upset PostgreSQL).
         func plain(_ value: String?) -> String? {
             value.flatMap { $0.isEmpty || $0.unicodeScalars.contains { $0.value < 0x20 } ? nil : $0 }
         }
-        let room = plain(query.get("room"))
-        let participant = plain(query.get("participant"))
-        let status = query.get("status").flatMap(RecordingStatus.init(rawValue:))
+        let room = plain(query["room"])
+        let participant = plain(query["participant"])
+        let status = query["status"].flatMap(RecordingStatus.init(rawValue:))
         let scope = KeysetCursor.scope(
             "dashboard", filters: ["room": room, "status": status?.rawValue, "participant": participant])
-        let position = query.get("cursor").flatMap { try? KeysetCursor.decode($0, expectedScope: scope) }.flatMap { cursor in
+        let position = query["cursor"].flatMap { try? KeysetCursor.decode($0, expectedScope: scope) }.flatMap { cursor in
             UUID(uuidString: cursor.tiebreaker).map { RecordingPosition(createdAt: cursor.sortValue, id: $0) }
         }
         let limit = 25
@@ -157,7 +148,7 @@ struct AdminPagesController {
     /// `/recordings/{id}`: for a signed-in admin the player with the admin panel; for everyone
     /// else the viewer's page.
     @Sendable func recordingPage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard request.uri.queryParameters.get("token") == nil, let (principal, cookie) = try await admin(request) else {
+        guard request.uri.queryParameters.get("token") == nil, let (principal, cookie) = try await visitors.admin(request) else {
             return try await viewerPages.recordingPage(request, context: context)
         }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
@@ -186,7 +177,9 @@ struct AdminPagesController {
         try await grants.audit(
             recording, type: "playback.granted", actor: principal.actor, data: ["via": "dashboard"], request: request,
             context: audited)
-        return try await player.render(recording, grant: grant, extra: panel)
+        var values = panel
+        values["searchable"] = true
+        return try await player.render(recording, grant: grant, renewal: PlayerPage.renewalPath(recording), extra: values)
     }
 
     /// The values of the admin panel under the player: event log and shares.
@@ -214,7 +207,7 @@ struct AdminPagesController {
     }
 
     @Sendable func createShare(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
+        guard let (principal, cookie) = try await visitors.admin(request) else { return loginPage(status: .unauthorized) }
         let values = try await FormBody.read(request)
         guard session.checkCSRF(values["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
@@ -235,7 +228,7 @@ struct AdminPagesController {
     }
 
     @Sendable func deleteRecording(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
+        guard let (principal, cookie) = try await visitors.admin(request) else { return loginPage(status: .unauthorized) }
         guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
@@ -254,7 +247,7 @@ struct AdminPagesController {
     }
 
     @Sendable func revokeShare(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let (principal, cookie) = try await admin(request) else { return loginPage(status: .unauthorized) }
+        guard let (principal, cookie) = try await visitors.admin(request) else { return loginPage(status: .unauthorized) }
         guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import TapedeckCore
 import TapedeckRecording
@@ -11,50 +10,30 @@ struct AdminSession: Sendable {
     static let loginCookie = "tapedeck_login"
     static let lifetime: TimeInterval = 12 * 3600
 
-    let key: SymmetricKey
+    let value: SignedCookieValue
 
     init(secret: [UInt8]) {
-        // A key of its own, derived from the link secret, so a session MAC is never a valid link MAC.
-        key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array("tapedeck-admin-session-v1".utf8),
-                                                                        using: SymmetricKey(data: secret))))
+        value = SignedCookieValue(secret: secret, context: "tapedeck-admin-session-v1", purpose: "session")
     }
 
     func issue(keyID: UUID, now: Date) -> String {
-        let expires = Int64(now.timeIntervalSince1970 + Self.lifetime)
-        let body = "\(keyID.uuidString.lowercased()).\(expires)"
-        return body + "." + mac("session\n" + body)
+        value.issue(keyID, expires: Int64(now.timeIntervalSince1970 + Self.lifetime))
     }
 
     /// When a session cookie stops working by itself.
-    static func expiry(of value: String) -> Date? {
-        let parts = value.split(separator: ".")
-        guard parts.count == 3, let expires = Int64(parts[1]) else { return nil }
-        return Date(timeIntervalSince1970: TimeInterval(expires))
-    }
+    static func expiry(of value: String) -> Date? { SignedCookieValue.expiry(of: value) }
 
     /// What the server keeps of a signed-out session: never the cookie itself.
     static func hash(of value: String) -> String { RandomToken.sha256Hex("admin-session:" + value) }
 
     /// The API key id of a valid, unexpired session cookie.
-    func verify(_ value: String, now: Date) -> UUID? {
-        let parts = value.split(separator: ".")
-        guard parts.count == 3, let id = UUID(uuidString: String(parts[0])), let expires = Int64(parts[1]) else { return nil }
-        let body = "\(parts[0]).\(parts[1])"
-        guard ConstantTime.equals(Array(mac("session\n" + body).utf8), Array(parts[2].utf8)),
-            Double(expires) > now.timeIntervalSince1970
-        else { return nil }
-        return id
-    }
+    func verify(_ cookie: String, now: Date) -> UUID? { value.verify(cookie, now: now) }
 
     /// The CSRF token of forms shown within `session` (a session cookie, or the login cookie).
-    func csrf(for session: String) -> String { mac("csrf\n" + session) }
+    func csrf(for session: String) -> String { value.mac("csrf\n" + session) }
 
     func checkCSRF(_ token: String?, session: String) -> Bool {
         guard let token else { return false }
         return ConstantTime.equals(Array(csrf(for: session).utf8), Array(token.utf8))
-    }
-
-    private func mac(_ message: String) -> String {
-        Base64URL.encode(Data(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: key)))
     }
 }

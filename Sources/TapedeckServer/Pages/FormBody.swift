@@ -8,6 +8,11 @@ enum FormBody {
         parse(String(buffer: try await request.body.collect(upTo: limit)))
     }
 
+    /// A page's query string as a GET form sends it: `+` is a space there, which `queryParameters` keeps as `+`.
+    static func query(_ request: Request) -> [String: String] {
+        parse(request.uri.query ?? "")
+    }
+
     static func parse(_ body: String) -> [String: String] {
         var values: [String: String] = [:]
         for pair in body.split(separator: "&") {

@@ -18,7 +18,10 @@ struct PageRenderer: Sendable {
     /// Sent with every page: no inline script, style or handler runs, and no page can be framed.
     let contentSecurityPolicy: String
 
-    static let templates = ["head", "foot", "player", "message", "passcode", "login", "dashboard", "admin-panel", "storyboard-previews"]
+    static let templates = [
+        "head", "foot", "player", "message", "passcode", "login", "dashboard", "admin-panel", "storyboard-previews",
+        "transcript-panel", "search",
+    ]
 
     /// Put before each template's text: values arrive escaped, so mustache must not escape them again.
     static let verbatim = "{{% CONTENT_TYPE: TEXT}}"

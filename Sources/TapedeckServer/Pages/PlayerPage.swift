@@ -9,16 +9,32 @@ struct PlayerPage: Sendable {
     let catalog: Catalog
     let renderer: PageRenderer
 
-    func render(_ recording: Recording, grant: PlaybackGrants.Grant, extra: [String: Any] = [:]) async throws -> Response {
+    /// `renewal`: where the page asks for a fresh grant before this one expires (same origin,
+    /// with the credentials the page was opened with).
+    func render(_ recording: Recording, grant: PlaybackGrants.Grant, renewal: String, extra: [String: Any] = [:])
+        async throws -> Response
+    {
         var participants: [String] = []
         if let sessionID = recording.sessionID {
             participants = try await catalog.pool.participants.list(sessionID: sessionID).map { $0.name ?? $0.identity }
         }
         var values: [String: Any] = [
             "title": recording.title ?? recording.roomName, "room": recording.roomName,
-            "date": Self.readableDate(recording.startedAt ?? recording.createdAt), "expiresAt": Self.readableDate(grant.expiresAt),
+            "date": Self.readableDate(recording.startedAt ?? recording.createdAt),
             "captions": grant.captions.map { ["label": $0.label, "url": $0.url] },
+            // The page's scripts read the grant from an attribute: escaped like every value, and
+            // read back exactly by the browser (a script element's text is not unescaped).
+            "grant": Self.json(grant), "renewURL": renewal,
         ]
+        // Captions and subtitles also go to the video itself; chapters and metadata only to the panel (if at all).
+        let timed = grant.textTracks.filter { [.captions, .subtitles].contains($0.track.kind) }
+        values["textTracks"] = timed.map {
+            ["kind": $0.track.kind.rawValue, "language": $0.track.language, "label": $0.label, "url": $0.url]
+        }
+        if grant.textTracks.contains(where: { $0.track.kind != .metadata }) {
+            values["hasTranscript"] = true
+            values["wide"] = true
+        }
         var seen = Set<String>()
         let unique = participants.filter { seen.insert($0).inserted }
         if !unique.isEmpty { values["participants"] = unique.joined(separator: ", ") }
@@ -33,6 +49,17 @@ struct PlayerPage: Sendable {
         if let url = grant.storyboardURL { values["storyboardURL"] = url }
         values.merge(extra) { _, new in new }
         return renderer.page("player", values)
+    }
+
+    /// Where `/recordings/{id}` renews its grant: the viewer's and the admin's page alike.
+    static func renewalPath(_ recording: Recording) -> String {
+        "/recordings/\(recording.id.uuidString.lowercased())/grant"
+    }
+
+    static func json(_ value: some JSONRepresentable) -> String {
+        var json = JSONWriter()
+        value.write(to: &json)
+        return String(decoding: json.bytes, as: UTF8.self)
     }
 
     func notFound() -> Response {

@@ -15,8 +15,7 @@ struct WebPagesController {
     let shares: ShareService
     let keys: PlaybackKeys
     let renderer: PageRenderer
-
-    static let viewerCookie = "tapedeck_viewer"
+    var visitors: PageVisitors { PageVisitors(catalog: catalog, keys: keys) }
 
     /// `/recordings/{id}` is routed by the admin pages, which hand viewers to ``recordingPage``.
     func register(on router: Router<TapedeckRequestContext>) {
@@ -40,18 +39,16 @@ struct WebPagesController {
             var headers = HTTPFields()
             headers[.location] = "/recordings/\(id.uuidString.lowercased())"
             headers[.setCookie] =
-                "\(Self.viewerCookie)=\(token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
+                "\(PageVisitors.viewerCookie)=\(token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax\(secureCookies ? "; Secure" : "")"
             headers[.cacheControl] = "no-store"
             return Response(status: .seeOther, headers: headers)
         }
-        guard let token = request.cookies[Self.viewerCookie]?.value,
-            let claims = try? ViewerToken.verify(token, secret: keys.viewerSecret, now: now)
-        else {
+        guard let claims = visitors.viewer(request) else {
             return renderer.message(
                 title: "Access denied", message: "You need a link from the meeting's organiser to watch this recording.",
                 detail: "If you had one, it may have expired: ask for a new link.", status: .unauthorized)
         }
-        let principal = Principal.viewer(identity: claims.sub, name: claims.name, email: claims.email)
+        let principal = Principal.viewer(claims)
         let recording: Recording
         do {
             (recording, _) = try await RecordingAccess.viewable(id, by: principal, catalog: catalog)
@@ -69,28 +66,29 @@ struct WebPagesController {
         try await grants.audit(
             recording, type: "playback.granted", actor: principal.actor, data: ["via": "web page"], request: request,
             context: audited)
-        return try await player.render(recording, grant: grant)
+        return try await player.render(
+            recording, grant: grant, renewal: PlayerPage.renewalPath(recording), extra: ["searchable": true])
     }
 
     @Sendable func sharePage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
         let now = catalog.clock.now()
-        guard ShareToken.isWellFormed(token), let share = try await catalog.pool.shares.find(tokenHash: ShareToken.hash(token))
-        else { return player.notFound() }
-        guard share.isUsable(at: now) else {
+        let share: Share, shareActor: String
+        switch try await shares.open(token: token, viewer: visitors.viewer(request)) {
+        case .notFound:
+            return player.notFound()
+        case .gone:
             return renderer.message(
                 title: "Link expired", message: "This share link has expired or was revoked.",
                 detail: "Ask whoever shared it for a new one.", status: .gone)
-        }
-        var viewer: ViewerClaims?
-        if let cookie = request.cookies[Self.viewerCookie]?.value {
-            viewer = try? ViewerToken.verify(cookie, secret: keys.viewerSecret, now: now)
-        }
-        if let email = share.email, viewer?.email?.lowercased() != email {
+        case .someoneElse:
             return renderer.message(
                 title: "Access denied", message: "This recording was shared with a specific person.",
                 detail: "Open it from the link in your own account.", status: .forbidden)
+        case .open(let opened, let actor):
+            (share, shareActor) = (opened, actor)
         }
+        var sessionCookie: String?
         if share.passcodeHash != nil {
             let action = "/s/\(token)"
             guard request.method == .post else {
@@ -101,7 +99,11 @@ struct WebPagesController {
             }
             switch outcome {
             case .accepted:
-                break
+                // Lets this page renew its links later without the passcode (see ShareSession).
+                let session = keys.shareSession.issue(for: share, now: now)
+                sessionCookie =
+                    "\(ShareSession.cookie)=\(session.value); Path=/s/\(token); Max-Age=\(session.maxAge); HttpOnly; SameSite=Strict"
+                    + (secureCookies ? "; Secure" : "")
             case .refused(let wait):
                 var headers = HTTPFields()
                 headers[.retryAfter] = String(wait)
@@ -114,17 +116,18 @@ struct WebPagesController {
                     status: .unauthorized)
             }
         }
-        guard let recording = try await catalog.pool.recordings.find(id: share.recordingID), recording.status != .deleted else {
+        guard let recording = try await shares.recording(of: share) else {
             return renderer.message(title: "Link expired", message: "The shared recording no longer exists.", status: .gone)
         }
         if let page = statusPage(recording) { return page }
-        let shareActor = "share:\(share.id.uuidString.lowercased())" + (viewer.map { " viewer:\($0.sub)" } ?? "")
         let grant = try await grants.makeGrant(recording, allowDownload: share.allowDownload, grantee: shareActor, share: share)
         try await catalog.pool.shares.countView(id: share.id)
         try await grants.audit(
             recording, type: "share.used", actor: shareActor,
             data: ["share_id": share.id.uuidString.lowercased(), "via": "web page"], request: request, context: context)
-        return try await player.render(recording, grant: grant)
+        var page = try await player.render(recording, grant: grant, renewal: "/s/\(token)/grant")
+        if let sessionCookie { page.headers[.setCookie] = sessionCookie }
+        return page
     }
 
     /// The page for a recording that cannot be played (yet), or `nil` when it can.

@@ -30,6 +30,9 @@ struct PlaybackGrants: Sendable {
         /// The recording's cue tracks (transcripts, translations), served by Tapedeck.
         var textTracks: [TextTrackRepresentation] = []
         var expiresAt: Date
+        /// Seconds from the grant to its expiry: a page renews by this, not by comparing
+        /// `expiresAt` with a clock of its own that may be wrong.
+        var expiresIn: Int = 0
 
         func write(to json: inout JSONWriter) {
             json.object { json in
@@ -50,6 +53,7 @@ struct PlaybackGrants: Sendable {
                 }
                 json.member("text_tracks", textTracks)
                 json.member("expires_at", expiresAt.rfc3339)
+                json.member("expires_in", expiresIn)
             }
         }
     }
@@ -64,12 +68,13 @@ struct PlaybackGrants: Sendable {
     /// The recording's cue tracks with signed links to their WebVTT, bound to the share.
     func textTracks(_ recording: Recording, expires: Date, share: UUID?) async throws -> [TextTrackRepresentation] {
         try await catalog.pool.cues.tracks(recordingID: recording.id).map { track in
-            TextTrackRepresentation(
-                track: track,
-                url: keys.publicURL
+            func link(_ format: TextTrackFormat) -> String {
+                keys.publicURL
                     + keys.textTrackPath(
-                        recordingID: recording.id, kind: track.kind, language: track.language, format: .vtt,
-                        expires: Int64(expires.timeIntervalSince1970), share: share))
+                        recordingID: recording.id, kind: track.kind, language: track.language, format: format,
+                        expires: Int64(expires.timeIntervalSince1970), share: share)
+            }
+            return TextTrackRepresentation(track: track, url: link(.vtt), cuesURL: link(.json))
         }
     }
 
@@ -96,7 +101,9 @@ struct PlaybackGrants: Sendable {
         let id = recording.id
         let expiresAt = expiry(share: share)
         let shareID = share?.id
-        var grant = Grant(recordingID: id, captions: [], expiresAt: expiresAt)
+        var grant = Grant(
+            recordingID: id, captions: [], expiresAt: expiresAt,
+            expiresIn: max(0, Int(expiresAt.timeIntervalSince(catalog.clock.now()))))
         grant.textTracks = try await textTracks(recording, expires: expiresAt, share: shareID)
         // Without downloads, an MP4 URL (a whole file anyone can save) is given only when there is
         // no HLS to play instead.

@@ -3,10 +3,13 @@ import Foundation
 import TapedeckCore
 import TapedeckRecording
 
-/// How a text track is served: the cues themselves, or an HLS subtitle playlist around them.
+/// How a text track is served: the cues themselves, an HLS subtitle playlist around them, or
+/// the cues as JSON for the player's transcript panel (with what WebVTT cannot carry: the key of
+/// the cue a translation translates, and the speaker's name as given).
 enum TextTrackFormat: String, Sendable {
     case vtt
     case m3u8
+    case json
 }
 
 /// The secrets and limits of playback: viewer tokens and the signed links of Tapedeck-served playlists.
@@ -17,6 +20,8 @@ public struct PlaybackKeys: Sendable {
     let linkKey: SymmetricKey
     /// Signs the dashboard's session cookies and CSRF tokens.
     let adminSession: AdminSession
+    /// Signs the cookie a share page's passcode leaves for renewing its grant.
+    let shareSession: ShareSession
     /// How long playback URLs stay valid.
     public var ttl: TimeInterval
     /// Externally visible base URL, no trailing slash.
@@ -30,6 +35,7 @@ public struct PlaybackKeys: Sendable {
         self.viewerSecret = viewerSecret
         self.linkKey = SymmetricKey(data: linkSecret)
         self.adminSession = AdminSession(secret: linkSecret)
+        self.shareSession = ShareSession(secret: linkSecret)
         self.ttl = ttl
         self.publicURL = publicURL
     }
@@ -96,9 +102,10 @@ public struct PlaybackKeys: Sendable {
 
     static let textTrackContext = "tapedeck-text-track-v1"
 
-    /// `/text-tracks/{recording}/{kind}/{language}.{vtt|m3u8}?expires=...[&share=...]&sig=...`: one
-    /// track of cues as WebVTT, or as the HLS subtitle playlist that wraps it. Kinds and language
-    /// tags are letters, digits and hyphens: safe in a path as they are.
+    /// `/text-tracks/{recording}/{kind}/{language}.{vtt|m3u8|json}?expires=...[&share=...]&sig=...`:
+    /// one track of cues as WebVTT, as the HLS subtitle playlist that wraps it, or as JSON. The
+    /// format is not signed: each is the same track. Kinds and language tags are letters, digits
+    /// and hyphens: safe in a path as they are.
     func textTrackPath(
         recordingID: UUID, kind: CueKind, language: String, format: TextTrackFormat, expires: Int64, share: UUID? = nil
     ) -> String {

@@ -46,6 +46,12 @@ extension PlaybackController {
         }
         let cues = try await catalog.pool.cues.track(
             recordingID: recording.id, kind: kind, language: language.value, limit: Self.maximumTrackCues)
+        if format == .json {
+            headers[.contentType] = "application/json; charset=utf-8"
+            var json = JSONWriter(capacity: 64 * 1024)
+            TrackCues(cues: cues).write(to: &json)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+        }
         // For HLS, cue times are mapped onto the segments' first timestamp, as measured.
         let firstPTS = request.query("hls") == "1" ? Double(recording.hlsStartMs ?? 0) / 1000 : nil
         var writer = WebVTTWriter(firstPTSSeconds: firstPTS)

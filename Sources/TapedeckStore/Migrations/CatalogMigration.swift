@@ -55,6 +55,8 @@ public enum CatalogMigrations {
         M0018CreateEndedAdminSessions(),
         M0019AddRoomProviderID(),
         M0020CreateTimedCues(),
+        M0021SplitRoomsByProvider(),
+        M0022CreateTaskLeases(),
     ]
 
     public static var names: [String] { all.map(\.name) }

@@ -5,9 +5,16 @@ import SQLKit
 /// Applies, reverts and reports the catalog migrations.
 public struct CatalogMigrator: Sendable {
     let database: CatalogDatabase
+    /// Every catalog migration; the first few only where a test prepares the data a later one meets.
+    let migrations: [any Migration]
 
     public init(_ database: CatalogDatabase) {
+        self.init(database, migrations: CatalogMigrations.all)
+    }
+
+    init(_ database: CatalogDatabase, migrations: [any Migration]) {
         self.database = database
+        self.migrations = migrations
     }
 
     /// One migration and, when applied, the batch it was applied in.
@@ -19,7 +26,7 @@ public struct CatalogMigrator: Sendable {
 
     private func migrator() -> Migrator {
         let migrations = Migrations()
-        migrations.add(CatalogMigrations.all)
+        migrations.add(self.migrations)
         let databases = database.databases
         let logger = database.logger
         let eventLoop = databases.eventLoopGroup.any()

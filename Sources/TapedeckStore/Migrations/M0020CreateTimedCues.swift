@@ -31,6 +31,7 @@ struct M0020CreateTimedCues: CatalogMigration {
                 source TEXT NOT NULL CHECK (source IN ('live', 'upload', 'provider', 'translation')),
                 final BOOLEAN NOT NULL DEFAULT TRUE,
                 translation_of TEXT,
+                posted_by TEXT NOT NULL,
                 received_at BIGINT NOT NULL,
                 CHECK (session_id IS NOT NULL OR recording_id IS NOT NULL),
                 CHECK (start_at IS NOT NULL OR start_ms IS NOT NULL)

@@ -46,6 +46,8 @@ public struct CatalogSession: Sendable {
     public var webhooks: WebhookRepository { WebhookRepository(session: self) }
     public var adminSessions: AdminSessionRepository { AdminSessionRepository(session: self) }
     public var cues: CueRepository { CueRepository(session: self) }
+    public var taskLeases: TaskLeaseRepository { TaskLeaseRepository(session: self) }
+    public var instances: InstanceRepository { InstanceRepository(session: self) }
 
     var nowMs: Int64 { clock.now().millisecondsSince1970 }
 

@@ -78,11 +78,25 @@ public struct CueRepository: Sendable {
         case inserted, updated
         /// A final cue is never turned back into an interim one by a late interim post.
         case keptFinal
+        /// The cue with this key was posted by someone else, and this poster may not replace it.
+        case notYours
+    }
+
+    /// Who posts: the audit actor, and whether it may replace cues others posted (API keys may;
+    /// a participant's viewer token may not, so one student cannot rewrite the teacher's lines).
+    public struct Poster: Sendable, Equatable {
+        public var actor: String
+        public var mayReplaceOthers: Bool
+
+        public init(actor: String, mayReplaceOthers: Bool) {
+            self.actor = actor
+            self.mayReplaceOthers = mayReplaceOthers
+        }
     }
 
     /// Stores `cue` at `placement`, or updates the cue with its key: in the same session (live
     /// cues) or on the same recording (uploads, and a live cue landing where one was uploaded).
-    public func upsert(_ cue: NewCue, at placement: CuePlacement) async throws -> UpsertOutcome {
+    public func upsert(_ cue: NewCue, at placement: CuePlacement, by poster: Poster) async throws -> UpsertOutcome {
         let (startAt, endAt): (Int64?, Int64?) =
             switch cue.timing {
             case .wallClock(let start, let end): (start, end)
@@ -93,11 +107,11 @@ public struct CueRepository: Sendable {
         let inserted = try await session.sql.raw(
             """
             INSERT INTO cues (session_id, recording_id, kind, language, cue_key, start_at, end_at, start_ms, end_ms, text,
-                speaker, speaker_identity, source, final, translation_of, received_at)
+                speaker, speaker_identity, source, final, translation_of, posted_by, received_at)
             VALUES (\(bind: placement.sessionID), \(bind: placement.recordingID), \(bind: cue.kind.rawValue), \(bind: cue.language),
                 \(bind: cue.key), \(bind: startAt), \(bind: endAt), \(bind: placement.startMs), \(bind: placement.endMs),
                 \(bind: cue.text), \(bind: cue.speaker), \(bind: cue.speakerIdentity), \(bind: cue.source.rawValue),
-                \(bind: cue.isFinal), \(bind: cue.translationOf), \(bind: now))
+                \(bind: cue.isFinal), \(bind: cue.translationOf), \(bind: poster.actor), \(bind: now))
             ON CONFLICT DO NOTHING
             RETURNING id
             """
@@ -108,22 +122,32 @@ public struct CueRepository: Sendable {
         if let recordingID = placement.recordingID { matches.append("recording_id = \(bind: recordingID)") }
         let match: SQLQueryString =
             "(\(matches.joined(separator: " OR "))) AND kind = \(bind: cue.kind.rawValue) AND language = \(bind: cue.language) AND cue_key = \(bind: cue.key)"
-        guard
-            let existing = try await session.sql.raw(
-                "SELECT id, final FROM cues WHERE \(match) ORDER BY id LIMIT 1\(session.forUpdate)"
-            ).first()
-        else {
-            throw CatalogDataError(description: "cue \(cue.key) conflicted with no cue")
-        }
+        // The key may name two rows: the session's (held, or on another recording) and the one
+        // on the placement's recording. The latter is the cue; the former is the same cue posted
+        // earlier elsewhere, and goes, so that no unique key is broken.
+        let rows = try await session.sql.raw(
+            "SELECT id, recording_id, final, posted_by FROM cues WHERE \(match) ORDER BY id\(session.forUpdate)"
+        ).all()
+        let existing = try rows.first { try $0.optionalUUID("recording_id") == placement.recordingID && placement.recordingID != nil }
+            ?? rows.first
+        guard let existing else { throw CatalogDataError(description: "cue \(cue.key) conflicted with no cue") }
         let id = try existing.int64("id")
+        if !poster.mayReplaceOthers, try existing.string("posted_by") != poster.actor { return .notYours }
         if try existing.bool("final"), !cue.isFinal { return .keptFinal }
+        for other in rows where try other.int64("id") != id {
+            if !poster.mayReplaceOthers, try other.string("posted_by") != poster.actor { return .notYours }
+            try await session.sql.raw("DELETE FROM cues WHERE id = \(bind: try other.int64("id"))").run()
+        }
+        // A live cue's place is wherever it was placed now (held included); an upload stays on
+        // its recording.
         try await session.sql.raw(
             """
-            UPDATE cues SET recording_id = COALESCE(\(bind: placement.recordingID), recording_id),
+            UPDATE cues SET recording_id = \(bind: placement.recordingID),
+                session_id = COALESCE(\(bind: placement.sessionID), session_id),
                 start_at = \(bind: startAt), end_at = \(bind: endAt), start_ms = \(bind: placement.startMs), end_ms = \(bind: placement.endMs),
                 text = \(bind: cue.text), speaker = \(bind: cue.speaker), speaker_identity = \(bind: cue.speakerIdentity),
                 source = \(bind: cue.source.rawValue), final = \(bind: cue.isFinal), translation_of = \(bind: cue.translationOf),
-                received_at = \(bind: now)
+                posted_by = \(bind: poster.actor), received_at = \(bind: now)
             WHERE id = \(bind: id)
             """
         ).run()
@@ -262,17 +286,22 @@ public struct CueRepository: Sendable {
         }
     }
 
-    /// Removes one track's cues of one source whose keys start with `keyPrefix` (a caption file
-    /// about to be replaced).
-    public func deleteTrack(recordingID: UUID, kind: CueKind, language: String, source: CueSource, keyPrefix: String) async throws {
+    /// Removes one track's cues whose keys start with `keyPrefix` (the cues of a caption file,
+    /// uploaded or the provider's, about to be replaced by another file).
+    public func deleteTrack(recordingID: UUID, kind: CueKind, language: String, keyPrefix: String) async throws {
         // A prefix comparison, not LIKE: keys may hold % and _.
         try await session.sql.raw(
             """
             DELETE FROM cues WHERE recording_id = \(bind: recordingID) AND kind = \(bind: kind.rawValue)
-            AND language = \(bind: language) AND source = \(bind: source.rawValue)
+            AND language = \(bind: language)
             AND substr(cue_key, 1, CAST(\(bind: keyPrefix.count) AS INTEGER)) = \(bind: keyPrefix)
             """
         ).run()
+    }
+
+    /// Removes the session's cues that no recording took (when none ever will).
+    public func deleteHeld(sessionID: UUID) async throws {
+        try await session.sql.raw("DELETE FROM cues WHERE session_id = \(bind: sessionID) AND recording_id IS NULL").run()
     }
 
     /// Removes the recording's cues (its deletion); held session cues stay with the session.

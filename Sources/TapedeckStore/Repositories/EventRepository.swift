@@ -23,6 +23,22 @@ public struct EventRepository: Sendable {
         }
     }
 
+    /// Appends the recording's event unless it already has one of the same type; `false` when it
+    /// had. Call inside a transaction: the recording's row is locked first, so two writers racing
+    /// for one recording (two workers' sweeps) write one event between them.
+    public func appendOnce(_ event: NewAuditEvent) async throws -> Bool {
+        guard let recordingID = event.recordingID else {
+            throw CatalogDataError(description: "an event appended once must name its recording")
+        }
+        _ = try await session.sql.raw("SELECT id FROM recordings WHERE id = \(bind: recordingID)" + session.forUpdate).first()
+        let earlier = try await session.sql.raw(
+            "SELECT id FROM events WHERE recording_id = \(bind: recordingID) AND type = \(bind: event.type) LIMIT 1"
+        ).first()
+        guard earlier == nil else { return false }
+        try await append(event)
+        return true
+    }
+
     public func find(id: Int64) async throws -> AuditEvent? {
         try await session.sql.raw("SELECT * FROM events WHERE id = \(bind: id)").first().map(Self.decode)
     }

@@ -120,11 +120,11 @@ public struct RecordingRepository: Sendable {
 
     // Scalar subqueries rather than joins: PostgreSQL plans them several times faster, and with
     // unnamed statements every request is planned afresh.
-    private static let selectColumns: SQLQueryString = """
+    static let selectList: SQLQueryString = """
         SELECT r.*, (SELECT name FROM rooms WHERE id = r.room_id) AS room_name,
             (SELECT key FROM sessions WHERE id = r.session_id) AS session_key
-        FROM recordings r
         """
+    private static let selectColumns: SQLQueryString = selectList + " FROM recordings r"
 
     public func insert(_ new: NewRecording) async throws -> Recording {
         guard let recording = try await insertUnlessActive(new) else {
@@ -187,8 +187,13 @@ public struct RecordingRepository: Sendable {
     ) async throws -> [Recording] {
         var conditions: [SQLQueryString] = []
         if let room = filter.roomName {
-            // A subquery rather than a join condition keeps the planner on recordings_room_created.
-            conditions.append("r.room_id = (SELECT id FROM rooms WHERE name = \(bind: room))")
+            // Every provider's room of that name. Their ids first, rather than a join or an IN
+            // subquery: with one room (the usual case) `IN` of one id is `=`, which keeps the
+            // planner on recordings_room_created, already in the page's order.
+            let ids = try await session.sql.raw("SELECT id FROM rooms WHERE name = \(bind: room)").all().map { try $0.uuid("id") }
+            guard !ids.isEmpty else { return [] }
+            let list = ids.map { "\(bind: $0)" as SQLQueryString }.joined(separator: ", ")
+            conditions.append("r.room_id IN (" + list + ")")
         }
         if let identity = filter.participantIdentity {
             // participants_identity_session makes this an index lookup per viewer.
@@ -292,10 +297,12 @@ public struct RecordingRepository: Sendable {
     }
 
     /// The room's recording whose recorder may still run.
-    /// The session's recordings, oldest first, without their assets.
-    public func list(sessionID: UUID) async throws -> [Recording] {
-        try await session.sql.raw(
-            Self.selectColumns + " WHERE r.session_id = \(bind: sessionID) ORDER BY r.created_at, r.id"
+    /// The session's recordings, oldest first, without their assets; `locking` holds them
+    /// (`FOR SHARE`) until the transaction ends, so none changes status meanwhile.
+    public func list(sessionID: UUID, locking: Bool = false) async throws -> [Recording] {
+        let lock: SQLQueryString = locking && session.kind == .postgres ? " FOR SHARE OF r" : ""
+        return try await session.sql.raw(
+            Self.selectColumns + " WHERE r.session_id = \(bind: sessionID) ORDER BY r.created_at, r.id" + lock
         ).all().map(Self.decode)
     }
 
@@ -414,12 +421,11 @@ public struct RecordingRepository: Sendable {
     /// Finished recordings not on hold, oldest first, after `position`, with their room's policy JSON.
     public func retentionCandidates(after position: RecordingPosition?, limit: Int) async throws -> [(Recording, String?)] {
         let statuses = Retention.deletable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        var query: SQLQueryString = """
-            SELECT r.*, (SELECT name FROM rooms WHERE id = r.room_id) AS room_name,
-                (SELECT key FROM sessions WHERE id = r.session_id) AS session_key,
-                (SELECT policy_json FROM rooms WHERE id = r.room_id) AS room_policy
-            FROM recordings r WHERE r.status IN (\(unsafeRaw: statuses)) AND r.on_hold = \(bind: false)
-            """
+        var query: SQLQueryString =
+            Self.selectList + """
+                , (SELECT policy_json FROM rooms WHERE id = r.room_id) AS room_policy
+                FROM recordings r WHERE r.status IN (\(unsafeRaw: statuses)) AND r.on_hold = \(bind: false)
+                """
         if let position {
             query += " AND (r.created_at, r.id) > (\(bind: position.createdAt), \(bind: position.id))"
         }

@@ -18,25 +18,33 @@ public struct Room: Sendable, Equatable {
 public struct RoomRepository: Sendable {
     let session: CatalogSession
 
-    /// The room with this name, created on first use.
+    /// The provider's room with this name, created on first use.
     public func findOrCreate(name: String, provider: String) async throws -> Room {
-        if let room = try await find(name: name) { return room }
+        if let room = try await find(name: name, provider: provider) { return room }
         let now = session.nowMs
         try await session.sql.raw(
             """
             INSERT INTO rooms (id, provider, name, created_at, updated_at)
             VALUES (\(bind: UUID()), \(bind: provider), \(bind: name), \(bind: now), \(bind: now))
-            ON CONFLICT (name) DO NOTHING
+            ON CONFLICT (name, provider) DO NOTHING
             """
         ).run()
-        guard let room = try await find(name: name) else {
-            throw CatalogDataError(description: "room \(name) vanished after insert")
+        guard let room = try await find(name: name, provider: provider) else {
+            throw CatalogDataError(description: "room \(name) of \(provider) vanished after insert")
         }
         return room
     }
 
-    public func find(name: String) async throws -> Room? {
-        try await session.sql.raw("SELECT * FROM rooms WHERE name = \(bind: name)").first().map(Self.decode)
+    /// The provider's room with this name: the same name on another provider is another room.
+    public func find(name: String, provider: String) async throws -> Room? {
+        try await session.sql.raw(
+            "SELECT * FROM rooms WHERE name = \(bind: name) AND provider = \(bind: provider)"
+        ).first().map(Self.decode)
+    }
+
+    /// Every provider's room with this name, by provider.
+    public func all(named name: String) async throws -> [Room] {
+        try await session.sql.raw("SELECT * FROM rooms WHERE name = \(bind: name) ORDER BY provider").all().map(Self.decode)
     }
 
     public func find(id: UUID) async throws -> Room? {

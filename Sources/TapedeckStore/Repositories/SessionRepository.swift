@@ -56,16 +56,26 @@ public struct SessionRepository: Sendable {
         ).first().map(Self.decode)
     }
 
-    /// The room's most recent session, ended or not.
-    public func latest(roomID: UUID) async throws -> Session? {
+    /// The room's session live cues belong to: the open one (the most recent, if several), else
+    /// the one that ended last. Imported sessions never count: nothing happens in them live.
+    public func live(roomID: UUID) async throws -> Session? {
         try await session.sql.raw(
-            "SELECT * FROM sessions WHERE room_id = \(bind: roomID) ORDER BY started_at DESC, created_at DESC LIMIT 1"
+            """
+            SELECT * FROM sessions s WHERE s.room_id = \(bind: roomID)
+                AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.session_id = s.id AND r.provider = 'import')
+            ORDER BY CASE WHEN s.ended_at IS NULL THEN 0 ELSE 1 END, COALESCE(s.ended_at, s.started_at) DESC, s.started_at DESC
+            LIMIT 1
+            """
         ).first().map(Self.decode)
     }
 
-    public func find(providerSessionID: String) async throws -> Session? {
+    /// The room's session the provider knows by this id (another provider's id is not this room's).
+    public func find(providerSessionID: String, roomID: UUID) async throws -> Session? {
         try await session.sql.raw(
-            "SELECT * FROM sessions WHERE provider_session_id = \(bind: providerSessionID) ORDER BY started_at DESC LIMIT 1"
+            """
+            SELECT * FROM sessions WHERE provider_session_id = \(bind: providerSessionID) AND room_id = \(bind: roomID)
+            ORDER BY started_at DESC LIMIT 1
+            """
         ).first().map(Self.decode)
     }
 
@@ -81,13 +91,13 @@ public struct SessionRepository: Sendable {
         ).run()
     }
 
-    /// Sessions of `provider` (none of whose recordings another provider made) still open that started before `cutoff`, with their room
-    /// names (for the reconciler).
+    /// Sessions of `provider`'s rooms (none of whose recordings another provider made) still open that started before `cutoff`,
+    /// with their room names (for the reconciler).
     public func openSessions(provider: String, startedBefore cutoff: Date, limit: Int) async throws -> [(Session, String)] {
         let rows = try await session.sql.raw(
             """
             SELECT s.*, rm.name AS room_name FROM sessions s JOIN rooms rm ON rm.id = s.room_id
-            WHERE s.ended_at IS NULL AND s.started_at < \(bind: cutoff.millisecondsSince1970)
+            WHERE rm.provider = \(bind: provider) AND s.ended_at IS NULL AND s.started_at < \(bind: cutoff.millisecondsSince1970)
                 AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.session_id = s.id AND r.provider <> \(bind: provider))
             ORDER BY s.started_at LIMIT \(literal: limit)
             """

@@ -16,7 +16,7 @@ extension HMSRecorder: RecordingProvider {
         }
         let roomName = request.room
         let result = try await catalog.transaction { tx -> Result<Recording, RecordingStartError> in
-            guard let room = try await tx.rooms.find(name: roomName), room.providerRoomID != nil,
+            guard let room = try await tx.rooms.find(name: roomName, provider: Self.provider), room.providerRoomID != nil,
                 let session = try await tx.sessions.open(roomID: room.id, provider: Self.provider)
             else { return .failure(.roomNotFound(roomName)) }
             var policy: RecordingPolicy
@@ -42,7 +42,8 @@ extension HMSRecorder: RecordingProvider {
         return recording
     }
 
-    /// Recordings past their maximum duration are stopped; quiet ones are looked up over REST.
+    /// Recordings past their maximum duration are stopped; quiet ones are looked up over REST;
+    /// those still not copied a day after they ended are reported.
     package func reconcile() async throws {
         let now = catalog.clock.now()
         var queued = false
@@ -83,6 +84,7 @@ extension HMSRecorder: RecordingProvider {
             queued = true
         }
         if queued { wakeup.signal() }
+        try await alertOverdueCopies()
     }
 
     /// A webhook's recording ids are 100ms' own; only the one bound to this recording is its.

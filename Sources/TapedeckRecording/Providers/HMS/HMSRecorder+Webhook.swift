@@ -14,13 +14,6 @@ package extension HMSRecorder {
                 logger.notice("100ms webhook for a room whose name Tapedeck cannot keep; not recorded", metadata: ["id": "\(event.id)"])
                 return .ignored
             }
-            // A room another provider records under the same name is not 100ms' to change.
-            if let name = event.data.roomName, let room = try await tx.rooms.find(name: name), room.provider != Self.provider {
-                logger.notice(
-                    "100ms webhook for a room another provider records; not recorded",
-                    metadata: ["id": "\(event.id)", "provider": "\(room.provider)"])
-                return .ignored
-            }
             return try await applyInTransaction(tx, event)
         }
         if outcome == .applied { wakeup.signal() }
@@ -84,10 +77,10 @@ package extension HMSRecorder {
 
     /// The session a room-level event names: by 100ms' session id, else the room's open one.
     private func knownSession(_ tx: CatalogSession, _ data: HMSWebhookData) async throws -> (Room, Session)? {
-        guard let roomName = data.roomName, let room = try await tx.rooms.find(name: roomName) else { return nil }
-        if let sessionID = data.sessionID, let session = try await tx.sessions.find(providerSessionID: sessionID),
-            session.roomID == room.id
-        {
+        guard let roomName = data.roomName, let room = try await tx.rooms.find(name: roomName, provider: Self.provider) else {
+            return nil
+        }
+        if let sessionID = data.sessionID, let session = try await tx.sessions.find(providerSessionID: sessionID, roomID: room.id) {
             return (room, session)
         }
         return try await tx.sessions.open(roomID: room.id, provider: Self.provider).map { (room, $0) }
@@ -104,7 +97,7 @@ package extension HMSRecorder {
                 return found
             }
         }
-        guard let roomName = data.roomName, let room = try await tx.rooms.find(name: roomName),
+        guard let roomName = data.roomName, let room = try await tx.rooms.find(name: roomName, provider: Self.provider),
             let active = try await tx.recordings.active(roomID: room.id), active.provider == Self.provider
         else { return nil }
         return active

@@ -22,6 +22,8 @@ public struct HMSRecorder: Sendable {
     package var meetingURLTemplate: String?
     /// How long a recording may go without news before the reconciler asks 100ms about it.
     package var reconcileStaleAfter: TimeInterval = 90
+    /// What language 100ms' transcripts are filed under.
+    package var transcriptLanguage = LanguageTag("en")!
 
     package init(
         catalog: Catalog, api: any HMSAPI, defaultPolicy: RecordingPolicy, storageBackend: String, wakeup: WakeupSignal,
@@ -72,7 +74,7 @@ public struct HMSRecorder: Sendable {
             try await tx.rooms.setProviderRoomID(room.id, roomID)
             room.providerRoomID = roomID
         }
-        if let sessionID, let known = try await tx.sessions.find(providerSessionID: sessionID), known.roomID == room.id {
+        if let sessionID, let known = try await tx.sessions.find(providerSessionID: sessionID, roomID: room.id) {
             return (room, known)
         }
         if let open = try await tx.sessions.open(roomID: room.id, provider: Self.provider) {

@@ -56,7 +56,8 @@ package struct HMSSyncJob: JobHandler {
             }
         case .stopping, .postProcessing:
             _ = try await catalog.transaction { tx in
-                try await tx.recordings.transition(
+                try await tx.recordings.noteEnded(recording.id, at: hms.stoppedAt ?? tx.clock.now())
+                return try await tx.recordings.transition(
                     recording.id, to: .processing, actor: HMSRecorder.provider, cause: "100ms is processing the recording")
             }
         case .failed:
@@ -66,8 +67,12 @@ package struct HMSSyncJob: JobHandler {
                     changes: RecordingChanges(endedAt: hms.stoppedAt, error: "100ms could not record this session"))
             }
         case .completed:
-            // One copy per recording, however many webhooks and reconciler passes ask for it.
-            _ = try await catalog.pool.jobs.enqueue(try HMSCopyJob.newJob(recordingID: recording.id))
+            // One copy per recording, however many webhooks and reconciler passes ask for it. The
+            // end is kept from now on: 100ms' 15 days run from there, and a copy overdue is told.
+            try await catalog.transaction { tx in
+                try await tx.recordings.noteEnded(recording.id, at: hms.stoppedAt ?? tx.clock.now())
+                _ = try await tx.jobs.enqueue(try HMSCopyJob.newJob(recordingID: recording.id))
+            }
         }
     }
 }
@@ -125,6 +130,37 @@ package struct HMSCopyJob: RecordingJob {
                 changes: RecordingChanges(startedAt: hms.startedAt, endedAt: hms.stoppedAt, durationMs: durationMs, sizeBytes: stored))
         }
         logger.info("copied a 100ms recording", metadata: ["recording": "\(recording.id)", "bytes": "\(stored)"])
+        await copyTranscript(assets, into: recording, logger: logger)
+    }
+
+    /// 100ms' own transcript of the recording, when it made one, becomes its captions track
+    /// (JSON preferred: it names the speakers). The recording is ready without it: a transcript
+    /// that cannot be read is logged and written to the recording's events, never a failure.
+    private func copyTranscript(_ assets: [HMSAsset], into recording: Recording, logger: Logger) async {
+        let transcripts = assets.filter { $0.type == "transcript" && $0.status == "completed" }
+        guard let transcript = transcripts.first(where: { $0.outputMode == "json" }) ?? transcripts.first(where: { $0.outputMode == "srt" })
+        else { return }
+        let format: CaptionFileParser.Format = transcript.outputMode == "json" ? .hmsTranscriptJSON : .srt
+        do {
+            let presigned = try await recorder.api.presignedURL(assetID: transcript.id, lifetime: Self.presignLifetime)
+            let response = try await http.execute(HTTPClientRequest(url: presigned.url), timeout: .minutes(2))
+            guard response.status == .ok else {
+                throw HMSError(status: Int(response.status.code), message: "downloading the transcript answered \(response.status.code)")
+            }
+            let body = try await response.body.collect(upTo: CaptionFileParser.maximumBytes)
+            let language = recorder.transcriptLanguage
+            let cues = try CaptionFileImport.cues(Array(buffer: body), format: format, kind: .captions, language: language, source: .provider)
+            let count = try await CaptionFileImport.replaceTrack(
+                cues, recordingID: recording.id, kind: .captions, language: language, source: .provider, actor: HMSRecorder.provider,
+                catalog: recorder.catalog)
+            logger.info("copied a 100ms transcript", metadata: ["recording": "\(recording.id)", "cues": "\(count)"])
+        } catch {
+            logger.warning("100ms transcript not copied", metadata: ["recording": "\(recording.id)", "error": "\(error)"])
+            try? await recorder.catalog.pool.events.append(
+                NewAuditEvent(
+                    recordingID: recording.id, sessionID: recording.sessionID, type: "recording.transcript_failed",
+                    actor: HMSRecorder.provider, data: ["asset": transcript.id, "error": String("\(error)".prefix(500))]))
+        }
     }
 
     /// Streams one asset from a fresh presigned URL into the store; returns the bytes stored.

@@ -142,7 +142,7 @@ package struct LiveKitReconciler: Sendable {
                     NewAuditEvent(
                         sessionID: session.id, type: "session.ended", actor: "reconciler",
                         data: ["room": roomName, "cause": "room no longer exists in LiveKit"]))
-                if let room = try await tx.rooms.find(name: roomName) {
+                if let room = try await tx.rooms.find(id: session.roomID) {
                     try await recorder.decide(tx, room: room, session: session, trigger: .roomFinished)
                 }
             }

@@ -29,7 +29,7 @@ package extension LiveKitRecorder {
         if let known = try await tx.recordings.find(provider: Self.provider, providerRecordingID: info.egressID) {
             return known
         }
-        guard let roomName = info.roomName, let room = try await tx.rooms.find(name: roomName),
+        guard let roomName = info.roomName, let room = try await tx.rooms.find(name: roomName, provider: Self.provider),
             let active = try await tx.recordings.active(roomID: room.id), active.provider == Self.provider,
             active.providerRecordingID == nil
         else { return nil }

@@ -16,7 +16,7 @@ extension LiveKitRecorder: RecordingProvider {
         let room = request.room
         var policy = defaultPolicy
         do {
-            if let stored = try await catalog.pool.rooms.find(name: room) { policy = try self.policy(of: stored) }
+            if let stored = try await catalog.pool.rooms.find(name: room, provider: Self.provider) { policy = try self.policy(of: stored) }
         } catch let error as UnreadableRoomPolicy {
             throw RecordingStartError.policyUnreadable(error.description)
         }

@@ -36,9 +36,9 @@ package extension LiveKitRecorder {
 
         case "room_finished":
             guard let roomInfo = event.room else { return .ignored }
-            guard let room = try await tx.rooms.find(name: roomInfo.name) else { return .ignored }
+            guard let room = try await tx.rooms.find(name: roomInfo.name, provider: Self.provider) else { return .ignored }
             var session: Session?
-            if let sid = roomInfo.sid { session = try await tx.sessions.find(providerSessionID: sid) }
+            if let sid = roomInfo.sid { session = try await tx.sessions.find(providerSessionID: sid, roomID: room.id) }
             if session == nil { session = try await tx.sessions.open(roomID: room.id, provider: Self.provider) }
             if let session {
                 try await tx.participants.leaveAll(sessionID: session.id, at: at)
@@ -68,10 +68,10 @@ package extension LiveKitRecorder {
 
         case "participant_left", "participant_connection_aborted":
             guard let roomInfo = event.room, let participant = event.participant, participant.kind.isPerson,
-                let room = try await tx.rooms.find(name: roomInfo.name)
+                let room = try await tx.rooms.find(name: roomInfo.name, provider: Self.provider)
             else { return .ignored }
             var session: Session?
-            if let sid = roomInfo.sid { session = try await tx.sessions.find(providerSessionID: sid) }
+            if let sid = roomInfo.sid { session = try await tx.sessions.find(providerSessionID: sid, roomID: room.id) }
             if session == nil { session = try await tx.sessions.open(roomID: room.id, provider: Self.provider) }
             guard let session else { return .ignored }
             let wasHost = try await tx.participants.leave(sessionID: session.id, identity: participant.identity, at: at)

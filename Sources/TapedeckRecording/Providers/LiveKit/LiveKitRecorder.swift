@@ -48,7 +48,7 @@ public struct LiveKitRecorder: Sendable {
         _ tx: CatalogSession, roomName: String, roomSID: String?, at: Date
     ) async throws -> (Room, Session) {
         let room = try await tx.rooms.findOrCreate(name: roomName, provider: Self.provider)
-        if let roomSID, let known = try await tx.sessions.find(providerSessionID: roomSID) {
+        if let roomSID, let known = try await tx.sessions.find(providerSessionID: roomSID, roomID: room.id) {
             return (room, known)
         }
         if let open = try await tx.sessions.open(roomID: room.id, provider: Self.provider) {

@@ -32,6 +32,12 @@ struct CueBatch: Decodable {
         var seen = Set<String>()
         for (index, cue) in valid.enumerated() {
             // Two cues with one key in a batch: which one wins would depend on order, so neither does.
+            // Caption files' cues are replaced by the next file: a posted cue must not look like one.
+            if cue.key.hasPrefix(CaptionFileImport.keyPrefix) {
+                throw APIError.invalid(
+                    "cues[\(index)].cue_key", "cues[\(index)].cue_key may not start with \(CaptionFileImport.keyPrefix) (caption files use it)",
+                    code: "reserved_cue_key")
+            }
             guard seen.insert("\(cue.kind.rawValue)\n\(cue.language.value)\n\(cue.key)").inserted else {
                 throw APIError.invalid("cues[\(index)].cue_key", "cues[\(index)].cue_key repeats an earlier cue of this batch", code: "duplicate_cue_key")
             }

@@ -30,18 +30,51 @@ struct CuesController {
         let name = try context.roomNameParameter()
         let batch = try await request.decodeJSON(as: CueBatch.self, limit: maxBody)
         let cues = try batch.validated(source: .live)
-        guard let room = try await catalog.pool.rooms.find(name: name) else { throw APIError.notFound("room") }
-        if case .viewer(let identity, _, _) = principal {
-            guard let session = try await catalog.pool.sessions.latest(roomID: room.id),
-                try await catalog.pool.participants.role(identity: identity, sessionID: session.id) != nil
-            else { throw APIError.notFound("room") }
+        if let index = cues.firstIndex(where: { if case .media = $0.timing { true } else { false } }) {
+            throw APIError.invalid(
+                "cues[\(index)].start_ms",
+                "cues[\(index)]: a live cue has wall-clock times (start_at, end_at); media times go to /v1/recordings/{id}/cues",
+                code: "conflicting_fields")
         }
+        var viewer: String?
+        if case .viewer(let identity, _, _) = principal { viewer = identity }
+        // A name may be a room of two providers (`?provider=` says which); a viewer learns only
+        // of rooms they took part in.
+        let lookup = RoomLookup(catalog: catalog)
+        guard
+            let room = try await lookup.room(
+                named: name, provider: try RoomLookup.provider(request.query("provider")),
+                visible: { room in
+                    guard let viewer else { return true }
+                    return try await catalog.pool.participants.tookPart(identity: viewer, roomID: room.id)
+                })
+        else { throw APIError.notFound("room") }
         do {
-            return JSONResponse(CueBatchResult(result: try await ingest.ingestLive(roomID: room.id, cues: cues, actor: principal.actor)))
+            let result = try await ingest.ingestLive(
+                roomID: room.id, cues: cues, poster: Self.poster(principal), viewerIdentity: viewer)
+            return JSONResponse(CueBatchResult(result: result))
+        } catch CueIngest.Failure.notParticipant {
+            throw APIError.notFound("room")
         } catch CueIngest.Failure.noSession {
             throw APIError.conflict(
                 "no_live_session", "the room has no session now; post cues of a past session to /v1/recordings/{id}/cues")
+        } catch CueIngest.Failure.keyTaken(let index) {
+            throw Self.keyTaken(index)
         }
+    }
+
+    /// API keys may replace any cue; a participant only the cues they posted themselves.
+    static func poster(_ principal: Principal) -> CueRepository.Poster {
+        switch principal {
+        case .admin: CueRepository.Poster(actor: principal.actor, mayReplaceOthers: true)
+        case .viewer: CueRepository.Poster(actor: principal.actor, mayReplaceOthers: false)
+        }
+    }
+
+    static func keyTaken(_ index: Int) -> APIError {
+        APIError(
+            .conflict, code: "cue_key_taken", message: "cues[\(index)].cue_key names a cue someone else posted; use keys of your own",
+            field: "cues[\(index)].cue_key")
     }
 
     /// Cues for one recording, with media-relative or wall-clock times (admins).
@@ -53,7 +86,11 @@ struct CuesController {
         guard let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted else {
             throw APIError.notFound("recording")
         }
-        return JSONResponse(CueBatchResult(result: try await ingest.ingest(recording: recording, cues: cues, actor: principal.actor)))
+        do {
+            return JSONResponse(CueBatchResult(result: try await ingest.ingest(recording: recording, cues: cues, poster: Self.poster(principal))))
+        } catch CueIngest.Failure.keyTaken(let index) {
+            throw Self.keyTaken(index)
+        }
     }
 
     /// `POST /v1/recordings/{id}/captions?language=&kind=`: a WebVTT, SRT or 100ms transcript

@@ -25,7 +25,8 @@ struct RecordingControlController {
         var outputs: [RecordingPolicy.Output]?
         var maxDurationS: Int?
         var title: String?
-        /// `livekit` (the default) or `local`.
+        /// `livekit`, `100ms` or `local`; LiveKit when left out, unless the name is a room on both
+        /// LiveKit and 100ms (then it must be given).
         var provider: String?
         /// What the local recorder records.
         var input: String?
@@ -58,33 +59,60 @@ struct RecordingControlController {
     /// "Start recording" button in the host's own meeting UI needs. Never the local recorder: its
     /// input is a URL Tapedeck fetches.
     func requireControl(
-        _ context: TapedeckRequestContext, room roomName: String, session sessionID: UUID?, provider: String
+        _ context: TapedeckRequestContext, room: () async throws -> Room?, session sessionID: UUID?, provider: String
     ) async throws -> Principal {
         guard let principal = context.principal else { throw APIError.unauthorized }
         guard case .viewer(let identity, _, _) = principal else { return principal }
-        let notHost = APIError(.forbidden, code: "not_a_host", message: "only the room's hosts may start or stop its recordings")
-        guard provider != LocalRecorder.provider, let room = try await catalog.pool.rooms.find(name: roomName) else { throw notHost }
+        guard try await hosts(identity, room: try await room(), session: sessionID, provider: provider) else { throw Self.notHost }
+        return principal
+    }
+
+    static let notHost = APIError(.forbidden, code: "not_a_host", message: "only the room's hosts may start or stop its recordings")
+
+    func hosts(_ identity: String, room: Room?, session sessionID: UUID?, provider: String) async throws -> Bool {
+        guard provider != LocalRecorder.provider, let room else { return false }
         if let policy = try? StoredPolicy.resolve(room.policyJSON, room: room.name, defaults: RecordingPolicy()),
             policy.hosts.contains(identity)
         {
-            return principal
+            return true
         }
         var session = sessionID
         if session == nil { session = try await catalog.pool.sessions.open(roomID: room.id, provider: provider)?.id }
-        guard let session, try await catalog.pool.participants.role(identity: identity, sessionID: session) == "host" else {
-            throw notHost
+        guard let session else { return false }
+        return try await catalog.pool.participants.role(identity: identity, sessionID: session) == "host"
+    }
+
+    /// The provider a start that names none is for: LiveKit, unless the name is a room of both
+    /// LiveKit and 100ms (the providers of live rooms), which is for the request to settle. A
+    /// viewer hosting neither learns only that they may not start it.
+    func defaultProvider(room name: String, _ context: TapedeckRequestContext) async throws -> String {
+        let live = try await catalog.pool.rooms.all(named: name).filter {
+            [LiveKitRecorder.provider, HMSRecorder.provider].contains($0.provider)
         }
-        return principal
+        guard live.count > 1 else { return LiveKitRecorder.provider }
+        if case .viewer(let identity, _, _) = context.principal {
+            var hostsAny = false
+            for room in live {
+                if try await hosts(identity, room: room, session: nil, provider: room.provider) { hostsAny = true }
+            }
+            guard hostsAny else { throw Self.notHost }
+        }
+        throw RoomLookup.ambiguous(name, providers: live.map(\.provider))
     }
 
     @Sendable func start(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
         guard context.principal != nil else { throw APIError.unauthorized }
         let body = try await request.decodeJSON(as: StartBody.self, limit: maxBody)
-        let provider = try provider(named: body.provider ?? LiveKitRecorder.provider)
-        let principal = try await requireControl(context, room: body.room, session: nil, provider: provider.name)
+        // Checked before the catalog is asked about it: PostgreSQL refuses some text outright.
         let room = body.room
         guard !room.isEmpty, room.unicodeScalars.count <= 256 else { throw APIError.invalid("room", "room must be 1 to 256 characters") }
         try APIError.requirePlainText(room, field: "room")
+        let named: String
+        if let provider = body.provider { named = provider } else { named = try await defaultProvider(room: room, context) }
+        let provider = try provider(named: named)
+        let principal = try await requireControl(
+            context, room: { try await catalog.pool.rooms.find(name: room, provider: provider.name) }, session: nil,
+            provider: provider.name)
         try APIError.requirePlainText(body.title, field: "title")
         if let title = body.title, title.unicodeScalars.count > 300 { throw APIError.invalid("title", "title must be at most 300 characters") }
         let key = request.headers[Self.idempotencyKey]
@@ -158,7 +186,8 @@ struct RecordingControlController {
         let id = try context.uuidParameter("id")
         guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
         let principal = try await requireControl(
-            context, room: recording.roomName, session: recording.sessionID, provider: recording.provider)
+            context, room: { try await catalog.pool.rooms.find(id: recording.roomID) }, session: recording.sessionID,
+            provider: recording.provider)
         guard recording.status.isActive else {
             // Stopping a stopped recording is not an error: the caller's goal is met.
             return JSONResponse(RecordingRepresentation(recording: recording), status: .ok)

@@ -40,7 +40,7 @@ struct RecordingsController {
         let principal = try context.requireAdmin()
         let id = try context.uuidParameter("id")
         let update = try await request.decodeJSON(as: Update.self, limit: 4096)
-        if let offset = update.cueOffsetMs, abs(offset) > Self.maximumCueOffsetMs {
+        if let offset = update.cueOffsetMs, offset.magnitude > UInt64(Self.maximumCueOffsetMs) {
             throw APIError.invalid("cue_offset_ms", "cue_offset_ms must be within ±\(Self.maximumCueOffsetMs) milliseconds")
         }
         guard let existing = try await catalog.pool.recordings.find(id: id), existing.status != .deleted else {

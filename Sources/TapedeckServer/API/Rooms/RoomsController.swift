@@ -4,11 +4,14 @@ import TapedeckCore
 import TapedeckStore
 import TapedeckRecording
 
-/// `/v1/rooms/{name}/policy`: a room's recording policy.
+/// `/v1/rooms/{name}/policy`: a room's recording policy. `?provider=` says which room when the
+/// name is on more than one provider (see ``RoomLookup``).
 struct RoomsController {
     let catalog: Catalog
     let defaultPolicy: RecordingPolicy
     let maxBody: Int
+
+    var lookup: RoomLookup { RoomLookup(catalog: catalog) }
 
     func register(on group: RouterGroup<TapedeckRequestContext>) {
         group.get("/rooms/{name}/policy", use: show)
@@ -42,12 +45,16 @@ struct RoomsController {
     {
         guard let principal = context.principal else { throw APIError.unauthorized }
         let name = try roomName(context)
+        let provider = try RoomLookup.provider(request.query("provider"))
         var active: Recording?
-        let room = try await catalog.pool.rooms.find(name: name)
+        let room: Room?
         if case .viewer(let identity, _, _) = principal {
-            guard let room, try await catalog.pool.participants.tookPart(identity: identity, roomID: room.id) else {
-                throw APIError.notFound("room")
+            room = try await lookup.room(named: name, provider: provider) { room in
+                try await catalog.pool.participants.tookPart(identity: identity, roomID: room.id)
             }
+            guard room != nil else { throw APIError.notFound("room") }
+        } else {
+            room = try await lookup.room(named: name, provider: provider)
         }
         if let room {
             active = try await catalog.pool.recordings.active(roomID: room.id)
@@ -78,7 +85,7 @@ struct RoomsController {
     @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {
         _ = try context.requireAdmin()
         let name = try roomName(context)
-        let room = try await catalog.pool.rooms.find(name: name)
+        let room = try await lookup.room(named: name, provider: try RoomLookup.provider(request.query("provider")))
         if let json = room?.policyJSON {
             do {
                 let policy = try StoredPolicy.resolve(json, room: name, defaults: defaultPolicy)
@@ -94,6 +101,7 @@ struct RoomsController {
     @Sendable func update(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {
         let principal = try context.requireAdmin()
         let name = try roomName(context)
+        let provider = try RoomLookup.provider(request.query("provider"))
         let buffer = try await request.decodeJSON(as: JSONValue.self, limit: maxBody)
         guard case .object = buffer else {
             throw APIError.invalid("body", "the policy must be a JSON object", code: "invalid_json")
@@ -109,10 +117,13 @@ struct RoomsController {
             throw APIError.invalid(problem.field, problem.message)
         }
         let json = policy.encodedJSON()
+        let owner = try await lookup.room(named: name, provider: provider)?.provider ?? provider ?? RoomLookup.defaultProvider
         _ = try await catalog.transaction { tx in
-            let room = try await tx.rooms.setPolicy(name: name, provider: "livekit", policyJSON: json)
+            let room = try await tx.rooms.setPolicy(name: name, provider: owner, policyJSON: json)
             try await tx.events.append(
-                NewAuditEvent(type: "room.policy_set", actor: principal.actor, data: ["room": room.name, "policy": json]))
+                NewAuditEvent(
+                    type: "room.policy_set", actor: principal.actor,
+                    data: ["room": room.name, "provider": room.provider, "policy": json]))
         }
         return JSONResponse(PolicyRepresentation(room: name, policy: policy, source: "room"))
     }
@@ -120,10 +131,12 @@ struct RoomsController {
     @Sendable func reset(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {
         let principal = try context.requireAdmin()
         let name = try roomName(context)
-        if try await catalog.pool.rooms.find(name: name) != nil {
+        if let room = try await lookup.room(named: name, provider: try RoomLookup.provider(request.query("provider"))) {
             _ = try await catalog.transaction { tx in
-                _ = try await tx.rooms.setPolicy(name: name, provider: "livekit", policyJSON: nil)
-                try await tx.events.append(NewAuditEvent(type: "room.policy_reset", actor: principal.actor, data: ["room": name]))
+                _ = try await tx.rooms.setPolicy(name: name, provider: room.provider, policyJSON: nil)
+                try await tx.events.append(
+                    NewAuditEvent(
+                        type: "room.policy_reset", actor: principal.actor, data: ["room": name, "provider": room.provider]))
             }
         }
         return JSONResponse(PolicyRepresentation(room: name, policy: defaultPolicy, source: "default"))

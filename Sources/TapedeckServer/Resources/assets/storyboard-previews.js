@@ -11,14 +11,7 @@
   var played = bar.querySelector('.scrubber-played');
   var cues = [];
 
-  function seconds(stamp) {
-    var parts = stamp.trim().split(':').map(Number);
-    return parts.reduce(function (total, part) { return total * 60 + part; }, 0);
-  }
-  function clock(value) {
-    var s = Math.max(0, Math.floor(value)), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, r = s % 60;
-    return (h ? h + ':' + String(m).padStart(2, '0') : m) + ':' + String(r).padStart(2, '0');
-  }
+  var seconds = window.TapedeckTime.seconds, clock = window.TapedeckTime.clock;
   function duration() {
     return isFinite(video.duration) && video.duration > 0 ? video.duration : Number(bar.dataset.duration) || 0;
   }
@@ -62,10 +55,17 @@
     video.currentTime = Math.min(duration(), Math.max(0, time));
   }
 
-  fetch(bar.dataset.storyboard, { credentials: 'same-origin' })
-    .then(function (response) { return response.ok ? response.text() : ''; })
-    .then(parse)
-    .catch(function () { bar.dataset.cues = '0'; });
+  function load(url) {
+    fetch(url, { credentials: 'same-origin' })
+      .then(function (response) { return response.ok ? response.text() : ''; })
+      .then(function (text) { cues = []; parse(text); })
+      .catch(function () { bar.dataset.cues = '0'; });
+  }
+  load(bar.dataset.storyboard);
+  // A renewed grant signs the sprite anew: the old sprite link dies with the old grant.
+  video.addEventListener('tapedeck:grant', function (event) {
+    if (event.detail.storyboard_url) load(event.detail.storyboard_url);
+  });
   bar.addEventListener('pointermove', show);
   bar.addEventListener('pointerleave', function () { preview.hidden = true; });
   bar.addEventListener('click', function (event) { seek(pointer(event).time); });
