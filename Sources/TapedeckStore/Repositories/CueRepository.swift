@@ -268,22 +268,31 @@ public struct CueRepository: Sendable {
         return try rows.map(Self.decode)
     }
 
-    /// One track's final cues in playback order, at most `limit`: what a WebVTT file holds.
-    /// Only the columns a cue needs are read, as each column of each row costs a decode;
-    /// the kind and language are the track's.
-    public func track(recordingID: UUID, kind: CueKind, language: String, limit: Int) async throws -> [Cue] {
-        let query: SQLQueryString = """
-            SELECT cue_key, start_ms, end_ms, text, speaker, speaker_identity, source, translation_of FROM cues
+    /// One page of a track's final cues in playback order (start, then row), after `cursor`, at
+    /// most `limit`: WebVTT and JSON tracks are streamed a page at a time, so a long track is
+    /// never held whole. Only the columns a cue needs are read, as each column of each row costs
+    /// a decode; the kind and language are the track's.
+    public func trackPage(
+        recordingID: UUID, kind: CueKind, language: String, after cursor: CueCursor? = nil, limit: Int
+    ) async throws -> TrackPage {
+        var query: SQLQueryString = """
+            SELECT id, cue_key, start_ms, end_ms, text, speaker, speaker_identity, source, translation_of FROM cues
             WHERE recording_id = \(bind: recordingID) AND kind = \(bind: kind.rawValue) AND language = \(bind: language)
             AND start_ms IS NOT NULL AND final = \(bind: true)
-            ORDER BY start_ms, id LIMIT \(literal: limit)
             """
-        if let rows = try await session.sqliteRows(query) {
-            return try rows.map { try Self.decodeCue($0, kind: kind, language: language, isFinal: true) }
+        if let cursor {
+            query += " AND (start_ms > \(bind: cursor.startMs) OR (start_ms = \(bind: cursor.startMs) AND id > \(bind: cursor.id)))"
         }
-        return try await session.sql.raw(query).all().map {
-            try Self.decodeCue(SQLKitColumns(row: $0), kind: kind, language: language, isFinal: true)
+        query += " ORDER BY start_ms, id LIMIT \(literal: limit)"
+        func page(_ rows: [some ColumnReading]) throws -> TrackPage {
+            var cues: [Cue] = []
+            cues.reserveCapacity(rows.count)
+            for row in rows { cues.append(try Self.decodeCue(row, kind: kind, language: language, isFinal: true)) }
+            guard rows.count == limit, let last = rows.last else { return TrackPage(cues: cues, next: nil) }
+            return TrackPage(cues: cues, next: CueCursor(startMs: try last.int64("start_ms"), id: try last.int64("id")))
         }
+        if let rows = try await session.sqliteRows(query) { return try page(rows) }
+        return try page(try await session.sql.raw(query).all().map { SQLKitColumns(row: $0) })
     }
 
     /// Removes one track's cues whose keys start with `keyPrefix` (the cues of a caption file,
@@ -331,6 +340,12 @@ public struct CueRepository: Sendable {
             speaker: try row.optionalString("speaker"), speakerIdentity: try row.optionalString("speaker_identity"),
             source: source, isFinal: isFinal, translationOf: try row.optionalString("translation_of"))
     }
+}
+
+/// A page of one track's cues, and where the next one starts (`nil` after the last).
+public struct TrackPage: Sendable, Equatable {
+    public var cues: [Cue]
+    public var next: CueCursor?
 }
 
 /// A position in a track, for keyset pages: after this start and row.
