@@ -4,6 +4,11 @@
       subtitles translating them) posted with media times onto an imported short MP4; then the
       English track's signed WebVTT URL, from text-tracks, requested one at a time and by wrk,
       next to /healthz of the same server (SQLite).
+    player: the same lecture's player page through a share link in headless Chromium: time from
+      the navigation's start to the first frame showing every card of the default track (and its
+      translation beside it), over repeated loads; then a card pressed seeks the video.
+    big-track: tracks of 1,000, 10,000 and 100,000 cues, each fetched once as WebVTT and as JSON
+      after a restart, with the server's resident memory sampled meanwhile (SQLite).
     ingest: a LiveKit session (the stand-in) with its recording running; concurrent posters send
       batches of cues with fresh keys and wall-clock times to POST /v1/rooms/{name}/cues with a
       participant's viewer token: cues/s and batch latency, for batches of 100, then of 10.
@@ -35,7 +40,7 @@ from livekit_sim import LiveKitSim  # noqa: E402
 from media import make_mp4  # noqa: E402
 from tapedeck_server import Server  # noqa: E402
 from livekit_bench import Tapedeck  # noqa: E402
-from bench_common import cpu_seconds  # noqa: E402
+from bench_common import cpu_seconds, memory, percentile  # noqa: E402
 from load import Client, report, summary, wrk  # noqa: E402
 
 LECTURE_MS = 3 * 3600 * 1000
@@ -61,31 +66,39 @@ def lecture_cues(count, rng):
     return tracks
 
 
+def lecture_recording(tapedeck, work, cue_count):
+    """An imported short MP4 with `cue_count` cues over three hours in three languages posted onto
+    it in batches of 1,000: (recording, cues posted, cue count per language, batch latencies)."""
+    # A short real MP4 stands for the lecture: cue times are not bound by the media's duration.
+    mp4 = make_mp4(os.path.join(work, "lecture.mp4"), seconds=10, size="320x180")
+    recording, _ = tapedeck.import_media(mp4, "lecture")
+    rid = recording["id"]
+    tracks = lecture_cues(cue_count // 3 + 1, random.Random(15))
+    posted, took = 0, []
+    for cues in tracks.values():
+        for first in range(0, len(cues), 1000):
+            batch = cues[first:first + 1000][:cue_count - posted]
+            if not batch:
+                break
+            started = time.perf_counter()
+            answer = requests.post(f"{tapedeck.base_url}/v1/recordings/{rid}/cues", json={"cues": batch},
+                                   headers=tapedeck.admin, timeout=60)
+            took.append((time.perf_counter() - started) * 1000)
+            assert answer.status_code == 200 and answer.json()["accepted"] == len(batch), answer.text
+            posted += len(batch)
+    listed = tapedeck.get(f"/v1/recordings/{rid}/text-tracks", headers=tapedeck.admin).json()
+    counts = {t["language"]: t["cue_count"] for t in listed}
+    assert sum(counts.values()) == posted, (counts, posted)
+    return recording, posted, counts, took
+
+
 def vtt(args):
     tapedeck = Server(env={"TAPEDECK_LOG_LEVEL": "warning"}, name="cues-bench-vtt", artifacts=args.artifacts,
                       binary=args.binary).start()
     work = tempfile.mkdtemp(prefix="tapedeck-cues-")
     try:
-        # A short real MP4 stands for the lecture: cue times are not bound by the media's duration.
-        mp4 = make_mp4(os.path.join(work, "lecture.mp4"), seconds=10, size="320x180")
-        recording, _ = tapedeck.import_media(mp4, "lecture")
-        rid = recording["id"]
-        tracks = lecture_cues(args.cues // 3 + 1, random.Random(15))
-        posted, took = 0, []
-        for cues in tracks.values():
-            for first in range(0, len(cues), 1000):
-                batch = cues[first:first + 1000][:args.cues - posted]
-                if not batch:
-                    break
-                started = time.perf_counter()
-                answer = requests.post(f"{tapedeck.base_url}/v1/recordings/{rid}/cues", json={"cues": batch},
-                                       headers=tapedeck.admin, timeout=60)
-                took.append((time.perf_counter() - started) * 1000)
-                assert answer.status_code == 200 and answer.json()["accepted"] == len(batch), answer.text
-                posted += len(batch)
-        listed = tapedeck.get(f"/v1/recordings/{rid}/text-tracks", headers=tapedeck.admin).json()
-        counts = {t["language"]: t["cue_count"] for t in listed}
-        assert sum(counts.values()) == posted, (counts, posted)
+        recording, posted, counts, took = lecture_recording(tapedeck, work, args.cues)
+        listed = tapedeck.get(f"/v1/recordings/{recording['id']}/text-tracks", headers=tapedeck.admin).json()
         [english] = [t for t in listed if t["language"] == "en"]
         body = requests.get(english["url"], timeout=30)
         assert body.status_code == 200 and body.headers["Content-Type"].startswith("text/vtt"), body.text[:200]
@@ -111,6 +124,169 @@ def vtt(args):
         }
         client.close()
         return result
+    finally:
+        tapedeck.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# Runs in the page before its own scripts: notes when the panel holds `want` cards, at the next
+# animation frame (the first the browser can paint with them), and when the video has metadata.
+PANEL_PROBE = """(() => {
+  const want = %d;
+  window.__panel = {};
+  function check() {
+    const list = document.getElementById('transcript-cues');
+    if (list && list.querySelectorAll('.cue').length === want) {
+      window.__panel.cards = performance.now();
+      // When the last of the panel's track fetches (JSON) had its answer.
+      window.__panel.tracks = Math.max(...performance.getEntriesByType('resource')
+        .filter(r => /\.json\?/.test(r.name)).map(r => r.responseEnd));
+      requestAnimationFrame(() => { window.__panel.painted = performance.now(); });
+      return;
+    }
+    requestAnimationFrame(check);
+  }
+  requestAnimationFrame(check);
+  document.addEventListener('DOMContentLoaded', () => {
+    window.__panel.dom = performance.now();
+    const video = document.getElementById('player');
+    if (video) video.addEventListener('loadedmetadata', () => { window.__panel.metadata = performance.now(); });
+  });
+})();"""
+
+
+def player(args):
+    """The player page of the 3-hour lecture, through a share link, in headless Chromium: from the
+    navigation's start to the first frame with every card of the default track (English, with the
+    Spanish translation beside it) in the panel; then a card pressed seeks the video."""
+    from browser import Browser  # noqa: E402 (Tests/peers; needs websocket-client)
+    tapedeck = Server(env={"TAPEDECK_LOG_LEVEL": "warning"}, name="cues-bench-player", artifacts=args.artifacts,
+                      binary=args.binary).start()
+    work = tempfile.mkdtemp(prefix="tapedeck-cues-player-")
+    browser = None
+    try:
+        recording, posted, counts, _ = lecture_recording(tapedeck, work, args.cues)
+        share = requests.post(f"{tapedeck.base_url}/v1/recordings/{recording['id']}/shares", json={"expires_in": 3600},
+                              headers=tapedeck.admin, timeout=30).json()["url"]
+        browser = Browser()
+        browser.call("Page.addScriptToEvaluateOnNewDocument", source=PANEL_PROBE % counts["en"])
+        loads = []
+        for n in range(args.page_loads + 2):
+            page = f"{share}{'&' if '?' in share else '?'}load={n}"
+            browser.open(page, settle=0)
+            deadline = time.time() + 30
+            # This load's page (not the one before it), with its panel painted.
+            ready = f"location.href === {json.dumps(page)} && window.__panel && window.__panel.painted"
+            while not browser.js(ready) and time.time() < deadline:
+                time.sleep(0.02)
+            marks = browser.js("window.__panel")
+            assert "painted" in marks, marks
+            # The default view pairs each English line with its Spanish translation.
+            assert browser.js("document.querySelectorAll('#transcript-cues .cue-translation').length") == counts["en"]
+            if n >= 2:  # the first two warm the browser's and the server's caches
+                loads.append(marks)
+        # Interactive: pressing a card plays from its line.
+        card = browser.js("(() => { const c = document.querySelectorAll('#transcript-cues .cue')[2]; c.click();"
+                          " return c.querySelector('.cue-time').textContent; })()")
+        time.sleep(0.3)
+        seeked = browser.js("document.getElementById('player').currentTime")
+        step = LECTURE_MS // (args.cues // 3 + 1)
+        assert abs(seeked - 2 * step / 1000) < 0.3, (card, seeked)
+        painted = [m["painted"] for m in loads]
+        return {
+            "cues": posted, "tracks": counts, "page_loads": len(loads),
+            "panel_interactive_ms": {"p50": round(percentile(painted, 50), 1), "max": round(max(painted), 1),
+                                     "min": round(min(painted), 1)},
+            "dom_content_loaded_ms_p50": round(percentile([m["dom"] for m in loads], 50), 1),
+            "tracks_fetched_ms_p50": round(percentile([m["tracks"] for m in loads], 50), 1),
+            "cards_built_ms_p50": round(percentile([m["cards"] for m in loads], 50), 1),
+            "video_metadata_ms_p50": round(percentile([m["metadata"] for m in loads if "metadata" in m], 50), 1)
+            if any("metadata" in m for m in loads) else None,
+            "card_press_seeked_to_s": round(seeked, 3),
+        }
+    finally:
+        if browser:
+            browser.close()
+        tapedeck.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def post_track(tapedeck, rid, count, language="en"):
+    """`count` one-line captions of one language, a second apart, posted in batches of 1,000."""
+    rng = random.Random(count)
+    for first in range(0, count, 1000):
+        batch = [{"cue_key": f"{language}-{i}", "language": language, "start_ms": i * 1000, "end_ms": i * 1000 + 900,
+                  "text": sentence(rng), "speaker": "Lecturer"} for i in range(first, min(count, first + 1000))]
+        answer = requests.post(f"{tapedeck.base_url}/v1/recordings/{rid}/cues", json={"cues": batch},
+                               headers=tapedeck.admin, timeout=120)
+        assert answer.status_code == 200 and answer.json()["accepted"] == len(batch), answer.text
+
+
+def fetch_watching_memory(tapedeck, url, marker):
+    """GETs `url` as a stream (the client holds none of it), sampling the server's resident memory
+    every 5 ms meanwhile: bytes, occurrences of `marker` (cues), seconds to the first byte and in all,
+    the server's RSS before and its highest sample during (MiB)."""
+    pid = tapedeck.process.pid
+    before = memory(pid)["VmRSS"]
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], memory(pid)["VmRSS"])
+            time.sleep(0.005)
+    watcher = threading.Thread(target=sample)
+    watcher.start()
+    started = time.perf_counter()
+    size, cues, first_byte, tail = 0, 0, None, b""
+    with requests.get(url, stream=True, timeout=300) as answer:
+        assert answer.status_code == 200, answer.text[:200]
+        chunked = answer.headers.get("Transfer-Encoding") == "chunked"
+        for chunk in answer.iter_content(64 * 1024):
+            if first_byte is None:
+                first_byte = time.perf_counter() - started
+            size += len(chunk)
+            # Markers split across two chunks are counted once, on the later one.
+            joined = tail + chunk
+            cues += joined.count(marker)
+            tail = joined[-(len(marker) - 1):]
+            cues -= tail.count(marker)
+    took = time.perf_counter() - started
+    done.set()
+    watcher.join()
+    return {"bytes": size, "cues": cues, "chunked": chunked, "first_byte_s": round(first_byte, 3), "total_s": round(took, 3),
+            "server_rss_before_mib": round(before, 1), "server_rss_peak_mib": round(peak[0], 1),
+            "server_rss_growth_mib": round(peak[0] - before, 1)}
+
+
+def big_track(args):
+    """Memory of serving one long track: recordings with 1,000, 10,000 and `--big-track` cues on
+    one track (SQLite); after a restart, each track's WebVTT and JSON fetched once while the
+    server's resident memory is sampled. Streamed in pages, the growth does not follow the size."""
+    tapedeck = Server(env={"TAPEDECK_LOG_LEVEL": "warning"}, name="cues-bench-big-track", artifacts=args.artifacts,
+                      binary=args.binary).start()
+    work = tempfile.mkdtemp(prefix="tapedeck-cues-big-")
+    try:
+        mp4 = make_mp4(os.path.join(work, "lecture.mp4"), seconds=10, size="320x180")
+        sizes = [1000, 10000, args.big_track]
+        recordings = {}
+        for count in sizes:
+            recording, _ = tapedeck.import_media(mp4, f"track-{count}")
+            post_track(tapedeck, recording["id"], count)
+            recordings[count] = recording["id"]
+        # A fresh process: what the posts left in its heap does not hide what a fetch needs.
+        tapedeck.stop()
+        tapedeck.start()
+        results = {}
+        for count in sizes:
+            [track] = tapedeck.get(f"/v1/recordings/{recordings[count]}/text-tracks", headers=tapedeck.admin).json()
+            assert track["cue_count"] == count, track
+            vtt_result = fetch_watching_memory(tapedeck, track["url"], b" --> ")
+            json_result = fetch_watching_memory(tapedeck, track["cues_url"], b'"cue_key":')
+            assert vtt_result["cues"] == count and json_result["cues"] == count, (vtt_result, json_result)
+            results[str(count)] = {"vtt": vtt_result, "json": json_result}
+        results["server_peak_rss_mib"] = round(memory(tapedeck.process.pid)["VmHWM"], 1)
+        return results
     finally:
         tapedeck.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -310,12 +486,14 @@ def search(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["vtt", "ingest", "search"])
+    parser.add_argument("mode", choices=["vtt", "player", "big-track", "ingest", "search"])
     parser.add_argument("--binary", required=True)
     parser.add_argument("--artifacts", default=tempfile.gettempdir())
     parser.add_argument("--database-url")
     parser.add_argument("--cues", type=int, default=10000)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--big-track", type=int, default=100000, help="big-track: cues on the longest track")
+    parser.add_argument("--page-loads", type=int, default=20, help="player: page loads measured")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--posters", type=int, default=4)
@@ -324,7 +502,7 @@ def main():
     parser.add_argument("--answers", help="search: where to write every query's answer, to compare two builds")
     parser.add_argument("--json")
     args = parser.parse_args()
-    report({"vtt": vtt, "ingest": ingest, "search": search}[args.mode](args), args.json)
+    report({"vtt": vtt, "player": player, "big-track": big_track, "ingest": ingest, "search": search}[args.mode](args), args.json)
 
 
 if __name__ == "__main__":
