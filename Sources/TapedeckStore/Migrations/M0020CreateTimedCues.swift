@@ -44,6 +44,9 @@ struct M0020CreateTimedCues: CatalogMigration {
             "CREATE INDEX cues_recording_track ON cues (recording_id, kind, language, start_ms)",
             // Cues of a session waiting for a recording to cover them.
             "CREATE INDEX cues_session_unattached ON cues (session_id, start_at) WHERE recording_id IS NULL",
+            // How many cues one poster keeps, counted for the limit on each batch that adds some.
+            "CREATE INDEX cues_session_poster ON cues (session_id, posted_by)",
+            "CREATE INDEX cues_recording_poster ON cues (recording_id, posted_by)",
             // Media start as the provider reported it for the files (egress lags the room) and
             // the operator's correction of cue times.
             "ALTER TABLE recordings ADD COLUMN media_started_at BIGINT",
