@@ -44,9 +44,6 @@ struct M0020CreateTimedCues: CatalogMigration {
             "CREATE INDEX cues_recording_track ON cues (recording_id, kind, language, start_ms)",
             // Cues of a session waiting for a recording to cover them.
             "CREATE INDEX cues_session_unattached ON cues (session_id, start_at) WHERE recording_id IS NULL",
-            // How many cues one poster keeps, counted for the limit on each batch that adds some.
-            "CREATE INDEX cues_session_poster ON cues (session_id, posted_by)",
-            "CREATE INDEX cues_recording_poster ON cues (recording_id, posted_by)",
             // Media start as the provider reported it for the files (egress lags the room) and
             // the operator's correction of cue times.
             "ALTER TABLE recordings ADD COLUMN media_started_at BIGINT",
@@ -85,22 +82,6 @@ struct M0020CreateTimedCues: CatalogMigration {
                     to_tsvector(\(unsafeRaw: Self.searchConfiguration("language")), text)) STORED
                 """,
                 "CREATE INDEX cues_search ON cues USING GIN (search)",
-                // A search's words read with every configuration, each distinct reading once,
-                // joined with OR: a cue matches when its language's reading of the words does
-                // (or any other's). Most configurations read most words alike, and the index
-                // checks each row holding any of the words against every branch, so repeats
-                // cost. Immutable, so the planner computes it once, before choosing a plan.
-                // Empty readings (only stop words) are dropped; with none left the result is
-                // NULL, which matches nothing.
-                """
-                CREATE FUNCTION cue_search_query(words TEXT) RETURNS tsquery
-                LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-                    SELECT string_agg(DISTINCT '(' || reading::text || ')', ' | ')::tsquery
-                    FROM unnest(ARRAY[\(unsafeRaw: Self.queryConfigurations)]::regconfig[]) AS configuration,
-                        plainto_tsquery(configuration, words) AS reading
-                    WHERE numnode(reading) > 0
-                $$
-                """,
             ]
         }
         return statements
@@ -109,7 +90,6 @@ struct M0020CreateTimedCues: CatalogMigration {
     func down(_ kind: DatabaseKind) -> [SQLQueryString] {
         var statements: [SQLQueryString] = []
         if kind == .sqlite { statements.append("DROP TABLE cues_fts") }
-        if kind == .postgres { statements.append("DROP FUNCTION cue_search_query(TEXT)") }
         return statements + [
             "DROP TABLE cues",
             "ALTER TABLE recordings DROP COLUMN hls_start_ms",
@@ -129,13 +109,6 @@ struct M0020CreateTimedCues: CatalogMigration {
             """,
             "CREATE INDEX cues_recording_language ON cues (recording_id, language, start_ms)",
         ]
-    }
-
-    /// Every configuration a language may have, once, and `simple`, as SQL string literals.
-    static var queryConfigurations: String {
-        var seen = Set<String>()
-        return (SearchLanguages.postgresConfigurations.map(\.value) + ["simple"]).filter { seen.insert($0).inserted }
-            .map { "'\($0)'" }.joined(separator: ", ")
     }
 
     /// The text-search configuration for a language column: stemming where PostgreSQL ships a
