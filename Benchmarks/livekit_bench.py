@@ -10,10 +10,8 @@
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +23,7 @@ from livekit_sim import LiveKitSim, make_outputs  # noqa: E402
 from livekit.protocol import models, webhook  # noqa: E402
 from tapedeck_server import Server  # noqa: E402
 from bench_common import latency_summary, percentile  # noqa: E402
+from load import wrk  # noqa: E402
 
 
 class Tapedeck(Server):
@@ -156,23 +155,6 @@ end
 """
 
 
-def run_wrk(base, seconds, connections, script=None, script_args=()):
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if script:
-        command += ["-s", script]
-    command += [base + ("/webhooks/livekit" if script else "/healthz")]
-    if script_args:
-        command += ["--", *script_args]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    return {"per_s": round(rate), "p99_ms": round(float(p99.group(1)) * scale, 2),
-            "non_2xx": int(errors.group(1)) if errors else 0, "requests": total}
-
-
 def ingest(args):
     """Pre-signs distinct events (rooms opening, people joining and leaving, unused track events)."""
     sim = LiveKitSim(None)
@@ -204,8 +186,9 @@ def ingest(args):
     # Each wrk connection count runs one thread; one table, one pass: no event is sent twice
     # unless the run outlasts the table (then the repeats are counted as duplicates, and reported).
     result = {"events_available": len(lines)}
-    result["webhooks"] = run_wrk(tapedeck.base_url, args.seconds, args.connections, script.name, (table.name, "1", "1"))
-    result["healthz"] = run_wrk(tapedeck.base_url, args.seconds, args.connections)
+    result["webhooks"] = wrk(tapedeck.base_url + "/webhooks/livekit", args.seconds, args.connections, script.name,
+                             (table.name, "1", "1"))
+    result["healthz"] = wrk(tapedeck.base_url + "/healthz", args.seconds, args.connections)
     result["ratio"] = round(result["webhooks"]["per_s"] / result["healthz"]["per_s"], 3)
     result["table_wrapped"] = result["webhooks"]["requests"] > len(lines)
     applied = requests.get(tapedeck.base_url + "/v1/recordings", timeout=5).status_code  # server still answering

@@ -8,13 +8,10 @@
       presented (requestVideoFrameCallback), in the page's own clock.
 """
 import argparse
-import json
 import os
-import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "peers"))
 from browser import Browser  # noqa: E402
 from media import make_hls, make_mp4  # noqa: E402
 from tapedeck_server import Server  # noqa: E402
+from load import report, wrk  # noqa: E402
 
 
 def start_tapedeck(args, name):
@@ -80,24 +78,11 @@ end
 """
 
 
-def wrk(url, seconds, connections, script=None, args=()):
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"] + (["-s", script] if script else []) + [url]
-    if args:
-        command += ["--", *args]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"per_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))),
-            "p99_ms": round(float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)], 2),
-            "non_2xx": int(errors.group(1)) if errors else 0}
-
-
 def api(args):
     tapedeck = start_tapedeck(args, "api")
     try:
         ids = seed(catalog(tapedeck), args.recordings, "bench-viewer")
-        token = requests.post(tapedeck.base_url + "/v1/viewer-tokens", json={"sub": "bench-viewer", "expires_in": 3600},
-                              headers=tapedeck.admin).json()["token"]
+        token = tapedeck.viewer_token("bench-viewer", expires_in=3600)
         sample = requests.get(f"{tapedeck.base_url}/v1/recordings/{ids[0]}/playback",
                               headers={"Authorization": f"Bearer {token}"})
         assert sample.status_code == 200 and sample.json()["hls_url"], sample.text
@@ -198,11 +183,7 @@ def main():
     parser.add_argument("--loads", type=int, default=11)
     parser.add_argument("--json")
     args = parser.parse_args()
-    result = api(args) if args.mode == "api" else first_frame(args)
-    print(json.dumps(result))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+    report(api(args) if args.mode == "api" else first_frame(args), args.json)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,15 @@ struct RetentionCommand: AsyncParsableCommand {
             print(dryRun
                 ? "\(lines.count) recording(s) would be deleted, freeing \(bytes) bytes."
                 : "\(lines.count) recording(s) deleted; \(bytes) bytes are being freed by the job worker.")
+            for held in result.heldCues {
+                print("session \(held.sessionID.uuidString.lowercased())  \(held.room)  ended \(held.endedAt.rfc3339)  expired \(held.expiredAt.rfc3339)  \(held.cues) held cue(s)")
+            }
+            if !result.heldCues.isEmpty {
+                let cues = result.heldCues.map(\.cues).reduce(0, +)
+                print(dryRun
+                    ? "\(cues) cue(s) held on \(result.heldCues.count) closed session(s) without a recording would be deleted."
+                    : "\(cues) cue(s) held on \(result.heldCues.count) closed session(s) without a recording deleted.")
+            }
             for room in result.skipped {
                 print("skipped room \(room.room) (\(room.recordings) recording(s)): \(room.reason)")
             }

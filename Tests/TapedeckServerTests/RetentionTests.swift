@@ -64,6 +64,103 @@ struct RetentionTests {
         }
     }
 
+    /// Cues posted while no recording ran are kept for the session, but not forever: once the
+    /// session has been closed longer than its room's retention, and no recording of it can take
+    /// them any more, the sweep deletes them.
+    @Test("held cues go once their session has been closed past retention", arguments: TestDatabase.all)
+    func heldCues(database: TestDatabase) async throws {
+        try await TestApp.with(database) { app, client in
+            var dependencies = app.dependencies
+            dependencies.defaultPolicy = RecordingPolicy(retainDays: 30)
+            let poster = CueRepository.Poster(actor: "key:test", mayReplaceOthers: true)
+            // A session with held cues, closed now (or left open), and optionally a recording (its id is noted).
+            let recordingIDs = RecordingIDs()
+            func session(room: String, close: Bool, recording: RecordingStatus? = nil) async throws -> UUID {
+                try await app.catalog.transaction { tx in
+                    let room = try await tx.rooms.findOrCreate(name: room, provider: "livekit")
+                    let session = try await tx.sessions.create(
+                        roomID: room.id, roomName: room.name, providerSessionID: "RM_\(RandomToken.base62(length: 8))",
+                        startedAt: tx.clock.now())
+                    if let recording {
+                        let id = UUID()
+                        _ = try await tx.recordings.insert(
+                            NewRecording(
+                                id: id, roomID: room.id, sessionID: session.id, provider: "livekit",
+                                providerRecordingID: "EG_\(RandomToken.base62(length: 10))", status: recording, storage: "local",
+                                keyPrefix: StorageNaming.keyPrefix(room: room.name, sessionKey: session.key, recordingID: id)))
+                        recordingIDs.add(id)
+                    }
+                    let at = tx.clock.now().millisecondsSince1970
+                    for (index, text) in ["before the recorder", "started", "or after it"].enumerated() {
+                        let cue = NewCue(
+                            key: "held-\(index)", kind: .captions, language: "en",
+                            timing: .wallClock(startAt: at + Int64(index) * 1000, endAt: at + Int64(index) * 1000 + 900), text: text,
+                            source: .live)
+                        let held = CuePlacement(sessionID: session.id, recordingID: nil, startMs: nil, endMs: nil)
+                        let outcome = try await tx.cues.upsert(cue, at: held, by: poster)
+                        #expect(outcome == .inserted)
+                    }
+                    if close { try await tx.sessions.close(session.id, at: tx.clock.now()) }
+                    return session.id
+                }
+            }
+            let lecture = try await session(room: "lecture", close: true)
+            let failed = try await session(room: "failed", close: true, recording: .failed)
+            let recorded = try await session(room: "recorded", close: true, recording: .ready)
+            let forever = try await session(room: "forever", close: true)
+            let open = try await session(room: "open", close: false)
+            let short = try await session(room: "short", close: true)
+            // Kept from retention, the recording stays ready, and could take the held cues yet.
+            let readyID = try #require(recordingIDs.last)
+            let hold = try await client.execute(uri: "/v1/recordings/\(readyID)/hold", method: .put, headers: app.authorization)
+            #expect(hold.status == .ok)
+            for (room, body) in [("short", #"{"retain_days": 1}"#), ("forever", #"{"retain_days": null}"#)] {
+                let response = try await client.execute(
+                    uri: "/v1/rooms/\(room)/policy", method: .put, headers: app.authorization + [.contentType: "application/json"],
+                    body: ByteBuffer(string: body))
+                #expect(response.status == .ok)
+            }
+            func due() async throws -> Set<UUID> {
+                Set(try await RetentionReport.run(dependencies.recording, dryRun: true).heldCues.map(\.sessionID))
+            }
+            func holding() async throws -> [UUID: Int] {
+                var held: [UUID: Int] = [:]
+                for session in try await app.catalog.pool.cues.closedSessionsHoldingCues(placeable: [], after: nil, limit: 100) {
+                    held[session.sessionID] = session.heldCues
+                }
+                return held
+            }
+
+            #expect(try await due().isEmpty)
+            app.clock.advance(by: 1 * Self.day + 1)
+            #expect(try await due() == [short])
+            app.clock.advance(by: 30 * Self.day)
+            #expect(try await due() == [lecture, failed, short])
+
+            let outcome = try await RetentionReport.run(dependencies.recording, dryRun: false)
+            #expect(Set(outcome.heldCues.map(\.sessionID)) == [lecture, failed, short])
+            #expect(outcome.heldCues.allSatisfy { $0.cues == 3 })
+            // Gone; kept: a session whose ready recording may still take them (a changed cue
+            // offset places them again), a room that keeps everything, and a session still open.
+            #expect(try await holding() == [recorded: 3, forever: 3])
+            #expect(try await due().isEmpty)
+            try await app.catalog.pool.sessions.close(open, at: app.clock.now())
+            #expect(try await holding()[open] == 3)
+            #expect(try await due().isEmpty)
+            app.clock.advance(by: 30 * Self.day + 1)
+            #expect(try await due() == [open])
+        }
+    }
+
+    /// Recording ids noted while sessions are made in a transaction.
+    final class RecordingIDs: @unchecked Sendable {
+        private let lock = NSLock()
+        private var ids: [UUID] = []
+
+        func add(_ id: UUID) { lock.withLock { ids.append(id) } }
+        var last: UUID? { lock.withLock { ids.last } }
+    }
+
     /// A room whose stored policy cannot be read is left alone and reported, never swept under the default.
     @Test("a room with an unreadable stored policy is skipped and reported", arguments: TestDatabase.all)
     func unreadablePolicy(database: TestDatabase) async throws {

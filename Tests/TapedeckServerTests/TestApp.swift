@@ -26,13 +26,15 @@ struct TestApp: Sendable {
     /// Builds the app on `database` and runs `body` against it without a socket.
     static func with<T: Sendable>(
         _ database: TestDatabase, readinessChecks: [ReadinessCheck]? = nil, setup: TestingSetup = .router,
+        settingValues: [String: String] = [:],
         _ body: @escaping @Sendable (TestApp, any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let clock = ManualClock()
         return try await withTestCatalog(database, clock: clock) { catalog in
             let directory = try TemporaryDirectory.create()
             defer { directory.remove() }
-            var settings = try Settings.parse(SettingValues(["TAPEDECK_DATA_DIR": directory.path, "TAPEDECK_PORT": "0"]))
+            var settings = try Settings.parse(
+                SettingValues(settingValues.merging(["TAPEDECK_DATA_DIR": directory.path, "TAPEDECK_PORT": "0"]) { $1 }))
             settings.maxRequestBodyBytes = 4096
             let signer = MediaURLSigner(secret: Array(repeating: 7, count: 32), baseURL: settings.publicURL)
             let store = LocalDiskStore(

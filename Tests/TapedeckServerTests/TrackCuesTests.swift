@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TapedeckCore
 @testable import TapedeckServer
+import TestSupport
 
 @Suite("The JSON form of a cue track, for the player's panel")
 struct TrackCuesTests {
@@ -28,5 +29,32 @@ struct TrackCuesTests {
         #expect(items[0]["translation_of"] as? String == "u1")
         #expect(items[1]["speaker"] is NSNull && items[1]["translation_of"] is NSNull)
         #expect(!String(decoding: json.bytes, as: UTF8.self).contains("ada@example.com"))
+    }
+}
+
+@Suite("The JSON form of a cue track, a page at a time")
+struct TrackCuesStreamTests {
+    @Test("pages of any sizes, empty ones included, join into the document written whole")
+    func pagesJoin() {
+        var random = SeededRandom(seed: 15)
+        for _ in 0..<50 {
+            let count = Int.random(in: 0...40, using: &random)
+            let cues = (0..<count).map { i in
+                Cue(key: "k\(i)", kind: .captions, language: "en", startMs: Int64(i) * 10, endMs: Int64(i) * 10 + 5,
+                    text: "t\"\(i)\"", speaker: i % 2 == 0 ? "A" : nil, source: .live)
+            }
+            var stream = TrackCues.Stream()
+            var bytes: [UInt8] = []
+            var rest = cues[...]
+            while !rest.isEmpty || Bool.random(using: &random) {
+                let size = Int.random(in: 0...7, using: &random)
+                bytes += stream.append(Array(rest.prefix(size)))
+                rest = rest.dropFirst(size)
+            }
+            bytes += stream.finish()
+            var whole = JSONWriter()
+            TrackCues(cues: cues).write(to: &whole)
+            #expect(bytes == whole.bytes)
+        }
     }
 }

@@ -16,9 +16,7 @@ LAG_MS = 300
 
 
 def viewer(server, sub):
-    answer = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": sub}, headers=server.admin)
-    assert answer.status_code == 201, answer.text
-    return {"Authorization": "Bearer " + answer.json()["token"]}
+    return {"Authorization": "Bearer " + server.viewer_token(sub)}
 
 
 def post_cues(server, room, cues, headers):
@@ -202,21 +200,6 @@ def lecture():
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def imported(server, mp4, room, captions=()):
-    args = ["import", mp4, "--room", room] + [a for c in captions for a in ("--captions", c)]
-    done = server.cli(*args)
-    rid = __import__("re").search(r"Imported ([0-9a-f-]{36})", done.stdout).group(1)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        recording = server.get(f"/v1/recordings/{rid}", headers=server.admin).json()
-        kinds = {a["kind"] for a in recording["assets"]}
-        # Post-processing stores the storyboard last: by then the HLS and its first PTS are known.
-        if recording["status"] == "ready" and {"hls", "storyboard"} <= kinds:
-            return recording, done.stdout
-        time.sleep(0.2)
-    raise AssertionError(f"import of {mp4} not processed: {recording}")
-
-
 def english_keys(server, rid):
     items = server.get(f"/v1/recordings/{rid}/cues?language=en&kind=captions&limit=5000", headers=server.admin).json()["items"]
     return {c["cue_key"] for c in items}
@@ -228,7 +211,7 @@ def test_caption_files_hls_subtitles_and_hostile_text(server, lecture, tmp_path)
     # A caption file given to import: SRT, in Spanish.
     srt = tmp_path / "lecture.es.srt"
     srt.write_text("1\r\n00:00:00,500 --> 00:00:01,500\r\nHola\r\n\r\n2\r\n00:00:02,000 --> 00:00:03,000\r\nAdiós\r\n")
-    recording, out = imported(server, lecture, "captions-room", captions=[f"{srt}:es"])
+    recording, out = server.import_media(lecture, "captions-room", captions=[f"{srt}:es"])
     rid = recording["id"]
     assert "Attached 2 captions (es)" in out
     # A WebVTT upload (the file a captioning service delivers).

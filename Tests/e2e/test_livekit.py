@@ -4,8 +4,6 @@ import concurrent.futures
 import datetime
 import os
 import random
-import sqlite3
-import subprocess
 import tempfile
 import time
 import uuid
@@ -47,13 +45,7 @@ class Harness:
 
     # The catalog, read directly: to prove what was (not) written.
     def rows(self, sql):
-        if self.server.postgres:
-            out = subprocess.run(["psql", self.server.postgres.url, "-AtF", "|", "-c", sql], check=True,
-                                 capture_output=True, text=True).stdout
-            return [tuple(line.split("|")) for line in out.splitlines() if line]
-        path = os.path.join(self.server.env["TAPEDECK_DATA_DIR"], "tapedeck.sqlite")
-        with sqlite3.connect(path, timeout=10) as db:
-            return [tuple("" if v is None else str(v) for v in row) for row in db.execute(sql).fetchall()]
+        return self.server.rows(sql)
 
     def count(self, table):
         return int(self.rows(f"SELECT COUNT(*) FROM {table}")[0][0])

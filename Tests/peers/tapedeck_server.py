@@ -5,10 +5,13 @@ The binary comes from TAPEDECK_BIN (scripts/test.sh sets it), else the debug bui
 ARTIFACTS (default: artifacts/ in the repository). PostgreSQL servers need TEST_DATABASE_URL.
 """
 import os
+import re
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import tempfile
+import time
 import urllib.parse
 
 import requests
@@ -118,3 +121,36 @@ class Server:
 
     def get(self, path, **kwargs):
         return requests.get(self.base_url + path, timeout=10, **kwargs)
+
+    def viewer_token(self, identity, **claims):
+        """A viewer token for `identity` from the admin API (`claims`: name, email, expires_in...)."""
+        answer = requests.post(self.base_url + "/v1/viewer-tokens", json={"sub": identity, **claims}, headers=self.admin,
+                               timeout=10)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["token"]
+
+    def rows(self, sql):
+        """The catalog read directly (to prove what was, or was not, written): rows as tuples of
+        strings, NULL as the empty string."""
+        if self.env.get("DATABASE_URL"):
+            out = subprocess.run(["psql", self.env["DATABASE_URL"], "-AtF", "|", "-c", sql], check=True,
+                                 capture_output=True, text=True).stdout
+            return [tuple(line.split("|")) for line in out.splitlines() if line]
+        path = os.path.join(self.env["TAPEDECK_DATA_DIR"], "tapedeck.sqlite")
+        with sqlite3.connect(path, timeout=10) as db:
+            return [tuple("" if v is None else str(v) for v in row) for row in db.execute(sql).fetchall()]
+
+    def import_media(self, path, room, captions=(), timeout=60):
+        """`tapedeck import` of a file, then waits until it is processed; returns the recording
+        (as the API shows it) and what the command printed."""
+        done = self.cli("import", path, "--room", room, *[a for c in captions for a in ("--captions", c)])
+        rid = re.search(r"Imported ([0-9a-f-]{36})", done.stdout).group(1)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            recording = self.get(f"/v1/recordings/{rid}", headers=self.admin).json()
+            kinds = {a["kind"] for a in recording["assets"]}
+            # Post-processing stores the storyboard last: by then the HLS and its first PTS are known.
+            if recording["status"] == "ready" and {"hls", "storyboard"} <= kinds:
+                return recording, done.stdout
+            time.sleep(0.2)
+        raise AssertionError(f"import of {path} not processed: {recording}")

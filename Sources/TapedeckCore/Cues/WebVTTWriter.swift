@@ -14,6 +14,8 @@ public struct WebVTTWriter: Sendable {
     private var buffer: [UInt8] = []
     private var payload: [UInt8] = []
     private var usedIDs: Set<String> = []
+    /// The last speaker and its annotation: a track's cues mostly repeat the speaker before.
+    private var lastSpeaker: (name: String, annotation: String)?
 
     /// Starts the document. With `firstPTSSeconds` (the first presentation time of the HLS
     /// video, which ffmpeg's MPEG-TS output puts at about 1.4 s), the header carries the
@@ -54,7 +56,7 @@ public struct WebVTTWriter: Sendable {
     public mutating func append(_ cue: Cue) {
         guard cue.isFinal else { return }
         payload.removeAll(keepingCapacity: true)
-        if let speaker = cue.speaker.map(Self.voiceAnnotation), !speaker.isEmpty {
+        if let name = cue.speaker, case let speaker = annotation(for: name), !speaker.isEmpty {
             payload.append(contentsOf: "<v ".utf8)
             payload.append(contentsOf: speaker.utf8)
             payload.append(UInt8(ascii: ">"))
@@ -110,6 +112,26 @@ public struct WebVTTWriter: Sendable {
 
     /// The cue's text as payload lines, each ending in LF, blank ones dropped.
     private static func writeText(_ text: String, into out: inout [UInt8]) {
+        // Most cues are one line with nothing to escape: copied whole, as the loop below would
+        // write it byte by byte (and dropped, as it would be, when only spaces).
+        var plain = true
+        var hasContent = false
+        scan: for byte in text.utf8 {
+            switch byte {
+            case 32: continue
+            case 0..<32, 127, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), 0xC2:
+                plain = false
+                break scan
+            default: hasContent = true
+            }
+        }
+        if plain {
+            if hasContent {
+                out.append(contentsOf: text.utf8)
+                out.append(10)
+            }
+            return
+        }
         var lineStart = out.count
         var lineHasContent = false
         var afterCR = false
@@ -172,6 +194,13 @@ public struct WebVTTWriter: Sendable {
         endLine()
     }
 
+    private mutating func annotation(for speaker: String) -> String {
+        if let lastSpeaker, lastSpeaker.name == speaker { return lastSpeaker.annotation }
+        let annotation = Self.voiceAnnotation(speaker)
+        lastSpeaker = (speaker, annotation)
+        return annotation
+    }
+
     /// The speaker as a voice span's annotation: escaped, on one line, with white space
     /// collapsed as WebVTT parsers collapse it, so it reads back as written; empty for no span.
     static func voiceAnnotation(_ speaker: String) -> String {
@@ -208,6 +237,34 @@ public struct WebVTTWriter: Sendable {
     /// Compared by scalar and byte, as parsers read the line: `-->` followed by a combining mark
     /// is a different Character but still an arrow.
     private mutating func uniqueID(for key: String) -> String {
+        var candidate = Self.isPlainID(key) ? key : Self.idLine(key)
+        let id = candidate
+        var n = 2
+        while !usedIDs.insert(candidate).inserted {
+            candidate = "\(id)-\(n)"
+            n += 1
+        }
+        return candidate
+    }
+
+    /// Whether `key` is its own id line, as most keys are: printable ASCII, not starting or
+    /// ending with a space, no arrow, not read as a block's keyword. The general rewriting
+    /// (``idLine(_:)``) leaves such a key as it is, at several times the cost per cue.
+    static func isPlainID(_ key: String) -> Bool {
+        guard let first = key.utf8.first, let last = key.utf8.last, first != 0x20, last != 0x20 else { return false }
+        var dashes = 0
+        for byte in key.utf8 {
+            guard (0x20...0x7E).contains(byte), !(byte == UInt8(ascii: ">") && dashes >= 2) else { return false }
+            dashes = byte == UInt8(ascii: "-") ? dashes + 1 : 0
+        }
+        return !blockKeywords.contains { key.utf8.starts(with: $0.utf8) }
+    }
+
+    private static let blockKeywords = ["NOTE", "STYLE", "REGION"]
+
+    /// A key as an id line: control characters and arrow heads replaced, trimmed, never empty
+    /// nor starting with a block's keyword (not yet made unique).
+    static func idLine(_ key: String) -> String {
         var scalars = String.UnicodeScalarView()
         var dashes = 0
         for scalar in key.unicodeScalars {
@@ -217,13 +274,7 @@ public struct WebVTTWriter: Sendable {
         }
         var id = String(scalars).trimmingCharacters(in: .whitespaces)
         if id.isEmpty { id = "cue" }
-        if ["NOTE", "STYLE", "REGION"].contains(where: { id.utf8.starts(with: $0.utf8) }) { id = "cue-" + id }
-        var candidate = id
-        var n = 2
-        while !usedIDs.insert(candidate).inserted {
-            candidate = "\(id)-\(n)"
-            n += 1
-        }
-        return candidate
+        if blockKeywords.contains(where: { id.utf8.starts(with: $0.utf8) }) { id = "cue-" + id }
+        return id
     }
 }

@@ -49,6 +49,8 @@ public struct Settings: Sendable {
     public var shareMaxTTLSeconds: Int = 30 * 86_400
     /// Passcode tries a share allows per window (`TAPEDECK_SHARE_PASSCODE_ATTEMPTS`, `TAPEDECK_SHARE_PASSCODE_WINDOW_S`).
     public var sharePasscodeLimits = PasscodeLimits()
+    /// How many cues one poster keeps, and how many tracks there are, per session or recording.
+    public var cueLimits = CueLimits()
     /// Key that seals webhook signing secrets in the catalog; generated into the data dir when unset.
     public var webhookSealingKey: String? = nil
     /// When failed webhook deliveries are tried again, and for how long.
@@ -138,6 +140,9 @@ public struct Settings: Sendable {
         settings.webhookRetry = WebhookRetrySchedule(
             initialDelay: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_INITIAL_S", default: 10, in: 1...3600)),
             window: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_WINDOW_S", default: 86_400, in: 5...(7 * 86_400))))
+        settings.cueLimits = CueLimits(
+            cuesPerPoster: try values.int("TAPEDECK_MAX_CUES_PER_POSTER", default: CueLimits().cuesPerPoster, in: 1...10_000_000),
+            tracks: try values.int("TAPEDECK_MAX_CUE_TRACKS", default: CueLimits().tracks, in: 1...10_000))
         settings.webhookAllowPrivate = try values.bool("TAPEDECK_WEBHOOK_ALLOW_PRIVATE", default: true)
         settings.sharedDataDirectory = try values.bool("TAPEDECK_SHARED_DATA_DIR", default: false)
         settings.workerPollMilliseconds = try values.int("TAPEDECK_WORKER_POLL_MS", default: 1000, in: 10...600_000)

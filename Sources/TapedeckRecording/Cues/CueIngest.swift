@@ -6,9 +6,11 @@ import TapedeckStore
 /// them), uploaded ones on one recording. A batch is one transaction: all of it or nothing.
 package struct CueIngest: Sendable {
     package let catalog: Catalog
+    package let limits: CueLimits
 
-    package init(catalog: Catalog) {
+    package init(catalog: Catalog, limits: CueLimits = CueLimits()) {
         self.catalog = catalog
+        self.limits = limits
     }
 
     package struct Result: Sendable, Equatable {
@@ -29,6 +31,33 @@ package struct CueIngest: Sendable {
         case notParticipant
         /// The cue at this index of the batch has a key another poster's cue has.
         case keyTaken(index: Int)
+        /// The batch would leave its poster with more cues in the session or recording than this.
+        case tooManyCues(limit: Int)
+        /// The batch would leave the session or recording with more tracks than this.
+        case tooManyTracks(limit: Int)
+    }
+
+    /// Whether `cues` hold a track (kind, language) that `scope` has no cue of yet.
+    static func bringsTrack(_ tx: CatalogSession, _ cues: [NewCue], to scope: CueScope) async throws -> Bool {
+        var seen = Set<String>()
+        for cue in cues where seen.insert(cue.kind.rawValue + "\n" + cue.language).inserted {
+            if try await !tx.cues.hasTrack(kind: cue.kind, language: cue.language, in: scope) { return true }
+        }
+        return false
+    }
+
+    /// After a batch's upserts: throws (undoing the batch) when its poster now keeps more cues in
+    /// `scope` than allowed, or `scope` has more tracks. Counted only when the batch added cues,
+    /// or a track, so retries and updates cost nothing more.
+    func checkLimits(
+        _ tx: CatalogSession, scope: CueScope, poster: CueRepository.Poster, added: Bool, newTrack: Bool
+    ) async throws {
+        if added,
+            try await tx.cues.count(postedBy: poster.actor, in: scope, atMost: limits.cuesPerPoster + 1) > limits.cuesPerPoster
+        {
+            throw Failure.tooManyCues(limit: limits.cuesPerPoster)
+        }
+        if newTrack, try await tx.cues.trackCount(in: scope) > limits.tracks { throw Failure.tooManyTracks(limit: limits.tracks) }
     }
 
     /// How long after a session ends its late cues (a translation trailing the speaker) are
@@ -66,9 +95,19 @@ package struct CueIngest: Sendable {
                 if let id = placement.recordingID, !landed.contains(id) { landed.append(id) }
             }
             let before = try await Self.readyTracks(tx, landed, in: recordings)
+            let newTrack = try await Self.bringsTrack(tx, cues, to: .session(session.id))
+            var newTrackOn: [UUID] = []
+            for id in landed where try await Self.bringsTrack(tx, cues, to: .recording(id)) { newTrackOn.append(id) }
+            var added = false
             for (index, (cue, placement)) in zip(cues, placements).enumerated() {
-                if try await tx.cues.upsert(cue, at: placement, by: poster) == .notYours { throw Failure.keyTaken(index: index) }
+                switch try await tx.cues.upsert(cue, at: placement, by: poster) {
+                case .notYours: throw Failure.keyTaken(index: index)
+                case .inserted: added = true
+                case .updated, .keptFinal: break
+                }
             }
+            try await checkLimits(tx, scope: .session(session.id), poster: poster, added: added, newTrack: newTrack)
+            for id in newTrackOn { try await checkLimits(tx, scope: .recording(id), poster: poster, added: false, newTrack: true) }
             // Where the lock above is not taken (SQLite), a recording that became ready meanwhile
             // gets its cues placed again, these included.
             for id in landed {
@@ -91,6 +130,8 @@ package struct CueIngest: Sendable {
     package func ingest(recording: Recording, cues: [NewCue], poster: CueRepository.Poster) async throws -> Result {
         try await catalog.transaction { tx in
             let before = try await Self.readyTracks(tx, [recording.id], in: [recording])
+            let newTrack = try await Self.bringsTrack(tx, cues, to: .recording(recording.id))
+            var added = false
             var landed = false
             for (index, cue) in cues.enumerated() {
                 let placement: CuePlacement
@@ -107,9 +148,14 @@ package struct CueIngest: Sendable {
                         placement = CuePlacement(sessionID: recording.sessionID, recordingID: recording.id, startMs: nil, endMs: nil)
                     }
                 }
-                if try await tx.cues.upsert(cue, at: placement, by: poster) == .notYours { throw Failure.keyTaken(index: index) }
+                switch try await tx.cues.upsert(cue, at: placement, by: poster) {
+                case .notYours: throw Failure.keyTaken(index: index)
+                case .inserted: added = true
+                case .updated, .keptFinal: break
+                }
                 landed = landed || placement.recordingID != nil
             }
+            try await checkLimits(tx, scope: .recording(recording.id), poster: poster, added: added, newTrack: newTrack)
             for (id, tracks) in before {
                 try await CuePlacer.announceNewTracks(tx, recordingID: id, before: tracks, actor: poster.actor)
             }

@@ -8,6 +8,10 @@ import TapedeckStore
 /// touched. Deletion is the API's: the recording is marked deleted (with a `recording.deleted`
 /// event) and its objects are deleted by a queued job.
 ///
+/// Cues held on a session (posted while no recording ran) go the same way: once the session has
+/// been closed for the room's `retain_days`, and no recording of it can take them any more (none
+/// is in progress or ready; a ready one places them again when its cue offset changes).
+///
 /// A room whose stored policy cannot be read is skipped, with the reason logged and reported:
 /// falling back to the default there could delete what the room's own policy keeps.
 package struct RetentionSweeper: Sendable {
@@ -21,9 +25,17 @@ package struct RetentionSweeper: Sendable {
         package var expiredAt: Date
     }
 
-    /// What one pass found: the recordings due, and the rooms left alone (with why).
+    /// A closed session whose held cues are due.
+    package struct HeldCuesDue: Sendable {
+        package var session: SessionHoldingCues
+        package var expiredAt: Date
+    }
+
+    /// What one pass found: the recordings due, the sessions whose held cues are due, and the
+    /// rooms left alone (with why).
     package struct Pass: Sendable {
         package var due: [Due] = []
+        package var heldCues: [HeldCuesDue] = []
         package var skipped: [RetentionReport.Skipped] = []
     }
 
@@ -59,12 +71,42 @@ package struct RetentionSweeper: Sendable {
             guard page.count == Self.batch, let last = page.last?.0 else { break }
             position = RecordingPosition(createdAt: last.createdAt.millisecondsSince1970, id: last.id)
         }
+        pass.heldCues = try await heldCuesDue(now: now)
         for room in pass.skipped {
             logger.error(
                 "retention skips \(room.recordings) recording(s) of room \(room.room): \(room.reason)",
                 metadata: ["room": "\(room.room)"])
         }
         return pass
+    }
+
+    /// The closed sessions whose held cues are due now, by the sessions' end.
+    func heldCuesDue(now: Date) async throws -> [HeldCuesDue] {
+        var due: [HeldCuesDue] = []
+        var position: (endedAt: Int64, id: UUID)?
+        while true {
+            let page = try await catalog.pool.cues.closedSessionsHoldingCues(
+                placeable: CuePlacer.placeable, after: position, limit: Self.batch)
+            for held in page {
+                let policy: RecordingPolicy
+                do {
+                    policy = try StoredPolicy.resolve(held.roomPolicy, room: held.roomName, defaults: defaultPolicy)
+                } catch {
+                    logger.error(
+                        "retention skips the held cues of a session of room \(held.roomName): \(error.description)",
+                        metadata: ["room": "\(held.roomName)", "session_id": "\(held.sessionID.uuidString.lowercased())"])
+                    continue
+                }
+                if let expiry = Retention.expiry(endedAt: held.endedAt, createdAt: held.endedAt, retainDays: policy.retainDays),
+                    expiry <= now
+                {
+                    due.append(HeldCuesDue(session: held, expiredAt: expiry))
+                }
+            }
+            guard page.count == Self.batch, let last = page.last else { break }
+            position = (last.endedAt.millisecondsSince1970, last.sessionID)
+        }
+        return due
     }
 
     /// Deletes what is due; returns what was deleted and what was skipped.
@@ -75,6 +117,12 @@ package struct RetentionSweeper: Sendable {
             _ = try await RecordingLifecycle.markDeleted(
                 item.recording.id, actor: "retention",
                 cause: "retention: kept until \(item.expiredAt.rfc3339)", catalog: catalog, scheduler: scheduler)
+        }
+        for item in pass.heldCues {
+            try await catalog.pool.cues.deleteHeld(sessionID: item.session.sessionID)
+            logger.info(
+                "retention deleted \(item.session.heldCues) cue(s) held on a session of room \(item.session.roomName), kept until \(item.expiredAt.rfc3339)",
+                metadata: ["room": "\(item.session.roomName)", "session_id": "\(item.session.sessionID.uuidString.lowercased())"])
         }
         return pass
     }
@@ -98,9 +146,19 @@ public enum RetentionReport {
         public var recordings: Int
     }
 
+    /// A closed session whose held cues (posted while no recording ran) were deleted, or are due.
+    public struct HeldCuesLine: Sendable {
+        public var sessionID: UUID
+        public var room: String
+        public var endedAt: Date
+        public var expiredAt: Date
+        public var cues: Int
+    }
+
     public struct Outcome: Sendable {
         /// Deleted (or, on a dry run, due).
         public var lines: [Line]
+        public var heldCues: [HeldCuesLine]
         public var skipped: [Skipped]
     }
 
@@ -121,6 +179,11 @@ public enum RetentionReport {
                     id: recording.id, room: recording.roomName, endedAt: recording.endedAt ?? recording.createdAt,
                     expiredAt: item.expiredAt, sizeBytes: size ?? 0))
         }
-        return Outcome(lines: lines, skipped: pass.skipped)
+        let held = pass.heldCues.map {
+            HeldCuesLine(
+                sessionID: $0.session.sessionID, room: $0.session.roomName, endedAt: $0.session.endedAt, expiredAt: $0.expiredAt,
+                cues: $0.session.heldCues)
+        }
+        return Outcome(lines: lines, heldCues: held, skipped: pass.skipped)
     }
 }

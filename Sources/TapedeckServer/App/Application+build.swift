@@ -71,7 +71,8 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     ).register(on: api)
     WebhookEndpointsController(catalog: dependencies.catalog, secrets: dependencies.webhookSecrets, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
-    CuesController(catalog: dependencies.catalog, grants: grants, maxBody: settings.maxRequestBodyBytes).register(on: api)
+    CuesController(
+        catalog: dependencies.catalog, grants: grants, maxBody: settings.maxRequestBodyBytes, cueLimits: settings.cueLimits).register(on: api)
     SearchController(catalog: dependencies.catalog, publicURL: dependencies.playback.publicURL).register(on: api)
     RoomsController(catalog: dependencies.catalog, defaultPolicy: dependencies.defaultPolicy, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)

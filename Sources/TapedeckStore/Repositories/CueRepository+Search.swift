@@ -30,40 +30,51 @@ extension CueRepository {
     /// page at `offset`; each with its first `hitsPerRecording` hits in playback order.
     public func search(_ search: CueSearch, offset: Int, limit: Int, hitsPerRecording: Int = 5) async throws -> [CueSearchResult] {
         let match = CueSearchSQL.matches(search.text, kind: session.kind, cueAlias: "c", language: search.language)
-        var conditions: [SQLQueryString] = [
-            match, "c.final = \(bind: true)", "c.start_ms IS NOT NULL", "r.status = 'ready'",
-        ]
-        if let language = search.language { conditions.append("c.language = \(bind: language)") }
+        var cueConditions: [SQLQueryString] = [match, "c.final = \(bind: true)", "c.start_ms IS NOT NULL"]
+        if let language = search.language { cueConditions.append("c.language = \(bind: language)") }
+        var recordingConditions: [SQLQueryString] = ["r.status = 'ready'"]
         if let room = search.roomName {
-            conditions.append("r.room_id IN (SELECT id FROM rooms WHERE name = \(bind: room))")
+            recordingConditions.append("r.room_id IN (SELECT id FROM rooms WHERE name = \(bind: room))")
         }
         if let identity = search.participantIdentity {
-            conditions.append("r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: identity))")
+            recordingConditions.append("r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: identity))")
         }
+        // One statement, and the text index read once: the matching cues first, on their own
+        // (left to itself, PostgreSQL would read the index again for each of a viewer's
+        // recordings), then those of recordings in scope, counted per recording for the page,
+        // each recording of the page with its first hits.
         let rows = try await session.sql.raw(
             """
-            SELECT c.recording_id AS recording_id, COUNT(*) AS hits, MAX(r.created_at) AS created
-            FROM cues c JOIN recordings r ON r.id = c.recording_id
-            WHERE \(conditions.joined(separator: " AND "))
-            GROUP BY c.recording_id
-            ORDER BY hits DESC, created DESC, c.recording_id
-            LIMIT \(literal: limit) OFFSET \(literal: offset)
+            WITH matched AS MATERIALIZED (
+                SELECT c.id, c.recording_id, c.start_ms FROM cues c WHERE \(cueConditions.joined(separator: " AND "))
+            ), hit AS MATERIALIZED (
+                SELECT matched.id, matched.recording_id, matched.start_ms, r.created_at
+                FROM matched JOIN recordings r ON r.id = matched.recording_id
+                WHERE \(recordingConditions.joined(separator: " AND "))
+            ), page AS (
+                SELECT recording_id, COUNT(*) AS hits, MAX(created_at) AS created FROM hit
+                GROUP BY recording_id
+                ORDER BY hits DESC, created DESC, recording_id
+                LIMIT \(literal: limit) OFFSET \(literal: offset)
+            ), firsts AS (
+                SELECT hit.id, page.hits, page.created,
+                    row_number() OVER (PARTITION BY hit.recording_id ORDER BY hit.start_ms, hit.id) AS nth
+                FROM hit JOIN page ON page.recording_id = hit.recording_id
+            )
+            SELECT firsts.hits AS hit_count, c.* FROM firsts JOIN cues c ON c.id = firsts.id
+            WHERE firsts.nth <= \(literal: hitsPerRecording)
+            ORDER BY firsts.hits DESC, firsts.created DESC, c.recording_id, c.start_ms, c.id
             """
         ).all()
         var results: [CueSearchResult] = []
         for row in rows {
-            let id = try row.uuid("recording_id")
-            var hitConditions: [SQLQueryString] = [
-                "c.recording_id = \(bind: id)", match, "c.final = \(bind: true)", "c.start_ms IS NOT NULL",
-            ]
-            if let language = search.language { hitConditions.append("c.language = \(bind: language)") }
-            let hits = try await session.sql.raw(
-                """
-                SELECT c.* FROM cues c WHERE \(hitConditions.joined(separator: " AND "))
-                ORDER BY c.start_ms, c.id LIMIT \(literal: hitsPerRecording)
-                """
-            ).all().map { try Self.decode($0).cue }
-            results.append(CueSearchResult(recordingID: id, hitCount: try row.int("hits"), hits: hits))
+            let hit = try Self.decode(row)
+            guard let id = hit.recordingID else { continue }
+            if results.last?.recordingID == id {
+                results[results.count - 1].hits.append(hit.cue)
+            } else {
+                results.append(CueSearchResult(recordingID: id, hitCount: try row.int("hit_count"), hits: [hit.cue]))
+            }
         }
         return results
     }

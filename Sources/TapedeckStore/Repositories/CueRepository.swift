@@ -268,6 +268,33 @@ public struct CueRepository: Sendable {
         return try rows.map(Self.decode)
     }
 
+    /// One page of a track's final cues in playback order (start, then row), after `cursor`, at
+    /// most `limit`: WebVTT and JSON tracks are streamed a page at a time, so a long track is
+    /// never held whole. Only the columns a cue needs are read, as each column of each row costs
+    /// a decode; the kind and language are the track's.
+    public func trackPage(
+        recordingID: UUID, kind: CueKind, language: String, after cursor: CueCursor? = nil, limit: Int
+    ) async throws -> TrackPage {
+        var query: SQLQueryString = """
+            SELECT id, cue_key, start_ms, end_ms, text, speaker, speaker_identity, source, translation_of FROM cues
+            WHERE recording_id = \(bind: recordingID) AND kind = \(bind: kind.rawValue) AND language = \(bind: language)
+            AND start_ms IS NOT NULL AND final = \(bind: true)
+            """
+        if let cursor {
+            query += " AND (start_ms > \(bind: cursor.startMs) OR (start_ms = \(bind: cursor.startMs) AND id > \(bind: cursor.id)))"
+        }
+        query += " ORDER BY start_ms, id LIMIT \(literal: limit)"
+        func page(_ rows: [some ColumnReading]) throws -> TrackPage {
+            var cues: [Cue] = []
+            cues.reserveCapacity(rows.count)
+            for row in rows { cues.append(try Self.decodeCue(row, kind: kind, language: language, isFinal: true)) }
+            guard rows.count == limit, let last = rows.last else { return TrackPage(cues: cues, next: nil) }
+            return TrackPage(cues: cues, next: CueCursor(startMs: try last.int64("start_ms"), id: try last.int64("id")))
+        }
+        if let rows = try await session.sqliteRows(query) { return try page(rows) }
+        return try page(try await session.sql.raw(query).all().map { SQLKitColumns(row: $0) })
+    }
+
     /// Removes one track's cues whose keys start with `keyPrefix` (the cues of a caption file,
     /// uploaded or the provider's, about to be replaced by another file).
     public func deleteTrack(recordingID: UUID, kind: CueKind, language: String, keyPrefix: String) async throws {
@@ -293,19 +320,32 @@ public struct CueRepository: Sendable {
 
     static func decode(_ row: any SQLRow) throws -> StoredCue {
         let rawKind = try row.string("kind")
-        let rawSource = try row.string("source")
-        guard let kind = CueKind(rawValue: rawKind), let source = CueSource(rawValue: rawSource) else {
-            throw CatalogDataError(description: "unknown cue kind \(rawKind) or source \(rawSource)")
-        }
-        let start = try row.optionalInt64("start_ms") ?? 0
+        guard let kind = CueKind(rawValue: rawKind) else { throw CatalogDataError(description: "unknown cue kind \(rawKind)") }
         return StoredCue(
             id: try row.int64("id"), recordingID: try row.optionalUUID("recording_id"),
-            cue: Cue(
-                key: try row.string("cue_key"), kind: kind, language: try row.string("language"), startMs: start,
-                endMs: max(start, try row.optionalInt64("end_ms") ?? start), text: try row.string("text"),
-                speaker: try row.optionalString("speaker"), speakerIdentity: try row.optionalString("speaker_identity"),
-                source: source, isFinal: try row.bool("final"), translationOf: try row.optionalString("translation_of")))
+            cue: try decodeCue(
+                SQLKitColumns(row: row), kind: kind, language: try row.string("language"), isFinal: try row.bool("final")))
     }
+
+    /// The cue of a row holding at least its key, times, text, speaker, source and translation.
+    static func decodeCue(_ row: some ColumnReading, kind: CueKind, language: String, isFinal: Bool) throws -> Cue {
+        let rawSource = try row.string("source")
+        guard let source = CueSource(rawValue: rawSource) else {
+            throw CatalogDataError(description: "unknown cue source \(rawSource)")
+        }
+        let start = try row.optionalInt64("start_ms") ?? 0
+        return Cue(
+            key: try row.string("cue_key"), kind: kind, language: language, startMs: start,
+            endMs: max(start, try row.optionalInt64("end_ms") ?? start), text: try row.string("text"),
+            speaker: try row.optionalString("speaker"), speakerIdentity: try row.optionalString("speaker_identity"),
+            source: source, isFinal: isFinal, translationOf: try row.optionalString("translation_of"))
+    }
+}
+
+/// A page of one track's cues, and where the next one starts (`nil` after the last).
+public struct TrackPage: Sendable, Equatable {
+    public var cues: [Cue]
+    public var next: CueCursor?
 }
 
 /// A position in a track, for keyset pages: after this start and row.

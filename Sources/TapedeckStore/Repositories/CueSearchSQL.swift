@@ -22,15 +22,13 @@ enum CueSearchSQL {
             let text = words.joined(separator: " ")
             // A cue's vector was built with its language's configuration; the query is read with
             // every configuration (or the one asked for), so stemmed and plain words both match.
-            let configurations =
-                language.map { [configuration(for: $0)] }
-                ?? (SearchLanguages.postgresConfigurations.map(\.value) + ["simple"]).uniqued()
-            var sql = SQLQueryString("\(unsafeRaw: cueAlias).search @@ (")
-            for (index, configuration) in configurations.enumerated() {
-                if index > 0 { sql = sql + " || " }
-                sql = sql + "plainto_tsquery('\(unsafeRaw: configuration)', \(bind: text))"
+            if let language {
+                return "\(unsafeRaw: cueAlias).search @@ plainto_tsquery('\(unsafeRaw: configuration(for: language))', \(bind: text))"
             }
-            return sql + ")"
+            // All readings at once through the migration's function: each distinct one once, so
+            // the index checks few branches per candidate row, and computed while planning, so
+            // the plan is chosen knowing the lexemes (how many cues they are likely to match).
+            return "\(unsafeRaw: cueAlias).search @@ cue_search_query(\(bind: text))"
         }
     }
 
@@ -38,12 +36,5 @@ enum CueSearchSQL {
     static func configuration(for language: String) -> String {
         let primary = language.split(separator: "-").first.map { $0.lowercased() } ?? ""
         return SearchLanguages.postgresConfigurations.first { $0.key == primary }?.value ?? "simple"
-    }
-}
-
-extension Array where Element: Hashable {
-    fileprivate func uniqued() -> [Element] {
-        var seen = Set<Element>()
-        return filter { seen.insert($0).inserted }
     }
 }

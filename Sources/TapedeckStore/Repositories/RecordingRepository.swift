@@ -173,6 +173,14 @@ public struct RecordingRepository: Sendable {
         return recording
     }
 
+    /// Those of `ids` that exist, with their assets, by id: two statements for any number.
+    public func find(ids: [UUID]) async throws -> [UUID: Recording] {
+        guard !ids.isEmpty else { return [:] }
+        let recordings = try await withAssets(
+            session.sql.raw(Self.selectColumns + " WHERE r.id IN (\(binds: ids))").all().map(Self.decode))
+        return Dictionary(recordings.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// One page, newest first, strictly after `position`; assets included.
     public func list(
         filter: RecordingFilter, after position: RecordingPosition?, limit: Int
@@ -210,7 +218,11 @@ public struct RecordingRepository: Sendable {
             query += " WHERE " + conditions.joined(separator: " AND ")
         }
         query += " ORDER BY r.created_at DESC, r.id DESC LIMIT \(literal: limit)"
-        var recordings = try await session.sql.raw(query).all().map(Self.decode)
+        return try await withAssets(session.sql.raw(query).all().map(Self.decode))
+    }
+
+    private func withAssets(_ recordings: [Recording]) async throws -> [Recording] {
+        var recordings = recordings
         let assets = try await session.assets.list(recordingIDs: recordings.map(\.id))
         for index in recordings.indices {
             recordings[index].assets = assets[recordings[index].id] ?? []

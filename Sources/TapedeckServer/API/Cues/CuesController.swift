@@ -12,8 +12,9 @@ struct CuesController {
     let catalog: Catalog
     let grants: PlaybackGrants
     let maxBody: Int
+    let cueLimits: CueLimits
 
-    var ingest: CueIngest { CueIngest(catalog: catalog) }
+    var ingest: CueIngest { CueIngest(catalog: catalog, limits: cueLimits) }
 
     func register(on group: RouterGroup<TapedeckRequestContext>) {
         group.post("/rooms/{name}/cues", use: postLive)
@@ -60,6 +61,10 @@ struct CuesController {
                 "no_live_session", "the room has no session now; post cues of a past session to /v1/recordings/{id}/cues")
         } catch CueIngest.Failure.keyTaken(let index) {
             throw Self.keyTaken(index)
+        } catch CueIngest.Failure.tooManyCues(let limit) {
+            throw Self.tooManyCues(limit, per: "session")
+        } catch CueIngest.Failure.tooManyTracks(let limit) {
+            throw Self.tooManyTracks(limit, per: "session")
         }
     }
 
@@ -69,6 +74,22 @@ struct CuesController {
         case .admin: CueRepository.Poster(actor: principal.actor, mayReplaceOthers: true)
         case .viewer: CueRepository.Poster(actor: principal.actor, mayReplaceOthers: false)
         }
+    }
+
+    /// A batch refused whole: its poster would keep more cues than the limit.
+    static func tooManyCues(_ limit: Int, per scope: String) -> APIError {
+        APIError(
+            .conflict, code: "cue_limit_reached",
+            message: "one poster may keep at most \(limit) cues per \(scope) (TAPEDECK_MAX_CUES_PER_POSTER); nothing of this batch was stored",
+            field: "cues")
+    }
+
+    /// A batch refused whole: it would add a track past the limit.
+    static func tooManyTracks(_ limit: Int, per scope: String) -> APIError {
+        APIError(
+            .conflict, code: "track_limit_reached",
+            message: "a \(scope) may have at most \(limit) tracks, one per kind and language (TAPEDECK_MAX_CUE_TRACKS); nothing of this batch was stored",
+            field: "cues")
     }
 
     static func keyTaken(_ index: Int) -> APIError {
@@ -90,6 +111,10 @@ struct CuesController {
             return JSONResponse(CueBatchResult(result: try await ingest.ingest(recording: recording, cues: cues, poster: Self.poster(principal))))
         } catch CueIngest.Failure.keyTaken(let index) {
             throw Self.keyTaken(index)
+        } catch CueIngest.Failure.tooManyCues(let limit) {
+            throw Self.tooManyCues(limit, per: "recording")
+        } catch CueIngest.Failure.tooManyTracks(let limit) {
+            throw Self.tooManyTracks(limit, per: "recording")
         }
     }
 

@@ -56,11 +56,10 @@ struct TranscriptSearch: Sendable {
         // Cursors are not signed: a forged offset is kept within what paging through results can reach.
         let offset = Int(min(max(try request.cursor(scope: scope)?.sortValue ?? 0, 0), 10_000))
         let results = try await catalog.pool.cues.search(filter, offset: offset, limit: limit + 1)
-        var found: [Found] = []
-        for result in results.prefix(limit) {
-            guard let recording = try await catalog.pool.recordings.find(id: result.recordingID) else { continue }
-            found.append(Found(recording: recording, result: result))
-        }
+        // The page's recordings at once, not one query each.
+        let page = results.prefix(limit)
+        let recordings = try await catalog.pool.recordings.find(ids: page.map(\.recordingID))
+        let found = page.compactMap { result in recordings[result.recordingID].map { Found(recording: $0, result: result) } }
         let next = results.count > limit ? KeysetCursor(scope: scope, sortValue: Int64(offset + limit)).encode() : nil
         return Results(found: found, nextCursor: next)
     }

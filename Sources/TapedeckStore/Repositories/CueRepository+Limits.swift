@@ -1,0 +1,44 @@
+import Foundation
+import SQLKit
+import TapedeckCore
+
+/// Where a limit on cues is counted: a session's cues (live ones, wherever they landed), or a
+/// recording's.
+public enum CueScope: Sendable, Equatable {
+    case session(UUID)
+    case recording(UUID)
+
+    var condition: SQLQueryString {
+        switch self {
+        case .session(let id): "session_id = \(bind: id)"
+        case .recording(let id): "recording_id = \(bind: id)"
+        }
+    }
+}
+
+extension CueRepository {
+    /// How many cues `actor` posted in `scope`, counted up to `atMost` (enough to tell whether a
+    /// limit is passed, and bounded in cost whatever the poster holds).
+    public func count(postedBy actor: String, in scope: CueScope, atMost: Int) async throws -> Int {
+        try await session.sql.raw(
+            """
+            SELECT COUNT(*) AS n FROM (SELECT 1 FROM cues WHERE \(scope.condition) AND posted_by = \(bind: actor)
+                LIMIT \(literal: atMost)) capped
+            """
+        ).first()?.int("n") ?? 0
+    }
+
+    /// Whether `scope` holds a cue of the track (kind, language).
+    public func hasTrack(kind: CueKind, language: String, in scope: CueScope) async throws -> Bool {
+        try await session.sql.raw(
+            "SELECT 1 AS found FROM cues WHERE \(scope.condition) AND kind = \(bind: kind.rawValue) AND language = \(bind: language) LIMIT 1"
+        ).first() != nil
+    }
+
+    /// How many tracks (kind, language) `scope` holds, final or not.
+    public func trackCount(in scope: CueScope) async throws -> Int {
+        try await session.sql.raw(
+            "SELECT COUNT(*) AS n FROM (SELECT DISTINCT kind, language FROM cues WHERE \(scope.condition)) tracks"
+        ).first()?.int("n") ?? 0
+    }
+}
