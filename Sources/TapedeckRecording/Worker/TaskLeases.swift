@@ -48,12 +48,16 @@ public struct TaskLeases: Sendable {
                 if let lease = try await catalog.pool.taskLeases.acquire(task.name, holder: holder, ttl: ttl(for: task)) {
                     let due = lease.lastStartedAt.map { catalog.clock.now().timeIntervalSince($0) >= interval * 0.99 } ?? true
                     if due, try await catalog.pool.taskLeases.started(task.name, holder: holder) {
+                        // Who ran what when, for an operator (and the cluster tests) to see that
+                        // runs never overlap across instances.
+                        logRun("periodic task started", task, logger: logger)
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask { try await renew(task) }
                             await PeriodicTaskService.runOnce(task, logger: logger)
                             group.cancelAll()
                         }
                         try await catalog.pool.taskLeases.finished(task.name, holder: holder)
+                        logRun("periodic task finished", task, logger: logger)
                     }
                 }
             } catch is CancellationError {
@@ -65,6 +69,11 @@ public struct TaskLeases: Sendable {
         }
         // Stopping gracefully: another instance may take over at once rather than after the lease.
         try? await catalog.pool.taskLeases.release(task.name, holder: holder)
+    }
+
+    private func logRun(_ message: Logger.Message, _ task: PeriodicTask, logger: Logger) {
+        let ms = Int64((catalog.clock.now().timeIntervalSince1970 * 1000).rounded())
+        logger.debug(message, metadata: ["task": "\(task.name)", "instance": "\(instance.id)", "at_ms": "\(ms)"])
     }
 
     /// Keeps the lease while a long run goes on.
