@@ -34,6 +34,7 @@ import pytest
 import requests
 
 from deploy_nginx import DeployNginx, nginx_binary
+from livekit.protocol import models, webhook
 from livekit_sim import LiveKitSim, Outputs
 from media import make_hls, make_mp4
 from net import wait_until
@@ -467,7 +468,27 @@ def test_deploy_cluster_through_nginx(outputs):
         counted = lease(database.url, "reconciler")["runs"]
         assert len(reconciles) <= counted <= len(reconciles) + 1, (counted, len(reconciles))
 
-        # API and playback through nginx, the killed instance still in its upstream list.
+        # nginx with the killed instance still in its upstream list: every request is answered
+        # (a refused connection moves on to the next instance and counts against the dead one),
+        # webhooks too (one delivery sent four times: taken once, then recognised as a duplicate
+        # whichever instance gets it).
+        for _ in range(20):
+            assert through.get(nginx.base_url + "/healthz", timeout=10).status_code == 200
+        event = webhook.WebhookEvent(event="track_published", room=models.Room(name=rooms[0], sid="RM_replayed"),
+                                     track=models.TrackInfo(sid="TR_replayed"))
+        event.id = "EV_replayed_through_nginx"
+        body, token = sim.signed(event)
+        outcomes = []
+        for _ in range(4):
+            answer = through.post(nginx.base_url + "/webhooks/livekit", data=body.encode(), timeout=10,
+                                  headers={"Authorization": token, "Content-Type": "application/webhook+json"})
+            assert answer.status_code == 200, answer.text
+            outcomes.append(answer.json()["status"])
+        assert outcomes[0] != "duplicate" and outcomes[1:] == ["duplicate"] * 3, outcomes
+        with open(nginx.error_log) as f:
+            assert "Connection refused) while connecting to upstream" in f.read()
+
+        # API and playback through nginx.
         listing = through.get(nginx.base_url + "/v1/recordings", params={"room": rooms[7]}, headers=admin, timeout=10)
         assert listing.status_code == 200, listing.text
         [recording] = listing.json()["items"]
