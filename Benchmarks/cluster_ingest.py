@@ -170,6 +170,8 @@ def configuration(args, sim, seeds, table, script, instances, through_nginx):
                                     capture_output=True, text=True, check=True).stdout) - len(seeds)
         result.update({"instances": instances, "through_nginx": through_nginx, "cores": cpu.cores,
                        "cores_total": round(sum(cpu.cores.values()), 2), "webhooks_stored": stored,
+                       "cpu_ms_per_webhook": {name: round(1000 * cores / max(1, result["per_s"]), 3)
+                                              for name, cores in cpu.cores.items()},
                        "pg_commits_per_webhook": round(commits / max(1, result["requests"]), 2)})
         return result
     finally:
@@ -212,7 +214,9 @@ def pgbench_ceiling(args, sim, seeds):
             duration = float(re.search(r"duration: (\d+) s", done.stdout).group(1))
             webhooks = 2 * counts[0] + counts[1]
             failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
-            runs.append({"clients": clients, "webhooks_per_s": round(webhooks / duration),
+            rate = webhooks / duration
+            runs.append({"clients": clients, "webhooks_per_s": round(rate),
+                         "cpu_ms_per_webhook": {name: round(1000 * cores / max(1, rate), 3) for name, cores in cpu.cores.items()},
                          "failed": int(failed.group(1)) if failed else 0, "cores": cpu.cores,
                          "cores_total": round(sum(cpu.cores.values()), 2)})
         best = max(runs, key=lambda r: r["webhooks_per_s"])

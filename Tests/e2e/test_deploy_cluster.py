@@ -377,6 +377,7 @@ def test_deploy_cluster_through_nginx(outputs):
         rooms = [f"deploy-{i:04d}" for i in range(SESSIONS)]
         done_sessions = []
         done_lock = threading.Lock()
+        api_clients = threading.local()
 
         def session(room):
             sim.start_room(room)
@@ -389,6 +390,12 @@ def test_deploy_cluster_through_nginx(outputs):
             time.sleep(random.uniform(0, 0.3))
             sim.finish_room(room)  # outputs written, then ending, ended, room_finished
             delivery.deliver(sim.take(room))
+            # The API through nginx, while instances come and go: the session's one recording.
+            if not hasattr(api_clients, "session"):
+                api_clients.session = requests.Session()
+            listed = api_clients.session.get(nginx.base_url + "/v1/recordings", params={"room": room}, headers=admin,
+                                             timeout=30)
+            assert listed.status_code == 200 and len(listed.json()["items"]) == 1, (room, listed.status_code, listed.text)
             with done_lock:
                 done_sessions.append(room)
 
