@@ -14,6 +14,8 @@ queued it, or on any other at its next poll (the job lease, shortened here, cove
 instance's). Post-processing needs ffmpeg, which the instances are not given here: 500 thumbnails
 and storyboards would take most of the time budget and prove nothing about the cluster (the
 recordings are `ready` before post-processing, which other suites cover).
+
+TAPEDECK_DEPLOY_SESSIONS sets another number of sessions (500 by default) for a quicker look.
 """
 import collections
 import concurrent.futures
