@@ -13,7 +13,7 @@ step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
 
 step "System packages"
-scripts/install-system-packages.sh postgresql postgresql-client ffmpeg chromium
+scripts/install-system-packages.sh postgresql postgresql-client ffmpeg chromium nginx
 
 step "Python packages (.venv)"
 scripts/python-venv.sh

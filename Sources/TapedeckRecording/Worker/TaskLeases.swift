@@ -47,13 +47,21 @@ public struct TaskLeases: Sendable {
             do {
                 if let lease = try await catalog.pool.taskLeases.acquire(task.name, holder: holder, ttl: ttl(for: task)) {
                     let due = lease.lastStartedAt.map { catalog.clock.now().timeIntervalSince($0) >= interval * 0.99 } ?? true
+                    // Read as `started` reads it, before the round trip: the time logged is the
+                    // time stored, which decides when the task is due next on any instance.
+                    let startedAt = catalog.clock.now()
                     if due, try await catalog.pool.taskLeases.started(task.name, holder: holder) {
+                        // Who ran what when, for an operator (and the cluster tests) to see that
+                        // runs never overlap across instances.
+                        logRun("periodic task started", task, at: startedAt, logger: logger)
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask { try await renew(task) }
                             await PeriodicTaskService.runOnce(task, logger: logger)
                             group.cancelAll()
                         }
+                        let finishedAt = catalog.clock.now()
                         try await catalog.pool.taskLeases.finished(task.name, holder: holder)
+                        logRun("periodic task finished", task, at: finishedAt, logger: logger)
                     }
                 }
             } catch is CancellationError {
@@ -65,6 +73,11 @@ public struct TaskLeases: Sendable {
         }
         // Stopping gracefully: another instance may take over at once rather than after the lease.
         try? await catalog.pool.taskLeases.release(task.name, holder: holder)
+    }
+
+    private func logRun(_ message: Logger.Message, _ task: PeriodicTask, at: Date, logger: Logger) {
+        logger.debug(
+            message, metadata: ["task": "\(task.name)", "instance": "\(instance.id)", "at_ms": "\(at.millisecondsSince1970)"])
     }
 
     /// Keeps the lease while a long run goes on.
