@@ -49,6 +49,8 @@ public struct Settings: Sendable {
     public var webhookRetry = WebhookRetrySchedule()
     /// Whether outbound webhooks may go to loopback, private and link-local addresses.
     public var webhookAllowPrivate = true
+    /// Where invitations and requested links are sent from, and through which server.
+    public var mail = MailSettings()
     /// `TAPEDECK_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
     public var trustedProxies = TrustedProxies()
 
@@ -134,6 +136,7 @@ public struct Settings: Sendable {
             window: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_WINDOW_S", default: 86_400, in: 5...(7 * 86_400))))
         settings.webhookAllowPrivate = try values.bool("TAPEDECK_WEBHOOK_ALLOW_PRIVATE", default: true)
         settings.sharedDataDirectory = try values.bool("TAPEDECK_SHARED_DATA_DIR", default: false)
+        settings.mail = try MailSettings.parse(values, publicURL: publicURL)
         do {
             settings.trustedProxies = try TrustedProxies(parsing: values.string("TAPEDECK_TRUSTED_PROXIES") ?? "")
         } catch {
