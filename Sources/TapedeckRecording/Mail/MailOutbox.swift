@@ -72,5 +72,5 @@ package struct MailOutbox: Sendable {
     package func link(token: String) -> String { publicURL + "/s/" + token }
 
     /// `List-Unsubscribe` of notification mail: a message to the sender asking to be taken off.
-    package var listUnsubscribe: String { "<mailto:\(settings.fromAddress)?subject=unsubscribe>" }
+    package var listUnsubscribe: String { "mailto:\(settings.fromAddress)?subject=unsubscribe" }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SMTP
 import TapedeckCore
 
 /// `TAPEDECK_SMTP_URL` and `TAPEDECK_MAIL_FROM`. Without an SMTP URL, emails are written to the
@@ -7,6 +8,8 @@ public struct MailSettings: Sendable, Equatable {
     /// `smtp://[user:pass@]host[:port]` (STARTTLS when offered) or `smtps://...` (TLS from the
     /// start); `nil` when mail is off. Holds a password: never logged.
     public var smtpURL: String?
+    /// `TAPEDECK_SMTP_CA_FILE`: extra CA certificates (PEM) to trust for the mail server.
+    public var caFile: String?
     public var fromAddress: String
     public var fromName: String?
 
@@ -28,6 +31,13 @@ public struct MailSettings: Sendable, Equatable {
                 throw SettingsError("TAPEDECK_SMTP_URL", "must be smtp://[user:password@]host[:port] or smtps://...")
             }
             settings.smtpURL = url
+            settings.caFile = values.string("TAPEDECK_SMTP_CA_FILE")
+            do {
+                _ = try SMTPConfiguration(url: url, caFile: settings.caFile)
+            } catch {
+                // The client's errors never repeat the password.
+                throw SettingsError("TAPEDECK_SMTP_URL", error.description)
+            }
         }
         let host = URLComponents(string: publicURL)?.host ?? "localhost"
         let from = values.string("TAPEDECK_MAIL_FROM") ?? "Tapedeck <tapedeck@\(host.contains(".") ? host : host + ".localdomain")>"
@@ -39,6 +49,12 @@ public struct MailSettings: Sendable, Equatable {
             throw SettingsError("TAPEDECK_MAIL_FROM", "must be set when TAPEDECK_SMTP_URL is (the sender of every email)")
         }
         return settings
+    }
+
+    /// The mail server's settings, `nil` when mail is off.
+    package func smtpConfiguration() throws -> SMTPConfiguration? {
+        guard let smtpURL else { return nil }
+        return try SMTPConfiguration(url: smtpURL, caFile: caFile)
     }
 
     /// `addr` or `Name <addr>`; the name plain text, the address one Tapedeck accepts.

@@ -11,7 +11,7 @@ package struct OutgoingMail: Sendable, Equatable {
     package var htmlBody: String
     /// `<id@domain>`, the same on every attempt of one email.
     package var messageID: String
-    /// The `List-Unsubscribe` value for notification mail (`<mailto:...>` or `<https://...>`).
+    /// The `List-Unsubscribe` URL for notification mail (`mailto:...` or `https://...`, without brackets).
     package var listUnsubscribe: String?
     package var date: Date
 

@@ -4,6 +4,7 @@ import HMS
 import LiveKit
 import Logging
 import ObjectStorage
+import NIOPosix
 import TapedeckCore
 import TapedeckStore
 import TapedeckRecording
@@ -130,6 +131,13 @@ public enum ServiceBootstrap {
                 let client = HMSRESTClient(
                     credentials: HMSCredentials(accessKey: hms.accessKey, secret: hms.secret), http: http, baseURL: hms.apiURL)
                 dependencies.connectHMS(hms, api: client, webhookSecret: try hmsWebhookSecret(settings, hms))
+            }
+            if let smtp = try settings.mail.smtpConfiguration() {
+                logger.info("mail is sent through \(smtp)")
+                dependencies.recording.mail.transport = SMTPMailTransport(
+                    configuration: smtp, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            } else {
+                logger.notice("no mail server (TAPEDECK_SMTP_URL): invitations are recorded as skipped, not sent")
             }
             return dependencies
         } catch {
