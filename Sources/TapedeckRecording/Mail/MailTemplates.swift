@@ -22,7 +22,8 @@ package enum MailTemplates {
         let what = recording.title.flatMap { $0.isEmpty ? nil : $0 } ?? recording.roomName
         let when = recording.startedAt.map(Self.day) ?? Self.day(recording.createdAt)
         let duration = recording.durationMs.map { Self.duration(ms: $0) }
-        let greeting = recipientName.map { "Hello \(oneLine($0))," } ?? "Hello,"
+        let name = recipientName.map(oneLine).flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        let greeting = name.map { "Hello \($0)," } ?? "Hello,"
         let opening =
             switch kind {
             case .invite: "The recording of \(oneLine(what)) (\(when)\(duration.map { ", \($0)" } ?? "")) is ready."
