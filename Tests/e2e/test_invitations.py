@@ -267,3 +267,25 @@ def test_hostile_names_cannot_inject_headers_or_markup(lk_mail, mail):
         assert [n.lower() for n, _ in message["headers"]] == [n.lower() for n, _ in plain["headers"]], invitee
         assert structure(message["html"]) == structure(plain["html"]), invitee
         assert message["text"].count("/s/") == 1
+
+
+def test_without_a_mail_server_invitations_are_recorded_as_skipped(outputs):  # noqa: F811
+    harness = Harness(outputs, name="invitations-no-smtp")
+    try:
+        server, room = harness.server, room_name("nomail")
+        ready = requests.get(server.base_url + "/readyz", headers=server.admin, timeout=10).json()
+        assert ready["status"] == "ready" and ready["checks"]["mail"].startswith("warning: no mail server"), ready
+        assert put_invitees(server, room, [{"email": "ada@example.com"}]).status_code == 200
+        run_session(harness, room, people=("teacher",))
+        harness.wait_recordings(room, "ready")
+        wait_until(lambda: [e["status"] for e in emails(server)] == ["skipped"], what="a skipped invitation", timeout=30)
+        assert emails(server, status="skipped")[0]["recipient"] == "ada@example.com"
+        assert emails(server, status="sent") == []
+        dashboard = requests.Session()
+        form = dashboard.get(server.base_url + "/", timeout=10)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        dashboard.post(server.base_url + "/login", data={"csrf": csrf, "api_key": server.admin_key}, timeout=10)
+        page = dashboard.get(server.base_url + "/", timeout=10)
+        assert "ada@example.com" in page.text and "skipped" in page.text
+    finally:
+        harness.close()

@@ -19,13 +19,8 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     router.add(middleware: ErrorMiddleware(routes: routeTable))
     router.add(middleware: BodyLimitMiddleware(limit: settings.maxRequestBodyBytes))
 
-    // Mail is optional: without a server emails are recorded as skipped, and this says so.
-    let mailConfigured = dependencies.mail.isConfigured
-    let mailCheck = ReadinessCheck(name: "mail", required: false) {
-        if !mailConfigured { throw MailNotConfigured() }
-    }
     OpsController(
-        readinessChecks: dependencies.readinessChecks + [mailCheck], metrics: dependencies.metrics, catalog: dependencies.catalog,
+        readinessChecks: dependencies.readinessChecks, metrics: dependencies.metrics, catalog: dependencies.catalog,
         instance: dependencies.instance,
         hms: dependencies.hms, openAPIDocument: OpenAPIDocument.load()
     ).register(on: router)

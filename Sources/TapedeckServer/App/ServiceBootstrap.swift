@@ -139,6 +139,10 @@ public enum ServiceBootstrap {
             } else {
                 logger.notice("no mail server (TAPEDECK_SMTP_URL): invitations are recorded as skipped, not sent")
             }
+            // Mail is optional: `/readyz` warns when there is none (emails are recorded as skipped).
+            let mailConfigured = dependencies.mail.isConfigured
+            dependencies.readinessChecks.append(
+                ReadinessCheck(name: "mail", required: false) { if !mailConfigured { throw MailNotConfigured() } })
             return dependencies
         } catch {
             // Clients must be shut down before they go: one dropped on a failed start traps.
