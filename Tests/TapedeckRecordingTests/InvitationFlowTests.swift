@@ -113,6 +113,23 @@ struct InvitationFlowTests {
         }
     }
 
+    @Test("fan-outs of one recording running at once write one email and one share per invitee", arguments: TestDatabase.all)
+    func concurrentFanOuts(database: TestDatabase) async throws {
+        try await Self.with(database, transport: FakeMailTransport()) { world in
+            let recording = try await Self.invitedRecording(world)
+            try await Self.markReady(world, recording.id)
+            let job = try await Self.claim(InvitationFanOutJob.kind, world.catalog)
+            let handler = InvitationFanOutJob(catalog: world.catalog, outbox: world.dependencies.mail, defaultPolicy: RecordingPolicy())
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 { group.addTask { try await handler.run(job, logger: TestLogger.make()) } }
+                try await group.waitForAll()
+            }
+            #expect(try await world.emails().map(\.recipient) == ["ada@example.com", "bo@example.com", "cy@example.com"])
+            let shares = try await world.catalog.pool.shares.list(recordingID: recording.id)
+            #expect(shares.count == 3 && shares.allSatisfy(\.linkIsCredential))
+        }
+    }
+
     @Test("notify: none sends nothing; notify: participants adds the session's people with a known email", arguments: TestDatabase.all)
     func notifyRule(database: TestDatabase) async throws {
         try await Self.with(database, transport: FakeMailTransport(), policy: RecordingPolicy(notify: .none)) { world in

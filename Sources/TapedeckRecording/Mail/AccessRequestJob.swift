@@ -45,11 +45,8 @@ package struct AccessRequestJob: JobHandler {
         let lifetime =
             (try? StoredPolicy.resolve(room?.policyJSON, room: recording.roomName, defaults: defaultPolicy))?.inviteLinkTTLS
             ?? defaultPolicy.inviteLinkTTLS
-        let recipientName = name
-        try await catalog.transaction { tx in
-            try await outbox.queueLink(
-                tx, kind: .accessLink, recording: recording, email: payload.email, name: recipientName, lifetime: lifetime,
-                idempotencyKey: "access_link:\(payload.requestID.uuidString.lowercased())", actor: "system:access_request")
-        }
+        _ = try await outbox.queueLinkInTransaction(
+            catalog, kind: .accessLink, recording: recording, email: payload.email, name: name, lifetime: lifetime,
+            idempotencyKey: "access_link:\(payload.requestID.uuidString.lowercased())", actor: "system:access_request")
     }
 }

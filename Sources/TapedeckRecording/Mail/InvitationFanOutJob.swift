@@ -49,11 +49,9 @@ package struct InvitationFanOutJob: RecordingJob {
         var queued = 0
         for person in people where seen.insert(EmailAddress.normalize(person.email)).inserted {
             let key = Self.idempotencyKey(recordingID: recording.id, email: person.email)
-            let wrote = try await catalog.transaction { tx in
-                try await outbox.queueLink(
-                    tx, kind: .invite, recording: recording, email: person.email, name: person.name,
-                    lifetime: policy.inviteLinkTTLS, idempotencyKey: key, actor: "system:invitations")
-            }
+            let wrote = try await outbox.queueLinkInTransaction(
+                catalog, kind: .invite, recording: recording, email: person.email, name: person.name,
+                lifetime: policy.inviteLinkTTLS, idempotencyKey: key, actor: "system:invitations")
             if wrote { queued += 1 }
         }
         if queued > 0 {

@@ -24,7 +24,8 @@ package struct MailOutbox: Sendable {
     package var isConfigured: Bool { transport != nil }
 
     /// Queues one email with a personal link to `recording` for `email`, unless an email with
-    /// `idempotencyKey` exists (then nothing is written and `false` returned). The share is
+    /// `idempotencyKey` exists (then nothing is written and `false` returned; when another
+    /// transaction wrote it meanwhile, ``AlreadyQueued`` is thrown so that this one rolls back). The share is
     /// bound to the address (``Share/linkIsCredential``) and lasts `lifetime` seconds.
     @discardableResult
     package func queueLink(
@@ -49,7 +50,9 @@ package struct MailOutbox: Sendable {
                 kind: kind, recipient: address, name: name, subject: shown.subject, textBody: shown.text, htmlBody: shown.html,
                 recordingID: recording.id, shareID: share.id, linkSealed: isConfigured ? try sealing.seal(token) : nil,
                 messageIDDomain: settings.messageIDDomain, status: status, idempotencyKey: idempotencyKey))
-        guard created else { return false }
+        // Another run wrote it between the check and here (PostgreSQL's concurrent workers): undo
+        // this one's share with the transaction.
+        guard created else { throw AlreadyQueued() }
         try await tx.events.append(
             NewAuditEvent(
                 recordingID: recording.id, sessionID: recording.sessionID, type: "share.created", actor: actor,
@@ -67,6 +70,24 @@ package struct MailOutbox: Sendable {
         }
         return true
     }
+
+    /// Writes one link email in a transaction of its own; `false` when it was already there.
+    package func queueLinkInTransaction(
+        _ catalog: Catalog, kind: EmailKind, recording: Recording, email: String, name: String?, lifetime: Int,
+        idempotencyKey: String, actor: String
+    ) async throws -> Bool {
+        do {
+            return try await catalog.transaction { tx in
+                try await queueLink(
+                    tx, kind: kind, recording: recording, email: email, name: name, lifetime: lifetime,
+                    idempotencyKey: idempotencyKey, actor: actor)
+            }
+        } catch is AlreadyQueued {
+            return false
+        }
+    }
+
+    package struct AlreadyQueued: Error {}
 
     /// The link a share token opens.
     package func link(token: String) -> String { publicURL + "/s/" + token }
