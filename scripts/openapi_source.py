@@ -36,6 +36,8 @@ def ok(schema_name, description="OK", status="200"):
                      "content": {"application/json": {"schema": ref(schema_name)}}}}
 
 no_control = "^[^\\x00-\\x1f\\x7f]*$"
+# Text that goes into mail headers: no C0 or C1 controls and no Unicode line or paragraph separator.
+no_line_break = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]*$"
 room_param = {"name": "name", "in": "path", "required": True,
               "schema": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": no_control}}
 room_provider_param = {
@@ -346,19 +348,24 @@ schemas = {
             "invite_link_ttl_s": {"type": "integer", "minimum": 3600, "maximum": 31622400,
                                   "description": "How long an emailed personal link works."},
         }},
+    # Stricter than what is accepted (see EmailAddress), so that every address it allows is one.
+    "EmailAddress": {
+        "type": "string", "minLength": 3, "maxLength": 254,
+        "pattern": "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}"
+                   "@[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?){1,4}$",
+        "description": "ASCII `local@domain` (dot-atom, no quoted parts, comments or IP literals); stored lowercased."},
     "Invitee": {
         "type": "object", "additionalProperties": False, "required": ["email"],
         "properties": {
-            "email": {"type": "string", "minLength": 3, "maxLength": 254,
-                      "description": "ASCII `local@domain` (dot-atom); stored lowercased, one entry per address."},
-            "name": nullable({"type": "string", "minLength": 1, "maxLength": 200, "pattern": no_control}),
-            "role": nullable({"type": "string", "minLength": 1, "maxLength": 64, "pattern": no_control})}},
+            "email": ref("EmailAddress"),
+            "name": nullable({"type": "string", "minLength": 1, "maxLength": 200, "pattern": no_line_break}),
+            "role": nullable({"type": "string", "minLength": 1, "maxLength": 64, "pattern": no_line_break})}},
     "InviteeList": {
         "type": "object", "additionalProperties": False, "required": ["invitees"],
         "properties": {"invitees": {"type": "array", "maxItems": 5000, "items": ref("Invitee")}}},
     "AccessRequest": {
         "type": "object", "additionalProperties": False, "required": ["email"],
-        "properties": {"email": {"type": "string", "minLength": 3, "maxLength": 254}}},
+        "properties": {"email": ref("EmailAddress")}},
     "AccessRequestAccepted": {
         "type": "object", "additionalProperties": False, "required": ["status", "message"],
         "properties": {"status": {"type": "string", "enum": ["accepted"]}, "message": {"type": "string"}}},

@@ -173,7 +173,7 @@ struct InvitationsController {
             limit = parsed
         }
         var before: (Int64, UUID)?
-        if let raw = request.query("cursor") {
+        if let raw = request.query("cursor"), !raw.isEmpty {
             let parts = raw.split(separator: "_")
             guard parts.count == 2, let ms = Int64(parts[0]), ms >= 0, let id = UUID(uuidString: String(parts[1])) else {
                 throw APIError.invalid("cursor", "cursor must be a next_cursor of an earlier page")
