@@ -52,7 +52,8 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         scheduler: dependencies.scheduler, limiter: AccessRequestLimiter(clock: dependencies.catalog.clock),
         clientIP: { [grants] request, context in grants.clientIP(request, context: context) }, maxBody: settings.maxRequestBodyBytes)
     accessRequests.register(public: router)
-    InvitationsController(catalog: dependencies.catalog, maxBody: settings.maxRequestBodyBytes).register(on: api)
+    InvitationsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler, maxBody: settings.maxRequestBodyBytes)
+        .register(on: api)
     if let renderer = dependencies.pages {
         MyPageController(
             catalog: dependencies.catalog, store: dependencies.store, shares: shares, keys: dependencies.playback, renderer: renderer,

@@ -10,6 +10,7 @@ import TapedeckStore
 /// are the admin key's; a recording's list is also its session's hosts'.
 struct InvitationsController {
     let catalog: Catalog
+    let scheduler: JobScheduler
     let maxBody: Int
 
     var lookup: RoomLookup { RoomLookup(catalog: catalog) }
@@ -140,6 +141,7 @@ struct InvitationsController {
             }
             return try await tx.invitees.list(.recording(recording.id))
         }
+        if recording.status == .ready { scheduler.wakeup.signal() }
         return JSONResponse(InviteeList(invitees: stored))
     }
 
