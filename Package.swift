@@ -130,6 +130,7 @@ let package = Package(
                 "LiveKit",
                 "HMS",
                 "Media",
+                "SMTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -36,6 +36,8 @@ def ok(schema_name, description="OK", status="200"):
                      "content": {"application/json": {"schema": ref(schema_name)}}}}
 
 no_control = "^[^\\x00-\\x1f\\x7f]*$"
+# Text that goes into mail headers: no C0 or C1 controls and no Unicode line or paragraph separator.
+no_line_break = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]*$"
 room_param = {"name": "name", "in": "path", "required": True,
               "schema": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": no_control}}
 room_provider_param = {
@@ -339,7 +341,59 @@ schemas = {
             "hosts": {"type": "array", "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 256}},
             "host_roles": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 64}},
             "retain_days": nullable({"type": "integer", "minimum": 1, "maximum": 36500}),
+            "notify": {"type": "string", "enum": ["participants", "invitees", "none"],
+                       "description": "Who is emailed a personal link when a recording is ready: `invitees` (the room's and "
+                                      "the recording's), `participants` (those, plus the session's participants whose viewer "
+                                      "token carried an email), or nobody."},
+            "invite_link_ttl_s": {"type": "integer", "minimum": 3600, "maximum": 31622400,
+                                  "description": "How long an emailed personal link works."},
         }},
+    # Stricter than what is accepted (see EmailAddress), so that every address it allows is one.
+    "EmailAddress": {
+        "type": "string", "minLength": 3, "maxLength": 254,
+        "pattern": "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}"
+                   "@[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?){1,4}$",
+        "description": "ASCII `local@domain` (dot-atom, no quoted parts, comments or IP literals); stored lowercased."},
+    "Invitee": {
+        "type": "object", "additionalProperties": False, "required": ["email"],
+        "properties": {
+            "email": ref("EmailAddress"),
+            "name": nullable({"type": "string", "minLength": 1, "maxLength": 200, "pattern": no_line_break}),
+            "role": nullable({"type": "string", "minLength": 1, "maxLength": 64, "pattern": no_line_break})}},
+    "InviteeList": {
+        "type": "object", "additionalProperties": False, "required": ["invitees"],
+        "properties": {"invitees": {"type": "array", "maxItems": 5000, "items": ref("Invitee")}}},
+    "AccessRequest": {
+        "type": "object", "additionalProperties": False, "required": ["email"],
+        "properties": {"email": ref("EmailAddress")}},
+    "AccessRequestAccepted": {
+        "type": "object", "additionalProperties": False, "required": ["status", "message"],
+        "properties": {"status": {"type": "string", "enum": ["accepted"]}, "message": {"type": "string"}}},
+    "Email": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "kind", "status", "recipient", "name", "subject", "text", "html", "recording_id", "share_id",
+                     "message_id", "attempts", "last_error", "created_at", "updated_at", "sent_at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "kind": {"type": "string", "enum": ["invite", "access_link"]},
+            "status": {"type": "string", "enum": ["queued", "sending", "sent", "failed", "skipped"]},
+            "recipient": {"type": "string"},
+            "name": nullable({"type": "string"}),
+            "subject": {"type": "string"},
+            "text": {"type": "string", "description": "The plain-text body, with the personal link left out."},
+            "html": {"type": "string", "description": "The HTML body, with the personal link left out."},
+            "recording_id": nullable({"type": "string", "format": "uuid"}),
+            "share_id": nullable({"type": "string", "format": "uuid"}),
+            "message_id": {"type": "string", "description": "The Message-ID, the same on every attempt."},
+            "attempts": {"type": "integer", "minimum": 0},
+            "last_error": nullable({"type": "string", "description": "The mail server's last refusal."}),
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "sent_at": nullable({"type": "string", "format": "date-time"})}},
+    "EmailPage": {
+        "type": "object", "additionalProperties": False, "required": ["items", "next_cursor"],
+        "properties": {"items": {"type": "array", "items": ref("Email")},
+                       "next_cursor": nullable({"type": "string"})}},
     "RoomPolicy": {
         "type": "object", "additionalProperties": False, "required": ["room", "source", "policy"],
         "properties": {"room": {"type": "string"},
@@ -523,6 +577,43 @@ paths = {
         "delete": {"operationId": "resetRoomPolicy", "summary": "Return the room to the default policy.",
                    "security": admin, "parameters": [room_param, room_provider_param],
                    "responses": {**ok("RoomPolicy"), **error_responses("400", "401", "409", "503")}}},
+    "/v1/rooms/{name}/invitees": {
+        "get": {"operationId": "getRoomInvitees",
+                "summary": "Who is emailed a personal link to each recording of the room when it is ready.",
+                "security": admin, "parameters": [room_param, room_provider_param],
+                "responses": {**ok("InviteeList"), **error_responses("400", "401", "409", "503")}},
+        "put": {"operationId": "setRoomInvitees",
+                "summary": "Replace the room's invitees (checked entry by entry, de-duplicated without case).",
+                "security": admin, "parameters": [room_param, room_provider_param],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("InviteeList")}}},
+                "responses": {**ok("InviteeList"), **error_responses("400", "401", "409", "413", "415", "503")}}},
+    "/v1/recordings/{id}/invitees": {
+        "get": {"operationId": "getRecordingInvitees",
+                "summary": "The recording's own invitees (besides its room's); admins and the session's hosts.",
+                "security": viewer_or_admin, "parameters": [uuid_param],
+                "responses": {**ok("InviteeList"), **error_responses("400", "401", "404", "503")}},
+        "put": {"operationId": "setRecordingInvitees",
+                "summary": "Replace the recording's own invitees; on a ready recording the new ones are emailed now.",
+                "security": viewer_or_admin, "parameters": [uuid_param],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("InviteeList")}}},
+                "responses": {**ok("InviteeList"), **error_responses("400", "401", "404", "413", "415", "503")}}},
+    "/v1/recordings/{id}/access-requests": {
+        "post": {"operationId": "requestAccessLink",
+                 "summary": "Ask for a personal link by email. The same 202 whether or not the address is invited (or the "
+                            "recording exists); an invitee or participant is emailed a fresh link. Rate-limited per address and IP.",
+                 "security": [], "parameters": [uuid_param],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("AccessRequest")}}},
+                 "responses": {**ok("AccessRequestAccepted", "Accepted (whatever the address).", "202"),
+                               **error_responses("400", "413", "415", "429", "503")}}},
+    "/v1/emails": {
+        "get": {"operationId": "listEmails",
+                "summary": "The outbox, newest first: invitations and requested links with their delivery state.",
+                "security": admin,
+                "parameters": [
+                    {"name": "status", "in": "query", "required": False,
+                     "schema": {"type": "string", "enum": ["queued", "sending", "sent", "failed", "skipped"]}},
+                    limit_param(50, 200), cursor_param],
+                "responses": {**ok("EmailPage"), **error_responses("400", "401", "503")}}},
     "/v1/viewer-tokens": {
         "post": {"operationId": "createViewerToken",
                  "summary": "Mint a viewer token (for backends that do not hold TAPEDECK_VIEWER_SECRET).",

@@ -19,7 +19,7 @@ public struct MailMessage: Sendable {
 
     public init(
         from: MailAddress, to: [MailAddress], subject: String, textBody: String, htmlBody: String? = nil,
-        listUnsubscribe: String? = nil, date: Date = Date(), messageIDDomain: String? = nil
+        listUnsubscribe: String? = nil, date: Date = Date(), messageIDDomain: String? = nil, messageID: String? = nil
     ) throws(MailFormatError) {
         guard !to.isEmpty else { throw MailFormatError(field: "to", reason: "at least one recipient is needed") }
         if let listUnsubscribe { try Self.validate(unsubscribe: listUnsubscribe) }
@@ -32,7 +32,10 @@ public struct MailMessage: Sendable {
         self.htmlBody = htmlBody
         self.listUnsubscribe = listUnsubscribe
         self.date = date
-        self.messageID = "<\(Self.randomHex(16))@\(domain)>"
+        // A sender that may send one message twice (a retry after a crash) passes its own, the
+        // same each time, so the receiver can tell the copies apart from two messages.
+        if let messageID { try Self.validate(messageID: messageID) }
+        self.messageID = messageID ?? "<\(Self.randomHex(16))@\(domain)>"
         // `=_` never occurs in quoted-printable text (a literal `=` is always written `=3D`),
         // so no body can contain a line that looks like this boundary.
         self.boundary = "=_tapedeck_\(Self.randomHex(12))"
@@ -93,6 +96,15 @@ public struct MailMessage: Sendable {
         guard lower.hasPrefix("https://") || lower.hasPrefix("http://") || lower.hasPrefix("mailto:") else {
             throw invalid("must be an https, http or mailto URL")
         }
+    }
+
+    /// `<left@right>` in printable ASCII, no spaces or further angle brackets, one header line.
+    static func validate(messageID: String) throws(MailFormatError) {
+        let inner = messageID.utf8.dropFirst().dropLast()
+        guard messageID.hasPrefix("<"), messageID.hasSuffix(">"), messageID.utf8.count <= 250,
+            inner.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }),
+            inner.filter({ $0 == UInt8(ascii: "@") }).count == 1
+        else { throw MailFormatError(field: "messageID", reason: "must be <left@right> in printable ASCII without spaces") }
     }
 
     static func randomHex(_ bytes: Int) -> String {

@@ -4,6 +4,7 @@ import Hummingbird
 import Mustache
 import Testing
 
+import TapedeckCore
 @testable import TapedeckServer
 @testable import TapedeckRecording
 

@@ -248,6 +248,41 @@ def test_share_email_and_message_pages_keep_their_structure(site):
             check_page(requests.get(url), denied, f"share for email {value!r}")
 
 
+def test_my_page_and_the_outbox_keep_their_structure(site):
+    """Invitations to every hostile room: the invitee's /my page lists them all, and the
+    dashboard's outbox shows their subjects (no mail server here: recorded as skipped). Before
+    the webhook test: its endpoints' failing deliveries would keep the worker busy."""
+    server, admin, imported = site["server"], site["admin"], site["imported"]
+
+    def invite(recording_id, email):
+        response = requests.put(f"{server.base_url}/v1/recordings/{recording_id}/invitees",
+                                json={"invitees": [{"email": email}]}, headers=server.admin)
+        assert response.status_code == 200, response.text
+
+    def my_page(email, sub):
+        token = requests.post(server.base_url + "/v1/viewer-tokens", json={"sub": sub, "email": email},
+                              headers=server.admin).json()["token"]
+        return requests.get(f"{server.base_url}/my?token={token}")
+
+    def outbox_count():
+        return len(requests.get(server.base_url + "/v1/emails?limit=200", headers=server.admin).json()["items"])
+
+    invite(imported["benign room"], "benign-viewer@example.com")
+    site["harness"].sim.wait(lambda: outbox_count() == 1, timeout=60, what="the benign invitation recorded")
+    my_base = baseline(my_page("benign-viewer@example.com", "benign-viewer"))
+    dashboard_base = baseline(admin.get(server.base_url + "/"))
+    assert ("img", "src") in my_base.parts and ("table", None) in dashboard_base.parts
+    for value, recording_id in imported.items():
+        invite(recording_id, "hostile-viewer@example.com")
+    site["harness"].sim.wait(lambda: outbox_count() == 1 + len(imported), timeout=120, what="every invitation recorded")
+    page = check_page(my_page("hostile-viewer@example.com", "hostile-viewer"), my_base, "/my listing every hostile room")
+    assert page.h1 == "Your recordings"
+    check_page(admin.get(server.base_url + "/"), dashboard_base, "dashboard with hostile subjects in the outbox")
+    text = html.unescape(my_page("hostile-viewer@example.com", "hostile-viewer").text)
+    missing = [value for value in imported if printable(value) and value not in text]
+    assert not missing, missing
+
+
 def test_webhook_urls_and_descriptions_reach_no_page(site):
     """Webhook endpoints are API-only: hostile URLs and descriptions are stored or refused with a
     4xx, and the admin's pages stay as they were."""

@@ -16,6 +16,9 @@
         DIR/mail/<n>.json beside it: envelope, the server mode, TLS, the AUTH mechanism and user.
         --reply makes RCPT TO for ADDRESS answer CODE TEXT (a scripted 4xx or 5xx); RCPT TO the
         --drop-recipient (drop@example.test) drops the connection without a word.
+        --hold ADDRESS=SECONDS holds the reply to DATA of a message for ADDRESS that long, after
+        writing DIR/holding/<n>; a client that goes away meanwhile has not had the message taken
+        (as with any MTA, which takes responsibility only with its reply), so it is not stored.
         Runs until SIGTERM, or until process PID (--parent) is gone; --remove-on-exit then deletes DIR.
 
     smtp_peer.py inspect FILE.eml ...
@@ -72,6 +75,11 @@ def serve(args):
     for item in args.reply or []:
         address, _, answer = item.partition("=")
         replies[address.lower()] = answer
+    holds = {}
+    for item in args.hold or []:
+        address, _, seconds = item.partition("=")
+        holds[address.lower()] = float(seconds)
+    os.makedirs(os.path.join(args.dir, "holding"), exist_ok=True)
     counter = {"n": 0}
     lock = threading.Lock()
 
@@ -99,6 +107,15 @@ def serve(args):
             return "250 OK"
 
         async def handle_DATA(self, server, session, envelope):
+            hold = max([holds.get(a.lower(), 0) for a in envelope.rcpt_tos] or [0])
+            if hold:
+                with lock:
+                    counter["held"] = counter.get("held", 0) + 1
+                    mark = os.path.join(args.dir, "holding", str(counter["held"]))
+                with open(mark, "w") as f:
+                    json.dump(envelope.rcpt_tos, f)
+                # Cancelled here (nothing stored) when the client's connection is lost.
+                await asyncio.sleep(hold)
             with lock:
                 counter["n"] += 1
                 n = counter["n"]
@@ -209,6 +226,7 @@ def main():
     s.add_argument("--user", default="mailer")
     s.add_argument("--password", default="secret")
     s.add_argument("--reply", action="append")
+    s.add_argument("--hold", action="append")
     s.add_argument("--parent", type=int, default=0, help="exit when this process is gone")
     s.add_argument("--remove-on-exit", action="store_true", help="delete DIR when stopping")
     s.add_argument("--drop-recipient", default="drop@example.test", help="RCPT TO this address drops the connection")

@@ -6,8 +6,13 @@ import _CryptoExtras
 public struct Share: Sendable, Equatable {
     public var id: UUID
     public var recordingID: UUID
-    /// Only a viewer whose token carries this email may use the link.
+    /// Only a viewer whose token carries this email may use the link; or, when
+    /// ``linkIsCredential``, the link was sent to this address and holding it stands for it.
     public var email: String?
+    /// The link was emailed to ``email`` (an invitation or a requested link): opening it needs no
+    /// viewer token, and every use is audited under that email. A viewer signed in with another
+    /// email is still refused. Shares made through the API never have it.
+    public var linkIsCredential: Bool = false
     public var hasPasscode: Bool
     public var passcodeHash: String?
     public var allowDownload: Bool

@@ -24,6 +24,16 @@ public struct RecordingPolicy: Codable, Sendable, Equatable {
         case hls, mp4
     }
 
+    /// Who is emailed a personal link when a recording is ready.
+    public enum Notify: String, Codable, Sendable, CaseIterable {
+        /// The invitees of the room and of the recording, and the session's participants whose
+        /// email is known (from the viewer tokens minted for them).
+        case participants
+        /// The invitees of the room and of the recording.
+        case invitees
+        case none
+    }
+
     public var start: StartRule
     public var stop: StopRule
     /// Recordings are stopped after this long; `nil` for no limit.
@@ -40,12 +50,21 @@ public struct RecordingPolicy: Codable, Sendable, Equatable {
     public var hostRoles: [String]
     /// Recordings are deleted this many days after they end; `nil` keeps them.
     public var retainDays: Int?
+    /// Who gets an email with a personal link when a recording is ready.
+    public var notify: Notify = .invitees
+    /// How long an emailed personal link works.
+    public var inviteLinkTTLS: Int = Self.defaultInviteLinkTTLS
+
+    public static let defaultInviteLinkTTLS = 14 * 86_400
 
     public init(
         start: StartRule = .always, stop: StopRule = .roomEmpty, maxDurationS: Int? = nil, layout: String = "grid",
         audioOnly: Bool = false, outputs: [Output] = [.hls, .mp4], segmentDurationS: Int = 6, preset: String? = nil,
-        hosts: [String] = [], hostRoles: [String] = ["host"], retainDays: Int? = nil
+        hosts: [String] = [], hostRoles: [String] = ["host"], retainDays: Int? = nil, notify: Notify = .invitees,
+        inviteLinkTTLS: Int = Self.defaultInviteLinkTTLS
     ) {
+        self.notify = notify
+        self.inviteLinkTTLS = inviteLinkTTLS
         self.start = start
         self.stop = stop
         self.maxDurationS = maxDurationS
@@ -68,6 +87,7 @@ public struct RecordingPolicy: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case start, stop, maxDurationS = "max_duration_s", layout, audioOnly = "audio_only", outputs
         case segmentDurationS = "segment_duration_s", preset, hosts, hostRoles = "host_roles", retainDays = "retain_days"
+        case notify, inviteLinkTTLS = "invite_link_ttl_s"
     }
 
     /// Decodes a policy; absent fields take their value from `defaults`.
@@ -102,6 +122,9 @@ public struct RecordingPolicy: Codable, Sendable, Equatable {
         if let retainDays, !(1...36_500).contains(retainDays) {
             return ("retain_days", "retain_days must be from 1 to 36500, or null to keep recordings")
         }
+        if !(3600...(366 * 86_400)).contains(inviteLinkTTLS) {
+            return ("invite_link_ttl_s", "invite_link_ttl_s must be from 3600 to 31622400 seconds")
+        }
         return nil
     }
 
@@ -120,6 +143,8 @@ public struct RecordingPolicy: Codable, Sendable, Equatable {
         try c.encode(hosts, forKey: .hosts)
         try c.encode(hostRoles, forKey: .hostRoles)
         try c.encode(retainDays, forKey: .retainDays)
+        try c.encode(notify, forKey: .notify)
+        try c.encode(inviteLinkTTLS, forKey: .inviteLinkTTLS)
     }
 
     public func encodedJSON() -> String {
@@ -142,6 +167,8 @@ struct PartialPolicy: Decodable {
     var hosts: [String]?
     var hostRoles: [String]?
     var retainDays: Int??
+    var notify: RecordingPolicy.Notify?
+    var inviteLinkTTLS: Int?
 
     typealias CodingKeys = RecordingPolicy.CodingKeys
 
@@ -160,6 +187,8 @@ struct PartialPolicy: Decodable {
         hosts = try Self.nonNull([String].self, .hosts, in: c)
         hostRoles = try Self.nonNull([String].self, .hostRoles, in: c)
         retainDays = c.contains(.retainDays) ? .some(try c.decodeIfPresent(Int.self, forKey: .retainDays)) : nil
+        notify = try Self.nonNull(RecordingPolicy.Notify.self, .notify, in: c)
+        inviteLinkTTLS = try Self.nonNull(Int.self, .inviteLinkTTLS, in: c)
     }
 
     /// A field that cannot be null: absent means "the default", an explicit null is an error.
@@ -185,6 +214,8 @@ struct PartialPolicy: Decodable {
         if let hosts { policy.hosts = hosts }
         if let hostRoles { policy.hostRoles = hostRoles }
         if let retainDays { policy.retainDays = retainDays }
+        if let notify { policy.notify = notify }
+        if let inviteLinkTTLS { policy.inviteLinkTTLS = inviteLinkTTLS }
         return policy
     }
 }

@@ -82,6 +82,9 @@ package extension RecordingPolicy {
             policy.hostRoles = roles.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
         policy.retainDays = try values.optionalInt("TAPEDECK_RETAIN_DAYS", in: 1...36_500)
+        policy.notify = try values.choice("TAPEDECK_POLICY_NOTIFY", default: RecordingPolicy.Notify.invitees)
+        policy.inviteLinkTTLS = try values.int(
+            "TAPEDECK_INVITE_LINK_TTL_S", default: RecordingPolicy.defaultInviteLinkTTLS, in: 3600...(366 * 86_400))
         if let problem = policy.validationError() {
             let setting = [
                 "layout": "TAPEDECK_POLICY_LAYOUT", "outputs": "TAPEDECK_POLICY_OUTPUTS",

@@ -38,6 +38,9 @@ public struct RecordingDependencies: Sendable {
     public var reconcileInterval: Duration
     public var logger: Logger
     public var webhookAllowPrivate: Bool
+    /// Invitations and requested links: the sender, the mail server (`nil`: emails are recorded
+    /// as `skipped`), and the key that seals links while they wait.
+    package var mail: MailOutbox
 
     public init(
         catalog: Catalog, store: any ObjectStore, metrics: ServiceMetrics, http: HTTPClient = .shared, webhookHTTP: HTTPClient? = nil,
@@ -61,6 +64,9 @@ public struct RecordingDependencies: Sendable {
         self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? settings?.hms?.reconcileIntervalS ?? 30)
         self.scheduler = JobScheduler(catalog: catalog, wakeup: wakeup)
         self.logger = logger
+        self.mail = MailOutbox(
+            settings: settings?.mail ?? MailSettings(), transport: nil, sealing: webhookSecrets,
+            publicURL: settings?.publicURL ?? "http://localhost")
     }
 
     /// The local disk store behind `store`, if storage is local.
@@ -70,6 +76,7 @@ public struct RecordingDependencies: Sendable {
 
     /// Closes the catalog and the HTTP clients.
     public func shutdown() async {
+        await mail.transport?.shutdown()
         if http !== HTTPClient.shared { try? await http.shutdown() }
         if webhookHTTP !== http, webhookHTTP !== HTTPClient.shared { try? await webhookHTTP.shutdown() }
         await catalog.database.close()
@@ -109,6 +116,9 @@ public struct RecordingDependencies: Sendable {
             WebhookDeliveryJob(
                 catalog: catalog, http: webhookHTTP, secrets: webhookSecrets, schedule: webhookRetry,
                 allowPrivate: webhookAllowPrivate),
+            InvitationFanOutJob(catalog: catalog, outbox: mail, defaultPolicy: defaultPolicy),
+            EmailDeliveryJob(catalog: catalog, outbox: mail),
+            AccessRequestJob(catalog: catalog, outbox: mail, defaultPolicy: defaultPolicy),
         ])
         if let livekit {
             handlers.register(StartEgressJob(recorder: livekit))

@@ -57,6 +57,8 @@ public struct Settings: Sendable {
     public var webhookRetry = WebhookRetrySchedule()
     /// Whether outbound webhooks may go to loopback, private and link-local addresses.
     public var webhookAllowPrivate = true
+    /// Where invitations and requested links are sent from, and through which server.
+    public var mail = MailSettings()
     /// `TAPEDECK_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
     public var trustedProxies = TrustedProxies()
 
@@ -147,6 +149,7 @@ public struct Settings: Sendable {
         settings.sharedDataDirectory = try values.bool("TAPEDECK_SHARED_DATA_DIR", default: false)
         settings.workerPollMilliseconds = try values.int("TAPEDECK_WORKER_POLL_MS", default: 1000, in: 10...600_000)
         settings.jobNotifications = try values.bool("TAPEDECK_JOB_NOTIFY", default: true)
+        settings.mail = try MailSettings.parse(values, publicURL: publicURL)
         do {
             settings.trustedProxies = try TrustedProxies(parsing: values.string("TAPEDECK_TRUSTED_PROXIES") ?? "")
         } catch {

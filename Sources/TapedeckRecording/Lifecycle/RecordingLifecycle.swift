@@ -10,7 +10,7 @@ import TapedeckStore
 /// event the transition writes (the store queues its fan-out in that same transaction).
 package enum RecordingLifecycle {
     /// Moves the recording to `status` (a terminal outcome of recording); when that is `ready`,
-    /// queues post-processing. A recording already ready gets it queued again, which the job's
+    /// queues post-processing and the invitations. A recording already ready gets it queued again, which the job's
     /// idempotency key makes a no-op unless it was somehow missing.
     @discardableResult
     package static func finish(
@@ -22,6 +22,9 @@ package enum RecordingLifecycle {
         switch outcome {
         case .applied, .ignored(current: .ready, _):
             try await tx.jobs.enqueue(try PostProcessJob.newJob(recordingID: id))
+            // Its invitees get their links (once: the job's key is the recording's, and each
+            // email's key its address's).
+            try await tx.jobs.enqueue(try InvitationFanOutJob.newJob(recordingID: id))
             // Its media start and end are final now: cues held for its session find their place,
             // and the tracks it is ready with are announced (once: only on the change itself).
             try await CuePlacer.place(tx, recordingID: id)

@@ -37,7 +37,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
 
     let api = router.group("/v1").add(
         middleware: AuthenticationMiddleware(catalog: dependencies.catalog, viewerSecret: dependencies.playback.viewerSecret))
-    ViewerTokensController(keys: dependencies.playback, clock: dependencies.catalog.clock, maxBody: settings.maxRequestBodyBytes)
+    ViewerTokensController(keys: dependencies.playback, catalog: dependencies.catalog, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
     let grants = PlaybackGrants(
         catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback, mediaSigner: dependencies.mediaSigner,
@@ -48,7 +48,17 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         passcodes: PasscodeGate(catalog: dependencies.catalog, limits: settings.sharePasscodeLimits),
         revokedShares: dependencies.revokedShares)
     SharesController(service: shares, grants: grants, maxBody: settings.maxRequestBodyBytes).register(api: api, public: router)
+    let accessRequests = AccessRequestsController(
+        scheduler: dependencies.scheduler, limiter: AccessRequestLimiter(clock: dependencies.catalog.clock),
+        clientIP: { [grants] request, context in grants.clientIP(request, context: context) }, maxBody: settings.maxRequestBodyBytes)
+    accessRequests.register(public: router)
+    InvitationsController(catalog: dependencies.catalog, scheduler: dependencies.scheduler, maxBody: settings.maxRequestBodyBytes)
+        .register(on: api)
     if let renderer = dependencies.pages {
+        MyPageController(
+            catalog: dependencies.catalog, store: dependencies.store, shares: shares, keys: dependencies.playback, renderer: renderer,
+            accessRequests: accessRequests
+        ).register(on: router)
         let player = PlayerPage(catalog: dependencies.catalog, renderer: renderer)
         let pages = WebPagesController(
             catalog: dependencies.catalog, grants: grants, player: player, shares: shares, keys: dependencies.playback,
@@ -97,6 +107,10 @@ public func buildApplication(
         services: services,
         onServerRunning: onServerRunning,
         logger: dependencies.logger)
+}
+
+struct MailNotConfigured: Error, CustomStringConvertible {
+    var description: String { "no mail server (TAPEDECK_SMTP_URL): invitations are recorded as skipped, not sent" }
 }
 
 /// The OpenAPI document shipped with the binary.

@@ -4,6 +4,7 @@ import HMS
 import LiveKit
 import Logging
 import ObjectStorage
+import NIOPosix
 import TapedeckCore
 import TapedeckStore
 import TapedeckRecording
@@ -131,6 +132,17 @@ public enum ServiceBootstrap {
                     credentials: HMSCredentials(accessKey: hms.accessKey, secret: hms.secret), http: http, baseURL: hms.apiURL)
                 dependencies.connectHMS(hms, storage: settings.storage, api: client, webhookSecret: try hmsWebhookSecret(settings, hms))
             }
+            if let smtp = try settings.mail.smtpConfiguration() {
+                logger.info("mail is sent through \(smtp)")
+                dependencies.recording.mail.transport = SMTPMailTransport(
+                    configuration: smtp, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            } else {
+                logger.notice("no mail server (TAPEDECK_SMTP_URL): invitations are recorded as skipped, not sent")
+            }
+            // Mail is optional: `/readyz` warns when there is none (emails are recorded as skipped).
+            let mailConfigured = dependencies.mail.isConfigured
+            dependencies.readinessChecks.append(
+                ReadinessCheck(name: "mail", required: false) { if !mailConfigured { throw MailNotConfigured() } })
             return dependencies
         } catch {
             // Clients must be shut down before they go: one dropped on a failed start traps.

@@ -140,7 +140,26 @@ struct AdminPagesController {
             ].compactMap { $0 }
             values["nextURL"] = components.string
         }
+        values.merge(try await outboxValues()) { _, new in new }
         return renderer.page("dashboard", values)
+    }
+
+    /// The outbox on the dashboard: counts by status and the latest emails (skipped ones too:
+    /// without a mail server that is where invitations can be seen).
+    func outboxValues() async throws -> [String: Any] {
+        let counts = try await catalog.pool.emails.counts()
+        let latest = try await catalog.pool.emails.list(status: nil, before: nil, limit: 10)
+        return [
+            "hasEmails": !latest.isEmpty,
+            "emailCounts": EmailStatus.allCases.compactMap { status in counts[status].map { ["status": status.rawValue, "count": $0] } },
+            "emails": latest.map { email -> [String: Any] in
+                [
+                    "recipient": email.recipient, "subject": email.subject, "status": email.status.rawValue,
+                    "kind": email.kind.rawValue, "date": PlayerPage.readableDate(email.createdAt),
+                    "error": email.lastError ?? "",
+                ]
+            },
+        ]
     }
 
     // MARK: a recording's admin panel

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Mustache
 import NIOCore
+import TapedeckCore
 import TapedeckRecording
 
 /// The server-rendered pages' templates (`Resources/templates/*.mustache`), loaded once, and the
@@ -20,7 +21,7 @@ struct PageRenderer: Sendable {
 
     static let templates = [
         "head", "foot", "player", "message", "passcode", "login", "dashboard", "admin-panel", "storyboard-previews",
-        "transcript-panel", "search",
+        "transcript-panel", "search", "my", "request-link",
     ]
 
     /// Put before each template's text: values arrive escaped, so mustache must not escape them again.

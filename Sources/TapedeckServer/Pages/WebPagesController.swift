@@ -44,8 +44,8 @@ struct WebPagesController {
             return Response(status: .seeOther, headers: headers)
         }
         guard let claims = visitors.viewer(request) else {
-            return renderer.message(
-                title: "Access denied", message: "You need a link from the meeting's organiser to watch this recording.",
+            return requestLinkPage(
+                id, message: "You need a link from the meeting's organiser to watch this recording.",
                 detail: "If you had one, it may have expired: ask for a new link.", status: .unauthorized)
         }
         let principal = Principal.viewer(claims)
@@ -54,8 +54,8 @@ struct WebPagesController {
             (recording, _) = try await RecordingAccess.viewable(id, by: principal, catalog: catalog)
         } catch {
             // The same page whether the recording exists or not: ids cannot be probed.
-            return renderer.message(
-                title: "Access denied", message: "This recording is not available to you.",
+            return requestLinkPage(
+                id, message: "This recording is not available to you.",
                 detail: "Only the people who were in the session, and those it was shared with, can watch it.",
                 status: .forbidden)
         }
@@ -124,10 +124,21 @@ struct WebPagesController {
         try await catalog.pool.shares.countView(id: share.id)
         try await grants.audit(
             recording, type: "share.used", actor: shareActor,
-            data: ["share_id": share.id.uuidString.lowercased(), "via": "web page"], request: request, context: context)
+            data: ShareService.usedData(share, via: "web page"), request: request, context: context)
         var page = try await player.render(recording, grant: grant, renewal: "/s/\(token)/grant")
         if let sessionCookie { page.headers[.setCookie] = sessionCookie }
         return page
+    }
+
+    /// Access denied, with the form that asks for a link by email (the same page whether the
+    /// recording exists or not).
+    func requestLinkPage(_ id: UUID, message: String, detail: String, status: HTTPResponse.Status) -> Response {
+        renderer.page(
+            "request-link",
+            [
+                "title": "Access denied", "message": message, "detail": detail, "isError": true,
+                "action": "/recordings/\(id.uuidString.lowercased())/request-link",
+            ], status: status)
     }
 
     /// The page for a recording that cannot be played (yet), or `nil` when it can.

@@ -19,8 +19,31 @@ extension ShareService {
         guard ShareToken.isWellFormed(token), let share = try await catalog.pool.shares.find(tokenHash: ShareToken.hash(token))
         else { return .notFound }
         guard share.isUsable(at: catalog.clock.now()) else { return .gone }
-        if let email = share.email, viewer?.email?.lowercased() != email { return .someoneElse }
-        return .open(share, actor: "share:\(share.id.uuidString.lowercased())" + (viewer.map { " viewer:\($0.sub)" } ?? ""))
+        if let email = share.email, !Self.admits(share, email: email, viewerEmail: viewer?.email) { return .someoneElse }
+        return .open(share, actor: Self.actor(share, viewer: viewer?.sub))
+    }
+
+    /// Whether a share bound to `email` lets this viewer in: one made through the API needs a
+    /// viewer token with that email; one emailed to the address (``Share/linkIsCredential``) is
+    /// its own proof, unless the visitor is signed in as someone else.
+    static func admits(_ share: Share, email: String, viewerEmail: String?) -> Bool {
+        if share.linkIsCredential { return viewerEmail.map { $0.lowercased() == email } ?? true }
+        return viewerEmail?.lowercased() == email
+    }
+
+    /// The data of a `share.used` event: the share, and the address it is bound to.
+    static func usedData(_ share: Share, via: String?) -> [String: String] {
+        var data = ["share_id": share.id.uuidString.lowercased()]
+        if let via { data["via"] = via }
+        if let email = share.email { data["email"] = email }
+        return data
+    }
+
+    /// How a share's use appears in the audit log: the share, the viewer when signed in, and the
+    /// address an emailed link was sent to.
+    static func actor(_ share: Share, viewer: String?) -> String {
+        "share:\(share.id.uuidString.lowercased())" + (viewer.map { " viewer:\($0)" } ?? "")
+            + (share.linkIsCredential ? share.email.map { " email:\($0)" } ?? "" : "")
     }
 
     /// The recording a share shows, unless it was deleted.

@@ -108,8 +108,18 @@ struct SharesController {
         guard share.isUsable(at: now) else {
             throw APIError(.gone, code: "share_expired", message: "this share link has expired or was revoked")
         }
-        var actor = "share:\(share.id.uuidString.lowercased())"
-        if let email = share.email {
+        var actor = ShareService.actor(share, viewer: nil)
+        if let email = share.email, share.linkIsCredential {
+            // An emailed link is its own proof; a viewer token, if sent, must be that address's.
+            var viewer: ViewerClaims?
+            if let bearer = AuthenticationMiddleware.bearerToken(request.headers[.authorization]) {
+                viewer = try? ViewerToken.verify(bearer, secret: keys.viewerSecret, now: now)
+            }
+            guard ShareService.admits(share, email: email, viewerEmail: viewer?.email) else {
+                throw APIError(.forbidden, code: "email_mismatch", message: "this share is for another email address")
+            }
+            actor = ShareService.actor(share, viewer: viewer?.sub)
+        } else if let email = share.email {
             guard let bearer = AuthenticationMiddleware.bearerToken(request.headers[.authorization]),
                 let claims = try? ViewerToken.verify(bearer, secret: keys.viewerSecret, now: now)
             else {
@@ -143,7 +153,7 @@ struct SharesController {
         let grant = try await grants.makeGrant(recording, allowDownload: share.allowDownload, grantee: actor, share: share)
         try await catalog.pool.shares.countView(id: share.id)
         try await grants.audit(
-            recording, type: "share.used", actor: actor, data: ["share_id": share.id.uuidString.lowercased()],
+            recording, type: "share.used", actor: actor, data: ShareService.usedData(share, via: nil),
             request: request, context: context)
         return JSONResponse(grant)
     }

@@ -48,6 +48,9 @@ public struct CatalogSession: Sendable {
     public var cues: CueRepository { CueRepository(session: self) }
     public var taskLeases: TaskLeaseRepository { TaskLeaseRepository(session: self) }
     public var instances: InstanceRepository { InstanceRepository(session: self) }
+    public var invitees: InviteeRepository { InviteeRepository(session: self) }
+    public var viewerEmails: ViewerEmailRepository { ViewerEmailRepository(session: self) }
+    public var emails: EmailRepository { EmailRepository(session: self) }
 
     var nowMs: Int64 { clock.now().millisecondsSince1970 }
 

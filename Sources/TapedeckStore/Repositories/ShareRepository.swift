@@ -10,11 +10,14 @@ public struct NewShare: Sendable {
     public var allowDownload: Bool
     public var expiresAt: Date
     public var createdBy: String
+    /// See ``Share/linkIsCredential``.
+    public var linkIsCredential: Bool
 
     public init(
         recordingID: UUID, tokenHash: String, email: String?, passcodeHash: String?, allowDownload: Bool,
-        expiresAt: Date, createdBy: String
+        expiresAt: Date, createdBy: String, linkIsCredential: Bool = false
     ) {
+        self.linkIsCredential = linkIsCredential
         self.recordingID = recordingID
         self.tokenHash = tokenHash
         self.email = email
@@ -33,10 +36,10 @@ public struct ShareRepository: Sendable {
         try await session.sql.raw(
             """
             INSERT INTO shares (id, recording_id, token_hash, email, passcode_hash, allow_download, expires_at,
-                created_by, created_at)
+                created_by, created_at, link_is_credential)
             VALUES (\(bind: id), \(bind: new.recordingID), \(bind: new.tokenHash), \(bind: new.email),
                 \(bind: new.passcodeHash), \(bind: new.allowDownload), \(bind: new.expiresAt.millisecondsSince1970),
-                \(bind: new.createdBy), \(bind: session.nowMs))
+                \(bind: new.createdBy), \(bind: session.nowMs), \(bind: new.linkIsCredential))
             """
         ).run()
         guard let share = try await find(id: id) else { throw CatalogDataError(description: "share \(id) vanished after insert") }
@@ -128,10 +131,12 @@ public struct ShareRepository: Sendable {
     }
 
     static func decode(_ row: any SQLRow) throws -> Share {
-        Share(
+        var share = Share(
             id: try row.uuid("id"), recordingID: try row.uuid("recording_id"), email: try row.optionalString("email"),
             passcodeHash: try row.optionalString("passcode_hash"), allowDownload: try row.bool("allow_download"),
             expiresAt: try row.date("expires_at"), revokedAt: try row.optionalDate("revoked_at"),
             createdBy: try row.string("created_by"), views: try row.int64("views"), createdAt: try row.date("created_at"))
+        share.linkIsCredential = try row.bool("link_is_credential")
+        return share
     }
 }

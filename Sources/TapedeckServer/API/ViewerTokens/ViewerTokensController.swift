@@ -2,12 +2,14 @@ import Foundation
 import Hummingbird
 import TapedeckCore
 import TapedeckRecording
+import TapedeckStore
 
 /// `POST /v1/viewer-tokens`: a viewer token minted by Tapedeck, for backends that would rather
 /// not hold the viewer secret.
 struct ViewerTokensController {
     let keys: PlaybackKeys
-    let clock: any Clock
+    let catalog: Catalog
+    var clock: any Clock { catalog.clock }
     let maxBody: Int
 
     static let defaultLifetime = 3600
@@ -65,6 +67,10 @@ struct ViewerTokensController {
             sub: body.sub, name: body.name, email: body.email, exp: expires.timeIntervalSince1970,
             iat: now.timeIntervalSince1970.rounded(.down))
         let token = try ViewerToken.mint(claims, secret: keys.viewerSecret)
+        // The identity's address, for invitations (`notify: participants`) and link requests.
+        if let email = body.email, EmailAddress.problem(email) == nil {
+            try await catalog.pool.viewerEmails.remember(identity: body.sub, email: email)
+        }
         return JSONResponse(Issued(token: token, expiresAt: expires), status: .created)
     }
 }

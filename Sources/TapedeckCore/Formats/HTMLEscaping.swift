@@ -1,12 +1,12 @@
-/// The one escaping every page goes through.
+/// The one escaping every page and every HTML email goes through.
 ///
 /// It works on UTF-8 bytes, never on `Character`s: a `"` followed by a combining mark (U+0301,
 /// U+200D, any Extend character) is a single grapheme cluster, so an escaper that compares whole
 /// characters with `"` lets it through raw and the value leaves its attribute. In UTF-8 the five
 /// ASCII bytes below never occur inside a multi-byte sequence, so replacing bytes is exact.
-enum HTMLEscaping {
+package enum HTMLEscaping {
     /// `text` safe between tags and inside a quoted attribute value (single or double quotes).
-    static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         let utf8 = text.utf8
         guard utf8.contains(where: { replacement(for: $0) != nil }) else { return text }
         var bytes: [UInt8] = []
@@ -39,7 +39,7 @@ enum HTMLEscaping {
     /// print values verbatim (see ``PageRenderer``), so neither `{{x}}` nor `{{{x}}}` can put
     /// unescaped text into a page. Booleans and numbers are kept for sections; anything else
     /// becomes its escaped description rather than passing through unchecked.
-    static func escapedValues(_ value: Any) -> Any {
+    package static func escapedValues(_ value: Any) -> Any {
         switch value {
         case let text as String: escape(text)
         case let text as Substring: escape(String(text))
