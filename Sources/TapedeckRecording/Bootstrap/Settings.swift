@@ -51,6 +51,8 @@ public struct Settings: Sendable {
     public var webhookAllowPrivate = true
     /// `TAPEDECK_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
     public var trustedProxies = TrustedProxies()
+    /// `TAPEDECK_ORG_FROM` and `TAPEDECK_ORG_SEPARATOR`: the organization of a room first seen.
+    public var organizationFromRoom = OrganizationFromRoom.none
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -134,6 +136,10 @@ public struct Settings: Sendable {
             window: TimeInterval(try values.int("TAPEDECK_WEBHOOK_RETRY_WINDOW_S", default: 86_400, in: 5...(7 * 86_400))))
         settings.webhookAllowPrivate = try values.bool("TAPEDECK_WEBHOOK_ALLOW_PRIVATE", default: true)
         settings.sharedDataDirectory = try values.bool("TAPEDECK_SHARED_DATA_DIR", default: false)
+        switch OrganizationFromRoom.parse(values.string("TAPEDECK_ORG_FROM"), separator: values.string("TAPEDECK_ORG_SEPARATOR")) {
+        case .success(let rule): settings.organizationFromRoom = rule
+        case .failure(let problem): throw SettingsError("TAPEDECK_ORG_FROM", problem.description)
+        }
         do {
             settings.trustedProxies = try TrustedProxies(parsing: values.string("TAPEDECK_TRUSTED_PROXIES") ?? "")
         } catch {

@@ -64,6 +64,10 @@ public struct AppDependencies: Sendable {
             ]
     }
 
+    /// Seals organizations' viewer-token secrets: a key derived from the webhook sealing key, so
+    /// the one configured key (`TAPEDECK_WEBHOOK_SEALING_KEY` or the generated file) covers both.
+    var viewerSecretBox: WebhookSecretBox { recording.webhookSecrets.derived(for: "organization-viewer-secrets") }
+
     /// Closes the catalog and the HTTP clients.
     public func shutdown() async { await recording.shutdown() }
 

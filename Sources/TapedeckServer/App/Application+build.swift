@@ -73,6 +73,8 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
         .register(on: api)
     CuesController(catalog: dependencies.catalog, grants: grants, maxBody: settings.maxRequestBodyBytes).register(on: api)
     SearchController(catalog: dependencies.catalog, publicURL: dependencies.playback.publicURL).register(on: api)
+    OrganizationsController(catalog: dependencies.catalog, secrets: dependencies.viewerSecretBox, maxBody: settings.maxRequestBodyBytes)
+        .register(on: api)
     RoomsController(catalog: dependencies.catalog, defaultPolicy: dependencies.defaultPolicy, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
 

@@ -7,8 +7,9 @@ import TapedeckRecording
 
 /// Who is making a request, once authenticated.
 public enum Principal: Sendable, Equatable {
-    /// An admin API key: sees and manages everything.
-    case admin(keyID: UUID, name: String)
+    /// An admin API key: a global one sees and manages everything, an organization's key only
+    /// that organization's rooms and what belongs to them.
+    case admin(keyID: UUID, name: String, organizationID: UUID? = nil)
     /// A viewer token's holder: sees the recordings of sessions they took part in.
     case viewer(identity: String, name: String?, email: String?)
 
@@ -17,10 +18,16 @@ public enum Principal: Sendable, Equatable {
         .viewer(identity: claims.sub, name: claims.name, email: claims.email)
     }
 
+    /// What an admin key may see: everything, or one organization's. `nil` for viewers.
+    var adminScope: AdminScope? {
+        guard case .admin(_, _, let organizationID) = self else { return nil }
+        return organizationID.map(AdminScope.organization) ?? .global
+    }
+
     /// How the principal appears in the audit log.
     public var actor: String {
         switch self {
-        case .admin(let keyID, _): "api_key:\(keyID.uuidString.lowercased())"
+        case .admin(let keyID, _, _): "api_key:\(keyID.uuidString.lowercased())"
         case .viewer(let identity, _, _): "viewer:\(identity)"
         }
     }

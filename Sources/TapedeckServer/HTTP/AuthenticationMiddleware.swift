@@ -22,7 +22,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         if let credential = APIKeyCredential.parse(token) {
             guard let key = try await catalog.pool.apiKeys.authenticate(credential) else { throw APIError.unauthorized }
-            context.principal = .admin(keyID: key.id, name: key.name)
+            context.principal = .admin(keyID: key.id, name: key.name, organizationID: key.organizationID)
         } else if let viewerSecret, token.contains(".") {
             let claims: ViewerClaims
             do {
@@ -52,9 +52,18 @@ struct AuthenticationMiddleware: RouterMiddleware {
 }
 
 extension TapedeckRequestContext {
-    /// The admin principal, or 401.
+    /// A global admin key's principal: 401 for viewers, 403 for an organization's key (the route
+    /// manages the whole installation, not one organization's rooms).
     func requireAdmin() throws -> Principal {
-        guard let principal, case .admin = principal else { throw APIError.unauthorized }
+        let (principal, scope) = try requireScopedAdmin()
+        guard scope == .global else { throw APIError.globalKeyRequired }
         return principal
+    }
+
+    /// Any admin key's principal and what it may see, or 401. Routes that call this must limit
+    /// what they read and change to `scope` (see ``AdminScope``).
+    func requireScopedAdmin() throws -> (Principal, AdminScope) {
+        guard let principal, let scope = principal.adminScope else { throw APIError.unauthorized }
+        return (principal, scope)
     }
 }

@@ -21,7 +21,7 @@ struct PageVisitors: Sendable {
             let key = try await catalog.pool.apiKeys.find(id: keyID), key.revokedAt == nil,
             try await !catalog.pool.adminSessions.isEnded(sessionHash: AdminSession.hash(of: cookie))
         else { return nil }
-        return (.admin(keyID: key.id, name: key.name), cookie)
+        return (.admin(keyID: key.id, name: key.name, organizationID: key.organizationID), cookie)
     }
 
     /// The viewer whose link set the cookie, while their token is valid.

@@ -9,6 +9,8 @@ public struct CueSearch: Sendable, Equatable {
     public var language: String?
     /// Only recordings of sessions this identity took part in (a viewer's search).
     public var participantIdentity: String?
+    /// Only recordings of this organization's rooms (an organization's key).
+    public var organizationID: UUID? = nil
 
     public init(text: String, roomName: String? = nil, language: String? = nil, participantIdentity: String? = nil) {
         self.text = text
@@ -36,6 +38,9 @@ extension CueRepository {
         if let language = search.language { conditions.append("c.language = \(bind: language)") }
         if let room = search.roomName {
             conditions.append("r.room_id IN (SELECT id FROM rooms WHERE name = \(bind: room))")
+        }
+        if let organizationID = search.organizationID {
+            conditions.append("r.room_id IN (SELECT id FROM rooms WHERE organization_id = \(bind: organizationID))")
         }
         if let identity = search.participantIdentity {
             conditions.append("r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: identity))")

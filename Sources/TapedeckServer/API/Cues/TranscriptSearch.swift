@@ -50,9 +50,14 @@ struct TranscriptSearch: Sendable {
     func run(_ query: Query, as principal: Principal, request: Request, limit: Int) async throws -> Results {
         var filter = CueSearch(text: query.text, roomName: query.room, language: query.language)
         if case .viewer(let identity, _, _) = principal { filter.participantIdentity = identity }
+        filter.organizationID = principal.adminScope?.organizationID
         // The cursor names the searcher too: a page of one person's results is not another's.
         let scope = KeysetCursor.scope(
-            "search", filters: ["q": query.text, "room": query.room, "language": query.language, "as": filter.participantIdentity])
+            "search",
+            filters: [
+                "q": query.text, "room": query.room, "language": query.language, "as": filter.participantIdentity,
+                "organization": filter.organizationID?.uuidString.lowercased(),
+            ])
         // Cursors are not signed: a forged offset is kept within what paging through results can reach.
         let offset = Int(min(max(try request.cursor(scope: scope)?.sortValue ?? 0, 0), 10_000))
         let results = try await catalog.pool.cues.search(filter, offset: offset, limit: limit + 1)
