@@ -79,7 +79,10 @@ schemas = {
                     "description": "The viewer's identity: the same string as their LiveKit participant identity."},
             "name": {"type": ["string", "null"], "maxLength": 256},
             "email": {"type": ["string", "null"], "maxLength": 320, "pattern": "@"},
-            "expires_in": {"type": ["integer", "null"], "minimum": 60, "maximum": 604800, "default": 3600}}},
+            "expires_in": {"type": ["integer", "null"], "minimum": 60, "maximum": 604800, "default": 3600},
+            "org_role": {"type": "string", "enum": ["member", "admin"],
+                         "description": "With an organization's key: the viewer's role; the token is signed with the organization's "
+                                        "current secret and names it with kid."}}},
     "ViewerToken": {
         "type": "object", "required": ["token", "expires_at"], "additionalProperties": False,
         "properties": {"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}},

@@ -36,8 +36,9 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     ).register(on: router)
 
     let api = router.group("/v1").add(
-        middleware: AuthenticationMiddleware(catalog: dependencies.catalog, viewerSecret: dependencies.playback.viewerSecret))
-    ViewerTokensController(keys: dependencies.playback, clock: dependencies.catalog.clock, maxBody: settings.maxRequestBodyBytes)
+        middleware: AuthenticationMiddleware(
+            catalog: dependencies.catalog, viewers: ViewerTokenVerifier(catalog: dependencies.catalog, keys: dependencies.playback)))
+    ViewerTokensController(catalog: dependencies.catalog, keys: dependencies.playback, clock: dependencies.catalog.clock, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
     let grants = PlaybackGrants(
         catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback, mediaSigner: dependencies.mediaSigner,

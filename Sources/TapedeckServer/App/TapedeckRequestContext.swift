@@ -11,11 +11,11 @@ public enum Principal: Sendable, Equatable {
     /// that organization's rooms and what belongs to them.
     case admin(keyID: UUID, name: String, organizationID: UUID? = nil)
     /// A viewer token's holder: sees the recordings of sessions they took part in.
-    case viewer(identity: String, name: String?, email: String?)
+    case viewer(identity: String, name: String?, email: String?, organization: ViewerOrganization? = nil)
 
     /// The holder of a verified viewer token.
-    static func viewer(_ claims: ViewerClaims) -> Principal {
-        .viewer(identity: claims.sub, name: claims.name, email: claims.email)
+    static func viewer(_ viewer: VerifiedViewer) -> Principal {
+        .viewer(identity: viewer.claims.sub, name: viewer.claims.name, email: viewer.claims.email, organization: viewer.organization)
     }
 
     /// What an admin key may see: everything, or one organization's. `nil` for viewers.
@@ -28,7 +28,7 @@ public enum Principal: Sendable, Equatable {
     public var actor: String {
         switch self {
         case .admin(let keyID, _, _): "api_key:\(keyID.uuidString.lowercased())"
-        case .viewer(let identity, _, _): "viewer:\(identity)"
+        case .viewer(let identity, _, _, _): "viewer:\(identity)"
         }
     }
 }

@@ -13,7 +13,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = TapedeckRequestContext
     let catalog: Catalog
     /// Viewer tokens are accepted when set.
-    let viewerSecret: [UInt8]?
+    let viewers: ViewerTokenVerifier?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -23,13 +23,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
         if let credential = APIKeyCredential.parse(token) {
             guard let key = try await catalog.pool.apiKeys.authenticate(credential) else { throw APIError.unauthorized }
             context.principal = .admin(keyID: key.id, name: key.name, organizationID: key.organizationID)
-        } else if let viewerSecret, token.contains(".") {
-            let claims: ViewerClaims
+        } else if let viewers, token.contains(".") {
+            let claims: VerifiedViewer
             do {
-                claims = try ViewerToken.verify(token, secret: viewerSecret, now: catalog.clock.now())
+                claims = try await viewers.verify(token)
             } catch {
                 // Expiry is worth telling (the viewer's app should fetch a new token); the rest is not.
-                if case .expired = error {
+                if case ViewerToken.Rejection.expired? = error as? ViewerToken.Rejection {
                     throw APIError(.unauthorized, code: "token_expired", message: "the viewer token has expired")
                 }
                 throw APIError.unauthorized

@@ -25,8 +25,7 @@ struct PageVisitors: Sendable {
     }
 
     /// The viewer whose link set the cookie, while their token is valid.
-    func viewer(_ request: Request) -> ViewerClaims? {
-        guard let token = request.cookies[Self.viewerCookie]?.value else { return nil }
-        return try? ViewerToken.verify(token, secret: keys.viewerSecret, now: catalog.clock.now())
+    func viewer(_ request: Request) async -> VerifiedViewer? {
+        await ViewerTokenVerifier(catalog: catalog, keys: keys).verified(request.cookies[Self.viewerCookie]?.value)
     }
 }

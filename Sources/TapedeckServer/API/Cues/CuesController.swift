@@ -37,7 +37,7 @@ struct CuesController {
                 code: "conflicting_fields")
         }
         var viewer: String?
-        if case .viewer(let identity, _, _) = principal { viewer = identity }
+        if case .viewer(let identity, _, _, _) = principal { viewer = identity }
         // A name may be a room of two providers (`?provider=` says which); a viewer learns only
         // of rooms they took part in.
         let lookup = RoomLookup(catalog: catalog)
@@ -46,7 +46,9 @@ struct CuesController {
                 named: name, provider: try RoomLookup.provider(request.query("provider")),
                 visible: { room in
                     if let scope = principal.adminScope { return scope.covers(room.organizationID) }
-                    guard let viewer else { return false }
+                    guard let viewer, case .viewer(_, _, _, let organization) = principal,
+                        try await RecordingAccess.tokenCovers(room, organization: organization, catalog: catalog)
+                    else { return false }
                     return try await catalog.pool.participants.tookPart(identity: viewer, roomID: room.id)
                 })
         else { throw APIError.notFound("room") }

@@ -49,7 +49,7 @@ struct TranscriptSearch: Sendable {
     /// One page of what `principal` may find, from the request's `cursor`.
     func run(_ query: Query, as principal: Principal, request: Request, limit: Int) async throws -> Results {
         var filter = CueSearch(text: query.text, roomName: query.room, language: query.language)
-        if case .viewer(let identity, _, _) = principal { filter.participantIdentity = identity }
+        if case .viewer(let identity, _, _, _) = principal { filter.participantIdentity = identity }
         filter.organizationID = principal.adminScope?.organizationID
         // The cursor names the searcher too: a page of one person's results is not another's.
         let scope = KeysetCursor.scope(
@@ -64,6 +64,11 @@ struct TranscriptSearch: Sendable {
         var found: [Found] = []
         for result in results.prefix(limit) {
             guard let recording = try await catalog.pool.recordings.find(id: result.recordingID) else { continue }
+            if case .viewer(let identity, _, _, let organization) = principal,
+                try await !RecordingAccess.mayWatch(recording, identity: identity, organization: organization, catalog: catalog)
+            {
+                continue
+            }
             found.append(Found(recording: recording, result: result))
         }
         let next = results.count > limit ? KeysetCursor(scope: scope, sortValue: Int64(offset + limit)).encode() : nil

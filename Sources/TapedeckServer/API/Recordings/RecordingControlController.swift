@@ -68,8 +68,10 @@ struct RecordingControlController {
             if case .organization = scope, !scope.covers(try await room()?.organizationID) { throw notInScope() }
             return principal
         }
-        guard case .viewer(let identity, _, _) = principal else { return principal }
-        guard try await hosts(identity, room: try await room(), session: sessionID, provider: provider) else { throw Self.notHost }
+        guard case .viewer(let identity, _, _, let organization) = principal else { return principal }
+        let room = try await room()
+        if let room, try await !RecordingAccess.tokenCovers(room, organization: organization, catalog: catalog) { throw Self.notHost }
+        guard try await hosts(identity, room: room, session: sessionID, provider: provider) else { throw Self.notHost }
         return principal
     }
 
@@ -96,7 +98,7 @@ struct RecordingControlController {
             [LiveKitRecorder.provider, HMSRecorder.provider].contains($0.provider)
         }
         guard live.count > 1 else { return LiveKitRecorder.provider }
-        if case .viewer(let identity, _, _) = context.principal {
+        if case .viewer(let identity, _, _, _) = context.principal {
             var hostsAny = false
             for room in live {
                 if try await hosts(identity, room: room, session: nil, provider: room.provider) { hostsAny = true }

@@ -77,12 +77,15 @@ struct RecordingsController {
     @Sendable func mine(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         Page<RecordingRepresentation>
     > {
-        guard case .viewer(let identity, _, _) = context.principal else {
+        guard case .viewer(let identity, _, _, let organization) = context.principal else {
             throw APIError(
                 .forbidden, code: "viewer_only",
                 message: "/v1/me/recordings lists a viewer's recordings: authenticate with a viewer token (API keys use /v1/recordings)")
         }
-        return try await page(request, identity: identity)
+        // Of the sessions they took part in, those their token speaks for (see RecordingAccess).
+        return try await page(request, identity: identity) { recording in
+            try await RecordingAccess.mayWatch(recording, identity: identity, organization: organization, catalog: catalog)
+        }
     }
 
     @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
@@ -92,7 +95,10 @@ struct RecordingsController {
         return try await page(request, identity: nil, organizationID: scope.organizationID)
     }
 
-    func page(_ request: Request, identity: String?, organizationID: UUID? = nil) async throws -> JSONResponse<Page<RecordingRepresentation>> {
+    func page(
+        _ request: Request, identity: String?, organizationID: UUID? = nil,
+        visible: (Recording) async throws -> Bool = { _ in true }
+    ) async throws -> JSONResponse<Page<RecordingRepresentation>> {
         let room = request.query("room")
         try APIError.requirePlainText(room, field: "room")
         if let room, room.unicodeScalars.count > 256 {
@@ -131,7 +137,9 @@ struct RecordingsController {
             KeysetCursor(scope: scope, sortValue: last.createdAt.millisecondsSince1970, tiebreaker: last.id.uuidString)
                 .encode()
         } : nil
-        return JSONResponse(Page(items: page.map(RecordingRepresentation.init), nextCursor: next))
+        var shown: [Recording] = []
+        for recording in page where try await visible(recording) { shown.append(recording) }
+        return JSONResponse(Page(items: shown.map(RecordingRepresentation.init), nextCursor: next))
     }
 
     @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
@@ -167,11 +175,12 @@ struct RecordingsController {
     @Sendable func events(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         Page<EventRepresentation>
     > {
+        _ = try context.requireScopedAdmin()
         let id = try context.uuidParameter("id")
-        _ = try await RecordingAccess.administered(id, by: context, catalog: catalog)
         let limit = try request.limit(default: 50, maximum: 500)
         let scope = KeysetCursor.scope("recording-events", filters: ["recording": id.uuidString.lowercased()])
         let after = try request.cursor(scope: scope)?.sortValue
+        _ = try await RecordingAccess.administered(id, by: context, catalog: catalog)
         let rows = try await catalog.pool.events.list(recordingID: id, afterID: after, limit: limit + 1)
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { KeysetCursor(scope: scope, sortValue: $0.id).encode() } : nil

@@ -49,9 +49,10 @@ struct RoomsController {
         let provider = try RoomLookup.provider(request.query("provider"))
         var active: Recording?
         let room: Room?
-        if case .viewer(let identity, _, _) = principal {
+        if case .viewer(let identity, _, _, let organization) = principal {
             room = try await lookup.room(named: name, provider: provider) { room in
-                try await catalog.pool.participants.tookPart(identity: identity, roomID: room.id)
+                guard try await RecordingAccess.tokenCovers(room, organization: organization, catalog: catalog) else { return false }
+                return try await catalog.pool.participants.tookPart(identity: identity, roomID: room.id)
             }
             guard room != nil else { throw APIError.notFound("room") }
         } else {
