@@ -49,8 +49,18 @@ struct TranscriptSearch: Sendable {
     /// One page of what `principal` may find, from the request's `cursor`.
     func run(_ query: Query, as principal: Principal, request: Request, limit: Int) async throws -> Results {
         var filter = CueSearch(text: query.text, roomName: query.room, language: query.language)
-        if case .viewer(let identity, _, _, _) = principal { filter.participantIdentity = identity }
         filter.organizationID = principal.adminScope?.organizationID
+        if case .viewer(let identity, _, _, let organization) = principal {
+            filter.participantIdentity = identity
+            // Where the organization's rule lets this member see more than their own sessions, the
+            // candidates are its rooms' recordings; RecordingAccess decides each below.
+            if let organization, let rule = try await catalog.pool.organizations.find(id: organization.id)?.accessRule,
+                rule == .members || (rule == .admins && organization.role == .admin)
+            {
+                filter.participantIdentity = nil
+                filter.organizationID = organization.id
+            }
+        }
         // The cursor names the searcher too: a page of one person's results is not another's.
         let scope = KeysetCursor.scope(
             "search",
