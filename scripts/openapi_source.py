@@ -708,6 +708,21 @@ schemas.update({
         "type": "object", "additionalProperties": False,
         "properties": {"overlap_s": {"type": "integer", "minimum": 0, "maximum": 2592000, "default": 86400,
                                      "description": "How long tokens signed with the earlier secrets are still accepted."}}},
+    "OrganizationUsage": {
+        "type": "object", "additionalProperties": False, "required": ["organization_id", "from", "to", "days"],
+        "properties": {
+            "organization_id": {"type": "string", "format": "uuid"},
+            "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+            "days": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["date", "hours_recorded", "bytes_stored", "views", "failed_recordings"],
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "hours_recorded": {"type": "number", "minimum": 0,
+                                       "description": "Length of the recordings that ended that day (failed ones excluded)."},
+                    "bytes_stored": {"type": "integer", "minimum": 0, "description": "Bytes of its recordings in storage at the day's end."},
+                    "views": {"type": "integer", "minimum": 0, "description": "Playback grants and share-link uses."},
+                    "failed_recordings": {"type": "integer", "minimum": 0}}}}}},
     "RoomOrganizationRequest": {
         "type": "object", "required": ["organization"], "additionalProperties": False,
         "properties": {"organization": {"oneOf": [org_slug, {"type": "null"}],
@@ -764,6 +779,16 @@ paths.update({
                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ViewerSecretRotation")}}},
                  "responses": {**ok("ViewerSecret", "Created.", "201"),
                                **error_responses("400", "401", "403", "404", "413", "415", "503")}}},
+    "/v1/organizations/{id}/usage": {
+        "get": {"operationId": "getOrganizationUsage",
+                "summary": "Per UTC day: hours recorded, bytes stored, views, failed recordings (global key, or that organization's key).",
+                "security": admin,
+                "parameters": [org_id_param,
+                               {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+                                "description": "First day (UTC), included; 29 days before `to` when left out."},
+                               {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+                                "description": "Last day (UTC), included; today when left out. At most 366 days."}],
+                "responses": {**ok("OrganizationUsage"), **error_responses("400", "401", "404", "503")}}},
     "/v1/rooms/{name}": {
         "put": {"operationId": "setRoomOrganization",
                 "summary": "Put a room in an organization (or none), creating it when new. An organization's key creates rooms "

@@ -53,3 +53,41 @@ struct OrganizationFromRoomTests {
         }
     }
 }
+
+@Suite("Organization usage per day")
+struct OrganizationUsageTests {
+    let day: TimeInterval = 86_400
+
+    @Test("hours by end day, storage at each day's end, views and failures by day")
+    func aggregate() throws {
+        let start = try #require(OrganizationUsage.dayStart("2026-03-01"))
+        let recordings = [
+            UsageRecording(createdAt: start.addingTimeInterval(3600), endedAt: start.addingTimeInterval(7200), durationMs: 3_600_000,
+                           sizeBytes: 100, failed: false, deletedAt: start.addingTimeInterval(day + 10)),
+            UsageRecording(createdAt: start.addingTimeInterval(day + 5), endedAt: start.addingTimeInterval(day + 6), durationMs: 1000,
+                           sizeBytes: nil, failed: true, deletedAt: nil),
+            UsageRecording(createdAt: start.addingTimeInterval(day - 60), endedAt: start.addingTimeInterval(day + 1800),
+                           durationMs: 1_800_000, sizeBytes: 50, failed: false, deletedAt: nil),
+        ]
+        let views = [start.addingTimeInterval(10), start.addingTimeInterval(day + 1), start.addingTimeInterval(day + 2)]
+        let days = OrganizationUsage.aggregate(recordings: recordings, views: views, from: start, days: 3)
+        #expect(days.map(\.date) == ["2026-03-01", "2026-03-02", "2026-03-03"])
+        #expect(days.map(\.recordedMs) == [3_600_000, 1_800_000, 0])
+        #expect(days.map(\.bytesStored) == [150, 50, 50])
+        #expect(days.map(\.views) == [1, 2, 0])
+        #expect(days.map(\.failedRecordings) == [0, 1, 0])
+        // Totals over the days never exceed what was there: hours and failures are counted once.
+        let counted: Int64 = days.map(\.recordedMs).reduce(0, +)
+        let recorded: Int64 = recordings.filter { !$0.failed }.compactMap(\.durationMs).reduce(0, +)
+        #expect(counted == recorded)
+    }
+
+    @Test("days are strict UTC dates")
+    func dates() {
+        #expect(OrganizationUsage.dayStart("2026-02-28") != nil)
+        for bad in ["2026-02-30", "2026-13-01", "26-01-01", "2026-1-1", "", "2026-01-01T00:00:00Z", "２０２６-01-01"] {
+            #expect(OrganizationUsage.dayStart(bad) == nil, "\(bad)")
+        }
+        #expect(OrganizationUsage.dayText(OrganizationUsage.dayStart("2026-12-31")!) == "2026-12-31")
+    }
+}

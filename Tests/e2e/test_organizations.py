@@ -385,3 +385,25 @@ def test_hostile_slugs_and_names(world):
             assert as_name.json()["error"]["field"] == "name"
     duplicate = requests.post(f"{server.base_url}/v1/organizations", json={"slug": "alpha", "name": "again"}, headers=server.admin)
     assert duplicate.status_code == 409 and duplicate.json()["error"]["code"] == "slug_taken"
+
+
+def test_usage_per_day(world):
+    server, orgs, principals = world["server"], world["orgs"], world["principals"]
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    alpha = requests.get(f"{server.base_url}/v1/organizations/{orgs['alpha']['id']}/usage?from={today}&to={today}",
+                         headers=bearer(principals["alpha key"]))
+    assert alpha.status_code == 200, alpha.text
+    [day] = alpha.json()["days"]
+    recording = world["recordings"]["alpha"]
+    assert day["date"] == today and day["hours_recorded"] == round(recording["duration_ms"] / 3_600_000, 3)
+    assert day["bytes_stored"] == recording["size_bytes"] and day["views"] >= 1 and day["failed_recordings"] == 0
+    # Another organization's usage is the same 404 as a missing one's; bad dates name the field.
+    refused = requests.get(f"{server.base_url}/v1/organizations/{orgs['alpha']['id']}/usage", headers=bearer(principals["beta key"]))
+    missing = requests.get(f"{server.base_url}/v1/organizations/{ZERO}/usage", headers=bearer(principals["beta key"]))
+    assert refused.status_code == missing.status_code == 404 and refused.json() == missing.json()
+    week = requests.get(f"{server.base_url}/v1/organizations/{orgs['beta']['id']}/usage", headers=server.admin).json()
+    assert len(week["days"]) == 30 and week["to"] == today
+    for query, field in (("from=2026-02-30", "from"), ("to=yesterday", "to"), ("from=2020-01-01&to=2026-01-01", "to"),
+                         ("from=2026-01-02&to=2026-01-01", "from")):
+        bad = requests.get(f"{server.base_url}/v1/organizations/{orgs['beta']['id']}/usage?{query}", headers=server.admin)
+        assert bad.status_code == 400 and bad.json()["error"]["field"] == field, (query, bad.text)

@@ -109,6 +109,35 @@ public struct OrganizationRepository: Sendable {
         return .deleted
     }
 
+    // MARK: Usage
+
+    /// The organization's recordings as usage counts them, and the times of their views
+    /// (playback grants, share uses) between `from` and `to`.
+    public func usageFacts(organizationID: UUID, from: Date, to: Date) async throws -> (recordings: [UsageRecording], views: [Date]) {
+        let rooms: SQLQueryString = "(SELECT id FROM rooms WHERE organization_id = \(bind: organizationID))"
+        let rows = try await session.sql.raw(
+            """
+            SELECT r.created_at, r.ended_at, r.duration_ms, r.size_bytes, r.status,
+                (SELECT MIN(e.at) FROM events e WHERE e.recording_id = r.id AND e.type = 'recording.deleted') AS deleted_at
+            FROM recordings r WHERE r.room_id IN
+            """ + rooms + " AND r.created_at < \(bind: to.millisecondsSince1970)"
+        ).all()
+        let recordings = try rows.map { row in
+            UsageRecording(
+                createdAt: try row.date("created_at"), endedAt: try row.optionalDate("ended_at"), durationMs: try row.optionalInt64("duration_ms"),
+                sizeBytes: try row.optionalInt64("size_bytes"), failed: try row.string("status") == "failed",
+                deletedAt: try row.optionalDate("deleted_at"))
+        }
+        let views = try await session.sql.raw(
+            """
+            SELECT e.at FROM events e JOIN recordings r ON r.id = e.recording_id
+            WHERE e.type IN ('playback.granted', 'share.used') AND e.at >= \(bind: from.millisecondsSince1970)
+                AND e.at < \(bind: to.millisecondsSince1970) AND r.room_id IN
+            """ + rooms
+        ).all().map { try $0.date("at") }
+        return (recordings, views)
+    }
+
     // MARK: Viewer-token secrets
 
     /// Adds a viewer secret; the ones still current stop being accepted at `retireOthersAt`

@@ -26,6 +26,7 @@ struct OrganizationsController {
         group.post("/organizations/{id}/keys", use: createKey)
         group.get("/organizations/{id}/keys", use: listKeys)
         group.post("/organizations/{id}/viewer-secrets/rotate", use: rotateViewerSecret)
+        group.get("/organizations/{id}/usage", use: usage)
     }
 
     struct CreateBody: Decodable {
@@ -266,5 +267,57 @@ struct OrganizationsController {
         }
         guard rotated else { throw APIError.notFound("organization") }
         return JSONResponse(IssuedViewerSecret(kid: issued.kid, secret: issued.secret, previousExpireAt: retireAt), status: .created)
+    }
+
+    struct UsageRepresentation: JSONRepresentable {
+        var organization: Organization
+        var days: [UsageDay]
+        func write(to json: inout JSONWriter) {
+            json.object { json in
+                json.member("organization_id", organization.id.uuidString.lowercased())
+                json.member("from", days.first?.date)
+                json.member("to", days.last?.date)
+                json.key("days")
+                json.array { json in
+                    for day in days {
+                        json.object { json in
+                            json.member("date", day.date)
+                            json.key("hours_recorded")
+                            json.double((day.hoursRecorded * 1000).rounded() / 1000)
+                            json.member("bytes_stored", day.bytesStored)
+                            json.member("views", day.views)
+                            json.member("failed_recordings", day.failedRecordings)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `?from=&to=` (UTC days, `YYYY-MM-DD`, both included; the last 30 days when left out):
+    /// hours recorded, bytes stored at each day's end, views and failed recordings, per day.
+    @Sendable func usage(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<UsageRepresentation> {
+        let organization = try await organization(context)
+        let today = OrganizationUsage.dayStart(OrganizationUsage.dayText(catalog.clock.now()))!
+        func day(_ name: String, default value: Date) throws -> Date {
+            guard let raw = request.query(name) else { return value }
+            guard let date = OrganizationUsage.dayStart(raw) else {
+                throw APIError.invalid(name, "\(name) must be a date such as 2026-01-31 (UTC)")
+            }
+            return date
+        }
+        let to = try day("to", default: today)
+        let from = try day("from", default: to.addingTimeInterval(-29 * 86_400))
+        let days = Int((to.timeIntervalSince(from) / 86_400).rounded()) + 1
+        guard days >= 1 else { throw APIError.invalid("from", "from must not be after to") }
+        guard days <= OrganizationUsage.maximumDays else {
+            throw APIError.invalid("to", "at most \(OrganizationUsage.maximumDays) days at once")
+        }
+        let end = to.addingTimeInterval(86_400)
+        let facts = try await catalog.pool.organizations.usageFacts(organizationID: organization.id, from: from, to: end)
+        return JSONResponse(
+            UsageRepresentation(
+                organization: organization,
+                days: OrganizationUsage.aggregate(recordings: facts.recordings, views: facts.views, from: from, days: days)))
     }
 }
