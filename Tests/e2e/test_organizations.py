@@ -407,3 +407,36 @@ def test_usage_per_day(world):
                          ("from=2026-01-02&to=2026-01-01", "from")):
         bad = requests.get(f"{server.base_url}/v1/organizations/{orgs['beta']['id']}/usage?{query}", headers=server.admin)
         assert bad.status_code == 400 and bad.json()["error"]["field"] == field, (query, bad.text)
+
+
+def signed_in(server, key):
+    import re
+    session = requests.Session()
+    login = session.get(server.base_url + "/")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
+    answer = session.post(server.base_url + "/login", data={"csrf": csrf, "api_key": key})
+    assert "Recordings" in answer.text
+    return session, re.search(r'name="csrf" value="([^"]+)"', answer.text).group(1)
+
+
+def test_dashboard_is_scoped(world):
+    server, orgs, recordings, rooms = world["server"], world["orgs"], world["recordings"], world["rooms"]
+    alpha, csrf = signed_in(server, orgs["alpha"]["key"])
+    page = alpha.get(server.base_url + "/").text
+    assert rooms["alpha"] in page and rooms["beta"] not in page and rooms["plain"] not in page
+    # An organization's key cannot pick another organization, and has its own usage chart.
+    assert 'name="organization"' not in page and "Alpha: the last 14 days" in page
+    assert rooms["beta"] not in alpha.get(server.base_url + "/?organization=beta").text
+    foreign = alpha.get(f"{server.base_url}/recordings/{recordings['beta']['id']}")
+    missing = alpha.get(f"{server.base_url}/recordings/{ZERO}")
+    assert foreign.status_code == missing.status_code == 404 and foreign.text == missing.text
+    for form in ("shares", "delete"):
+        answer = alpha.post(f"{server.base_url}/recordings/{recordings['beta']['id']}/{form}", data={"csrf": csrf})
+        assert answer.status_code == 404, (form, answer.status_code)
+    assert server.get(f"/v1/recordings/{recordings['beta']['id']}", headers=server.admin).json()["status"] == "ready"
+    # The global admin sees every organization, or picks one.
+    admin, _ = signed_in(server, server.admin_key)
+    everything = admin.get(server.base_url + "/").text
+    assert all(room in everything for room in rooms.values()) and 'name="organization"' in everything
+    picked = admin.get(server.base_url + "/?organization=beta").text
+    assert rooms["beta"] in picked and rooms["alpha"] not in picked and "Beta: the last 14 days" in picked
