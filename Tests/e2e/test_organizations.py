@@ -10,6 +10,7 @@ import jwt
 import pytest
 import requests
 
+from tapedeck_server import database_kinds
 from test_livekit import Harness, outputs, room_name, check_ready  # noqa: F401 (fixture)
 
 ZERO = "00000000-0000-4000-8000-000000000000"
@@ -34,9 +35,9 @@ def record(harness, room):
     return check_ready(harness, room, sim.egress_of(room)[0].egress_id)
 
 
-@pytest.fixture(scope="module")
-def world(outputs):  # noqa: F811
-    harness = Harness(outputs, name="organizations", env={"TAPEDECK_ORG_FROM": "room_prefix"})
+@pytest.fixture(scope="module", params=database_kinds())
+def world(outputs, request):  # noqa: F811
+    harness = Harness(outputs, database=request.param, name="organizations", env={"TAPEDECK_ORG_FROM": "room_prefix"})
     server = harness.server
     orgs = {}
     for slug, rule in (("alpha", "members"), ("beta", "participants")):
