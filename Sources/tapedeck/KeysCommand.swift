@@ -65,9 +65,14 @@ struct KeysCommand: AsyncParsableCommand {
                         print("No API keys. Create one with: tapedeck keys create --name NAME")
                         return
                     }
+                    let slugs = Dictionary(
+                        uniqueKeysWithValues: try await catalog.pool.organizations.list().map { ($0.id, $0.slug) })
                     print("ID                                    NAME                 CREATED                   LAST USED                 STATUS")
                     for key in keys {
-                        let status = key.revokedAt.map { "revoked \($0.rfc3339)" } ?? "active"
+                        var status = key.revokedAt.map { "revoked \($0.rfc3339)" } ?? "active"
+                        if let organizationID = key.organizationID {
+                            status += "  org \(slugs[organizationID] ?? organizationID.uuidString.lowercased())"
+                        }
                         print(
                             [
                                 key.id.uuidString.lowercased(), key.name.padding(toLength: 20, withPad: " ", startingAt: 0),

@@ -441,3 +441,15 @@ def test_dashboard_is_scoped(world):
     assert all(room in everything for room in rooms.values()) and 'name="organization"' in everything
     picked = admin.get(server.base_url + "/?organization=beta").text
     assert rooms["beta"] in picked and rooms["alpha"] not in picked and "Beta: the last 14 days" in picked
+
+
+def test_keys_create_with_org_on_the_command_line(world):
+    server, recordings = world["server"], world["recordings"]
+    made = server.cli("keys", "create", "--name", "cli alpha", "--org", "alpha")
+    key = made.stdout.strip()
+    assert "limited to organization alpha" in made.stderr and key not in made.stderr
+    assert requests.get(f"{server.base_url}/v1/recordings/{recordings['alpha']['id']}", headers=bearer(key)).status_code == 200
+    assert requests.get(f"{server.base_url}/v1/recordings/{recordings['beta']['id']}", headers=bearer(key)).status_code == 404
+    assert "org alpha" in server.cli("keys", "list").stdout
+    refused = server.cli("keys", "create", "--name", "x", "--org", "nosuch", check=False)
+    assert refused.returncode != 0 and "no organization with slug nosuch" in refused.stderr and refused.stdout == ""
