@@ -453,3 +453,36 @@ def test_keys_create_with_org_on_the_command_line(world):
     assert "org alpha" in server.cli("keys", "list").stdout
     refused = server.cli("keys", "create", "--name", "x", "--org", "nosuch", check=False)
     assert refused.returncode != 0 and "no organization with slug nosuch" in refused.stderr and refused.stdout == ""
+
+
+def test_room_metadata_names_the_organization(outputs):  # noqa: F811
+    harness = Harness(outputs, name="org-metadata", env={"TAPEDECK_ORG_FROM": "room_metadata"})
+    try:
+        server, sim = harness.server, harness.sim
+        created = requests.post(f"{server.base_url}/v1/organizations", json={"slug": "delta", "name": "Delta"},
+                                headers=server.admin).json()
+        key = requests.post(f"{server.base_url}/v1/organizations/{created['id']}/keys", json={"name": "d"},
+                            headers=server.admin).json()["key"]
+        rooms = {
+            "named": ('{"tapedeck_org": "delta", "topic": "x"}', True),
+            "prefix only": ("", False),  # the name starts with delta-, but this rule reads metadata
+            "unknown org": ('{"tapedeck_org": "nobody"}', False),
+            "not json": ("tapedeck_org=delta", False),
+            "hostile": (json.dumps({"tapedeck_org": "delta\u0000; DROP TABLE rooms"}), False),
+        }
+        names = {}
+        for label, (metadata, _) in rooms.items():
+            names[label] = f"delta-{room_name(label.replace(' ', ''))}"
+            sim.start_room(names[label], metadata=metadata)
+            sim.join(names[label], "ada")
+        sim.deliver()
+        # Every room known first (an organization's key asking about an unknown name would create it).
+        sim.wait(lambda: {r[0] for r in harness.rows("SELECT name FROM rooms")} >= set(names.values()), what="rooms known")
+        for label, (_, joins) in rooms.items():
+            answer = requests.put(f"{server.base_url}/v1/rooms/{names[label]}", json={"organization": "delta"},
+                                  headers=bearer(key))
+            assert answer.status_code == (200 if joins else 409), (label, answer.text)
+            if not joins:
+                assert answer.json()["error"]["code"] == "room_name_taken"
+    finally:
+        harness.close()
