@@ -81,7 +81,10 @@ schemas = {
                     "description": "The viewer's identity: the same string as their LiveKit participant identity."},
             "name": {"type": ["string", "null"], "maxLength": 256},
             "email": {"type": ["string", "null"], "maxLength": 320, "pattern": "@"},
-            "expires_in": {"type": ["integer", "null"], "minimum": 60, "maximum": 604800, "default": 3600}}},
+            "expires_in": {"type": ["integer", "null"], "minimum": 60, "maximum": 604800, "default": 3600},
+            "org_role": {"type": "string", "enum": ["member", "admin"],
+                         "description": "With an organization's key: the viewer's role; the token is signed with the organization's "
+                                        "current secret and names it with kid."}}},
     "ViewerToken": {
         "type": "object", "required": ["token", "expires_at"], "additionalProperties": False,
         "properties": {"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}},
@@ -740,6 +743,162 @@ paths = {
                 "security": admin, "parameters": [uuid_param, limit_param(50, 500), cursor_param],
                 "responses": {**ok("EventPage"), **error_responses("400", "401", "404", "503")}}},
 }
+
+# Organizations: tenants of one installation (see README, "Organizations").
+org_slug = {"type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"}
+org_name = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": no_control}
+access_rules = ["participants", "members", "admins"]
+schemas.update({
+    "OrganizationRequest": {
+        "type": "object", "required": ["slug", "name"], "additionalProperties": False,
+        "properties": {
+            "slug": {**org_slug, "description": "Lower-case letters, digits and inner hyphens; never changes."},
+            "name": org_name,
+            "access_rule": {"type": "string", "enum": access_rules, "default": "participants",
+                            "description": "participants: those who took part; members: every member of the organization; "
+                                           "admins: members their own sessions, the organization's admins all."},
+            "allow_global_viewer_secret": {"type": "boolean", "default": False,
+                                           "description": "Whether tokens signed with TAPEDECK_VIEWER_SECRET count for its rooms."},
+            "retain_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36500,
+                            "description": "The organization's default retention; a room's policy overrides it."}}},
+    "OrganizationUpdate": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "name": org_name,
+            "access_rule": {"type": "string", "enum": access_rules},
+            "allow_global_viewer_secret": {"type": "boolean"},
+            "retain_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36500}}},
+    "ViewerSecret": {
+        "type": "object", "required": ["kid", "secret"], "additionalProperties": False,
+        "properties": {
+            "kid": {"type": "string", "description": "Put it in the token's JWT header as `kid`."},
+            "secret": {"type": "string", "description": "The HS256 key; shown only in this answer."},
+            "previous_expire_at": {"type": "string", "format": "date-time",
+                                   "description": "When the secrets it replaces stop being accepted (a rotation)."}}},
+    "Organization": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "slug", "name", "access_rule", "allow_global_viewer_secret", "retain_days", "created_at", "updated_at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "slug": org_slug, "name": {"type": "string"},
+            "access_rule": {"type": "string", "enum": access_rules},
+            "allow_global_viewer_secret": {"type": "boolean"},
+            "retain_days": {"type": ["integer", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "viewer_secret": {**ref("ViewerSecret"), "description": "Only in the answer to createOrganization."}}},
+    "OrganizationList": {
+        "type": "object", "required": ["items", "next_cursor"], "additionalProperties": False,
+        "properties": {"items": {"type": "array", "items": ref("Organization")}, "next_cursor": {"type": "null"}}},
+    "OrganizationKeyRequest": {
+        "type": "object", "required": ["name"], "additionalProperties": False,
+        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": no_control}}},
+    "OrganizationKey": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "name", "organization_id", "created_at", "last_used_at", "revoked_at"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
+            "organization_id": {"type": ["string", "null"], "format": "uuid"},
+            "key": {"type": "string", "description": "Only in the answer to createOrganizationKey; stored hashed."},
+            "created_at": {"type": "string", "format": "date-time"},
+            "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+            "revoked_at": {"type": ["string", "null"], "format": "date-time"}}},
+    "OrganizationKeyList": {
+        "type": "object", "required": ["items", "next_cursor"], "additionalProperties": False,
+        "properties": {"items": {"type": "array", "items": ref("OrganizationKey")}, "next_cursor": {"type": "null"}}},
+    "ViewerSecretRotation": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"overlap_s": {"type": "integer", "minimum": 0, "maximum": 2592000, "default": 86400,
+                                     "description": "How long tokens signed with the earlier secrets are still accepted."}}},
+    "OrganizationUsage": {
+        "type": "object", "additionalProperties": False, "required": ["organization_id", "from", "to", "days"],
+        "properties": {
+            "organization_id": {"type": "string", "format": "uuid"},
+            "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+            "days": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["date", "hours_recorded", "bytes_stored", "views", "failed_recordings"],
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "hours_recorded": {"type": "number", "minimum": 0,
+                                       "description": "Length of the recordings that ended that day (failed ones excluded)."},
+                    "bytes_stored": {"type": "integer", "minimum": 0, "description": "Bytes of its recordings in storage at the day's end."},
+                    "views": {"type": "integer", "minimum": 0, "description": "Playback grants and share-link uses."},
+                    "failed_recordings": {"type": "integer", "minimum": 0}}}}}},
+    "RoomOrganizationRequest": {
+        "type": "object", "required": ["organization"], "additionalProperties": False,
+        "properties": {"organization": {"oneOf": [org_slug, {"type": "null"}],
+                                        "description": "The organization's slug, or null for none (global keys only)."}}},
+    "RoomOrganization": {
+        "type": "object", "additionalProperties": False,
+        "required": ["room", "provider", "organization", "organization_id", "created_at"],
+        "properties": {
+            "room": {"type": "string"}, "provider": {"type": "string"},
+            "organization": {"type": ["string", "null"]},
+            "organization_id": {"type": ["string", "null"], "format": "uuid"},
+            "created_at": {"type": "string", "format": "date-time"}}},
+})
+org_id_param = {**uuid_param, "description": "The organization's id."}
+paths.update({
+    "/v1/organizations": {
+        "post": {"operationId": "createOrganization",
+                 "summary": "Create an organization (global key); its first viewer-token secret is shown only in this answer.",
+                 "security": admin,
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("OrganizationRequest")}}},
+                 "responses": {**ok("Organization", "Created; `viewer_secret` is shown only now.", "201"),
+                               **error_responses("400", "401", "403", "409", "413", "415", "503")}},
+        "get": {"operationId": "listOrganizations",
+                "summary": "Every organization (global key); an organization's key sees its own only.",
+                "security": admin,
+                "responses": {**ok("OrganizationList"), **error_responses("401", "503")}}},
+    "/v1/organizations/{id}": {
+        "get": {"operationId": "getOrganization", "summary": "One organization (global key, or that organization's key).",
+                "security": admin, "parameters": [org_id_param],
+                "responses": {**ok("Organization"), **error_responses("400", "401", "404", "503")}},
+        "patch": {"operationId": "updateOrganization", "summary": "Change name, access rule, global-secret use or retention (global key).",
+                  "security": admin, "parameters": [org_id_param],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": ref("OrganizationUpdate")}}},
+                  "responses": {**ok("Organization"), **error_responses("400", "401", "403", "404", "413", "415", "503")}},
+        "delete": {"operationId": "deleteOrganization",
+                   "summary": "Delete an organization no room belongs to (409 `organization_not_empty` otherwise); "
+                              "its keys are revoked and its webhook endpoints deleted.",
+                   "security": admin, "parameters": [org_id_param],
+                   "responses": {"204": {"description": "Deleted."}, **error_responses("400", "401", "403", "404", "409", "503")}}},
+    "/v1/organizations/{id}/keys": {
+        "post": {"operationId": "createOrganizationKey",
+                 "summary": "An API key limited to the organization; `key` is shown only in this answer.",
+                 "security": admin, "parameters": [org_id_param],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("OrganizationKeyRequest")}}},
+                 "responses": {**ok("OrganizationKey", "Created.", "201"),
+                               **error_responses("400", "401", "403", "404", "413", "415", "503")}},
+        "get": {"operationId": "listOrganizationKeys", "summary": "The organization's keys, never their secrets (global key).",
+                "security": admin, "parameters": [org_id_param],
+                "responses": {**ok("OrganizationKeyList"), **error_responses("400", "401", "403", "404", "503")}}},
+    "/v1/organizations/{id}/viewer-secrets/rotate": {
+        "post": {"operationId": "rotateOrganizationViewerSecret",
+                 "summary": "A new viewer-token secret (shown once); the earlier ones are accepted for `overlap_s` more.",
+                 "security": admin, "parameters": [org_id_param],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ViewerSecretRotation")}}},
+                 "responses": {**ok("ViewerSecret", "Created.", "201"),
+                               **error_responses("400", "401", "403", "404", "413", "415", "503")}}},
+    "/v1/organizations/{id}/usage": {
+        "get": {"operationId": "getOrganizationUsage",
+                "summary": "Per UTC day: hours recorded, bytes stored, views, failed recordings (global key, or that organization's key).",
+                "security": admin,
+                "parameters": [org_id_param,
+                               {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+                                "description": "First day (UTC), included; 29 days before `to` when left out."},
+                               {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+                                "description": "Last day (UTC), included; today when left out. At most 366 days."}],
+                "responses": {**ok("OrganizationUsage"), **error_responses("400", "401", "404", "503")}}},
+    "/v1/rooms/{name}": {
+        "put": {"operationId": "setRoomOrganization",
+                "summary": "Put a room in an organization (or none), creating it when new. An organization's key creates rooms "
+                           "in its own organization only; a name someone else holds is 409 `room_name_taken`.",
+                "security": admin, "parameters": [room_param, room_provider_param],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("RoomOrganizationRequest")}}},
+                "responses": {**ok("RoomOrganization"), **error_responses("400", "401", "409", "413", "415", "503")}}},
+})
 
 document = {
     "openapi": "3.1.0",

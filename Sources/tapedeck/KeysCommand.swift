@@ -19,6 +19,9 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "What the key is for (shown in keys list and in the audit log).")
         var name: String
 
+        @Option(help: "Limit the key to this organization (its slug): it sees only that organization's rooms.")
+        var org: String?
+
         func validate() throws {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty, trimmed.count <= 100 else {
@@ -29,11 +32,19 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailures {
                 try await withCatalog(common) { catalog in
+                    var organizationID: UUID?
+                    if let org {
+                        guard let organization = try await catalog.pool.organizations.find(slug: org) else {
+                            throw Failure.message("no organization with slug \(org)")
+                        }
+                        organizationID = organization.id
+                    }
                     let (key, credential) = try await catalog.pool.apiKeys.create(
-                        name: name.trimmingCharacters(in: .whitespaces))
+                        name: name.trimmingCharacters(in: .whitespaces), organizationID: organizationID)
+                    let limited = org.map { " limited to organization \($0)" } ?? ""
                     FileHandle.standardError.write(
                         Data(
-                            "Created API key \"\(key.name)\" (id \(key.id.uuidString.lowercased())). Store it now: it is not shown again.\n"
+                            "Created API key \"\(key.name)\" (id \(key.id.uuidString.lowercased()))\(limited). Store it now: it is not shown again.\n"
                                 .utf8))
                     print(credential.token)
                 }
@@ -54,9 +65,14 @@ struct KeysCommand: AsyncParsableCommand {
                         print("No API keys. Create one with: tapedeck keys create --name NAME")
                         return
                     }
+                    let slugs = Dictionary(
+                        uniqueKeysWithValues: try await catalog.pool.organizations.list().map { ($0.id, $0.slug) })
                     print("ID                                    NAME                 CREATED                   LAST USED                 STATUS")
                     for key in keys {
-                        let status = key.revokedAt.map { "revoked \($0.rfc3339)" } ?? "active"
+                        var status = key.revokedAt.map { "revoked \($0.rfc3339)" } ?? "active"
+                        if let organizationID = key.organizationID {
+                            status += "  org \(slugs[organizationID] ?? organizationID.uuidString.lowercased())"
+                        }
                         print(
                             [
                                 key.id.uuidString.lowercased(), key.name.padding(toLength: 20, withPad: " ", startingAt: 0),

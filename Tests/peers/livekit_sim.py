@@ -327,7 +327,7 @@ class LiveKitSim:
     def room_info(self, name):
         room = self.rooms[name]
         return models.Room(sid=room["sid"], name=name, creation_time=room["created"],
-                           num_participants=len(room["participants"]))
+                           num_participants=len(room["participants"]), metadata=room.get("metadata", ""))
 
     def queue_egress(self, kind, info):
         self.queue(webhook.WebhookEvent(event=kind, egress_info=self.copy(info)))
@@ -338,10 +338,10 @@ class LiveKitSim:
             event.created_at = int(time.time())
             self.outbox.append(event)
 
-    def start_room(self, name, sid=None):
+    def start_room(self, name, sid=None, metadata=""):
         with self.lock:
             self.rooms[name] = {"sid": sid or f"RM_{secrets.token_hex(6)}", "created": int(time.time()),
-                                "participants": {}}
+                                "participants": {}, "metadata": metadata}
             self.queue(webhook.WebhookEvent(event="room_started", room=self.room_info(name)))
 
     def join(self, room_name, identity, host=False, kind=models.ParticipantInfo.Kind.STANDARD, metadata="", name=None):

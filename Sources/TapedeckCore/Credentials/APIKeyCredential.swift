@@ -58,6 +58,8 @@ public struct APIKey: Sendable, Equatable {
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// The organization the key is limited to; `nil` for a global key that sees everything.
+    public var organizationID: UUID? = nil
 
     public init(
         id: UUID, name: String, lookup: String, secretHash: String, createdAt: Date, lastUsedAt: Date?,

@@ -10,6 +10,16 @@ public struct ViewerClaims: Codable, Sendable, Equatable {
     public var exp: Double
     public var iat: Double?
     public var nbf: Double?
+    /// The organization (slug) the token is for; only a token signed with that organization's
+    /// key (named by `kid` in the header) is believed, or with the global secret when the
+    /// organization allows it.
+    public var org: String? = nil
+    /// `member` or `admin` within `org` (member when left out).
+    public var orgRole: String? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case sub, name, email, exp, iat, nbf, org, orgRole = "org_role"
+    }
 
     public init(sub: String, name: String?, email: String?, exp: Double, iat: Double? = nil, nbf: Double? = nil) {
         self.sub = sub
@@ -59,7 +69,7 @@ public enum ViewerToken {
             throw .expired(error.description)
         }
         guard let claims = try? JSONDecoder().decode(ViewerClaims.self, from: payload) else {
-            throw .invalidClaims("sub (a string) and exp are required; name and email must be strings")
+            throw .invalidClaims("sub (a string) and exp are required; name, email, org and org_role must be strings")
         }
         guard !claims.sub.isEmpty, claims.sub.unicodeScalars.count <= maximumIdentityLength,
             !claims.sub.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })

@@ -33,6 +33,25 @@ public enum HS256JWT {
         return signingInput + "." + Base64URL.encode(Data(mac))
     }
 
+    /// The `kid` of a token's header (which key signed it), without checking anything else.
+    public static func keyID(_ token: String) -> String? {
+        guard let first = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first,
+            let data = Base64URL.decode(String(first)),
+            let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return header["kid"] as? String
+    }
+
+    /// Signs `claims` with `secret`, naming the key `kid` in the header.
+    public static func sign<Claims: Encodable>(_ claims: Claims, secret: [UInt8], kid: String) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let header = Base64URL.encode(try encoder.encode(["alg": "HS256", "kid": kid, "typ": "JWT"]))
+        let signingInput = header + "." + Base64URL.encode(try encoder.encode(claims))
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: SymmetricKey(data: secret))
+        return signingInput + "." + Base64URL.encode(Data(mac))
+    }
+
     /// The payload bytes of a token, without checking its signature (to find its issuer first).
     public static func unverifiedPayload(_ token: String) throws(Failure) -> Data {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)

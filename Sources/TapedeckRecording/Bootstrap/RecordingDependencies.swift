@@ -35,6 +35,8 @@ public struct RecordingDependencies: Sendable {
     /// Where local recordings are written before they are stored.
     public var recorderDirectory: String
     public var reconcileStaleAfter: TimeInterval
+    /// `TAPEDECK_ORG_FROM`: handed to the providers' recorders.
+    public var organizationFromRoom: OrganizationFromRoom
     public var reconcileInterval: Duration
     public var logger: Logger
     public var webhookAllowPrivate: Bool
@@ -60,6 +62,7 @@ public struct RecordingDependencies: Sendable {
         self.recorderDirectory =
             settings.map { $0.dataDirectory + "/recorder" } ?? FileManager.default.temporaryDirectory.path + "/tapedeck-recorder"
         self.reconcileStaleAfter = TimeInterval(settings?.livekit?.staleAfterS ?? 90)
+        self.organizationFromRoom = settings?.organizationFromRoom ?? .none
         // Read with either provider's settings: a 100ms-only installation sets it too.
         self.reconcileInterval = .seconds(settings?.livekit?.reconcileIntervalS ?? settings?.hms?.reconcileIntervalS ?? 30)
         self.scheduler = JobScheduler(catalog: catalog, wakeup: wakeup)
@@ -88,6 +91,7 @@ public struct RecordingDependencies: Sendable {
             catalog: catalog, api: api, destination: EgressDestination.from(storage: storage, livekit: settings),
             defaultPolicy: defaultPolicy, storageBackend: store.backend, wakeup: scheduler.wakeup, logger: logger)
         livekit?.reconcileStaleAfter = reconcileStaleAfter
+        livekit?.organizationFromRoom = organizationFromRoom
     }
 
     /// The configured providers, by name.
@@ -101,6 +105,7 @@ public struct RecordingDependencies: Sendable {
         recorder.reconcileStaleAfter = TimeInterval(settings.staleAfterS)
         recorder.transcriptLanguage = settings.transcriptLanguage
         recorder.ownBucket = HMSOwnBucket(storage: storage)
+        recorder.organizationFromRoom = organizationFromRoom
         hms = recorder
     }
 

@@ -61,6 +61,8 @@ public struct Settings: Sendable {
     public var mail = MailSettings()
     /// `TAPEDECK_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For` is believed.
     public var trustedProxies = TrustedProxies()
+    /// `TAPEDECK_ORG_FROM` and `TAPEDECK_ORG_SEPARATOR`: the organization of a room first seen.
+    public var organizationFromRoom = OrganizationFromRoom.none
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -150,6 +152,10 @@ public struct Settings: Sendable {
         settings.workerPollMilliseconds = try values.int("TAPEDECK_WORKER_POLL_MS", default: 1000, in: 10...600_000)
         settings.jobNotifications = try values.bool("TAPEDECK_JOB_NOTIFY", default: true)
         settings.mail = try MailSettings.parse(values, publicURL: publicURL)
+        switch OrganizationFromRoom.parse(values.string("TAPEDECK_ORG_FROM"), separator: values.string("TAPEDECK_ORG_SEPARATOR")) {
+        case .success(let rule): settings.organizationFromRoom = rule
+        case .failure(let problem): throw SettingsError("TAPEDECK_ORG_FROM", problem.description)
+        }
         do {
             settings.trustedProxies = try TrustedProxies(parsing: values.string("TAPEDECK_TRUSTED_PROXIES") ?? "")
         } catch {

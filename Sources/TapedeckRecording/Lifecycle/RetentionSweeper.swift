@@ -3,8 +3,8 @@ import Logging
 import TapedeckCore
 import TapedeckStore
 
-/// Deletes recordings whose retention has run out: `retain_days` of the room's policy, or of the
-/// default (`TAPEDECK_RETAIN_DAYS`). Recordings on hold and recordings still in progress are never
+/// Deletes recordings whose retention has run out: `retain_days` of the room's policy, else of
+/// the room's organization, else of the default (`TAPEDECK_RETAIN_DAYS`). Recordings on hold and recordings still in progress are never
 /// touched. Deletion is the API's: the recording is marked deleted (with a `recording.deleted`
 /// event) and its objects are deleted by a queued job.
 ///
@@ -46,12 +46,27 @@ package struct RetentionSweeper: Sendable {
         let now = catalog.clock.now()
         var pass = Pass()
         var position: RecordingPosition?
+        // An organization's retention replaces the global default for its rooms (looked up once per room).
+        var roomDefaults: [UUID: RecordingPolicy] = [:]
         while true {
             let page = try await catalog.pool.recordings.retentionCandidates(after: position, limit: Self.batch)
             for (recording, policyJSON) in page {
+                let defaults: RecordingPolicy
+                if let known = roomDefaults[recording.roomID] {
+                    defaults = known
+                } else {
+                    var policy = defaultPolicy
+                    if let organizationID = try await catalog.pool.rooms.organizationID(of: recording.roomID),
+                        let days = try await catalog.pool.organizations.find(id: organizationID)?.retainDays
+                    {
+                        policy.retainDays = days
+                    }
+                    roomDefaults[recording.roomID] = policy
+                    defaults = policy
+                }
                 let policy: RecordingPolicy
                 do {
-                    policy = try StoredPolicy.resolve(policyJSON, room: recording.roomName, defaults: defaultPolicy)
+                    policy = try StoredPolicy.resolve(policyJSON, room: recording.roomName, defaults: defaults)
                 } catch {
                     if let index = pass.skipped.firstIndex(where: { $0.room == recording.roomName }) {
                         pass.skipped[index].recordings += 1

@@ -12,8 +12,8 @@ package struct WebhookFanOutJob: JobHandler {
 
     package func run(_ job: Job, logger: Logger) async throws {
         let payload = try job.decodedPayload(as: WebhookOutbox.Payload.self)
-        let endpoints = try await catalog.pool.webhooks.endpoints().filter { $0.events.contains(payload.type) }
-        guard !endpoints.isEmpty else { return }
+        let subscribed = try await catalog.pool.webhooks.endpoints().filter { $0.events.contains(payload.type) }
+        guard !subscribed.isEmpty else { return }
         guard let event = try await catalog.pool.events.find(id: payload.auditEventID) else {
             throw JobOutcome.permanentFailure("audit event \(payload.auditEventID) is gone")
         }
@@ -21,6 +21,10 @@ package struct WebhookFanOutJob: JobHandler {
         if let recordingID = event.recordingID {
             body.recording = try await catalog.pool.recordings.find(id: recordingID)
         }
+        // An organization's endpoints hear only of its own recordings; global ones of everything.
+        var organizationID: UUID?
+        if let recording = body.recording { organizationID = try await catalog.pool.rooms.organizationID(of: recording.roomID) }
+        let endpoints = subscribed.filter { $0.organizationID == nil || $0.organizationID == organizationID }
         if payload.type == .shareCreated, let shareID = JSONValue.parse(event.dataJSON).string("share_id").flatMap(UUID.init(uuidString:)) {
             body.share = try await catalog.pool.shares.find(id: shareID)
         }

@@ -11,6 +11,15 @@ public struct WebhookSecretBox: Sendable {
         key = SymmetricKey(data: SHA256.hash(data: material))
     }
 
+    private init(key: SymmetricKey) { self.key = key }
+
+    /// A box for another kind of secret, with its own key derived from this one (HKDF), so one
+    /// configured sealing key serves every sealed secret and none can be opened as another.
+    public func derived(for purpose: String) -> WebhookSecretBox {
+        WebhookSecretBox(
+            key: HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Array("tapedeck-sealing:\(purpose)".utf8), outputByteCount: 32))
+    }
+
     public static func ephemeral() -> WebhookSecretBox {
         WebhookSecretBox(material: (0..<32).map { _ in UInt8.random(in: .min ... .max) })
     }

@@ -53,6 +53,7 @@ public struct AppDependencies: Sendable {
         // that cannot be read must stop start-up, not be replaced by a throwaway one.
         self.mediaSigner = mediaSigner
         self.playback = playback
+        self.playback.organizationSecrets = webhookSecrets.derived(for: "organization-viewer-secrets")
         self.readinessChecks =
             readinessChecks ?? [
                 ReadinessCheck(name: "database") { try await catalog.database.ping() },
@@ -63,6 +64,10 @@ public struct AppDependencies: Sendable {
                 },
             ]
     }
+
+    /// Seals organizations' viewer-token secrets: a key derived from the webhook sealing key, so
+    /// the one configured key (`TAPEDECK_WEBHOOK_SEALING_KEY` or the generated file) covers both.
+    var viewerSecretBox: WebhookSecretBox { playback.organizationSecrets }
 
     /// Closes the catalog and the HTTP clients.
     public func shutdown() async { await recording.shutdown() }

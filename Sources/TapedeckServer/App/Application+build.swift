@@ -36,8 +36,9 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     ).register(on: router)
 
     let api = router.group("/v1").add(
-        middleware: AuthenticationMiddleware(catalog: dependencies.catalog, viewerSecret: dependencies.playback.viewerSecret))
-    ViewerTokensController(keys: dependencies.playback, catalog: dependencies.catalog, maxBody: settings.maxRequestBodyBytes)
+        middleware: AuthenticationMiddleware(
+            catalog: dependencies.catalog, viewers: ViewerTokenVerifier(catalog: dependencies.catalog, keys: dependencies.playback)))
+    ViewerTokensController(catalog: dependencies.catalog, keys: dependencies.playback, clock: dependencies.catalog.clock, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
     let grants = PlaybackGrants(
         catalog: dependencies.catalog, store: dependencies.store, keys: dependencies.playback, mediaSigner: dependencies.mediaSigner,
@@ -84,6 +85,8 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     CuesController(
         catalog: dependencies.catalog, grants: grants, maxBody: settings.maxRequestBodyBytes, cueLimits: settings.cueLimits).register(on: api)
     SearchController(catalog: dependencies.catalog, publicURL: dependencies.playback.publicURL).register(on: api)
+    OrganizationsController(catalog: dependencies.catalog, secrets: dependencies.viewerSecretBox, maxBody: settings.maxRequestBodyBytes)
+        .register(on: api)
     RoomsController(catalog: dependencies.catalog, defaultPolicy: dependencies.defaultPolicy, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
 

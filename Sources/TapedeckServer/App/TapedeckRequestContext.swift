@@ -7,21 +7,28 @@ import TapedeckRecording
 
 /// Who is making a request, once authenticated.
 public enum Principal: Sendable, Equatable {
-    /// An admin API key: sees and manages everything.
-    case admin(keyID: UUID, name: String)
+    /// An admin API key: a global one sees and manages everything, an organization's key only
+    /// that organization's rooms and what belongs to them.
+    case admin(keyID: UUID, name: String, organizationID: UUID? = nil)
     /// A viewer token's holder: sees the recordings of sessions they took part in.
-    case viewer(identity: String, name: String?, email: String?)
+    case viewer(identity: String, name: String?, email: String?, organization: ViewerOrganization? = nil)
 
     /// The holder of a verified viewer token.
-    static func viewer(_ claims: ViewerClaims) -> Principal {
-        .viewer(identity: claims.sub, name: claims.name, email: claims.email)
+    static func viewer(_ viewer: VerifiedViewer) -> Principal {
+        .viewer(identity: viewer.claims.sub, name: viewer.claims.name, email: viewer.claims.email, organization: viewer.organization)
+    }
+
+    /// What an admin key may see: everything, or one organization's. `nil` for viewers.
+    var adminScope: AdminScope? {
+        guard case .admin(_, _, let organizationID) = self else { return nil }
+        return organizationID.map(AdminScope.organization) ?? .global
     }
 
     /// How the principal appears in the audit log.
     public var actor: String {
         switch self {
-        case .admin(let keyID, _): "api_key:\(keyID.uuidString.lowercased())"
-        case .viewer(let identity, _, _): "viewer:\(identity)"
+        case .admin(let keyID, _, _): "api_key:\(keyID.uuidString.lowercased())"
+        case .viewer(let identity, _, _, _): "viewer:\(identity)"
         }
     }
 }

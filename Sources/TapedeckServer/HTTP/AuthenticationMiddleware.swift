@@ -13,7 +13,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = TapedeckRequestContext
     let catalog: Catalog
     /// Viewer tokens are accepted when set.
-    let viewerSecret: [UInt8]?
+    let viewers: ViewerTokenVerifier?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -22,14 +22,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         if let credential = APIKeyCredential.parse(token) {
             guard let key = try await catalog.pool.apiKeys.authenticate(credential) else { throw APIError.unauthorized }
-            context.principal = .admin(keyID: key.id, name: key.name)
-        } else if let viewerSecret, token.contains(".") {
-            let claims: ViewerClaims
+            context.principal = .admin(keyID: key.id, name: key.name, organizationID: key.organizationID)
+        } else if let viewers, token.contains(".") {
+            let claims: VerifiedViewer
             do {
-                claims = try ViewerToken.verify(token, secret: viewerSecret, now: catalog.clock.now())
+                claims = try await viewers.verify(token)
             } catch {
                 // Expiry is worth telling (the viewer's app should fetch a new token); the rest is not.
-                if case .expired = error {
+                if case ViewerToken.Rejection.expired? = error as? ViewerToken.Rejection {
                     throw APIError(.unauthorized, code: "token_expired", message: "the viewer token has expired")
                 }
                 throw APIError.unauthorized
@@ -52,9 +52,18 @@ struct AuthenticationMiddleware: RouterMiddleware {
 }
 
 extension TapedeckRequestContext {
-    /// The admin principal, or 401.
+    /// A global admin key's principal: 401 for viewers, 403 for an organization's key (the route
+    /// manages the whole installation, not one organization's rooms).
     func requireAdmin() throws -> Principal {
-        guard let principal, case .admin = principal else { throw APIError.unauthorized }
+        let (principal, scope) = try requireScopedAdmin()
+        guard scope == .global else { throw APIError.globalKeyRequired }
         return principal
+    }
+
+    /// Any admin key's principal and what it may see, or 401. Routes that call this must limit
+    /// what they read and change to `scope` (see ``AdminScope``).
+    func requireScopedAdmin() throws -> (Principal, AdminScope) {
+        guard let principal, let scope = principal.adminScope else { throw APIError.unauthorized }
+        return (principal, scope)
     }
 }

@@ -88,7 +88,9 @@ struct OpsController {
         guard let token = AuthenticationMiddleware.bearerToken(request.headers[.authorization]),
             let credential = APIKeyCredential.parse(token)
         else { return false }
-        return ((try? await catalog.pool.apiKeys.authenticate(credential)) ?? nil) != nil
+        // The installation's details are for its global keys, not an organization's.
+        guard let key = (try? await catalog.pool.apiKeys.authenticate(credential)) ?? nil else { return false }
+        return key.organizationID == nil
     }
 
     func readiness(detailed: Bool) async throws -> Response {

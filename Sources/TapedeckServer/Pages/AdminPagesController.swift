@@ -37,6 +37,15 @@ struct AdminPagesController {
 
     var visitors: PageVisitors { PageVisitors(catalog: catalog, keys: keys) }
 
+    /// The recording, if the signed-in key's scope covers it: an organization's key signs in to
+    /// its own organization only, and to it every other recording is one that does not exist.
+    func scoped(_ id: UUID?, principal: Principal) async throws -> Recording? {
+        guard let id, let recording = try await catalog.pool.recordings.find(id: id) else { return nil }
+        guard let scope = principal.adminScope, scope.covers(try await catalog.pool.rooms.organizationID(of: recording.roomID))
+        else { return nil }
+        return recording
+    }
+
     func redirect(_ location: String, cookie: String? = nil) -> Response {
         var headers = HTTPFields()
         headers[.location] = location
@@ -85,8 +94,9 @@ struct AdminPagesController {
     // MARK: the recordings list
 
     @Sendable func dashboard(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        guard let (_, cookie) = try await visitors.admin(request) else { return loginPage() }
+        guard let (principal, cookie) = try await visitors.admin(request) else { return loginPage() }
         let query = FormBody.query(request)
+        let organizations = try await DashboardOrganizations.load(principal: principal, selected: query["organization"], catalog: catalog)
         // Control characters cannot be in a name; such a filter matches nothing (and would upset PostgreSQL).
         func plain(_ value: String?) -> String? {
             value.flatMap { $0.isEmpty || $0.unicodeScalars.contains { $0.value < 0x20 } ? nil : $0 }
@@ -95,14 +105,18 @@ struct AdminPagesController {
         let participant = plain(query["participant"])
         let status = query["status"].flatMap(RecordingStatus.init(rawValue:))
         let scope = KeysetCursor.scope(
-            "dashboard", filters: ["room": room, "status": status?.rawValue, "participant": participant])
+            "dashboard",
+            filters: [
+                "room": room, "status": status?.rawValue, "participant": participant,
+                "organization": organizations.selected?.id.uuidString.lowercased(),
+            ])
         let position = query["cursor"].flatMap { try? KeysetCursor.decode($0, expectedScope: scope) }.flatMap { cursor in
             UUID(uuidString: cursor.tiebreaker).map { RecordingPosition(createdAt: cursor.sortValue, id: $0) }
         }
         let limit = 25
-        let rows = try await catalog.pool.recordings.list(
-            filter: RecordingFilter(roomName: room, status: status, participantSearch: participant), after: position,
-            limit: limit + 1)
+        var filter = RecordingFilter(roomName: room, status: status, participantSearch: participant)
+        filter.organizationID = organizations.selected?.id
+        let rows = try await catalog.pool.recordings.list(filter: filter, after: position, limit: limit + 1)
         let page = Array(rows.prefix(limit))
         var items: [[String: Any]] = []
         for recording in page {
@@ -127,12 +141,14 @@ struct AdminPagesController {
             "room": room ?? "", "participant": participant ?? "",
             "statuses": RecordingStatus.allCases.map { ["value": $0.rawValue, "selected": $0 == status] },
         ]
+        values.merge(try await organizations.values(catalog: catalog)) { _, new in new }
         if rows.count > limit, let last = page.last {
             var components = URLComponents()
             components.path = "/"
             components.queryItems = [
                 room.map { URLQueryItem(name: "room", value: $0) }, status.map { URLQueryItem(name: "status", value: $0.rawValue) },
                 participant.map { URLQueryItem(name: "participant", value: $0) },
+                organizations.selected.flatMap { organizations.isPicker ? URLQueryItem(name: "organization", value: $0.slug) : nil },
                 URLQueryItem(
                     name: "cursor",
                     value: KeysetCursor(scope: scope, sortValue: last.createdAt.millisecondsSince1970, tiebreaker: last.id.uuidString)
@@ -170,8 +186,7 @@ struct AdminPagesController {
         guard request.uri.queryParameters.get("token") == nil, let (principal, cookie) = try await visitors.admin(request) else {
             return try await viewerPages.recordingPage(request, context: context)
         }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
-            let recording = try await catalog.pool.recordings.find(id: id)
+        guard let recording = try await scoped(context.parameters.get("id").flatMap(UUID.init(uuidString:)), principal: principal)
         else { return player.notFound() }
         return try await adminRecordingPage(recording, principal: principal, cookie: cookie, request: request, context: context)
     }
@@ -231,8 +246,8 @@ struct AdminPagesController {
         guard session.checkCSRF(values["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
-            let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted
+        guard let recording = try await scoped(context.parameters.get("id").flatMap(UUID.init(uuidString:)), principal: principal),
+            recording.status != .deleted
         else { return renderer.message(title: "Not found", message: "There is no recording here.", status: .notFound) }
         let expiresIn = min(Int(values["expires_in"] ?? "") ?? 604_800, keys.shareMaxLifetime)
         let passcode = values["passcode"].flatMap { $0.isEmpty ? nil : $0 }
@@ -251,7 +266,8 @@ struct AdminPagesController {
         guard session.checkCSRF(try await FormBody.read(request)["csrf"], session: cookie) else {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { return player.notFound() }
+        guard let id = try await scoped(context.parameters.get("id").flatMap(UUID.init(uuidString:)), principal: principal)?.id
+        else { return player.notFound() }
         switch try await RecordingLifecycle.markDeleted(
             id, actor: principal.actor, cause: "deleted from the dashboard", catalog: catalog, scheduler: scheduler)
         {
@@ -271,7 +287,7 @@ struct AdminPagesController {
             return renderer.message(title: "Access denied", message: "The form expired; reload the page.", status: .forbidden)
         }
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
-            let share = try await catalog.pool.shares.find(id: id)
+            let share = try await catalog.pool.shares.find(id: id), try await scoped(share.recordingID, principal: principal) != nil
         else { return renderer.message(title: "Not found", message: "There is no such share.", status: .notFound) }
         try await shares.revoke(share, actor: principal.actor)
         return redirect("/recordings/\(share.recordingID.uuidString.lowercased())")

@@ -32,7 +32,7 @@ struct GrantRenewalController {
         let principal: Principal, via: String
         if let (admin, _) = try await visitors.admin(request) {
             (principal, via) = (admin, "dashboard renewal")
-        } else if let viewer = visitors.viewer(request) {
+        } else if let viewer = await visitors.viewer(request) {
             (principal, via) = (.viewer(viewer), "web page renewal")
         } else {
             throw APIError(.unauthorized, code: "unauthorized", message: "sign in again, or open the link you were given again")
@@ -51,7 +51,7 @@ struct GrantRenewalController {
     @Sendable func shareGrant(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         try Self.requireSameSite(request)
         let gone = APIError(.gone, code: "share_expired", message: "this share link has expired or was revoked")
-        switch try await shares.open(token: context.parameters.get("token") ?? "", viewer: visitors.viewer(request)) {
+        switch try await shares.open(token: context.parameters.get("token") ?? "", viewer: await visitors.viewer(request)?.claims) {
         case .notFound:
             throw APIError(.notFound, code: "share_not_found", message: "no such share link")
         case .gone:

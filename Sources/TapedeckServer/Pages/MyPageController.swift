@@ -46,13 +46,17 @@ struct MyPageController {
             headers[.cacheControl] = "no-store"
             return Response(status: .seeOther, headers: headers)
         }
-        guard let claims = visitors.viewer(request) else {
+        guard let viewer = await visitors.viewer(request) else {
             return renderer.message(
                 title: "Your recordings", message: "Open this page from the link you were given.",
                 detail: "It may have expired: ask for a new one.", status: .unauthorized)
         }
+        let claims = viewer.claims
         let email = claims.email.flatMap { EmailAddress.problem($0) == nil ? EmailAddress.normalize($0) : nil }
-        if let email { try await catalog.pool.viewerEmails.remember(identity: claims.sub, email: email) }
+        // Identities are one namespace across organizations: only the installation's own tokens
+        // may say whose address an identity is, or one tenant could have another's participants'
+        // links mailed to itself.
+        if let email, viewer.organization == nil { try await catalog.pool.viewerEmails.remember(identity: claims.sub, email: email) }
         let query = request.uri.queryParameters.get("q").map { String($0).trimmingCharacters(in: .whitespaces) }
         let search = query.flatMap { $0.isEmpty || PlainText.hasControlCharacters($0) ? nil : String($0.prefix(200)) }
         let recordings = try await catalog.pool.recordings.visibleToViewer(
@@ -63,6 +67,9 @@ struct MyPageController {
             let participated = try await recording.sessionID.asyncMap {
                 try await catalog.pool.participants.role(identity: claims.sub, sessionID: $0)
             } ?? nil
+            // Only what this token speaks for: another organization's token naming the same
+            // identity or email learns nothing of this organization's recordings.
+            guard try await Self.mayList(recording, invited: participated == nil, viewer: viewer, catalog: catalog) else { continue }
             var item: [String: Any] = [
                 "id": id, "room": recording.roomName, "status": recording.status.rawValue,
                 "date": PlayerPage.readableDate(recording.startedAt ?? recording.createdAt),
@@ -88,11 +95,13 @@ struct MyPageController {
     @Sendable func openInvited(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         let denied = renderer.message(
             title: "Access denied", message: "This recording is not available to you.", status: .forbidden)
-        guard let claims = visitors.viewer(request) else {
+        guard let viewer = await visitors.viewer(request) else {
             return renderer.message(title: "Your recordings", message: "Open this page from the link you were given.", status: .unauthorized)
         }
+        let claims = viewer.claims
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
-            let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted
+            let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted,
+            try await Self.mayList(recording, invited: true, viewer: viewer, catalog: catalog)
         else { return denied }
         if let sessionID = recording.sessionID, try await catalog.pool.participants.role(identity: claims.sub, sessionID: sessionID) != nil {
             return Self.redirect("/recordings/\(id.uuidString.lowercased())")
@@ -104,6 +113,17 @@ struct MyPageController {
             recording: recording, expiresIn: min(Self.viewingShareLifetime, shares.maximumLifetime), email: email, passcode: nil,
             allowDownload: false, actor: "viewer:\(claims.sub)")
         return Self.redirect(String(url.dropFirst(keys.publicURL.count)))
+    }
+
+    /// Whether `/my` shows `recording` to `viewer`: a recording of their own session when the
+    /// organization's rule lets them watch it, an invited one when their token speaks for its room
+    /// (an email claimed by another organization's token is not this organization's invitee).
+    static func mayList(_ recording: Recording, invited: Bool, viewer: VerifiedViewer, catalog: Catalog) async throws -> Bool {
+        guard invited else {
+            return try await RecordingAccess.mayWatch(recording, identity: viewer.claims.sub, organization: viewer.organization, catalog: catalog)
+        }
+        guard let room = try await catalog.pool.rooms.find(id: recording.roomID) else { return false }
+        return try await RecordingAccess.tokenCovers(room, organization: viewer.organization, catalog: catalog)
     }
 
     /// The recording page's "send me a link" form: the same answer for every address.

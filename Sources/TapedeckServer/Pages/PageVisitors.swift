@@ -21,12 +21,11 @@ struct PageVisitors: Sendable {
             let key = try await catalog.pool.apiKeys.find(id: keyID), key.revokedAt == nil,
             try await !catalog.pool.adminSessions.isEnded(sessionHash: AdminSession.hash(of: cookie))
         else { return nil }
-        return (.admin(keyID: key.id, name: key.name), cookie)
+        return (.admin(keyID: key.id, name: key.name, organizationID: key.organizationID), cookie)
     }
 
     /// The viewer whose link set the cookie, while their token is valid.
-    func viewer(_ request: Request) -> ViewerClaims? {
-        guard let token = request.cookies[Self.viewerCookie]?.value else { return nil }
-        return try? ViewerToken.verify(token, secret: keys.viewerSecret, now: catalog.clock.now())
+    func viewer(_ request: Request) async -> VerifiedViewer? {
+        await ViewerTokenVerifier(catalog: catalog, keys: keys).verified(request.cookies[Self.viewerCookie]?.value)
     }
 }

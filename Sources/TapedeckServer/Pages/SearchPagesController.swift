@@ -24,7 +24,7 @@ struct SearchPagesController {
         if let (admin, _) = try await visitors.admin(request) {
             principal = admin
             values["admin"] = true
-        } else if let viewer = visitors.viewer(request) {
+        } else if let viewer = await visitors.viewer(request) {
             principal = .viewer(viewer)
         } else {
             return renderer.message(

@@ -30,7 +30,7 @@ struct WebPagesController {
         let now = catalog.clock.now()
         if let token = request.uri.queryParameters.get("token") {
             // Exchange the link's token for a cookie, then show the clean URL (no token in history or logs).
-            guard let claims = try? ViewerToken.verify(token, secret: keys.viewerSecret, now: now) else {
+            guard let claims = await ViewerTokenVerifier(catalog: catalog, keys: keys).verified(token)?.claims else {
                 return renderer.message(
                     title: "Link expired", message: "This link has expired or is not valid.",
                     detail: "Ask whoever sent it for a new one.", status: .unauthorized)
@@ -43,7 +43,7 @@ struct WebPagesController {
             headers[.cacheControl] = "no-store"
             return Response(status: .seeOther, headers: headers)
         }
-        guard let claims = visitors.viewer(request) else {
+        guard let claims = await visitors.viewer(request) else {
             return requestLinkPage(
                 id, message: "You need a link from the meeting's organiser to watch this recording.",
                 detail: "If you had one, it may have expired: ask for a new link.", status: .unauthorized)
@@ -74,7 +74,7 @@ struct WebPagesController {
         let token = context.parameters.get("token") ?? ""
         let now = catalog.clock.now()
         let share: Share, shareActor: String
-        switch try await shares.open(token: token, viewer: visitors.viewer(request)) {
+        switch try await shares.open(token: token, viewer: await visitors.viewer(request)?.claims) {
         case .notFound:
             return player.notFound()
         case .gone:

@@ -30,6 +30,9 @@ public struct PlaybackKeys: Sendable {
     public var shareMaxLifetime: Int = 30 * 86_400
     /// Whose `X-Forwarded-For` names the viewer in the audit log.
     public var trustedProxies = TrustedProxies()
+    /// Opens organizations' sealed viewer-token secrets (set from the sealing key at start-up,
+    /// see ``AppDependencies``).
+    public var organizationSecrets = WebhookSecretBox.ephemeral()
 
     public init(viewerSecret: [UInt8], linkSecret: [UInt8], ttl: TimeInterval, publicURL: String) {
         self.viewerSecret = viewerSecret

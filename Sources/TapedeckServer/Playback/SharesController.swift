@@ -121,7 +121,7 @@ struct SharesController {
             actor = ShareService.actor(share, viewer: viewer?.sub)
         } else if let email = share.email {
             guard let bearer = AuthenticationMiddleware.bearerToken(request.headers[.authorization]),
-                let claims = try? ViewerToken.verify(bearer, secret: keys.viewerSecret, now: now)
+                let claims = await ViewerTokenVerifier(catalog: catalog, keys: keys).verified(bearer)?.claims
             else {
                 throw APIError(.unauthorized, code: "viewer_token_required", message: "this share is for a signed-in viewer: send their viewer token")
             }

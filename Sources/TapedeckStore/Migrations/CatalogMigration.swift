@@ -57,6 +57,7 @@ public enum CatalogMigrations {
         M0020CreateTimedCues(),
         M0021SplitRoomsByProvider(),
         M0022CreateTaskLeases(),
+        M0023CreateOrganizations(),
         M0024CreateInvitationsAndEmails(),
         M0025AddCueSearchQueryAndPosterIndexes(),
     ]

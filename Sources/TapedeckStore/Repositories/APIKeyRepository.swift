@@ -9,14 +9,14 @@ public struct APIKeyRepository: Sendable {
     static let lastUsedResolutionMs: Int64 = 60_000
 
     /// Creates a key; the returned credential is the only time its secret exists outside the caller.
-    public func create(name: String) async throws -> (APIKey, APIKeyCredential) {
+    public func create(name: String, organizationID: UUID? = nil) async throws -> (APIKey, APIKeyCredential) {
         let credential = APIKeyCredential.generate()
         let id = UUID()
         try await session.sql.raw(
             """
-            INSERT INTO api_keys (id, name, lookup, hash, created_at)
+            INSERT INTO api_keys (id, name, lookup, hash, created_at, organization_id)
             VALUES (\(bind: id), \(bind: name), \(bind: credential.lookup), \(bind: credential.secretHash),
-                \(bind: session.nowMs))
+                \(bind: session.nowMs), \(bind: organizationID))
             """
         ).run()
         return (try await find(id: id)!, credential)
@@ -28,6 +28,20 @@ public struct APIKeyRepository: Sendable {
 
     public func list() async throws -> [APIKey] {
         try await session.sql.raw("SELECT * FROM api_keys ORDER BY created_at, id").all().map(Self.decode)
+    }
+
+    /// The keys limited to one organization.
+    public func list(organizationID: UUID) async throws -> [APIKey] {
+        try await session.sql.raw(
+            "SELECT * FROM api_keys WHERE organization_id = \(bind: organizationID) ORDER BY created_at, id"
+        ).all().map(Self.decode)
+    }
+
+    /// Revokes every active key of an organization (it is being deleted).
+    public func revokeAll(organizationID: UUID) async throws {
+        try await session.sql.raw(
+            "UPDATE api_keys SET revoked_at = \(bind: session.nowMs) WHERE organization_id = \(bind: organizationID) AND revoked_at IS NULL"
+        ).run()
     }
 
     /// Revokes a key; `false` when there is no such key. Revoking twice keeps the first time.
@@ -57,9 +71,11 @@ public struct APIKeyRepository: Sendable {
     }
 
     static func decode(_ row: any SQLRow) throws -> APIKey {
-        APIKey(
+        var key = APIKey(
             id: try row.uuid("id"), name: try row.string("name"), lookup: try row.string("lookup"),
             secretHash: try row.string("hash"), createdAt: try row.date("created_at"),
             lastUsedAt: try row.optionalDate("last_used_at"), revokedAt: try row.optionalDate("revoked_at"))
+        key.organizationID = row.contains(column: "organization_id") ? try row.optionalUUID("organization_id") : nil
+        return key
     }
 }

@@ -34,6 +34,7 @@ public struct CatalogSession: Sendable {
     public let clock: any Clock
 
     public var rooms: RoomRepository { RoomRepository(session: self) }
+    public var organizations: OrganizationRepository { OrganizationRepository(session: self) }
     public var sessions: SessionRepository { SessionRepository(session: self) }
     public var recordings: RecordingRepository { RecordingRepository(session: self) }
     public var assets: AssetRepository { AssetRepository(session: self) }

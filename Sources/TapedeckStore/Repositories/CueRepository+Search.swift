@@ -9,6 +9,8 @@ public struct CueSearch: Sendable, Equatable {
     public var language: String?
     /// Only recordings of sessions this identity took part in (a viewer's search).
     public var participantIdentity: String?
+    /// Only recordings of this organization's rooms (an organization's key).
+    public var organizationID: UUID? = nil
 
     public init(text: String, roomName: String? = nil, language: String? = nil, participantIdentity: String? = nil) {
         self.text = text
@@ -35,6 +37,9 @@ extension CueRepository {
         var recordingConditions: [SQLQueryString] = ["r.status = 'ready'"]
         if let room = search.roomName {
             recordingConditions.append("r.room_id IN (SELECT id FROM rooms WHERE name = \(bind: room))")
+        }
+        if let organizationID = search.organizationID {
+            recordingConditions.append("r.room_id IN (SELECT id FROM rooms WHERE organization_id = \(bind: organizationID))")
         }
         if let identity = search.participantIdentity {
             recordingConditions.append("r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: identity))")

@@ -58,6 +58,8 @@ public struct RecordingFilter: Sendable, Equatable {
     public var participantIdentity: String?
     /// Only recordings with a participant whose identity is this, or whose name contains it (any case).
     public var participantSearch: String?
+    /// Only recordings of this organization's rooms.
+    public var organizationID: UUID? = nil
 
     public init(
         roomName: String? = nil, status: RecordingStatus? = nil, participantIdentity: String? = nil,
@@ -194,6 +196,9 @@ public struct RecordingRepository: Sendable {
             guard !ids.isEmpty else { return [] }
             let list = ids.map { "\(bind: $0)" as SQLQueryString }.joined(separator: ", ")
             conditions.append("r.room_id IN (" + list + ")")
+        }
+        if let organizationID = filter.organizationID {
+            conditions.append("r.room_id IN (SELECT id FROM rooms WHERE organization_id = \(bind: organizationID))")
         }
         if let identity = filter.participantIdentity {
             // participants_identity_session makes this an index lookup per viewer.

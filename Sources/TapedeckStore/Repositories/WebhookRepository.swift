@@ -11,6 +11,8 @@ public struct WebhookEndpoint: Sendable, Equatable {
     public var secretSealed: String
     public var createdBy: String
     public var createdAt: Date
+    /// An organization's endpoint receives only events of that organization's recordings.
+    public var organizationID: UUID? = nil
 }
 
 public enum WebhookDeliveryStatus: String, Sendable, Codable {
@@ -46,15 +48,16 @@ public struct WebhookRepository: Sendable {
     let session: CatalogSession
 
     public func createEndpoint(
-        url: String, events: [OutboundEventType], description: String?, secretSealed: String, createdBy: String
+        url: String, events: [OutboundEventType], description: String?, secretSealed: String, createdBy: String,
+        organizationID: UUID? = nil
     ) async throws -> WebhookEndpoint {
         let id = UUID()
         let eventsJSON = String(decoding: try JSONEncoder().encode(events.map(\.rawValue)), as: UTF8.self)
         try await session.sql.raw(
             """
-            INSERT INTO webhook_endpoints (id, url, events_json, description, secret_sealed, created_by, created_at)
+            INSERT INTO webhook_endpoints (id, url, events_json, description, secret_sealed, created_by, created_at, organization_id)
             VALUES (\(bind: id), \(bind: url), \(bind: eventsJSON), \(bind: description), \(bind: secretSealed),
-                \(bind: createdBy), \(bind: session.nowMs))
+                \(bind: createdBy), \(bind: session.nowMs), \(bind: organizationID))
             """
         ).run()
         guard let endpoint = try await endpoint(id: id) else {
@@ -139,7 +142,16 @@ public struct WebhookRepository: Sendable {
         return WebhookEndpoint(
             id: try row.uuid("id"), url: try row.string("url"), events: names.compactMap(OutboundEventType.init(rawValue:)),
             description: try row.optionalString("description"), secretSealed: try row.string("secret_sealed"),
-            createdBy: try row.string("created_by"), createdAt: try row.date("created_at"))
+            createdBy: try row.string("created_by"), createdAt: try row.date("created_at"),
+            organizationID: row.contains(column: "organization_id") ? try row.optionalUUID("organization_id") : nil)
+    }
+
+    /// Deletes an organization's endpoints and their logs (the organization is being deleted).
+    public func deleteEndpoints(organizationID: UUID) async throws {
+        try await session.sql.raw(
+            "DELETE FROM webhook_deliveries WHERE endpoint_id IN (SELECT id FROM webhook_endpoints WHERE organization_id = \(bind: organizationID))"
+        ).run()
+        try await session.sql.raw("DELETE FROM webhook_endpoints WHERE organization_id = \(bind: organizationID)").run()
     }
 
     static func decodeDelivery(_ row: any SQLRow) throws -> WebhookDelivery {

@@ -24,6 +24,8 @@ public struct HMSRecorder: Sendable {
     package var reconcileStaleAfter: TimeInterval = 90
     /// Tapedeck's bucket, when 100ms can upload into it: its files there are checked, not copied.
     package var ownBucket: HMSOwnBucket?
+    /// Which organization a room it reports for the first time joins (`TAPEDECK_ORG_FROM`).
+    package var organizationFromRoom = OrganizationFromRoom.none
     /// What language 100ms' transcripts are filed under.
     package var transcriptLanguage = LanguageTag("en")!
 
@@ -71,7 +73,9 @@ public struct HMSRecorder: Sendable {
     package func ensureSession(
         _ tx: CatalogSession, roomName: String, roomID: String?, sessionID: String?, at: Date
     ) async throws -> (Room, Session) {
-        var room = try await tx.rooms.findOrCreate(name: roomName, provider: Self.provider)
+        var room = try await tx.rooms.adoptIntoOrganization(
+            try await tx.rooms.findOrCreate(name: roomName, provider: Self.provider),
+            candidates: organizationFromRoom.candidates(roomName: roomName, metadata: nil, providerHasMetadata: false))
         if let roomID, room.providerRoomID != roomID, roomID.utf8.count <= 200 {
             try await tx.rooms.setProviderRoomID(room.id, roomID)
             room.providerRoomID = roomID

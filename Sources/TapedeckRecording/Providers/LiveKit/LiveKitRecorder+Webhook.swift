@@ -31,7 +31,7 @@ package extension LiveKitRecorder {
         case "room_started":
             guard let room = event.room else { return .ignored }
             let started = room.creationTime.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? at
-            _ = try await ensureSession(tx, roomName: room.name, roomSID: room.sid, at: started)
+            _ = try await ensureSession(tx, roomName: room.name, roomSID: room.sid, at: started, roomMetadata: room.metadata)
             return .applied
 
         case "room_finished":
@@ -54,7 +54,8 @@ package extension LiveKitRecorder {
                 return .ignored
             }
             let joined = participant.joinedAt.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? at
-            let (room, session) = try await ensureSession(tx, roomName: roomInfo.name, roomSID: roomInfo.sid, at: joined)
+            let (room, session) = try await ensureSession(
+                tx, roomName: roomInfo.name, roomSID: roomInfo.sid, at: joined, roomMetadata: roomInfo.metadata)
             // Without a readable policy there is no host rule: the participant is kept, not a host.
             let isHost = (try? policy(of: room)).map {
                 HostRule.isHost(

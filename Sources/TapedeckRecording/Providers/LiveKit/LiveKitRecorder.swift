@@ -22,6 +22,8 @@ public struct LiveKitRecorder: Sendable {
     package let logger: Logger
     /// How long a recording may go without news before the reconciler asks LiveKit about it.
     package var reconcileStaleAfter: TimeInterval = 90
+    /// Which organization a room it reports for the first time joins (`TAPEDECK_ORG_FROM`).
+    package var organizationFromRoom = OrganizationFromRoom.none
 
     package init(
         catalog: Catalog, api: any LiveKitAPI, destination: EgressDestination, defaultPolicy: RecordingPolicy,
@@ -45,9 +47,11 @@ public struct LiveKitRecorder: Sendable {
     /// The room's open session, bound to LiveKit's room sid; opened if there is none (events for a
     /// room Tapedeck has not seen start open it implicitly).
     package func ensureSession(
-        _ tx: CatalogSession, roomName: String, roomSID: String?, at: Date
+        _ tx: CatalogSession, roomName: String, roomSID: String?, at: Date, roomMetadata: String? = nil
     ) async throws -> (Room, Session) {
-        let room = try await tx.rooms.findOrCreate(name: roomName, provider: Self.provider)
+        let room = try await tx.rooms.adoptIntoOrganization(
+            try await tx.rooms.findOrCreate(name: roomName, provider: Self.provider),
+            candidates: organizationFromRoom.candidates(roomName: roomName, metadata: roomMetadata, providerHasMetadata: true))
         if let roomSID, let known = try await tx.sessions.find(providerSessionID: roomSID, roomID: room.id) {
             return (room, known)
         }

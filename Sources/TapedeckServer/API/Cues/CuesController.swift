@@ -38,7 +38,7 @@ struct CuesController {
                 code: "conflicting_fields")
         }
         var viewer: String?
-        if case .viewer(let identity, _, _) = principal { viewer = identity }
+        if case .viewer(let identity, _, _, _) = principal { viewer = identity }
         // A name may be a room of two providers (`?provider=` says which); a viewer learns only
         // of rooms they took part in.
         let lookup = RoomLookup(catalog: catalog)
@@ -46,7 +46,10 @@ struct CuesController {
             let room = try await lookup.room(
                 named: name, provider: try RoomLookup.provider(request.query("provider")),
                 visible: { room in
-                    guard let viewer else { return true }
+                    if let scope = principal.adminScope { return scope.covers(room.organizationID) }
+                    guard let viewer, case .viewer(_, _, _, let organization) = principal,
+                        try await RecordingAccess.tokenCovers(room, organization: organization, catalog: catalog)
+                    else { return false }
                     return try await catalog.pool.participants.tookPart(identity: viewer, roomID: room.id)
                 })
         else { throw APIError.notFound("room") }
@@ -100,13 +103,12 @@ struct CuesController {
 
     /// Cues for one recording, with media-relative or wall-clock times (admins).
     @Sendable func postForRecording(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<CueBatchResult> {
-        let principal = try context.requireAdmin()
+        _ = try context.requireScopedAdmin()
         let id = try context.uuidParameter("id")
         let batch = try await request.decodeJSON(as: CueBatch.self, limit: maxBody)
         let cues = try batch.validated(source: .upload)
-        guard let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted else {
-            throw APIError.notFound("recording")
-        }
+        let (principal, recording) = try await RecordingAccess.administered(id, by: context, catalog: catalog)
+        guard recording.status != .deleted else { throw APIError.notFound("recording") }
         do {
             return JSONResponse(CueBatchResult(result: try await ingest.ingest(recording: recording, cues: cues, poster: Self.poster(principal))))
         } catch CueIngest.Failure.keyTaken(let index) {
@@ -121,7 +123,7 @@ struct CuesController {
     /// `POST /v1/recordings/{id}/captions?language=&kind=`: a WebVTT, SRT or 100ms transcript
     /// file as the body; it replaces the track's earlier file (admins).
     @Sendable func uploadCaptions(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<CueBatchResult> {
-        let principal = try context.requireAdmin()
+        _ = try context.requireScopedAdmin()
         let id = try context.uuidParameter("id")
         guard let rawLanguage = request.query("language") else {
             throw APIError.invalid("language", "language (a BCP 47 tag such as en) is required", code: "missing_field")
@@ -143,9 +145,8 @@ struct CuesController {
         } catch {
             throw APIError.payloadTooLarge(limit: limit)
         }
-        guard let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted else {
-            throw APIError.notFound("recording")
-        }
+        let (principal, recording) = try await RecordingAccess.administered(id, by: context, catalog: catalog)
+        guard recording.status != .deleted else { throw APIError.notFound("recording") }
         let cues: [NewCue]
         do {
             cues = try CaptionFileImport.cues(Array(buffer: body), kind: kind, language: language, source: .upload)

@@ -49,17 +49,40 @@ struct TranscriptSearch: Sendable {
     /// One page of what `principal` may find, from the request's `cursor`.
     func run(_ query: Query, as principal: Principal, request: Request, limit: Int) async throws -> Results {
         var filter = CueSearch(text: query.text, roomName: query.room, language: query.language)
-        if case .viewer(let identity, _, _) = principal { filter.participantIdentity = identity }
+        filter.organizationID = principal.adminScope?.organizationID
+        if case .viewer(let identity, _, _, let organization) = principal {
+            filter.participantIdentity = identity
+            // Where the organization's rule lets this member see more than their own sessions, the
+            // candidates are its rooms' recordings; RecordingAccess decides each below.
+            if let organization, let rule = try await catalog.pool.organizations.find(id: organization.id)?.accessRule,
+                rule == .members || (rule == .admins && organization.role == .admin)
+            {
+                filter.participantIdentity = nil
+                filter.organizationID = organization.id
+            }
+        }
         // The cursor names the searcher too: a page of one person's results is not another's.
         let scope = KeysetCursor.scope(
-            "search", filters: ["q": query.text, "room": query.room, "language": query.language, "as": filter.participantIdentity])
+            "search",
+            filters: [
+                "q": query.text, "room": query.room, "language": query.language, "as": filter.participantIdentity,
+                "organization": filter.organizationID?.uuidString.lowercased(),
+            ])
         // Cursors are not signed: a forged offset is kept within what paging through results can reach.
         let offset = Int(min(max(try request.cursor(scope: scope)?.sortValue ?? 0, 0), 10_000))
         let results = try await catalog.pool.cues.search(filter, offset: offset, limit: limit + 1)
-        // The page's recordings at once, not one query each.
-        let page = results.prefix(limit)
-        let recordings = try await catalog.pool.recordings.find(ids: page.map(\.recordingID))
-        let found = page.compactMap { result in recordings[result.recordingID].map { Found(recording: $0, result: result) } }
+        // The page's recordings at once, not one query each; a viewer's only those they may watch.
+        let recordings = try await catalog.pool.recordings.find(ids: results.prefix(limit).map(\.recordingID))
+        var found: [Found] = []
+        for result in results.prefix(limit) {
+            guard let recording = recordings[result.recordingID] else { continue }
+            if case .viewer(let identity, _, _, let organization) = principal,
+                try await !RecordingAccess.mayWatch(recording, identity: identity, organization: organization, catalog: catalog)
+            {
+                continue
+            }
+            found.append(Found(recording: recording, result: result))
+        }
         let next = results.count > limit ? KeysetCursor(scope: scope, sortValue: Int64(offset + limit)).encode() : nil
         return Results(found: found, nextCursor: next)
     }

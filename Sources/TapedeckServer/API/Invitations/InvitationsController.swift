@@ -83,9 +83,13 @@ struct InvitationsController {
     }
 
     @Sendable func showRoom(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<InviteeList> {
-        _ = try context.requireAdmin()
+        // An organization's key reads its own rooms' lists; another's room is one nobody set up.
+        let (_, scope) = try context.requireScopedAdmin()
         let name = try context.roomNameParameter()
-        guard let room = try await lookup.room(named: name, provider: try RoomLookup.provider(request.query("provider"))) else {
+        guard
+            let room = try await lookup.room(
+                named: name, provider: try RoomLookup.provider(request.query("provider")), visible: { scope.covers($0.organizationID) })
+        else {
             return JSONResponse(InviteeList(invitees: []))
         }
         return JSONResponse(InviteeList(invitees: try await catalog.pool.invitees.list(.room(room.id))))
@@ -93,12 +97,19 @@ struct InvitationsController {
 
     /// Replaces the room's list (the room is set up ahead of its first session when needed).
     @Sendable func replaceRoom(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<InviteeList> {
-        let principal = try context.requireAdmin()
+        let (principal, scope) = try context.requireScopedAdmin()
         let name = try context.roomNameParameter()
         let provider = try RoomLookup.provider(request.query("provider"))
         let list = try await invitees(request)
-        let owner = try await lookup.room(named: name, provider: provider)?.provider ?? provider ?? RoomLookup.defaultProvider
+        let visible = try await lookup.room(named: name, provider: provider) { scope.covers($0.organizationID) }
+        let owner = visible?.provider ?? provider ?? RoomLookup.defaultProvider
         let stored = try await catalog.transaction { tx in
+            if visible == nil, let organizationID = scope.organizationID {
+                // As for policies: an organization's key sets up a new room in its organization, never touches another's.
+                guard try await tx.rooms.create(name: name, provider: owner, organizationID: organizationID) != nil else {
+                    throw RoomsController.nameTaken(name)
+                }
+            }
             let room = try await tx.rooms.findOrCreate(name: name, provider: owner)
             try await tx.invitees.replace(.room(room.id), with: list)
             try await tx.events.append(

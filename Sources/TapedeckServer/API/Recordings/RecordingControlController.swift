@@ -62,11 +62,19 @@ struct RecordingControlController {
     /// "Start recording" button in the host's own meeting UI needs. Never the local recorder: its
     /// input is a URL Tapedeck fetches.
     func requireControl(
-        _ context: TapedeckRequestContext, room: () async throws -> Room?, session sessionID: UUID?, provider: String
+        _ context: TapedeckRequestContext, room: () async throws -> Room?, session sessionID: UUID?, provider: String,
+        notInScope: () -> APIError
     ) async throws -> Principal {
         guard let principal = context.principal else { throw APIError.unauthorized }
-        guard case .viewer(let identity, _, _) = principal else { return principal }
-        guard try await hosts(identity, room: try await room(), session: sessionID, provider: provider) else { throw Self.notHost }
+        if let scope = principal.adminScope {
+            // An organization's key controls its own rooms only; to it others do not exist.
+            if case .organization = scope, !scope.covers(try await room()?.organizationID) { throw notInScope() }
+            return principal
+        }
+        guard case .viewer(let identity, _, _, let organization) = principal else { return principal }
+        let room = try await room()
+        if let room, try await !RecordingAccess.tokenCovers(room, organization: organization, catalog: catalog) { throw Self.notHost }
+        guard try await hosts(identity, room: room, session: sessionID, provider: provider) else { throw Self.notHost }
         return principal
     }
 
@@ -93,7 +101,7 @@ struct RecordingControlController {
             [LiveKitRecorder.provider, HMSRecorder.provider].contains($0.provider)
         }
         guard live.count > 1 else { return LiveKitRecorder.provider }
-        if case .viewer(let identity, _, _) = context.principal {
+        if case .viewer(let identity, _, _, _) = context.principal {
             var hostsAny = false
             for room in live {
                 if try await hosts(identity, room: room, session: nil, provider: room.provider) { hostsAny = true }
@@ -115,15 +123,24 @@ struct RecordingControlController {
         let provider = try provider(named: named)
         let principal = try await requireControl(
             context, room: { try await catalog.pool.rooms.find(name: room, provider: provider.name) }, session: nil,
-            provider: provider.name)
+            provider: provider.name, notInScope: { Self.apiError(.roomNotFound(room), provider: provider.name) })
         try APIError.requirePlainText(body.title, field: "title")
         if let title = body.title, title.unicodeScalars.count > 300 { throw APIError.invalid("title", "title must be at most 300 characters") }
-        let key = request.headers[Self.idempotencyKey]
-        if let key {
-            guard (1...200).contains(key.utf8.count) else {
+        var key = request.headers[Self.idempotencyKey]
+        if let given = key {
+            guard (1...200).contains(given.utf8.count) else {
                 throw APIError.invalid("Idempotency-Key", "Idempotency-Key must be 1 to 200 bytes")
             }
-            if let earlier = try await catalog.pool.recordings.find(requestKey: key) {
+            // An organization's keys have their own idempotency keys: one tenant cannot reach
+            // another's recording by guessing the key it used.
+            if let organizationID = principal.adminScope?.organizationID {
+                key = organizationID.uuidString.lowercased() + ":" + given
+            }
+        }
+        if let key {
+            if let earlier = try await catalog.pool.recordings.find(requestKey: key),
+                try await principal.adminScope?.covers(catalog.pool.rooms.organizationID(of: earlier.roomID)) ?? true
+            {
                 return JSONResponse(RecordingRepresentation(recording: earlier), status: .ok)
             }
         }
@@ -190,7 +207,7 @@ struct RecordingControlController {
         guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
         let principal = try await requireControl(
             context, room: { try await catalog.pool.rooms.find(id: recording.roomID) }, session: recording.sessionID,
-            provider: recording.provider)
+            provider: recording.provider, notInScope: { APIError.notFound("recording") })
         guard recording.status.isActive else {
             // Stopping a stopped recording is not an error: the caller's goal is met.
             return JSONResponse(RecordingRepresentation(recording: recording), status: .ok)
@@ -220,7 +237,7 @@ struct RecordingControlController {
         guard let recording = try await catalog.pool.recordings.find(id: id) else { throw APIError.notFound("recording") }
         let principal = try await requireControl(
             context, room: { try await catalog.pool.rooms.find(id: recording.roomID) }, session: recording.sessionID,
-            provider: recording.provider)
+            provider: recording.provider, notInScope: { APIError.notFound("recording") })
         let provider = try provider(named: recording.provider)
         do {
             try await provider.setPaused(paused, recording: recording, actor: principal.actor)

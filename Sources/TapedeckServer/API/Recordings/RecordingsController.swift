@@ -37,15 +37,14 @@ struct RecordingsController {
 
     /// `PATCH`: a new cue offset moves every wall-clock cue of the recording at once.
     @Sendable func update(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
-        let principal = try context.requireAdmin()
+        _ = try context.requireScopedAdmin()
         let id = try context.uuidParameter("id")
         let update = try await request.decodeJSON(as: Update.self, limit: 4096)
         if let offset = update.cueOffsetMs, offset.magnitude > UInt64(Self.maximumCueOffsetMs) {
             throw APIError.invalid("cue_offset_ms", "cue_offset_ms must be within ±\(Self.maximumCueOffsetMs) milliseconds")
         }
-        guard let existing = try await catalog.pool.recordings.find(id: id), existing.status != .deleted else {
-            throw APIError.notFound("recording")
-        }
+        let (principal, existing) = try await RecordingAccess.administered(id, by: context, catalog: catalog)
+        guard existing.status != .deleted else { throw APIError.notFound("recording") }
         if let offset = update.cueOffsetMs, offset != existing.cueOffsetMs {
             try await catalog.transaction { tx in
                 try await tx.recordings.setCueOffset(id, offset)
@@ -61,8 +60,8 @@ struct RecordingsController {
 
     /// `PUT` puts a recording on hold (retention never deletes it), `DELETE` releases it.
     @Sendable func hold(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<RecordingRepresentation> {
-        let principal = try context.requireAdmin()
         let id = try context.uuidParameter("id")
+        let (principal, _) = try await RecordingAccess.administered(id, by: context, catalog: catalog)
         let onHold = request.method == .put
         let changed = try await catalog.transaction { tx -> Bool in
             guard try await tx.recordings.setHold(id, onHold) else { return false }
@@ -78,22 +77,28 @@ struct RecordingsController {
     @Sendable func mine(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         Page<RecordingRepresentation>
     > {
-        guard case .viewer(let identity, _, _) = context.principal else {
+        guard case .viewer(let identity, _, _, let organization) = context.principal else {
             throw APIError(
                 .forbidden, code: "viewer_only",
                 message: "/v1/me/recordings lists a viewer's recordings: authenticate with a viewer token (API keys use /v1/recordings)")
         }
-        return try await page(request, identity: identity)
+        // Of the sessions they took part in, those their token speaks for (see RecordingAccess).
+        return try await page(request, identity: identity) { recording in
+            try await RecordingAccess.mayWatch(recording, identity: identity, organization: organization, catalog: catalog)
+        }
     }
 
     @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         Page<RecordingRepresentation>
     > {
-        _ = try context.requireAdmin()
-        return try await page(request, identity: nil)
+        let (_, scope) = try context.requireScopedAdmin()
+        return try await page(request, identity: nil, organizationID: scope.organizationID)
     }
 
-    func page(_ request: Request, identity: String?) async throws -> JSONResponse<Page<RecordingRepresentation>> {
+    func page(
+        _ request: Request, identity: String?, organizationID: UUID? = nil,
+        visible: (Recording) async throws -> Bool = { _ in true }
+    ) async throws -> JSONResponse<Page<RecordingRepresentation>> {
         let room = request.query("room")
         try APIError.requirePlainText(room, field: "room")
         if let room, room.unicodeScalars.count > 256 {
@@ -109,7 +114,10 @@ struct RecordingsController {
         }
         let limit = try request.limit()
         let scope = KeysetCursor.scope(
-            identity == nil ? "recordings" : "my-recordings", filters: ["room": room, "status": status?.rawValue, "viewer": identity])
+            identity == nil ? "recordings" : "my-recordings", filters: [
+                "room": room, "status": status?.rawValue, "viewer": identity,
+                "organization": organizationID?.uuidString.lowercased(),
+            ])
         let position = try request.cursor(scope: scope).map { cursor -> RecordingPosition in
             guard let id = UUID(uuidString: cursor.tiebreaker) else {
                 throw APIError.invalid("cursor", "cursor is not valid; use next_cursor from a previous page", code: "invalid_cursor")
@@ -118,14 +126,20 @@ struct RecordingsController {
         }
         // One extra row tells whether another page exists.
         let rows = try await catalog.pool.recordings.list(
-            filter: RecordingFilter(roomName: room, status: status, participantIdentity: identity), after: position,
+            filter: {
+                var filter = RecordingFilter(roomName: room, status: status, participantIdentity: identity)
+                filter.organizationID = organizationID
+                return filter
+            }(), after: position,
             limit: limit + 1)
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { last in
             KeysetCursor(scope: scope, sortValue: last.createdAt.millisecondsSince1970, tiebreaker: last.id.uuidString)
                 .encode()
         } : nil
-        return JSONResponse(Page(items: page.map(RecordingRepresentation.init), nextCursor: next))
+        var shown: [Recording] = []
+        for recording in page where try await visible(recording) { shown.append(recording) }
+        return JSONResponse(Page(items: shown.map(RecordingRepresentation.init), nextCursor: next))
     }
 
     @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
@@ -161,12 +175,12 @@ struct RecordingsController {
     @Sendable func events(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         Page<EventRepresentation>
     > {
-        _ = try context.requireAdmin()
+        _ = try context.requireScopedAdmin()
         let id = try context.uuidParameter("id")
         let limit = try request.limit(default: 50, maximum: 500)
         let scope = KeysetCursor.scope("recording-events", filters: ["recording": id.uuidString.lowercased()])
         let after = try request.cursor(scope: scope)?.sortValue
-        guard try await catalog.pool.recordings.find(id: id) != nil else { throw APIError.notFound("recording") }
+        _ = try await RecordingAccess.administered(id, by: context, catalog: catalog)
         let rows = try await catalog.pool.events.list(recordingID: id, afterID: after, limit: limit + 1)
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { KeysetCursor(scope: scope, sortValue: $0.id).encode() } : nil

@@ -18,6 +18,7 @@ struct RoomsController {
         group.put("/rooms/{name}/policy", use: update)
         group.delete("/rooms/{name}/policy", use: reset)
         group.get("/rooms/{name}/recording-status", use: recordingStatus)
+        group.put("/rooms/{name}", use: assignOrganization)
     }
 
     struct RecordingStatusRepresentation: JSONRepresentable {
@@ -48,13 +49,15 @@ struct RoomsController {
         let provider = try RoomLookup.provider(request.query("provider"))
         var active: Recording?
         let room: Room?
-        if case .viewer(let identity, _, _) = principal {
+        if case .viewer(let identity, _, _, let organization) = principal {
             room = try await lookup.room(named: name, provider: provider) { room in
-                try await catalog.pool.participants.tookPart(identity: identity, roomID: room.id)
+                guard try await RecordingAccess.tokenCovers(room, organization: organization, catalog: catalog) else { return false }
+                return try await catalog.pool.participants.tookPart(identity: identity, roomID: room.id)
             }
             guard room != nil else { throw APIError.notFound("room") }
         } else {
-            room = try await lookup.room(named: name, provider: provider)
+            let scope = principal.adminScope ?? .global
+            room = try await lookup.room(named: name, provider: provider) { scope.covers($0.organizationID) }
         }
         if let room {
             active = try await catalog.pool.recordings.active(roomID: room.id)
@@ -83,9 +86,12 @@ struct RoomsController {
     }
 
     @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {
-        _ = try context.requireAdmin()
+        let (_, scope) = try context.requireScopedAdmin()
         let name = try roomName(context)
-        let room = try await lookup.room(named: name, provider: try RoomLookup.provider(request.query("provider")))
+        // Another organization's room is, to this key, a room that does not exist: the default.
+        let room = try await lookup.room(named: name, provider: try RoomLookup.provider(request.query("provider"))) {
+            scope.covers($0.organizationID)
+        }
         if let json = room?.policyJSON {
             do {
                 let policy = try StoredPolicy.resolve(json, room: name, defaults: defaultPolicy)
@@ -99,7 +105,7 @@ struct RoomsController {
 
     /// Sets the room's policy; fields left out take the default's values.
     @Sendable func update(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {
-        let principal = try context.requireAdmin()
+        let (principal, scope) = try context.requireScopedAdmin()
         let name = try roomName(context)
         let provider = try RoomLookup.provider(request.query("provider"))
         let buffer = try await request.decodeJSON(as: JSONValue.self, limit: maxBody)
@@ -117,8 +123,15 @@ struct RoomsController {
             throw APIError.invalid(problem.field, problem.message)
         }
         let json = policy.encodedJSON()
-        let owner = try await lookup.room(named: name, provider: provider)?.provider ?? provider ?? RoomLookup.defaultProvider
+        let visible = try await lookup.room(named: name, provider: provider) { scope.covers($0.organizationID) }
+        let owner = visible?.provider ?? provider ?? RoomLookup.defaultProvider
         _ = try await catalog.transaction { tx in
+            if visible == nil, let organizationID = scope.organizationID {
+                // An organization's key sets up a new room in its organization, never touches another's.
+                guard try await tx.rooms.create(name: name, provider: owner, organizationID: organizationID) != nil else {
+                    throw Self.nameTaken(name)
+                }
+            }
             let room = try await tx.rooms.setPolicy(name: name, provider: owner, policyJSON: json)
             try await tx.events.append(
                 NewAuditEvent(
@@ -129,9 +142,11 @@ struct RoomsController {
     }
 
     @Sendable func reset(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<PolicyRepresentation> {
-        let principal = try context.requireAdmin()
+        let (principal, scope) = try context.requireScopedAdmin()
         let name = try roomName(context)
-        if let room = try await lookup.room(named: name, provider: try RoomLookup.provider(request.query("provider"))) {
+        if let room = try await lookup.room(named: name, provider: try RoomLookup.provider(request.query("provider")), visible: {
+            scope.covers($0.organizationID)
+        }) {
             _ = try await catalog.transaction { tx in
                 _ = try await tx.rooms.setPolicy(name: name, provider: room.provider, policyJSON: nil)
                 try await tx.events.append(
@@ -140,6 +155,16 @@ struct RoomsController {
             }
         }
         return JSONResponse(PolicyRepresentation(room: name, policy: defaultPolicy, source: "default"))
+    }
+}
+
+extension RoomsController {
+    /// Room names are unique per provider across the installation, so a name another
+    /// organization (or nobody's room) holds cannot be taken. The answer says only that.
+    static func nameTaken(_ name: String) -> APIError {
+        APIError(
+            .conflict, code: "room_name_taken",
+            message: "a room named \(name) cannot be created in this organization; choose another name", field: "room")
     }
 }
 

@@ -7,9 +7,9 @@ import TapedeckStore
 /// `POST /v1/viewer-tokens`: a viewer token minted by Tapedeck, for backends that would rather
 /// not hold the viewer secret.
 struct ViewerTokensController {
-    let keys: PlaybackKeys
     let catalog: Catalog
-    var clock: any Clock { catalog.clock }
+    let keys: PlaybackKeys
+    let clock: any Clock
     let maxBody: Int
 
     static let defaultLifetime = 3600
@@ -24,7 +24,9 @@ struct ViewerTokensController {
         var name: String?
         var email: String?
         var expiresIn: Int?
-        enum CodingKeys: String, CodingKey { case sub, name, email, expiresIn = "expires_in" }
+        /// With an organization's key: the viewer's role in it.
+        var orgRole: OrganizationRole?
+        enum CodingKeys: String, CodingKey { case sub, name, email, expiresIn = "expires_in", orgRole = "org_role" }
 
         init(from decoder: any Decoder) throws {
             try AnyCodingKey.rejectUnknown(decoder, allowed: CodingKeys.self)
@@ -33,6 +35,7 @@ struct ViewerTokensController {
             name = try c.decodeIfPresent(String.self, forKey: .name)
             email = try c.decodeIfPresent(String.self, forKey: .email)
             expiresIn = try c.decodeIfPresent(Int.self, forKey: .expiresIn)
+            orgRole = try c.decodeIfPresent(OrganizationRole.self, forKey: .orgRole)
         }
     }
 
@@ -48,7 +51,7 @@ struct ViewerTokensController {
     }
 
     @Sendable func create(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<Issued> {
-        _ = try context.requireAdmin()
+        let (_, scope) = try context.requireScopedAdmin()
         let body = try await request.decodeJSON(as: Body.self, limit: maxBody)
         guard !body.sub.isEmpty, body.sub.unicodeScalars.count <= ViewerToken.maximumIdentityLength,
             !body.sub.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
@@ -63,12 +66,29 @@ struct ViewerTokensController {
         }
         let now = clock.now()
         let expires = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + Double(lifetime)).rounded(.down))
-        let claims = ViewerClaims(
+        var claims = ViewerClaims(
             sub: body.sub, name: body.name, email: body.email, exp: expires.timeIntervalSince1970,
             iat: now.timeIntervalSince1970.rounded(.down))
-        let token = try ViewerToken.mint(claims, secret: keys.viewerSecret)
-        // The identity's address, for invitations (`notify: participants`) and link requests.
-        if let email = body.email, EmailAddress.problem(email) == nil {
+        let token: String
+        if let organizationID = scope.organizationID {
+            // An organization's key mints its organization's tokens, with its current secret.
+            guard let organization = try await catalog.pool.organizations.find(id: organizationID),
+                let current = try await catalog.pool.organizations.viewerSecrets(organizationID: organizationID).first(where: {
+                    $0.isAccepted(at: now)
+                })
+            else { throw APIError.unavailable("the organization has no usable viewer secret; rotate it", retryAfterSeconds: 60) }
+            claims.org = organization.slug
+            claims.orgRole = (body.orgRole ?? .member).rawValue
+            token = try HS256JWT.sign(claims, secret: Array(try keys.organizationSecrets.open(current.secretSealed).utf8), kid: current.kid)
+        } else {
+            guard body.orgRole == nil else {
+                throw APIError.invalid("org_role", "org_role is for tokens an organization's key mints")
+            }
+            token = try ViewerToken.mint(claims, secret: keys.viewerSecret)
+        }
+        // The identity's address, for invitations (`notify: participants`) and link requests;
+        // only from the installation's own keys (see `MyPageController`).
+        if scope.organizationID == nil, let email = body.email, EmailAddress.problem(email) == nil {
             try await catalog.pool.viewerEmails.remember(identity: body.sub, email: email)
         }
         return JSONResponse(Issued(token: token, expiresAt: expires), status: .created)

@@ -74,7 +74,7 @@ struct WebhookEndpointsController {
     }
 
     @Sendable func create(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<EndpointRepresentation> {
-        let principal = try context.requireAdmin()
+        let (principal, scope) = try context.requireScopedAdmin()
         let body = try await request.decodeJSON(as: Body.self, limit: maxBody)
         let spec: WebhookEndpointSpec
         switch WebhookEndpointSpec.validate(url: body.url, events: body.events, description: body.description) {
@@ -89,7 +89,7 @@ struct WebhookEndpointsController {
         let endpoint = try await catalog.transaction { tx in
             let endpoint = try await tx.webhooks.createEndpoint(
                 url: spec.url, events: spec.events, description: spec.description, secretSealed: sealed,
-                createdBy: principal.actor)
+                createdBy: principal.actor, organizationID: scope.organizationID)
             try await tx.events.append(
                 NewAuditEvent(
                     type: "webhook_endpoint.created", actor: principal.actor,
@@ -100,25 +100,29 @@ struct WebhookEndpointsController {
     }
 
     @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<Page<EndpointRepresentation>> {
-        _ = try context.requireAdmin()
-        let endpoints = try await catalog.pool.webhooks.endpoints()
+        let (_, scope) = try context.requireScopedAdmin()
+        let endpoints = try await catalog.pool.webhooks.endpoints().filter { scope.covers($0.organizationID) }
         return JSONResponse(Page(items: endpoints.map { EndpointRepresentation(endpoint: $0) }, nextCursor: nil))
     }
 
+    /// The endpoint the path names, when the key's scope covers it (a global key's endpoints are
+    /// not an organization's): otherwise the same 404 as an id nobody has.
     func endpoint(_ context: TapedeckRequestContext) async throws -> WebhookEndpoint {
+        let (_, scope) = try context.requireScopedAdmin()
         let id = try context.uuidParameter("id")
-        guard let endpoint = try await catalog.pool.webhooks.endpoint(id: id) else { throw APIError.notFound("webhook endpoint") }
+        guard let endpoint = try await catalog.pool.webhooks.endpoint(id: id), scope.covers(endpoint.organizationID) else {
+            throw APIError.notFound("webhook endpoint")
+        }
         return endpoint
     }
 
     @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<EndpointRepresentation> {
-        _ = try context.requireAdmin()
-        return JSONResponse(EndpointRepresentation(endpoint: try await endpoint(context)))
+        JSONResponse(EndpointRepresentation(endpoint: try await endpoint(context)))
     }
 
     @Sendable func delete(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
-        let id = try context.uuidParameter("id")
+        let (principal, _) = try context.requireScopedAdmin()
+        let id = try await endpoint(context).id
         let deleted = try await catalog.transaction { tx in
             guard try await tx.webhooks.deleteEndpoint(id: id) else { return false }
             try await tx.events.append(
@@ -131,7 +135,6 @@ struct WebhookEndpointsController {
 
     /// The delivery log, newest first: status, attempts, the last status code and error.
     @Sendable func deliveries(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<Page<DeliveryRepresentation>> {
-        _ = try context.requireAdmin()
         let endpoint = try await endpoint(context)
         let limit = try request.limit()
         let scope = KeysetCursor.scope("webhook-deliveries", filters: ["endpoint": endpoint.id.uuidString.lowercased()])
