@@ -82,7 +82,7 @@ schemas = {
             "name": {"type": ["string", "null"], "maxLength": 256},
             "email": {"type": ["string", "null"], "maxLength": 320, "pattern": "@"},
             "expires_in": {"type": ["integer", "null"], "minimum": 60, "maximum": 604800, "default": 3600},
-            "org_role": {"type": "string", "enum": ["member", "admin"],
+            "org_role": {"type": ["string", "null"], "enum": ["member", "admin", None],
                          "description": "With an organization's key: the viewer's role; the token is signed with the organization's "
                                         "current secret and names it with kid."}}},
     "ViewerToken": {
@@ -757,8 +757,8 @@ schemas.update({
             "access_rule": {"type": "string", "enum": access_rules, "default": "participants",
                             "description": "participants: those who took part; members: every member of the organization; "
                                            "admins: members their own sessions, the organization's admins all."},
-            "allow_global_viewer_secret": {"type": "boolean", "default": False,
-                                           "description": "Whether tokens signed with TAPEDECK_VIEWER_SECRET count for its rooms."},
+            "allow_global_viewer_secret": {"type": ["boolean", "null"], "default": False,
+                                           "description": "Whether tokens signed with TAPEDECK_VIEWER_SECRET count for its rooms (null: false)."},
             "retain_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36500,
                             "description": "The organization's default retention; a room's policy overrides it."}}},
     "OrganizationUpdate": {
@@ -766,7 +766,7 @@ schemas.update({
         "properties": {
             "name": org_name,
             "access_rule": {"type": "string", "enum": access_rules},
-            "allow_global_viewer_secret": {"type": "boolean"},
+            "allow_global_viewer_secret": {"type": ["boolean", "null"], "description": "null or left out: unchanged."},
             "retain_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36500}}},
     "ViewerSecret": {
         "type": "object", "required": ["kid", "secret"], "additionalProperties": False,
@@ -808,8 +808,8 @@ schemas.update({
         "properties": {"items": {"type": "array", "items": ref("OrganizationKey")}, "next_cursor": {"type": "null"}}},
     "ViewerSecretRotation": {
         "type": "object", "additionalProperties": False,
-        "properties": {"overlap_s": {"type": "integer", "minimum": 0, "maximum": 2592000, "default": 86400,
-                                     "description": "How long tokens signed with the earlier secrets are still accepted."}}},
+        "properties": {"overlap_s": {"type": ["integer", "null"], "minimum": 0, "maximum": 2592000, "default": 86400,
+                                     "description": "How long tokens signed with the earlier secrets are still accepted (null: the default)."}}},
     "OrganizationUsage": {
         "type": "object", "additionalProperties": False, "required": ["organization_id", "from", "to", "days"],
         "properties": {

@@ -10,6 +10,7 @@ import jwt
 import pytest
 import requests
 
+from net import wait_until
 from tapedeck_server import database_kinds
 from test_livekit import Harness, outputs, room_name, check_ready  # noqa: F401 (fixture)
 
@@ -486,3 +487,42 @@ def test_room_metadata_names_the_organization(outputs):  # noqa: F811
                 assert answer.json()["error"]["code"] == "room_name_taken"
     finally:
         harness.close()
+
+
+def test_emails_and_email_bound_links_stay_in_their_organization(world):
+    """The outbox on the dashboard is the installation's, not an organization key's; and an
+    email claim counts only in a token that speaks for the share's room: another organization's
+    backend can put any address in its tokens."""
+    server, orgs, recordings = world["server"], world["orgs"], world["recordings"]
+    beta_key, alpha_key = bearer(orgs["beta"]["key"]), bearer(orgs["alpha"]["key"])
+    beta_recording = recordings["beta"]["id"]
+    invited = requests.put(f"{server.base_url}/v1/recordings/{beta_recording}/invitees",
+                           json={"invitees": [{"email": "pupil@beta.example", "name": "Pupil"}]}, headers=beta_key)
+    assert invited.status_code == 200, invited.text
+
+    def outbox():
+        return requests.get(f"{server.base_url}/v1/emails", headers=server.admin).json()["items"]
+    wait_until(lambda: any(e["recipient"] == "pupil@beta.example" for e in outbox()) or None, what="the invitation", timeout=30)
+    admin, _ = signed_in(server, server.admin_key)
+    assert "pupil@beta.example" in admin.get(server.base_url + "/").text
+    alpha, _ = signed_in(server, orgs["alpha"]["key"])
+    assert "pupil@beta.example" not in alpha.get(server.base_url + "/").text
+    assert requests.get(f"{server.base_url}/v1/emails", headers=alpha_key).status_code == 403
+
+    share = requests.post(f"{server.base_url}/v1/recordings/{beta_recording}/shares",
+                          json={"expires_in": 600, "email": "head@beta.example"}, headers=beta_key)
+    assert share.status_code == 201, share.text
+    link_token = share.json()["url"].rsplit("/", 1)[-1]
+    forged = requests.post(f"{server.base_url}/v1/viewer-tokens", json={"sub": "x", "email": "head@beta.example"},
+                           headers=alpha_key)
+    assert forged.status_code == 201, forged.text
+    use = f"{server.base_url}/v1/share-links/{link_token}/playback"
+    refused = requests.post(use, headers=bearer(forged.json()["token"]))
+    assert refused.status_code == 403, refused.text
+    own = world["token"]("head", "beta", email="head@beta.example")
+    assert requests.post(use, headers=bearer(own)).status_code == 200
+    # The same in a browser: the forged token's cookie does not open the link's page.
+    browser = requests.Session()
+    browser.get(f"{server.base_url}/recordings/{beta_recording}?token={forged.json()['token']}", allow_redirects=False)
+    page = browser.get(share.json()["url"])
+    assert page.status_code in (401, 403) and "pupil" not in page.text.lower()

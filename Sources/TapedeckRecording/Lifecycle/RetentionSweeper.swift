@@ -51,19 +51,7 @@ package struct RetentionSweeper: Sendable {
         while true {
             let page = try await catalog.pool.recordings.retentionCandidates(after: position, limit: Self.batch)
             for (recording, policyJSON) in page {
-                let defaults: RecordingPolicy
-                if let known = roomDefaults[recording.roomID] {
-                    defaults = known
-                } else {
-                    var policy = defaultPolicy
-                    if let organizationID = try await catalog.pool.rooms.organizationID(of: recording.roomID),
-                        let days = try await catalog.pool.organizations.find(id: organizationID)?.retainDays
-                    {
-                        policy.retainDays = days
-                    }
-                    roomDefaults[recording.roomID] = policy
-                    defaults = policy
-                }
+                let defaults = try await self.defaults(forRoom: recording.roomID, cache: &roomDefaults)
                 let policy: RecordingPolicy
                 do {
                     policy = try StoredPolicy.resolve(policyJSON, room: recording.roomName, defaults: defaults)
@@ -86,7 +74,7 @@ package struct RetentionSweeper: Sendable {
             guard page.count == Self.batch, let last = page.last?.0 else { break }
             position = RecordingPosition(createdAt: last.createdAt.millisecondsSince1970, id: last.id)
         }
-        pass.heldCues = try await heldCuesDue(now: now)
+        pass.heldCues = try await heldCuesDue(now: now, roomDefaults: &roomDefaults)
         for room in pass.skipped {
             logger.error(
                 "retention skips \(room.recordings) recording(s) of room \(room.room): \(room.reason)",
@@ -96,16 +84,31 @@ package struct RetentionSweeper: Sendable {
     }
 
     /// The closed sessions whose held cues are due now, by the sessions' end.
-    func heldCuesDue(now: Date) async throws -> [HeldCuesDue] {
+    /// The defaults a room's policy is read with: the global ones, with its organization's
+    /// retention in place of the global retention (looked up once per room and pass).
+    func defaults(forRoom roomID: UUID, cache: inout [UUID: RecordingPolicy]) async throws -> RecordingPolicy {
+        if let known = cache[roomID] { return known }
+        var policy = defaultPolicy
+        if let organizationID = try await catalog.pool.rooms.organizationID(of: roomID),
+            let days = try await catalog.pool.organizations.find(id: organizationID)?.retainDays
+        {
+            policy.retainDays = days
+        }
+        cache[roomID] = policy
+        return policy
+    }
+
+    func heldCuesDue(now: Date, roomDefaults: inout [UUID: RecordingPolicy]) async throws -> [HeldCuesDue] {
         var due: [HeldCuesDue] = []
         var position: (endedAt: Int64, id: UUID)?
         while true {
             let page = try await catalog.pool.cues.closedSessionsHoldingCues(
                 placeable: CuePlacer.placeable, after: position, limit: Self.batch)
             for held in page {
+                let defaults = try await defaults(forRoom: held.roomID, cache: &roomDefaults)
                 let policy: RecordingPolicy
                 do {
-                    policy = try StoredPolicy.resolve(held.roomPolicy, room: held.roomName, defaults: defaultPolicy)
+                    policy = try StoredPolicy.resolve(held.roomPolicy, room: held.roomName, defaults: defaults)
                 } catch {
                     logger.error(
                         "retention skips the held cues of a session of room \(held.roomName): \(error.description)",

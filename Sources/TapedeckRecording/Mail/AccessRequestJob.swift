@@ -34,7 +34,7 @@ package struct AccessRequestJob: JobHandler {
         var eligible = try await catalog.pool.invitees.isInvited(
             email: payload.email, recordingID: recording.id, roomID: recording.roomID)
         var name: String? = nil
-        if !eligible, let sessionID = recording.sessionID {
+        if !eligible, let sessionID = recording.sessionID, try await ParticipantAddresses.apply(to: recording.roomID, catalog: catalog) {
             eligible = try await catalog.pool.viewerEmails.isParticipant(email: payload.email, sessionID: sessionID)
         } else if eligible {
             name = try await catalog.pool.invitees.forRecording(id: recording.id, roomID: recording.roomID)

@@ -42,7 +42,9 @@ package struct InvitationFanOutJob: RecordingJob {
         guard policy.notify != .none else { return }
         var people = try await catalog.pool.invitees.forRecording(id: recording.id, roomID: recording.roomID)
             .map { (email: $0.email, name: $0.name) }
-        if policy.notify == .participants, let sessionID = recording.sessionID {
+        if policy.notify == .participants, let sessionID = recording.sessionID,
+            try await ParticipantAddresses.apply(to: recording.roomID, catalog: catalog)
+        {
             people += try await catalog.pool.viewerEmails.participants(sessionID: sessionID).map { (email: $0.email, name: $0.name) }
         }
         var seen: Set<String> = []

@@ -156,7 +156,9 @@ struct AdminPagesController {
             ].compactMap { $0 }
             values["nextURL"] = components.string
         }
-        values.merge(try await outboxValues()) { _, new in new }
+        // The outbox is the installation's (`GET /v1/emails` takes a global key): an
+        // organization's key does not see other organizations' recipients and subjects.
+        if principal.adminScope == .global { values.merge(try await outboxValues()) { _, new in new } }
         return renderer.page("dashboard", values)
     }
 

@@ -51,7 +51,7 @@ struct GrantRenewalController {
     @Sendable func shareGrant(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         try Self.requireSameSite(request)
         let gone = APIError(.gone, code: "share_expired", message: "this share link has expired or was revoked")
-        switch try await shares.open(token: context.parameters.get("token") ?? "", viewer: await visitors.viewer(request)?.claims) {
+        switch try await shares.open(token: context.parameters.get("token") ?? "", viewer: await visitors.viewer(request)) {
         case .notFound:
             throw APIError(.notFound, code: "share_not_found", message: "no such share link")
         case .gone:

@@ -33,7 +33,7 @@ struct MyPageController {
     @Sendable func myPage(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         let now = catalog.clock.now()
         if let token = request.uri.queryParameters.get("token") {
-            guard let claims = try? ViewerToken.verify(String(token), secret: keys.viewerSecret, now: now) else {
+            guard let claims = await ViewerTokenVerifier(catalog: catalog, keys: keys).verified(String(token))?.claims else {
                 return renderer.message(
                     title: "Link expired", message: "This link has expired or is not valid.",
                     detail: "Ask whoever sent it for a new one.", status: .unauthorized)

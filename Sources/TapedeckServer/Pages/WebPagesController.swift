@@ -74,7 +74,7 @@ struct WebPagesController {
         let token = context.parameters.get("token") ?? ""
         let now = catalog.clock.now()
         let share: Share, shareActor: String
-        switch try await shares.open(token: token, viewer: await visitors.viewer(request)?.claims) {
+        switch try await shares.open(token: token, viewer: await visitors.viewer(request)) {
         case .notFound:
             return player.notFound()
         case .gone:

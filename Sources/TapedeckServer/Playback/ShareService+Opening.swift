@@ -15,12 +15,25 @@ extension ShareService {
     }
 
     /// The share page and its grant renewal open a share the same way.
-    func open(token: String, viewer: ViewerClaims?) async throws -> Opening {
+    func open(token: String, viewer: VerifiedViewer?) async throws -> Opening {
         guard ShareToken.isWellFormed(token), let share = try await catalog.pool.shares.find(tokenHash: ShareToken.hash(token))
         else { return .notFound }
         guard share.isUsable(at: catalog.clock.now()) else { return .gone }
-        if let email = share.email, !Self.admits(share, email: email, viewerEmail: viewer?.email) { return .someoneElse }
-        return .open(share, actor: Self.actor(share, viewer: viewer?.sub))
+        if let email = share.email {
+            guard Self.admits(share, email: email, viewerEmail: viewer?.claims.email) else { return .someoneElse }
+            if !share.linkIsCredential, let viewer, try await !speaks(viewer, forRecordingOf: share) { return .someoneElse }
+        }
+        return .open(share, actor: Self.actor(share, viewer: viewer?.claims.sub))
+    }
+
+    /// Whether the token that claims a share's email speaks for the share's room at all: any
+    /// organization's backend can put any address in its tokens, so an email claim counts only
+    /// where the token's signer does (``RecordingAccess/tokenCovers(_:organization:catalog:)``).
+    func speaks(_ viewer: VerifiedViewer, forRecordingOf share: Share) async throws -> Bool {
+        guard let recording = try await catalog.pool.recordings.find(id: share.recordingID),
+            let room = try await catalog.pool.rooms.find(id: recording.roomID)
+        else { return false }
+        return try await RecordingAccess.tokenCovers(room, organization: viewer.organization, catalog: catalog)
     }
 
     /// Whether a share bound to `email` lets this viewer in: one made through the API needs a

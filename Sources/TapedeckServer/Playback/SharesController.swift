@@ -113,7 +113,7 @@ struct SharesController {
             // An emailed link is its own proof; a viewer token, if sent, must be that address's.
             var viewer: ViewerClaims?
             if let bearer = AuthenticationMiddleware.bearerToken(request.headers[.authorization]) {
-                viewer = try? ViewerToken.verify(bearer, secret: keys.viewerSecret, now: now)
+                viewer = await ViewerTokenVerifier(catalog: catalog, keys: keys).verified(bearer)?.claims
             }
             guard ShareService.admits(share, email: email, viewerEmail: viewer?.email) else {
                 throw APIError(.forbidden, code: "email_mismatch", message: "this share is for another email address")
@@ -121,11 +121,12 @@ struct SharesController {
             actor = ShareService.actor(share, viewer: viewer?.sub)
         } else if let email = share.email {
             guard let bearer = AuthenticationMiddleware.bearerToken(request.headers[.authorization]),
-                let claims = await ViewerTokenVerifier(catalog: catalog, keys: keys).verified(bearer)?.claims
+                let viewer = await ViewerTokenVerifier(catalog: catalog, keys: keys).verified(bearer)
             else {
                 throw APIError(.unauthorized, code: "viewer_token_required", message: "this share is for a signed-in viewer: send their viewer token")
             }
-            guard claims.email?.lowercased() == email else {
+            let claims = viewer.claims
+            guard claims.email?.lowercased() == email, try await service.speaks(viewer, forRecordingOf: share) else {
                 throw APIError(.forbidden, code: "email_mismatch", message: "this share is for another email address")
             }
             actor += " viewer:\(claims.sub)"

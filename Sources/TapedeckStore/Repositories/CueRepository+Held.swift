@@ -5,6 +5,7 @@ import TapedeckCore
 /// A closed session still holding cues that no recording took, with its room's stored policy.
 public struct SessionHoldingCues: Sendable, Equatable {
     public var sessionID: UUID
+    public var roomID: UUID
     public var roomName: String
     public var endedAt: Date
     /// The room's stored policy as JSON (`nil`: the defaults apply).
@@ -19,7 +20,7 @@ extension CueRepository {
         placeable: Set<RecordingStatus>, after position: (endedAt: Int64, id: UUID)?, limit: Int
     ) async throws -> [SessionHoldingCues] {
         var query: SQLQueryString = """
-            SELECT s.id, s.ended_at, rm.name AS room_name, rm.policy_json AS room_policy,
+            SELECT s.id, s.ended_at, s.room_id, rm.name AS room_name, rm.policy_json AS room_policy,
                 (SELECT COUNT(*) FROM cues c WHERE c.session_id = s.id AND c.recording_id IS NULL) AS held
             FROM sessions s JOIN rooms rm ON rm.id = s.room_id
             WHERE s.ended_at IS NOT NULL
@@ -35,7 +36,7 @@ extension CueRepository {
         query += " ORDER BY s.ended_at, s.id LIMIT \(literal: limit)"
         return try await session.sql.raw(query).all().map { row in
             SessionHoldingCues(
-                sessionID: try row.uuid("id"), roomName: try row.string("room_name"), endedAt: try row.date("ended_at"),
+                sessionID: try row.uuid("id"), roomID: try row.uuid("room_id"), roomName: try row.string("room_name"), endedAt: try row.date("ended_at"),
                 roomPolicy: try row.optionalString("room_policy"), heldCues: try row.int("held"))
         }
     }

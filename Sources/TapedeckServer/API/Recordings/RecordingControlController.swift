@@ -73,7 +73,8 @@ struct RecordingControlController {
         }
         guard case .viewer(let identity, _, _, let organization) = principal else { return principal }
         let room = try await room()
-        if let room, try await !RecordingAccess.tokenCovers(room, organization: organization, catalog: catalog) { throw Self.notHost }
+        // A room the token does not speak for is one that does not exist, as for a missing id.
+        if let room, try await !RecordingAccess.tokenCovers(room, organization: organization, catalog: catalog) { throw notInScope() }
         guard try await hosts(identity, room: room, session: sessionID, provider: provider) else { throw Self.notHost }
         return principal
     }
@@ -97,8 +98,17 @@ struct RecordingControlController {
     /// LiveKit and 100ms (the providers of live rooms), which is for the request to settle. A
     /// viewer hosting neither learns only that they may not start it.
     func defaultProvider(room name: String, _ context: TapedeckRequestContext) async throws -> String {
-        let live = try await catalog.pool.rooms.all(named: name).filter {
-            [LiveKitRecorder.provider, HMSRecorder.provider].contains($0.provider)
+        var live: [Room] = []
+        for room in try await catalog.pool.rooms.all(named: name)
+        where [LiveKitRecorder.provider, HMSRecorder.provider].contains(room.provider) {
+            // Only rooms the caller could reach: another organization's rooms do not exist to it.
+            if let scope = context.principal?.adminScope, !scope.covers(room.organizationID) { continue }
+            if case .viewer(_, _, _, let organization) = context.principal,
+                try await !RecordingAccess.tokenCovers(room, organization: organization, catalog: catalog)
+            {
+                continue
+            }
+            live.append(room)
         }
         guard live.count > 1 else { return LiveKitRecorder.provider }
         if case .viewer(let identity, _, _, _) = context.principal {
