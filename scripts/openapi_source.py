@@ -754,7 +754,7 @@ schemas.update({
         "properties": {
             "slug": {**org_slug, "description": "Lower-case letters, digits and inner hyphens; never changes."},
             "name": org_name,
-            "access_rule": {"type": "string", "enum": access_rules, "default": "participants",
+            "access_rule": {"type": ["string", "null"], "enum": access_rules + [None], "default": "participants",
                             "description": "participants: those who took part; members: every member of the organization; "
                                            "admins: members their own sessions, the organization's admins all."},
             "allow_global_viewer_secret": {"type": ["boolean", "null"], "default": False,
@@ -764,8 +764,8 @@ schemas.update({
     "OrganizationUpdate": {
         "type": "object", "additionalProperties": False,
         "properties": {
-            "name": org_name,
-            "access_rule": {"type": "string", "enum": access_rules},
+            "name": {**org_name, "type": ["string", "null"]},
+            "access_rule": {"type": ["string", "null"], "enum": access_rules + [None], "description": "null or left out: unchanged."},
             "allow_global_viewer_secret": {"type": ["boolean", "null"], "description": "null or left out: unchanged."},
             "retain_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36500}}},
     "ViewerSecret": {

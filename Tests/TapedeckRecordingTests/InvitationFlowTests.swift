@@ -152,6 +152,32 @@ struct InvitationFlowTests {
         }
     }
 
+    @Test(
+        "participants' addresses (told by the installation's tokens) are used only in rooms those tokens speak for",
+        arguments: TestDatabase.all)
+    func participantAddressesAcrossOrganizations(database: TestDatabase) async throws {
+        for allowsGlobalTokens in [false, true] {
+            let transport = FakeMailTransport()
+            try await Self.with(database, transport: transport, policy: RecordingPolicy(notify: .participants)) { world in
+                let recording = try await Fixtures.recording(world.catalog, room: "beta-class", status: .stopping)
+                let organization = try #require(
+                    try await world.catalog.pool.organizations.create(
+                        slug: "beta", name: "Beta", accessRule: .participants, allowGlobalViewerSecret: allowsGlobalTokens, retainDays: nil,
+                        viewerSecretKid: "ovk_test", viewerSecretSealed: "sealed"))
+                try await world.catalog.pool.rooms.setOrganization(recording.roomID, organization.id)
+                let sessionID = try #require(recording.sessionID)
+                // Beta's participant "u42"; the installation's own token said another "u42" is eve.
+                try await world.catalog.pool.participants.join(sessionID: sessionID, identity: "u42", name: "U", isHost: false, at: world.clock.now())
+                try await world.catalog.pool.viewerEmails.remember(identity: "u42", email: "eve@example.com")
+                try await Self.markReady(world, recording.id)
+                try await world.catalog.pool.jobs.enqueue(try AccessRequestJob.newJob(recordingID: recording.id, email: "eve@example.com"))
+                _ = try await world.runJobs()
+                let expected = allowsGlobalTokens ? ["eve@example.com", "eve@example.com"] : []
+                #expect(transport.sent.map(\.toAddress) == expected, "allows the installation's tokens: \(allowsGlobalTokens)")
+            }
+        }
+    }
+
     @Test("a 4xx is retried with backoff, a 5xx or the last attempt ends failed with the server's answer", arguments: TestDatabase.all)
     func retries(database: TestDatabase) async throws {
         let transport = FakeMailTransport(script: [.transient("421 4.7.0 try again later"), .transient("connection reset"), nil])

@@ -110,6 +110,14 @@ struct RetentionTests {
             let forever = try await session(room: "forever", close: true)
             let open = try await session(room: "open", close: false)
             let short = try await session(room: "short", close: true)
+            // A department keeping 3 days: its rooms' held cues follow it, not the global 30.
+            let departmental = try await session(room: "dept-room", close: true)
+            let department = try #require(
+                try await app.catalog.pool.organizations.create(
+                    slug: "dept", name: "Dept", accessRule: .participants, allowGlobalViewerSecret: false, retainDays: 3,
+                    viewerSecretKid: "ovk_test", viewerSecretSealed: "sealed"))
+            let departmentRoom = try #require(try await app.catalog.pool.rooms.find(name: "dept-room", provider: "livekit"))
+            try await app.catalog.pool.rooms.setOrganization(departmentRoom.id, department.id)
             // Kept from retention, the recording stays ready, and could take the held cues yet.
             let readyID = try #require(recordingIDs.last)
             let hold = try await client.execute(uri: "/v1/recordings/\(readyID)/hold", method: .put, headers: app.authorization)
@@ -134,11 +142,13 @@ struct RetentionTests {
             #expect(try await due().isEmpty)
             app.clock.advance(by: 1 * Self.day + 1)
             #expect(try await due() == [short])
-            app.clock.advance(by: 30 * Self.day)
-            #expect(try await due() == [lecture, failed, short])
+            app.clock.advance(by: 2 * Self.day)
+            #expect(try await due() == [short, departmental])
+            app.clock.advance(by: 28 * Self.day)
+            #expect(try await due() == [lecture, failed, short, departmental])
 
             let outcome = try await RetentionReport.run(dependencies.recording, dryRun: false)
-            #expect(Set(outcome.heldCues.map(\.sessionID)) == [lecture, failed, short])
+            #expect(Set(outcome.heldCues.map(\.sessionID)) == [lecture, failed, short, departmental])
             #expect(outcome.heldCues.allSatisfy { $0.cues == 3 })
             // Gone; kept: a session whose ready recording may still take them (a changed cue
             // offset places them again), a room that keeps everything, and a session still open.
