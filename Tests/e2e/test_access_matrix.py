@@ -17,11 +17,9 @@ from test_livekit import Harness, outputs, room_name, check_ready  # noqa: F401 
 ZERO = "00000000-0000-4000-8000-000000000000"
 
 
-@pytest.fixture(scope="module")
-def world(outputs):  # noqa: F811
-    harness = Harness(outputs, name="access")
-    sim, server = harness.sim, harness.server
-    room = room_name("seminar")
+def record(harness, room):
+    """A LiveKit session of `ada` and the host `teacher`, recorded and ready; its recording."""
+    sim = harness.sim
     sim.start_room(room)
     sim.join(room, "ada")
     sim.join(room, "teacher", host=True)
@@ -34,7 +32,15 @@ def world(outputs):  # noqa: F811
     sim.deliver()
     harness.wait_stop(sim.egress_of(room)[0].egress_id)
     sim.deliver()
-    recording = check_ready(harness, room, sim.egress_of(room)[0].egress_id)
+    return check_ready(harness, room, sim.egress_of(room)[0].egress_id)
+
+
+@pytest.fixture(scope="module")
+def world(outputs):  # noqa: F811
+    harness = Harness(outputs, name="access")
+    sim, server = harness.sim, harness.server
+    room = room_name("seminar")
+    recording = record(harness, room)
     secrets_dir = os.path.join(server.env["TAPEDECK_DATA_DIR"], "secrets")
     viewer_secret = open(os.path.join(secrets_dir, "viewer-token.key"), "rb").read()
 

@@ -45,6 +45,20 @@ class Setup:
     def wait_recording(self, room, predicate, what, timeout=30):
         return wait_until(lambda: next((r for r in self.recordings(room) if predicate(r)), None), what=what, timeout=timeout)
 
+    def recorded_until_the_host_left(self, room):
+        """A hosted session whose recording ran until its host left: (100ms room id, 100ms recording)."""
+        room_id = self.standin.add_room(name=room, hosted=True)
+        self.standin.open_session(room_id)
+        self.standin.peer_join(room_id, "ada", "Ada", "host")
+        self.standin.flush()
+        started = self.started(room_id)
+        self.standin.advance(started["id"], "running")
+        self.standin.flush()
+        self.wait_recording(room, lambda r: r["status"] == "recording", "recording")
+        self.standin.peer_leave(room_id, "ada")
+        self.standin.flush()
+        return room_id, started
+
     def started(self, room_id):
         return wait_until(lambda: self.standin.recordings_in(room_id) or None, what="a start request", timeout=20)[0]
 
@@ -116,16 +130,7 @@ def test_a_template_uploading_into_tapedecks_bucket_is_checked_not_copied(mp4):
     settings = s3_env()
     setup = Setup(env=settings)
     try:
-        room_id = setup.standin.add_room(name="own-bucket", hosted=True)
-        setup.standin.open_session(room_id)
-        setup.standin.peer_join(room_id, "ada", "Ada", "host")
-        setup.standin.flush()
-        started = setup.started(room_id)
-        setup.standin.advance(started["id"], "running")
-        setup.standin.flush()
-        setup.wait_recording("own-bucket", lambda r: r["status"] == "recording", "recording")
-        setup.standin.peer_leave(room_id, "ada")
-        setup.standin.flush()
+        room_id, started = setup.recorded_until_the_host_left("own-bucket")
         key = f"uploads/{room_id}/{started['id']}/composite.mp4"
         with open(mp4, "rb") as f:
             original = f.read()
@@ -159,16 +164,7 @@ def test_a_template_uploading_into_tapedecks_bucket_is_checked_not_copied(mp4):
 def test_a_transcript_finished_after_the_copy_becomes_the_captions_track(mp4, tmp_path):
     setup = Setup()
     try:
-        room_id = setup.standin.add_room(name="late-transcript", hosted=True)
-        setup.standin.open_session(room_id)
-        setup.standin.peer_join(room_id, "ada", "Ada", "host")
-        setup.standin.flush()
-        started = setup.started(room_id)
-        setup.standin.advance(started["id"], "running")
-        setup.standin.flush()
-        setup.wait_recording("late-transcript", lambda r: r["status"] == "recording", "recording")
-        setup.standin.peer_leave(room_id, "ada")
-        setup.standin.flush()
+        room_id, started = setup.recorded_until_the_host_left("late-transcript")
         setup.standin.complete(started["id"], mp4)
         setup.standin.flush()
         recording = setup.wait_recording("late-transcript", lambda r: r["status"] == "ready", "ready", timeout=60)

@@ -12,28 +12,12 @@ import requests
 
 from net import wait_until
 from tapedeck_server import database_kinds
-from test_livekit import Harness, outputs, room_name, check_ready  # noqa: F401 (fixture)
+from test_access_matrix import record
+from test_livekit import Harness, outputs, room_name  # noqa: F401 (fixture)
 
 ZERO = "00000000-0000-4000-8000-000000000000"
 HOSTILE = json.load(open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "testdata",
                                       "hostile-strings.json")))
-
-
-def record(harness, room):
-    sim = harness.sim
-    sim.start_room(room)
-    sim.join(room, "ada")
-    sim.join(room, "teacher", host=True)
-    sim.deliver()
-    harness.wait_start(room)
-    sim.deliver()
-    harness.wait_recordings(room, "recording")
-    sim.leave(room, "teacher")
-    sim.leave(room, "ada")
-    sim.deliver()
-    harness.wait_stop(sim.egress_of(room)[0].egress_id)
-    sim.deliver()
-    return check_ready(harness, room, sim.egress_of(room)[0].egress_id)
 
 
 @pytest.fixture(scope="module", params=database_kinds())
