@@ -626,7 +626,7 @@ paths = {
                                **error_responses("400", "401", "413", "415", "503")}}},
     "/v1/me/recordings": {
         "get": {"operationId": "listMyRecordings",
-                "summary": "The recordings of sessions the viewer took part in, newest first (viewer token).",
+                "summary": "The recordings the viewer may watch, newest first (viewer token): their sessions', and every recording of their organization's rooms where its access rule lets them.",
                 "security": [{"viewerToken": []}],
                 "parameters": [
                     room_filter_param,

@@ -262,6 +262,47 @@ struct InvitationFlowTests {
         }
     }
 
+    @Test("a worker killed during the last attempt leaves the email failed with that reason, not sending", arguments: TestDatabase.all)
+    func killedOnLastAttempt(database: TestDatabase) async throws {
+        let transport = FakeMailTransport(script: Array(repeating: .transient("451 busy"), count: EmailDeliveryJob.maxAttempts - 1))
+        try await Self.with(database, transport: transport) { world in
+            let catalog = world.catalog
+            let recording = try await Fixtures.recording(catalog, room: "r", status: .stopping)
+            try await catalog.pool.invitees.replace(.recording(recording.id), with: [Invitee(email: "ada@example.com")])
+            try await Self.markReady(world, recording.id)
+            // Every attempt but the last is refused for now.
+            for _ in 1..<EmailDeliveryJob.maxAttempts {
+                _ = try await world.runJobs()
+                world.clock.advance(by: 3600)
+            }
+            let queued = try #require(try await world.emails().first)
+            #expect(queued.status == .queued && queued.attempts == EmailDeliveryJob.maxAttempts - 1)
+            // The last attempt: a worker claims it, writes the attempt, and is killed.
+            let delivery = try await Self.claim(EmailDeliveryJob.kind, catalog)
+            #expect(delivery.attempts == delivery.maxAttempts)
+            _ = try await catalog.pool.emails.beginAttempt(id: queued.id)
+            // While the dead worker's lease lasts, the sweep leaves the email to the job.
+            let housekeeping = try #require(Housekeeping.tasks(world.dependencies).first { $0.name == "abandoned-emails" })
+            try await housekeeping.action()
+            #expect(try await world.emails().first?.status == .sending)
+            // The lease runs out: the queue gives the job up, nothing would ever finish the email.
+            world.clock.advance(by: 61)
+            #expect(try await world.runJobs().isEmpty)
+            let job = try #require(try await catalog.pool.jobs.find(idempotencyKey: "emails.deliver:\(queued.id.uuidString.lowercased())"))
+            #expect(job.state == .dead)
+            #expect(try await world.emails().first?.status == .sending)
+            try await housekeeping.action()
+            let failed = try #require(try await world.emails().first)
+            #expect(failed.status == .failed && failed.lastError == EmailDeliveryJob.abandonedReason && failed.linkSealed == nil)
+            #expect(transport.sent.isEmpty)
+            let events = try await catalog.pool.events.list(recordingID: recording.id, afterID: nil, limit: 100)
+            #expect(events.filter { $0.type == "email.failed" }.count == 1)
+            // Once is enough: a second sweep changes nothing.
+            #expect(try await EmailDeliveryJob.failAbandoned(catalog: catalog, logger: TestLogger.make()) == 0)
+            #expect(try await catalog.pool.events.list(recordingID: recording.id, afterID: nil, limit: 100).count == events.count)
+        }
+    }
+
     @Test("without a mail server emails are recorded as skipped and nothing is queued to send", arguments: TestDatabase.all)
     func skipped(database: TestDatabase) async throws {
         try await Self.with(database, transport: nil) { world in

@@ -112,12 +112,18 @@ struct InvitationRepositoryTests {
             try await catalog.pool.invitees.replace(.room(invitedByRoom.roomID), with: [Invitee(email: "ada@example.com")])
             try await catalog.pool.invitees.replace(.recording(invitedOnRecording.id), with: [Invitee(email: "ada@example.com")])
             let repo = catalog.pool.recordings
+            func listed(_ email: String?, search: String? = nil) async throws -> [UUID] {
+                try await repo.visibleToViewer(ViewerReach(identity: "ada", token: .installation, invitedEmail: email), search: search, limit: 10)
+                    .map(\.recording.id)
+            }
+            #expect(try await listed("Ada@Example.com") == [invitedOnRecording.id, invitedByRoom.id, own.id])
+            // Only their own session's is theirs to watch; the others open through a share.
             #expect(
-                try await repo.visibleToViewer(identity: "ada", email: "Ada@Example.com", search: nil, limit: 10).map(\.id)
-                    == [invitedOnRecording.id, invitedByRoom.id, own.id])
-            #expect(try await repo.visibleToViewer(identity: "ada", email: nil, search: nil, limit: 10).map(\.id) == [own.id])
-            #expect(try await repo.visibleToViewer(identity: "ada", email: "ada@example.com", search: "LECT", limit: 10).map(\.id) == [invitedByRoom.id])
-            #expect(try await repo.visibleToViewer(identity: "ada", email: "ada@example.com", search: "%", limit: 10).isEmpty)
+                try await repo.visibleToViewer(ViewerReach(identity: "ada", token: .installation, invitedEmail: "ada@example.com"), search: nil, limit: 10)
+                    .map(\.watchable) == [false, false, true])
+            #expect(try await listed(nil) == [own.id])
+            #expect(try await listed("ada@example.com", search: "LECT") == [invitedByRoom.id])
+            #expect(try await listed("ada@example.com", search: "%").isEmpty)
 
             try await catalog.pool.viewerEmails.remember(identity: "ada", email: "ADA@example.com")
             try await catalog.pool.viewerEmails.remember(identity: "bo", email: "bo@example.com")

@@ -173,6 +173,55 @@ def test_share_matrix(world):
     assert use_share(world, locked, passcode="s3cret-code")[0].status_code == 200
 
 
+SHARE_HOLDERS = ["valid link", "expired link", "revoked link", "link bound to another address"]
+
+
+def test_share_holders_across_the_matrix(world):
+    """A share link's holder (valid, expired, revoked, bound to another address) against the same
+    routes: the link opens its recording while it is good and nothing else; as a bearer it is no
+    credential, and a browser that opened it holds none either (every route and page answers it
+    as it answers someone without a token)."""
+    server, rid = world["server"], world["recording"]["id"]
+    valid, expired, revoked = shares_of(world), shares_of(world), shares_of(world)
+    requests.delete(f"{server.base_url}/v1/shares/{revoked['id']}", headers=server.admin)
+    server.rows(f"UPDATE shares SET expires_at = {int(time.time() * 1000) - 1000} "
+                f"WHERE lower(CAST(id AS TEXT)) = '{expired['id'].lower()}'")
+    bound = shares_of(world, email="grace@example.com")
+    other_address = world["token"]("x", email="eve@example.com")
+    holders = dict(zip(SHARE_HOLDERS, [(valid, None, 200), (expired, None, 410), (revoked, None, 410),
+                                       (bound, other_address, 403)]))
+    for who, (share, token, status) in holders.items():
+        api, page = use_share(world, share, token=token)
+        assert (api.status_code, page.status_code) == (status, status), who
+        if status != 200:
+            assert_clean(world, api)
+            assert_clean(world, page)
+        else:
+            assert rid in api.text
+        link = share["url"].rsplit("/", 1)[1]
+        browser = requests.Session()
+        browser.get(share["url"], timeout=10)
+        for (method, template), statuses in MATRIX.items():
+            url = server.base_url + template.replace("{id}", rid)
+            body = {"expires_in": 600} if method == "POST" else None
+            as_bearer = requests.request(method, url, json=body, headers={"Authorization": f"Bearer {link}"}, timeout=10)
+            # As a credential the link is a token nobody signed: the answer of a wrong signature.
+            assert as_bearer.status_code == statuses[ROLES.index("wrong signature")], (who, template)
+            assert_clean(world, as_bearer)
+            held, anonymous = browser.request(method, url, json=body, timeout=10), requests.request(method, url, json=body, timeout=10)
+            assert (held.status_code, held.text) == (anonymous.status_code, anonymous.text) and held.status_code == 401, (who, template)
+        for path in (f"/recordings/{rid}", "/my", f"/recordings/{rid}/transcript"):
+            held, anonymous = browser.get(server.base_url + path, timeout=10), requests.get(server.base_url + path, timeout=10)
+            assert (held.status_code, held.text) == (anonymous.status_code, anonymous.text), (who, path)
+            assert held.status_code in (401, 404), (who, path, held.status_code)
+            assert_clean(world, held)
+    # Nor can its holder revoke it: the link still works afterwards.
+    link = valid["url"].rsplit("/", 1)[1]
+    revoke = requests.delete(f"{server.base_url}/v1/shares/{valid['id']}", headers={"Authorization": f"Bearer {link}"}, timeout=10)
+    assert revoke.status_code == 401
+    assert use_share(world, valid)[0].status_code == 200
+
+
 def b64(data):
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 

@@ -4,6 +4,7 @@ secret's tokens, strangers, share holders) against every recording route: nothin
 organization is visible to another, and every refusal is the same answer as for an id nobody has."""
 import json
 import os
+import re
 import time
 
 import jwt
@@ -510,3 +511,135 @@ def test_emails_and_email_bound_links_stay_in_their_organization(world):
     browser.get(f"{server.base_url}/recordings/{beta_recording}?token={forged.json()['token']}", allow_redirects=False)
     page = browser.get(share.json()["url"])
     assert page.status_code in (401, 403) and "pupil" not in page.text.lower()
+
+
+def my_page(server, credential):
+    """The ids `/my` lists for a viewer token (reached as a link gives it: `?token=`, then the cookie)."""
+    browser = requests.Session()
+    page = browser.get(f"{server.base_url}/my?token={credential}", timeout=10)
+    assert page.status_code == 200, page.text[:200]
+    return set(re.findall(r'href="/(?:my/)?recordings/([0-9a-f-]{36})"', page.text)), page.text
+
+
+def test_viewer_lists_are_what_they_may_watch(world):
+    """`/v1/me/recordings`, `/my` and search list exactly what the player lets each viewer watch:
+    alpha's members see all of alpha's (its rule is `members`), beta's only their sessions'."""
+    server, recordings, principals = world["server"], world["recordings"], world["principals"]
+
+    def mine(who):
+        response = requests.get(f"{server.base_url}/v1/me/recordings?limit=1", headers=bearer(principals[who]), timeout=10)
+        assert response.status_code == 200, (who, response.text)
+        ids, page = [], response.json()
+        while True:
+            ids += [item["id"] for item in page["items"]]
+            if not page["next_cursor"]:
+                return ids
+            # Pages are full while more exist.
+            assert len(page["items"]) == 1, (who, page)
+            page = requests.get(f"{server.base_url}/v1/me/recordings?limit=1&cursor={page['next_cursor']}",
+                                headers=bearer(principals[who]), timeout=10).json()
+
+    def watchable(who, tenants=WATCHERS):
+        return {recordings[tenant]["id"] for tenant, allowed in tenants.items() if who in allowed}
+
+    for who in principals:
+        if who in KEYS:
+            continue
+        listed = mine(who)
+        assert len(listed) == len(set(listed)) and set(listed) == watchable(who), who
+        for rid in listed:
+            assert requests.get(f"{server.base_url}/v1/recordings/{rid}", headers=bearer(principals[who])).status_code == 200
+        assert my_page(server, principals[who])[0] == watchable(who), who
+
+    # Hostile identities: alpha's members see alpha's whatever their name; nobody else's. An
+    # identity with control characters is no identity (the token is refused, as a bad one).
+    for sub in HOSTILE:
+        usable = 0 < len(sub) <= 256 and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in sub)
+        for org, sees in (("alpha", {recordings["alpha"]["id"]}), ("beta", set()), (None, set())):
+            credential = world["token"](sub, org)
+            response = requests.get(f"{server.base_url}/v1/me/recordings", headers=bearer(credential), timeout=10)
+            if not usable:
+                assert response.status_code == 401, (sub, org, response.text[:200])
+                continue
+            assert response.status_code == 200, (sub, org, response.text[:200])
+            assert {item["id"] for item in response.json()["items"]} == sees, (sub, org)
+            assert my_page(server, credential)[0] == sees, (sub, org)
+
+    # Under `admins`, an organization's admins see all its recordings, its members their own.
+    beta = world["orgs"]["beta"]
+    assert requests.patch(f"{server.base_url}/v1/organizations/{beta['id']}", json={"access_rule": "admins"},
+                          headers=server.admin).status_code == 200
+    try:
+        for who, sees in (("beta admin", {recordings["beta"]["id"]}), ("beta member", set()),
+                          ("beta participant", {recordings["beta"]["id"]}), ("alpha admin", {recordings["alpha"]["id"]})):
+            assert set(mine(who)) == sees, who
+            assert my_page(server, principals[who])[0] == sees, who
+    finally:
+        requests.patch(f"{server.base_url}/v1/organizations/{beta['id']}", json={"access_rule": "participants"},
+                       headers=server.admin)
+
+
+def test_share_holders_see_their_link_only(world):
+    """Principals holding a share link of each organization's recording (valid, expired, revoked,
+    bound to another address): the link opens its own recording only while it is good, and it
+    is no credential for any recording route, page, list or search."""
+    server, recordings, rooms, orgs = world["server"], world["recordings"], world["rooms"], world["orgs"]
+    baseline = requests.get(f"{server.base_url}/v1/recordings/{ZERO}", headers=bearer("not-a-token"))
+    assert baseline.status_code == 401
+    holders = {}
+    for tenant in ("alpha", "beta"):
+        rid = recordings[tenant]["id"]
+
+        def share(**body):
+            made = requests.post(f"{server.base_url}/v1/recordings/{rid}/shares", json={"expires_in": 600, **body},
+                                 headers=bearer(orgs[tenant]["key"]))
+            assert made.status_code == 201, made.text
+            return made.json()
+        valid, expired, revoked = share(), share(), share()
+        bound = share(email=f"owner@{tenant}.example")
+        assert requests.delete(f"{server.base_url}/v1/shares/{revoked['id']}", headers=bearer(orgs[tenant]["key"])).status_code < 300
+        server.rows(f"UPDATE shares SET expires_at = {int(time.time() * 1000) - 1000} "
+                    f"WHERE lower(CAST(id AS TEXT)) = '{expired['id'].lower()}'")
+        # The bound link in the hands of someone of the same organization with another address.
+        other = world["token"]("intruder", tenant, email="someone@else.example")
+        holders.update({(tenant, "valid"): (valid, None, 200), (tenant, "expired"): (expired, None, 410),
+                        (tenant, "revoked"): (revoked, None, 410), (tenant, "bound to another"): (bound, other, 403)})
+
+    for (tenant, kind), (share, token, status) in holders.items():
+        link = share["url"].rsplit("/", 1)[1]
+        headers = bearer(token) if token else {}
+        api = requests.post(f"{server.base_url}/v1/share-links/{link}/playback", headers=headers, timeout=10)
+        browser = requests.Session()
+        if token:
+            browser.cookies.set("tapedeck_viewer", token)
+        page = browser.get(share["url"], timeout=10)
+        assert (api.status_code, page.status_code) == (status, status), (tenant, kind, api.text[:200])
+        others = [t for t in recordings if t != tenant]
+        for body in (api.text, page.text):
+            for other in others:
+                assert recordings[other]["id"] not in body and rooms[other] not in body, (tenant, kind, other)
+            if status != 200:
+                assert rooms[tenant] not in body and "/media/" not in body, (tenant, kind)
+        if status == 200:
+            assert recordings[tenant]["id"] in api.text
+        # The link's secret is no bearer credential, and the browser that opened it holds none:
+        # every recording route of every organization answers as for a stranger without a token.
+        for method, template, _, _ in ROUTES:
+            for other, recording in recordings.items():
+                url = server.base_url + template.replace("{id}", recording["id"])
+                as_bearer = requests.request(method, url, json=BODIES.get(method), headers=bearer(link), timeout=10)
+                assert as_bearer.status_code == 401 and as_bearer.json() == baseline.json(), (tenant, kind, template)
+                if token is None:
+                    with_cookies = browser.request(method, url, json=BODIES.get(method), timeout=10)
+                    assert with_cookies.status_code == 401, (tenant, kind, template, with_cookies.status_code)
+                    assert rooms[other] not in with_cookies.text
+        for path in ("/v1/me/recordings", "/v1/recordings", "/v1/search?q=zebra"):
+            assert requests.get(server.base_url + path, headers=bearer(link), timeout=10).status_code == 401, path
+        if token is None:
+            assert browser.get(f"{server.base_url}/my", timeout=10).status_code == 401
+            # Every player page answers the browser holding the link as one that holds nothing.
+            for recording in recordings.values():
+                url = f"{server.base_url}/recordings/{recording['id']}"
+                player, anonymous = browser.get(url, timeout=10), requests.get(url, timeout=10)
+                assert (player.status_code, player.text) == (anonymous.status_code, anonymous.text), (tenant, kind)
+                assert player.status_code == 401

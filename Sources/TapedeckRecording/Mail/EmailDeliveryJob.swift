@@ -10,7 +10,9 @@ import TapedeckStore
 /// `queued` and the job retries with the queue's backoff; a permanent one (5xx) or the last
 /// attempt ends it `failed` with the server's answer. A worker killed mid-attempt leaves
 /// `sending`; the job's lease runs out, the next attempt sends it again under the same
-/// Message-ID (see ``EmailRepository`` for the one window in which that is a duplicate).
+/// Message-ID (see ``EmailRepository`` for the one window in which that is a duplicate). When
+/// that was the last attempt the queue gives the job up instead, and ``failAbandoned(catalog:logger:)``
+/// (a periodic task) ends the email `failed` with ``abandonedReason``.
 package struct EmailDeliveryJob: JobHandler {
     static package let kind = "emails.deliver"
     static package let maxAttempts = 8
@@ -27,6 +29,39 @@ package struct EmailDeliveryJob: JobHandler {
         try NewJob(
             kind: kind, payload: Payload(emailID: emailID), idempotencyKey: "\(kind):\(emailID.uuidString.lowercased())",
             maxAttempts: maxAttempts)
+    }
+
+    /// Why an email whose worker was killed during its last attempt ends `failed`.
+    static package let abandonedReason =
+        "the worker stopped during the last attempt to send it (the mail server may or may not have accepted it); not retried"
+
+    /// Emails left `sending` whose delivery job is over (dead: the worker was killed during the
+    /// last attempt and the queue gave the job up when its lease ran out) end `failed` with
+    /// ``abandonedReason``, and `email.failed` in the audit log: nothing else would ever finish
+    /// them. Those whose job is still queued or running are left to it. Returns how many.
+    @discardableResult
+    static package func failAbandoned(catalog: Catalog, logger: Logger) async throws -> Int {
+        var failed = 0
+        for email in try await catalog.pool.emails.list(status: .sending, before: nil, limit: 500) {
+            let job = try await catalog.pool.jobs.find(idempotencyKey: "\(kind):\(email.id.uuidString.lowercased())")
+            guard job == nil || job?.state == .dead || job?.state == .done else { continue }
+            let changed = try await catalog.transaction { tx -> Bool in
+                guard try await tx.emails.find(id: email.id)?.status == .sending else { return false }
+                try await tx.emails.markFailed(id: email.id, error: abandonedReason, final: true)
+                if let recordingID = email.recordingID {
+                    try await tx.events.append(
+                        NewAuditEvent(
+                            recordingID: recordingID, type: "email.failed", actor: "system",
+                            data: ["email_id": email.id.uuidString.lowercased(), "email": email.recipient, "answer": abandonedReason]))
+                }
+                return true
+            }
+            if changed {
+                failed += 1
+                logger.notice("email abandoned mid-send marked failed", metadata: ["email_id": "\(email.id)"])
+            }
+        }
+        return failed
     }
 
     package func run(_ job: Job, logger: Logger) async throws {

@@ -1,7 +1,8 @@
 import Foundation
 import TapedeckStore
 
-/// The periodic work of a worker: queue housekeeping, retention, the LiveKit reconciler.
+/// The periodic work of a worker: queue housekeeping, retention, emails abandoned mid-send, the
+/// LiveKit reconciler.
 public enum Housekeeping {
     /// Finished jobs are kept this long (their idempotency keys keep deduplicating meanwhile).
     static package let doneJobRetention: TimeInterval = 7 * 86_400
@@ -24,8 +25,12 @@ public enum Housekeeping {
         tasks.append(PeriodicTask(name: "retention", interval: .seconds(86_400)) {
             try await retention.run()
         })
-        let providers = dependencies.providers.all
         let logger = dependencies.logger
+        // An email whose worker was killed during its last attempt would otherwise stay `sending`.
+        tasks.append(PeriodicTask(name: "abandoned-emails", interval: .seconds(60)) {
+            try await EmailDeliveryJob.failAbandoned(catalog: catalog, logger: logger)
+        })
+        let providers = dependencies.providers.all
         tasks.append(PeriodicTask(name: "reconciler", interval: dependencies.reconcileInterval) {
             for provider in providers {
                 do {

@@ -7,8 +7,9 @@ import TapedeckRecording
 import TapedeckStore
 
 /// `/my`: a viewer's own page, reached like the player (`?token=<viewer token>` exchanged for the
-/// viewer cookie), listing every recording they may watch: their sessions' and those they were
-/// invited to by the email their token carries. Also the form on a recording's page that asks for
+/// viewer cookie), listing every recording they may watch (``RecordingAccess``: their sessions',
+/// and their organization's where its rule lets them) and those they were invited to by the
+/// email their token carries. Also the form on a recording's page that asks for
 /// a link by email (`POST /recordings/{id}/request-link`).
 struct MyPageController {
     let catalog: Catalog
@@ -21,6 +22,9 @@ struct MyPageController {
 
     /// How long the share behind an invited recording's row lasts: one viewing, not a new invitation.
     static let viewingShareLifetime = 12 * 3600
+
+    /// The most rows the page lists (newest first; the search box finds older ones).
+    static let listLimit = 200
 
     func register(on router: Router<TapedeckRequestContext>) {
         router.get("/my", use: myPage)
@@ -59,22 +63,22 @@ struct MyPageController {
         if let email, viewer.organization == nil { try await catalog.pool.viewerEmails.remember(identity: claims.sub, email: email) }
         let query = request.uri.queryParameters.get("q").map { String($0).trimmingCharacters(in: .whitespaces) }
         let search = query.flatMap { $0.isEmpty || PlainText.hasControlCharacters($0) ? nil : String($0.prefix(200)) }
-        let recordings = try await catalog.pool.recordings.visibleToViewer(
-            identity: claims.sub, email: email, search: search, limit: 200)
+        // What this token speaks for only, in the statement (RecordingAccess.reach): another
+        // organization's token naming the same identity or email learns nothing of this
+        // organization's recordings.
+        let reach = try await RecordingAccess.reach(
+            identity: claims.sub, organization: viewer.organization, invitedEmail: email, catalog: catalog)
+        let listings = try await catalog.pool.recordings.visibleToViewer(reach, search: search, limit: Self.listLimit)
         var items: [[String: Any]] = []
-        for recording in recordings {
+        for listing in listings {
+            let recording = listing.recording
             let id = recording.id.uuidString.lowercased()
-            let participated = try await recording.sessionID.asyncMap {
-                try await catalog.pool.participants.role(identity: claims.sub, sessionID: $0)
-            } ?? nil
-            // Only what this token speaks for: another organization's token naming the same
-            // identity or email learns nothing of this organization's recordings.
-            guard try await Self.mayList(recording, invited: participated == nil, viewer: viewer, catalog: catalog) else { continue }
+            // What they may watch opens the player; what they were only invited to, a share.
             var item: [String: Any] = [
                 "id": id, "room": recording.roomName, "status": recording.status.rawValue,
                 "date": PlayerPage.readableDate(recording.startedAt ?? recording.createdAt),
                 "duration": recording.durationMs.map(PlayerPage.readableDuration) ?? "",
-                "url": participated != nil ? "/recordings/\(id)" : "/my/recordings/\(id)", "invited": participated == nil,
+                "url": listing.watchable ? "/recordings/\(id)" : "/my/recordings/\(id)", "invited": !listing.watchable,
             ]
             if let title = recording.title, !title.isEmpty { item["recordingTitle"] = title }
             if let thumbnail = recording.assets.first(where: { $0.kind == .thumbnail }) {
@@ -101,9 +105,10 @@ struct MyPageController {
         let claims = viewer.claims
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
             let recording = try await catalog.pool.recordings.find(id: id), recording.status != .deleted,
-            try await Self.mayList(recording, invited: true, viewer: viewer, catalog: catalog)
+            let room = try await catalog.pool.rooms.find(id: recording.roomID),
+            try await RecordingAccess.tokenCovers(room, organization: viewer.organization, catalog: catalog)
         else { return denied }
-        if let sessionID = recording.sessionID, try await catalog.pool.participants.role(identity: claims.sub, sessionID: sessionID) != nil {
+        if try await RecordingAccess.mayWatch(recording, identity: claims.sub, organization: viewer.organization, catalog: catalog) {
             return Self.redirect("/recordings/\(id.uuidString.lowercased())")
         }
         guard let email = claims.email, EmailAddress.problem(email) == nil,
@@ -113,17 +118,6 @@ struct MyPageController {
             recording: recording, expiresIn: min(Self.viewingShareLifetime, shares.maximumLifetime), email: email, passcode: nil,
             allowDownload: false, actor: "viewer:\(claims.sub)")
         return Self.redirect(String(url.dropFirst(keys.publicURL.count)))
-    }
-
-    /// Whether `/my` shows `recording` to `viewer`: a recording of their own session when the
-    /// organization's rule lets them watch it, an invited one when their token speaks for its room
-    /// (an email claimed by another organization's token is not this organization's invitee).
-    static func mayList(_ recording: Recording, invited: Bool, viewer: VerifiedViewer, catalog: Catalog) async throws -> Bool {
-        guard invited else {
-            return try await RecordingAccess.mayWatch(recording, identity: viewer.claims.sub, organization: viewer.organization, catalog: catalog)
-        }
-        guard let room = try await catalog.pool.rooms.find(id: recording.roomID) else { return false }
-        return try await RecordingAccess.tokenCovers(room, organization: viewer.organization, catalog: catalog)
     }
 
     /// The recording page's "send me a link" form: the same answer for every address.
@@ -153,12 +147,5 @@ struct MyPageController {
         headers[.location] = location
         headers[.cacheControl] = "no-store"
         return Response(status: .seeOther, headers: headers)
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -51,12 +51,32 @@ enum RecordingAccess {
         case (.some(let room), .some(let viewer)):
             guard room.id == viewer.id else { return nil }
             if let role = facts.sessionRole { return role }
-            switch room.rule {
-            case .participants: return nil
-            case .members: return .member
-            case .admins: return viewer.role == .admin ? .member : nil
-            }
+            return seesWholeOrganization(room.rule, role: viewer.role) ? .member : nil
         }
+    }
+
+    /// Whether an organization's rule lets a viewer of its own watch every recording of its
+    /// rooms, not only those of sessions they took part in.
+    static func seesWholeOrganization(_ rule: OrganizationAccessRule, role: OrganizationRole) -> Bool {
+        switch rule {
+        case .participants: false
+        case .members: true
+        case .admins: role == .admin
+        }
+    }
+
+    /// ``decide(_:)`` for every recording at once, as the catalog selects by: listings and
+    /// searches read only what the viewer may watch, so their pages are full. `invitedEmail` adds
+    /// what that address was invited to in the rooms the token speaks for (the viewer's own page).
+    static func reach(identity: String, organization: ViewerOrganization?, invitedEmail: String? = nil, catalog: Catalog) async throws
+        -> ViewerReach
+    {
+        guard let organization else { return ViewerReach(identity: identity, token: .installation, invitedEmail: invitedEmail) }
+        let rule = try await catalog.pool.organizations.find(id: organization.id)?.accessRule ?? .participants
+        return ViewerReach(
+            identity: identity,
+            token: .organization(organization.id, wholeOrganization: seesWholeOrganization(rule, role: organization.role)),
+            invitedEmail: invitedEmail)
     }
 
     /// The recording, when the admin key's scope covers it (deleted ones included, as for
@@ -96,7 +116,7 @@ enum RecordingAccess {
         return try await catalog.pool.organizations.find(id: roomOrganization)?.allowGlobalViewerSecret ?? false
     }
 
-    /// Whether a viewer may watch `recording` (for filtering lists and search results).
+    /// Whether a viewer may watch `recording`.
     static func mayWatch(_ recording: Recording, identity: String, organization: ViewerOrganization?, catalog: Catalog) async throws -> Bool {
         decide(try await facts(recording, identity: identity, organization: organization, catalog: catalog)) != nil
     }

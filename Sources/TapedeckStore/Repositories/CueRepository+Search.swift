@@ -11,6 +11,8 @@ public struct CueSearch: Sendable, Equatable {
     public var participantIdentity: String?
     /// Only recordings of this organization's rooms (an organization's key).
     public var organizationID: UUID? = nil
+    /// Only what this viewer may watch.
+    public var viewer: ViewerReach? = nil
 
     public init(text: String, roomName: String? = nil, language: String? = nil, participantIdentity: String? = nil) {
         self.text = text
@@ -40,6 +42,9 @@ extension CueRepository {
         }
         if let organizationID = search.organizationID {
             recordingConditions.append("r.room_id IN (SELECT id FROM rooms WHERE organization_id = \(bind: organizationID))")
+        }
+        if let viewer = search.viewer {
+            recordingConditions.append(viewer.watchable)
         }
         if let identity = search.participantIdentity {
             recordingConditions.append("r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: identity))")

@@ -200,19 +200,22 @@ public struct EmailRepository: Sendable {
     }
 }
 
+/// A row of a viewer's own page: a recording, and whether the viewer may watch it themselves
+/// (otherwise they were invited to it by email and open it through a share bound to that address).
+public struct ViewerListing: Sendable, Equatable {
+    public var recording: Recording
+    public var watchable: Bool
+}
+
 extension RecordingRepository {
-    /// What a viewer may watch from their own page: recordings of sessions they took part in and
-    /// recordings they were invited to by email (on the recording or its room), newest first,
+    /// What a viewer's own page lists: what `reach` may watch, and what its `invitedEmail` was
+    /// invited to (on the recording or its room) in rooms its token speaks for, newest first,
     /// ready or still being made (never deleted), optionally only those whose room or title
-    /// contains `search` (any case).
-    public func visibleToViewer(identity: String, email: String?, search: String?, limit: Int) async throws -> [Recording] {
-        var reach: SQLQueryString = "r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: identity))"
-        if let email {
-            let address = EmailAddress.normalize(email)
-            reach += " OR r.id IN (SELECT recording_id FROM invitees WHERE email = \(bind: address) AND recording_id IS NOT NULL)"
-            reach += " OR r.room_id IN (SELECT room_id FROM invitees WHERE email = \(bind: address) AND room_id IS NOT NULL)"
-        }
-        var query = Self.selectList + " FROM recordings r WHERE r.status <> 'deleted' AND (" + reach + ")"
+    /// contains `search` (any case). The whole rule is in the statement, so `limit` rows come
+    /// back whenever that many exist.
+    public func visibleToViewer(_ reach: ViewerReach, search: String?, limit: Int) async throws -> [ViewerListing] {
+        var query = Self.selectList + ", CASE WHEN " + reach.watchable + " THEN 1 ELSE 0 END AS watchable"
+        query += " FROM recordings r WHERE " + reach.listed
         if let search, !search.isEmpty {
             let pattern = "%" + search.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
@@ -222,9 +225,13 @@ extension RecordingRepository {
                 """
         }
         query += " ORDER BY r.created_at DESC, r.id DESC LIMIT \(literal: limit)"
-        var recordings = try await session.sql.raw(query).all().map(Self.decode)
+        let rows = try await session.sql.raw(query).all()
+        let recordings = try rows.map(Self.decode)
         let assets = try await session.assets.list(recordingIDs: recordings.map(\.id))
-        for index in recordings.indices { recordings[index].assets = assets[recordings[index].id] ?? [] }
-        return recordings
+        return try zip(rows, recordings).map { row, recording in
+            var recording = recording
+            recording.assets = assets[recording.id] ?? []
+            return ViewerListing(recording: recording, watchable: try row.int("watchable") == 1)
+        }
     }
 }

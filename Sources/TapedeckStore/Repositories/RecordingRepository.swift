@@ -60,6 +60,8 @@ public struct RecordingFilter: Sendable, Equatable {
     public var participantSearch: String?
     /// Only recordings of this organization's rooms.
     public var organizationID: UUID? = nil
+    /// Only what this viewer may watch (never deleted ones, whatever `status` says).
+    public var viewer: ViewerReach? = nil
 
     public init(
         roomName: String? = nil, status: RecordingStatus? = nil, participantIdentity: String? = nil,
@@ -203,6 +205,9 @@ public struct RecordingRepository: Sendable {
         if let identity = filter.participantIdentity {
             // participants_identity_session makes this an index lookup per viewer.
             conditions.append("r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: identity))")
+        }
+        if let viewer = filter.viewer {
+            conditions.append(viewer.watchable)
         }
         if let search = filter.participantSearch {
             let pattern = "%" + search.lowercased().replacingOccurrences(of: "\\", with: "\\\\")

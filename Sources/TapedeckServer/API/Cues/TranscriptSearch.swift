@@ -5,8 +5,8 @@ import TapedeckStore
 import TapedeckRecording
 
 /// A search of the recordings' transcripts, as the API and the pages run it: every word, in the
-/// recordings the searcher may watch (all of them for an admin, their own sessions' for a
-/// viewer), best first, a page at a time.
+/// recordings the searcher may watch (all of their scope for an admin key, for a viewer what
+/// ``RecordingAccess`` lets them watch), best first, a page at a time.
 struct TranscriptSearch: Sendable {
     let catalog: Catalog
 
@@ -50,38 +50,26 @@ struct TranscriptSearch: Sendable {
     func run(_ query: Query, as principal: Principal, request: Request, limit: Int) async throws -> Results {
         var filter = CueSearch(text: query.text, roomName: query.room, language: query.language)
         filter.organizationID = principal.adminScope?.organizationID
+        var viewerOrganization: UUID?
         if case .viewer(let identity, _, _, let organization) = principal {
-            filter.participantIdentity = identity
-            // Where the organization's rule lets this member see more than their own sessions, the
-            // candidates are its rooms' recordings; RecordingAccess decides each below.
-            if let organization, let rule = try await catalog.pool.organizations.find(id: organization.id)?.accessRule,
-                rule == .members || (rule == .admins && organization.role == .admin)
-            {
-                filter.participantIdentity = nil
-                filter.organizationID = organization.id
-            }
+            // Only what this viewer may watch, decided in the statement, so a page is full.
+            filter.viewer = try await RecordingAccess.reach(identity: identity, organization: organization, catalog: catalog)
+            viewerOrganization = organization?.id
         }
         // The cursor names the searcher too: a page of one person's results is not another's.
         let scope = KeysetCursor.scope(
             "search",
             filters: [
-                "q": query.text, "room": query.room, "language": query.language, "as": filter.participantIdentity,
-                "organization": filter.organizationID?.uuidString.lowercased(),
+                "q": query.text, "room": query.room, "language": query.language, "as": filter.viewer?.identity,
+                "organization": (filter.organizationID ?? viewerOrganization)?.uuidString.lowercased(),
             ])
         // Cursors are not signed: a forged offset is kept within what paging through results can reach.
         let offset = Int(min(max(try request.cursor(scope: scope)?.sortValue ?? 0, 0), 10_000))
         let results = try await catalog.pool.cues.search(filter, offset: offset, limit: limit + 1)
-        // The page's recordings at once, not one query each; a viewer's only those they may watch.
+        // The page's recordings at once, not one query each.
         let recordings = try await catalog.pool.recordings.find(ids: results.prefix(limit).map(\.recordingID))
-        var found: [Found] = []
-        for result in results.prefix(limit) {
-            guard let recording = recordings[result.recordingID] else { continue }
-            if case .viewer(let identity, _, _, let organization) = principal,
-                try await !RecordingAccess.mayWatch(recording, identity: identity, organization: organization, catalog: catalog)
-            {
-                continue
-            }
-            found.append(Found(recording: recording, result: result))
+        let found = results.prefix(limit).compactMap { result in
+            recordings[result.recordingID].map { Found(recording: $0, result: result) }
         }
         let next = results.count > limit ? KeysetCursor(scope: scope, sortValue: Int64(offset + limit)).encode() : nil
         return Results(found: found, nextCursor: next)

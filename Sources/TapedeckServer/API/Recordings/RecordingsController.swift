@@ -73,7 +73,9 @@ struct RecordingsController {
         return JSONResponse(RecordingRepresentation(recording: recording))
     }
 
-    /// The recordings of sessions the viewer took part in.
+    /// What the viewer may watch (``RecordingAccess/decide(_:)``, in the statement): their own
+    /// sessions' recordings, and every recording of their organization's rooms where its rule
+    /// lets them; each one `GET /v1/recordings/{id}` answers for them.
     @Sendable func mine(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         Page<RecordingRepresentation>
     > {
@@ -82,23 +84,20 @@ struct RecordingsController {
                 .forbidden, code: "viewer_only",
                 message: "/v1/me/recordings lists a viewer's recordings: authenticate with a viewer token (API keys use /v1/recordings)")
         }
-        // Of the sessions they took part in, those their token speaks for (see RecordingAccess).
-        return try await page(request, identity: identity) { recording in
-            try await RecordingAccess.mayWatch(recording, identity: identity, organization: organization, catalog: catalog)
-        }
+        let reach = try await RecordingAccess.reach(identity: identity, organization: organization, catalog: catalog)
+        return try await page(request, viewer: reach)
     }
 
     @Sendable func list(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
         Page<RecordingRepresentation>
     > {
         let (_, scope) = try context.requireScopedAdmin()
-        return try await page(request, identity: nil, organizationID: scope.organizationID)
+        return try await page(request, viewer: nil, organizationID: scope.organizationID)
     }
 
-    func page(
-        _ request: Request, identity: String?, organizationID: UUID? = nil,
-        visible: (Recording) async throws -> Bool = { _ in true }
-    ) async throws -> JSONResponse<Page<RecordingRepresentation>> {
+    func page(_ request: Request, viewer: ViewerReach?, organizationID: UUID? = nil) async throws -> JSONResponse<
+        Page<RecordingRepresentation>
+    > {
         let room = request.query("room")
         try APIError.requirePlainText(room, field: "room")
         if let room, room.unicodeScalars.count > 256 {
@@ -113,10 +112,14 @@ struct RecordingsController {
             status = parsed
         }
         let limit = try request.limit()
+        // A viewer's cursor names the viewer and what their token speaks for: a page of one
+        // person's list is not another's.
+        var viewerOrganization: String?
+        if case .organization(let id, _) = viewer?.token { viewerOrganization = id.uuidString.lowercased() }
         let scope = KeysetCursor.scope(
-            identity == nil ? "recordings" : "my-recordings", filters: [
-                "room": room, "status": status?.rawValue, "viewer": identity,
-                "organization": organizationID?.uuidString.lowercased(),
+            viewer == nil ? "recordings" : "my-recordings", filters: [
+                "room": room, "status": status?.rawValue, "viewer": viewer?.identity,
+                "organization": organizationID?.uuidString.lowercased() ?? viewerOrganization,
             ])
         let position = try request.cursor(scope: scope).map { cursor -> RecordingPosition in
             guard let id = UUID(uuidString: cursor.tiebreaker) else {
@@ -124,22 +127,17 @@ struct RecordingsController {
             }
             return RecordingPosition(createdAt: cursor.sortValue, id: id)
         }
+        var filter = RecordingFilter(roomName: room, status: status)
+        filter.organizationID = organizationID
+        filter.viewer = viewer
         // One extra row tells whether another page exists.
-        let rows = try await catalog.pool.recordings.list(
-            filter: {
-                var filter = RecordingFilter(roomName: room, status: status, participantIdentity: identity)
-                filter.organizationID = organizationID
-                return filter
-            }(), after: position,
-            limit: limit + 1)
+        let rows = try await catalog.pool.recordings.list(filter: filter, after: position, limit: limit + 1)
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { last in
             KeysetCursor(scope: scope, sortValue: last.createdAt.millisecondsSince1970, tiebreaker: last.id.uuidString)
                 .encode()
         } : nil
-        var shown: [Recording] = []
-        for recording in page where try await visible(recording) { shown.append(recording) }
-        return JSONResponse(Page(items: shown.map(RecordingRepresentation.init), nextCursor: next))
+        return JSONResponse(Page(items: page.map(RecordingRepresentation.init), nextCursor: next))
     }
 
     @Sendable func show(_ request: Request, context: TapedeckRequestContext) async throws -> JSONResponse<
