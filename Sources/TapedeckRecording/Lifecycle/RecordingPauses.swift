@@ -8,11 +8,10 @@ import TapedeckStore
 /// that 100ms refused leaves no stretch behind.
 package enum RecordingPauses {
     package static func note(
-        _ paused: Bool, recording: Recording, actor: String, provider: String, catalog: Catalog
+        _ paused: Bool, at: Date, recording: Recording, actor: String, provider: String, catalog: Catalog
     ) async throws {
         do {
             try await catalog.transaction { tx in
-                let at = tx.clock.now()
                 // A second pause (or resume) changes no stretch; its event still says who asked.
                 let changed = try await tx.recordings.notePause(recording.id, paused: paused, at: at)
                 try await tx.events.append(

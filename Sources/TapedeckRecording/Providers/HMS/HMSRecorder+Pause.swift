@@ -17,6 +17,9 @@ extension HMSRecorder {
         guard let plan = Plan.decode(recording.requestJSON) else {
             throw RecordingPauseError.provider("this recording has no 100ms room id")
         }
+        // The recorder stops writing somewhere between the request and 100ms' answer: the stretch
+        // starts at the request and ends at the answer, so no cue is placed in media that is not there.
+        let requestedAt = catalog.clock.now()
         do {
             _ = paused ? try await api.pauseRecordings(roomID: plan.roomID) : try await api.resumeRecordings(roomID: plan.roomID)
         } catch let error as HMSError where error.status == 404 {
@@ -26,6 +29,8 @@ extension HMSRecorder {
         } catch let error as HMSError {
             throw RecordingPauseError.provider(error.message)
         }
-        try await RecordingPauses.note(paused, recording: recording, actor: actor, provider: Self.provider, catalog: catalog)
+        try await RecordingPauses.note(
+            paused, at: paused ? requestedAt : catalog.clock.now(), recording: recording, actor: actor, provider: Self.provider,
+            catalog: catalog)
     }
 }
