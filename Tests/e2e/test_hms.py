@@ -437,6 +437,18 @@ def test_chat_and_summary_are_copied_after_the_recording_is_ready(storage, mp4, 
                                  headers=setup.server.admin).json()["token"]
         assert requests.get(f"{setup.server.base_url}/v1/recordings/{recording['id']}/playback",
                             headers={"Authorization": f"Bearer {stranger}"}, timeout=10).status_code in (403, 404)
+        # Through a share without downloads: no MP4 download, but the chat and summary, whose
+        # links stop working once the share is revoked.
+        share = requests.post(f"{setup.server.base_url}/v1/recordings/{recording['id']}/shares", json={"expires_in": 600},
+                              headers=setup.server.admin, timeout=10).json()
+        shared = requests.post(f"{setup.server.base_url}/v1/share-links/{share['url'].rsplit('/', 1)[1]}/playback",
+                               timeout=10).json()
+        assert shared["download_url"] is None and {f["kind"] for f in shared["files"]} == {"chat", "summary"}, shared
+        shared_chat = next(f["url"] for f in shared["files"] if f["kind"] == "chat")
+        assert sha256(requests.get(shared_chat, timeout=30).content) == sha256(chat.read_bytes())
+        assert requests.delete(f"{setup.server.base_url}/v1/shares/{share['id']}", headers=setup.server.admin,
+                               timeout=10).status_code == 200
+        assert requests.get(shared_chat, timeout=10, allow_redirects=False).status_code == 410
         # One object each, whatever was retried or delivered twice.
         assert len(side_files(setup, recording["id"])) == 2
         # Deleting the recording deletes them.
