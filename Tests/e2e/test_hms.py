@@ -525,12 +525,17 @@ def test_cues_after_a_pause_are_placed_without_it(mp4):
         paused = requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/pause", headers=setup.server.admin, timeout=10).json()
         time.sleep(0.3)
         post("during", now())
+        # The participant's own page shows the recording paused.
+        page = requests.Session()
+        my = page.get(f"{setup.server.base_url}/my?token={setup.server.viewer_token('ada')}", timeout=10)
+        assert my.status_code == 200 and 'badge-paused' in my.text, my.text[:500]
         time.sleep(1.2)
         resumed = requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/resume", headers=setup.server.admin, timeout=10).json()
         [stretch] = resumed["pauses"]
         start_ms = int(datetime.fromisoformat(stretch["started_at"].replace("Z", "+00:00")).timestamp() * 1000)
         end_ms = int(datetime.fromisoformat(stretch["ended_at"].replace("Z", "+00:00")).timestamp() * 1000)
         assert paused["paused"] is True and resumed["paused"] is False and end_ms - start_ms >= 1400, resumed
+        assert 'badge-paused' not in page.get(f"{setup.server.base_url}/my", timeout=10).text
         time.sleep(0.4)
         after_at = now() - 200  # after the resume, and well before the stop below
         post("after", after_at)
