@@ -87,8 +87,6 @@ package struct HMSCopyJob: RecordingJob {
     package let store: any ObjectStore
     package let http: HTTPClient
 
-    static package var presignLifetime: Int { HMSDownload.presignLifetime }
-
     package func run(_ job: Job, logger: Logger) async throws {
         let recording = try await job.recording(in: recorder.catalog)
         guard let hmsID = recording.providerRecordingID, recording.status.isActive || recording.status == .processing else { return }
