@@ -186,6 +186,10 @@ schemas = {
                 "type": "object", "required": ["label", "url"], "additionalProperties": False,
                 "properties": {"label": {"type": "string"}, "url": {"type": "string"}}}},
             "text_tracks": {"type": "array", "items": ref("TextTrack")},
+            "files": {"type": "array", "description": "The provider's files beside the media (100ms' chat and summary), each an audited download link.",
+                      "items": {"type": "object", "additionalProperties": False, "required": ["kind", "url", "size_bytes"],
+                                "properties": {"kind": {"type": "string", "enum": ["chat", "summary"]}, "url": {"type": "string"},
+                                               "size_bytes": nullable({"type": "integer"})}}},
             "expires_at": {"type": "string", "format": "date-time"},
             "expires_in": {"type": "integer", "minimum": 0,
                            "description": "Seconds from this answer until the URLs expire (renew by it, not by a local clock)."}}},
@@ -274,7 +278,8 @@ schemas = {
         "type": "object", "additionalProperties": False,
         "required": ["kind", "key", "content_type", "size_bytes", "duration_ms"],
         "properties": {
-            "kind": {"type": "string", "enum": ["hls", "mp4", "audio", "thumbnail", "storyboard", "captions", "manifest"]},
+            "kind": {"type": "string", "enum": ["hls", "mp4", "audio", "thumbnail", "storyboard", "captions", "manifest", "chat", "summary"],
+                     "description": "chat and summary: the provider's files beside the media (100ms), downloaded through the playback grant's files."},
             "key": {"type": "string"},
             "content_type": {"type": "string"},
             "size_bytes": nullable({"type": "integer"}),
@@ -283,7 +288,7 @@ schemas = {
         "type": "object", "additionalProperties": False,
         "required": ["id", "room", "session_key", "provider", "title", "status", "layout", "audio_only", "started_at",
                      "ended_at", "duration_ms", "size_bytes", "error", "limit_reached", "assets", "created_at",
-                     "updated_at", "on_hold", "media_started_at", "cue_offset_ms"],
+                     "updated_at", "on_hold", "media_started_at", "cue_offset_ms", "paused", "paused_at", "pauses"],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "room": {"type": "string"},
@@ -294,6 +299,14 @@ schemas = {
             "media_started_at": nullable({"type": "string", "format": "date-time",
                                           "description": "When the recorder's files begin; wall-clock cues are placed by it."}),
             "cue_offset_ms": {"type": "integer", "description": "Added to wall-clock cues' media times (PATCH to adjust)."},
+            "paused": {"type": "boolean", "description": "Paused now (POST .../pause); only an active recording is."},
+            "paused_at": nullable({"type": "string", "format": "date-time", "description": "When the current pause began."}),
+            "pauses": {"type": "array", "description": "Every paused stretch, oldest first; not in the media, and taken out of "
+                                                       "wall-clock cues' media times (a cue said during one lands at the cut, with no length).",
+                       "items": {"type": "object", "additionalProperties": False, "required": ["started_at", "ended_at"],
+                                 "properties": {"started_at": {"type": "string", "format": "date-time"},
+                                                "ended_at": nullable({"type": "string", "format": "date-time",
+                                                                      "description": "null while paused (or when it stopped paused)."})}}},
             "status": {"type": "string", "enum": statuses},
             "layout": nullable({"type": "string"}),
             "audio_only": {"type": "boolean"},
@@ -559,7 +572,8 @@ paths = {
     "/v1/recordings/{id}/pause": {
         "post": {"operationId": "pauseRecording",
                  "summary": "Pause a 100ms recording (same callers as stop): it keeps recording status and its file leaves the paused stretch out; "
-                            "the events log has recording.paused. Pausing a paused recording is a no-op; LiveKit and local recordings answer 409 pause_not_supported.",
+                            "the events log has recording.paused, and the recording says `paused` with the stretch in `pauses`. Pausing a paused recording is a no-op; "
+                            "LiveKit and local recordings answer 409 pause_not_supported; past 100 pauses, 409 too_many_pauses.",
                  "security": viewer_or_admin, "parameters": [uuid_param],
                  "responses": {**ok("Recording"), **error_responses("400", "401", "403", "404", "409", "503")}}},
     "/v1/recordings/{id}/resume": {

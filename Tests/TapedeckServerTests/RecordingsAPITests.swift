@@ -62,8 +62,9 @@ struct RecordingsAPITests {
                 Set(body.keys) == [
                     "id", "room", "session_key", "provider", "title", "status", "layout", "audio_only", "started_at", "ended_at",
                     "duration_ms", "size_bytes", "error", "limit_reached", "on_hold", "assets", "created_at", "updated_at",
-                    "media_started_at", "cue_offset_ms",
+                    "media_started_at", "cue_offset_ms", "paused", "paused_at", "pauses",
                 ])
+            #expect(body["paused"] as? Bool == false && body["paused_at"] is NSNull && (body["pauses"] as? [Any])?.isEmpty == true)
             #expect(body["id"] as? String == recording.id.uuidString.lowercased())
             #expect(body["room"] as? String == "math")
             #expect(body["status"] as? String == "ready")

@@ -178,8 +178,8 @@ struct RecordingRepositoryTests {
             try await catalog.pool.assets.upsert(
                 NewAsset(recordingID: recording.id, kind: .mp4, key: "k/session.mp4", contentType: "video/mp4"))
             try await catalog.pool.assets.upsert(
-                NewAsset(recordingID: recording.id, kind: .mp4, key: "k/chat.csv", contentType: "text/csv"))
-            try await catalog.pool.sql.raw("UPDATE assets SET kind = 'chat' WHERE key = 'k/chat.csv'").run()
+                NewAsset(recordingID: recording.id, kind: .mp4, key: "k/slides.pdf", contentType: "application/pdf"))
+            try await catalog.pool.sql.raw("UPDATE assets SET kind = 'slides' WHERE key = 'k/slides.pdf'").run()
             #expect(try await catalog.pool.assets.list(recordingID: recording.id).map(\.key) == ["k/session.mp4"])
             #expect(try await catalog.pool.assets.list(recordingIDs: [recording.id])[recording.id]?.map(\.key) == ["k/session.mp4"])
             #expect(try await catalog.pool.recordings.find(id: recording.id)?.assets.map(\.key) == ["k/session.mp4"])

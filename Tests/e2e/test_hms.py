@@ -4,6 +4,7 @@ byte for byte; webhooks without the secret change nothing; a forged "recording s
 recording 100ms still runs makes nothing ready; lost webhooks are healed by the reconciler; a
 presigned URL that expires mid-copy is asked for again."""
 import hashlib
+from datetime import datetime
 import os
 import re
 import time
@@ -286,6 +287,10 @@ def test_manual_start_and_stop_through_the_api():
             answer = control(action)
             assert answer.status_code == 200 and answer.json()["status"] == "recording", (action, answer.text)
             assert paused() is expect, action
+            # The recording says so itself, and keeps the stretch (one, however often asked).
+            body = answer.json()
+            assert body["paused"] is expect and (body["paused_at"] is not None) is expect, body
+            assert len(body["pauses"]) == 1 and (body["pauses"][0]["ended_at"] is None) is expect, body
         assert len(setup.standin.calls_to(rf"/recordings/room/{room_id}/pause", "POST")) == 2
         events = setup.server.get(f"/v1/recordings/{rid}/events?limit=100", headers=setup.server.admin).json()["items"]
         assert [e["type"] for e in events if e["type"] in ("recording.paused", "recording.resumed")].count("recording.paused") == 2
@@ -370,5 +375,183 @@ def test_a_host_token_starts_and_stops_a_guest_token_cannot():
         wait_until(lambda: setup.standin.calls_to(rf"/recordings/{hms['id']}/stop", "POST"), what="stop", timeout=20)
         events = setup.server.get(f"/v1/recordings/{rid}/events?limit=100", headers=setup.server.admin).json()["items"]
         assert any(e["actor"] == "viewer:ada" for e in events)
+    finally:
+        setup.close()
+
+
+def hostile_strings():
+    import json
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "testdata", "hostile-strings.json")) as f:
+        return json.load(f)
+
+
+def side_files(setup, recording_id):
+    detail = setup.server.get(f"/v1/recordings/{recording_id}", headers=setup.server.admin).json()
+    return {a["kind"]: a for a in detail["assets"] if a["kind"] in ("chat", "summary")}
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_chat_and_summary_are_copied_after_the_recording_is_ready(storage, mp4, tmp_path):
+    """100ms' chat and summary follow the MP4: byte for byte, under Tapedeck's names in the
+    recording's folder, whatever participants wrote and however 100ms named the files; a chat
+    whose copy is cut is copied again; viewers fetch them through the audited download; deleting
+    the recording deletes them."""
+    hostile = hostile_strings()
+    setup = Setup(storage)
+    try:
+        room_id, started = setup.recorded_until_the_host_left(f"chat-{storage}")
+        # A file name 100ms would never make but a stand-in can: every hostile string that can be
+        # a file name on disk, squeezed into one.
+        name = "".join(c for c in "".join(hostile[:40]) if c not in "/\\\x00" and c.isprintable())[:120] + ".csv"
+        chat = tmp_path / name
+        rows = "\n".join('"p{0}","{1}","{2}"'.format(i, text.replace('"', '""'), "2026-12-01T10:00:00Z")
+                         for i, text in enumerate(hostile))
+        chat.write_bytes(("SenderName,Message,SentAt\n" + rows + "\n").encode("utf-8", "surrogatepass"))
+        summary = tmp_path / "summary.json"
+        summary.write_text('{"sections": [{"title": "<script>alert(1)</script>", "paragraph": "' + "\\u0000 ../../x" + '"}]}')
+        made = setup.standin.complete(started["id"], mp4, chat=str(chat), summary=str(summary))
+        setup.standin.cut_next_download(made["chat"])
+        setup.standin.flush(duplicate=("beam.recording.success", "transcription.success"))
+        recording = setup.wait_recording(f"chat-{storage}", lambda r: r["status"] == "ready", "ready", timeout=60)
+        files = wait_until(lambda: (lambda f: f if len(f) == 2 else None)(side_files(setup, recording["id"])),
+                           what="chat and summary listed", timeout=60)
+        prefix = files["chat"]["key"].rsplit("/", 1)[0] + "/"
+        assert files["chat"]["key"] == prefix + "chat.csv" and files["summary"]["key"] == prefix + "summary.json", files
+        assert files["chat"]["size_bytes"] == chat.stat().st_size and files["summary"]["size_bytes"] == summary.stat().st_size
+        assert setup.standin.downloads[made["chat"]] >= 2, "the cut copy was made again"
+        # Viewers who may watch fetch them through the signed, audited download.
+        grant = setup.server.get(f"/v1/recordings/{recording['id']}/playback", headers=setup.server.admin).json()
+        links = {f["kind"]: f["url"] for f in grant["files"]}
+        assert set(links) == {"chat", "summary"}, grant
+        for kind, path in (("chat", chat), ("summary", summary)):
+            answer = requests.get(links[kind], timeout=30)
+            assert answer.status_code == 200, (kind, answer.status_code)
+            assert sha256(answer.content) == sha256(path.read_bytes()), kind
+            assert "attachment" in answer.headers.get("Content-Disposition", "") or storage == "s3", answer.headers
+        tampered = links["chat"].replace("sig=", "sig=0")
+        assert requests.get(tampered, timeout=10, allow_redirects=False).status_code == 403
+        events = setup.server.get(f"/v1/recordings/{recording['id']}/events?limit=200", headers=setup.server.admin).json()["items"]
+        assert sum(1 for e in events if e["type"] == "recording.downloaded") >= 2
+        # A guest who was not there gets no grant at all.
+        stranger = requests.post(setup.server.base_url + "/v1/viewer-tokens", json={"sub": "mallory"},
+                                 headers=setup.server.admin).json()["token"]
+        assert requests.get(f"{setup.server.base_url}/v1/recordings/{recording['id']}/playback",
+                            headers={"Authorization": f"Bearer {stranger}"}, timeout=10).status_code in (403, 404)
+        # Through a share without downloads: no MP4 download, but the chat and summary, whose
+        # links stop working once the share is revoked.
+        share = requests.post(f"{setup.server.base_url}/v1/recordings/{recording['id']}/shares", json={"expires_in": 600},
+                              headers=setup.server.admin, timeout=10).json()
+        shared = requests.post(f"{setup.server.base_url}/v1/share-links/{share['url'].rsplit('/', 1)[1]}/playback",
+                               timeout=10).json()
+        assert shared["download_url"] is None and {f["kind"] for f in shared["files"]} == {"chat", "summary"}, shared
+        shared_chat = next(f["url"] for f in shared["files"] if f["kind"] == "chat")
+        assert sha256(requests.get(shared_chat, timeout=30).content) == sha256(chat.read_bytes())
+        assert requests.delete(f"{setup.server.base_url}/v1/shares/{share['id']}", headers=setup.server.admin,
+                               timeout=10).status_code == 200
+        assert requests.get(shared_chat, timeout=10, allow_redirects=False).status_code == 410
+        # One object each, whatever was retried or delivered twice.
+        assert len(side_files(setup, recording["id"])) == 2
+        # Deleting the recording deletes them.
+        assert requests.delete(f"{setup.server.base_url}/v1/recordings/{recording['id']}", headers=setup.server.admin,
+                               timeout=10).status_code in (200, 202, 204)
+        if storage == "local":
+            wait_until(lambda: not any(n in ("chat.csv", "summary.json") for _, _, names in os.walk(setup.server.directory)
+                                       for n in names), what="chat and summary deleted", timeout=30)
+        else:
+            s3 = s3_client("s3", os.environ["TEST_S3_ENDPOINT"])
+
+            def left():
+                listed = s3.list_objects_v2(Bucket=setup.server.env["TAPEDECK_S3_BUCKET"],
+                                            Prefix=setup.server.env["TAPEDECK_S3_PREFIX"] + prefix)
+                return [o["Key"] for o in listed.get("Contents", [])]
+            wait_until(lambda: left() == [], what="chat and summary deleted", timeout=30)
+        assert setup.standin.protocol_errors == []
+    finally:
+        setup.close()
+
+
+def test_a_chat_copy_failing_across_a_kill_is_finished_after_the_restart(mp4):
+    """The chat's copy is a job in the catalog: 100ms refusing its URL leaves the recording ready,
+    writes the failure to its events, and after kill -9 and a restart the copy is finished, once."""
+    setup = Setup()
+    try:
+        room_id, started = setup.recorded_until_the_host_left("killed")
+        made = setup.standin.complete(started["id"], mp4)
+        setup.standin.fail_next(1000, status=404, path=rf"/recording-assets/{made['chat']}/presigned-url")
+        setup.standin.flush()
+        recording = setup.wait_recording("killed", lambda r: r["status"] == "ready", "ready", timeout=60)
+
+        def failures():
+            events = setup.server.get(f"/v1/recordings/{recording['id']}/events?limit=200", headers=setup.server.admin).json()
+            return [e for e in events["items"] if e["type"] == "recording.asset_copy_failed"]
+        wait_until(lambda: failures() or None, what="the failure evented", timeout=30)
+        assert side_files(setup, recording["id"]) == {}
+        setup.server.stop(kill=True)
+        with setup.standin.lock:
+            setup.standin.forced.clear()
+        setup.server.start()
+        chat = wait_until(lambda: side_files(setup, recording["id"]).get("chat"), what="chat copied after the restart", timeout=60)
+        with open(setup.standin.assets[made["chat"]]["files"][setup.standin.assets[made["chat"]]["main"]], "rb") as f:
+            assert chat["size_bytes"] == len(f.read())
+        assert setup.server.get(f"/v1/recordings/{recording['id']}", headers=setup.server.admin).json()["status"] == "ready"
+    finally:
+        setup.close()
+
+
+def test_cues_after_a_pause_are_placed_without_it(mp4):
+    """A paused stretch is not in 100ms' file: a live cue said after the resume lands that much
+    earlier in the media, and one said during the pause lands at the cut."""
+    setup = Setup(env={"TAPEDECK_POLICY_START": "manual"})
+    try:
+        room_id = setup.standin.add_room(name="pauses", hosted=True)
+        setup.standin.open_session(room_id)
+        setup.standin.peer_join(room_id, "ada", "Ada", "host")
+        setup.standin.flush()
+        rid = requests.post(setup.server.base_url + "/v1/recordings", json={"provider": "100ms", "room": "pauses"},
+                            headers=setup.server.admin, timeout=10).json()["id"]
+        started = setup.started(room_id)
+        setup.standin.advance(started["id"], "running")
+        setup.standin.flush()
+        recording = setup.wait_recording("pauses", lambda r: r["status"] == "recording", "recording")
+        ada = {"Authorization": "Bearer " + setup.server.viewer_token("ada")}
+
+        def post(key, at):
+            answer = requests.post(f"{setup.server.base_url}/v1/rooms/pauses/cues?provider=100ms", headers=ada, timeout=10,
+                                   json={"cues": [{"cue_key": key, "language": "en", "start_at": at, "end_at": at + 200,
+                                                   "text": key}]})
+            assert answer.status_code == 200, answer.text
+        now = lambda: int(time.time() * 1000)
+        post("before", now())
+        paused = requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/pause", headers=setup.server.admin, timeout=10).json()
+        time.sleep(0.3)
+        post("during", now())
+        # The participant's own page shows the recording paused.
+        page = requests.Session()
+        my = page.get(f"{setup.server.base_url}/my?token={setup.server.viewer_token('ada')}", timeout=10)
+        assert my.status_code == 200 and 'badge-paused' in my.text, my.text[:500]
+        time.sleep(1.2)
+        resumed = requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/resume", headers=setup.server.admin, timeout=10).json()
+        [stretch] = resumed["pauses"]
+        start_ms = int(datetime.fromisoformat(stretch["started_at"].replace("Z", "+00:00")).timestamp() * 1000)
+        end_ms = int(datetime.fromisoformat(stretch["ended_at"].replace("Z", "+00:00")).timestamp() * 1000)
+        assert paused["paused"] is True and resumed["paused"] is False and end_ms - start_ms >= 1400, resumed
+        assert 'badge-paused' not in page.get(f"{setup.server.base_url}/my", timeout=10).text
+        time.sleep(0.4)
+        after_at = now() - 200  # after the resume, and well before the stop below
+        post("after", after_at)
+        time.sleep(0.5)
+        assert requests.post(f"{setup.server.base_url}/v1/recordings/{rid}/stop", headers=setup.server.admin,
+                             timeout=10).status_code == 202
+        wait_until(lambda: setup.standin.calls_to(rf"/recordings/{started['id']}/stop", "POST"), what="stop", timeout=20)
+        setup.standin.complete(started["id"], mp4, chat=False)
+        setup.standin.flush()
+        ready = setup.wait_recording("pauses", lambda r: r["status"] == "ready", "ready", timeout=60)
+        origin = int(datetime.fromisoformat((ready["media_started_at"] or ready["started_at"]).replace("Z", "+00:00")).timestamp() * 1000)
+        cues = {c["cue_key"]: c for c in setup.server.get(f"/v1/recordings/{rid}/cues?limit=100",
+                                                           headers=setup.server.admin).json()["items"]}
+        assert cues["during"]["start_ms"] == cues["during"]["end_ms"] == max(0, start_ms - origin), (cues, stretch)
+        assert cues["after"]["start_ms"] == max(0, after_at - origin - (end_ms - start_ms)), (cues, stretch)
+        assert cues["before"]["start_ms"] <= cues["during"]["start_ms"] <= cues["after"]["start_ms"]
+        assert setup.standin.protocol_errors == []
     finally:
         setup.close()

@@ -19,6 +19,8 @@ public enum ContentTypes {
         case "png": return "image/png"
         case "vtt": return "text/vtt; charset=utf-8"
         case "json": return "application/json"
+        case "csv": return "text/csv; charset=utf-8"
+        case "txt": return "text/plain; charset=utf-8"
         default: return "application/octet-stream"
         }
     }

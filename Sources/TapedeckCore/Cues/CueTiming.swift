@@ -17,6 +17,39 @@ public enum CueTiming {
         return max(0, shifted)
     }
 
+    /// Milliseconds of `pauses` before `wallClockMs`: the part of the wall clock up to that
+    /// instant that is not in the media.
+    public static func pausedMs(before wallClockMs: Int64, pauses: [PausedStretch]) -> Int64 {
+        var total: Int64 = 0
+        for stretch in PausedStretches.normalized(pauses) {
+            let (sum, overflow) = total.addingReportingOverflow(stretch.elapsed(before: wallClockMs))
+            total = overflow ? .max : sum
+        }
+        return total
+    }
+
+    /// `wall - start + offset - paused before wall`, never below 0. A paused stretch is not in
+    /// the media, so the media after it comes that much earlier; an instant inside a pause is
+    /// held at the cut (the media instant where the pause began and the resume continues).
+    /// Non-decreasing in `wallClockMs`: cues keep their order.
+    public static func mediaMs(wallClockMs: Int64, mediaStartedAtMs: Int64, offsetMs: Int64 = 0, pauses: [PausedStretch]) -> Int64 {
+        guard !pauses.isEmpty else { return mediaMs(wallClockMs: wallClockMs, mediaStartedAtMs: mediaStartedAtMs, offsetMs: offsetMs) }
+        // The wall clock with the pauses taken out; saturating, as everything here.
+        let (unpaused, overflow) = wallClockMs.subtractingReportingOverflow(pausedMs(before: wallClockMs, pauses: pauses))
+        return mediaMs(wallClockMs: overflow ? .min : unpaused, mediaStartedAtMs: mediaStartedAtMs, offsetMs: offsetMs)
+    }
+
+    /// A wall-clock cue's media start and end (the end never before the start). A cue said
+    /// wholly inside a pause lands at the cut with no length; one spanning a pause is shortened
+    /// by it.
+    public static func mediaSpan(
+        wallStartMs: Int64, wallEndMs: Int64, mediaStartedAtMs: Int64, offsetMs: Int64, pauses: [PausedStretch]
+    ) -> (startMs: Int64, endMs: Int64) {
+        let start = mediaMs(wallClockMs: wallStartMs, mediaStartedAtMs: mediaStartedAtMs, offsetMs: offsetMs, pauses: pauses)
+        let end = mediaMs(wallClockMs: wallEndMs, mediaStartedAtMs: mediaStartedAtMs, offsetMs: offsetMs, pauses: pauses)
+        return (start, max(start, end))
+    }
+
     /// The recording a cue said at `wallClockMs` belongs to: the one whose `[startMs, endMs)`
     /// covers the instant (an absent end means still recording). Where recordings overlap (a
     /// restart while the old one drains), the later-started one wins, as it is the one still

@@ -27,6 +27,17 @@ package struct RecordingRepresentation: JSONRepresentable {
             json.member("on_hold", r.onHold)
             json.member("media_started_at", r.mediaStartedAt?.rfc3339)
             json.member("cue_offset_ms", r.cueOffsetMs)
+            json.member("paused", r.pausedAt != nil)
+            json.member("paused_at", r.pausedAt?.rfc3339)
+            json.key("pauses")
+            json.array { json in
+                for stretch in r.pauses {
+                    json.object { json in
+                        json.member("started_at", Date(millisecondsSince1970: stretch.startMs).rfc3339)
+                        json.member("ended_at", stretch.endMs.map { Date(millisecondsSince1970: $0).rfc3339 })
+                    }
+                }
+            }
             json.member("assets", r.assets.map(AssetRepresentation.init))
             json.member("created_at", r.createdAt.rfc3339)
             json.member("updated_at", r.updatedAt.rfc3339)

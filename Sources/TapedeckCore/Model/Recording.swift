@@ -31,6 +31,16 @@ public struct Recording: Sendable, Equatable {
     /// The measured first timestamp of its HLS segments, once post-processing probed them.
     public var hlsStartMs: Int64? = nil
 
+    /// The stretches in which the recording was paused (normalized, oldest first): they are not
+    /// in its media, and wall-clock cues are placed with them taken out.
+    public var pauses: [PausedStretch] = []
+    /// When the current pause began; nil when it is not paused. Only an active recording can be
+    /// paused: one that stopped while paused is not (its last stretch lasts to its end).
+    public var pausedAt: Date? {
+        guard status.isActive, let last = pauses.last, last.endMs == nil else { return nil }
+        return Date(millisecondsSince1970: last.startMs)
+    }
+
     /// What wall-clock cues are measured from: the media start when known, else the start.
     public var cueTimelineOrigin: Date? { mediaStartedAt ?? startedAt }
     /// Name of the storage backend the objects were written to (`local`, `s3`, ...).
@@ -93,6 +103,13 @@ public enum AssetKind: String, Sendable, Codable, CaseIterable {
     case storyboard
     case captions
     case manifest
+    /// The session's chat as the provider kept it (100ms: CSV), a file to download.
+    case chat
+    /// The provider's summary of the session (100ms: JSON), a file to download.
+    case summary
+
+    /// Files viewers download beside the media (never played).
+    public static let sideFiles: Set<AssetKind> = [.chat, .summary]
 }
 
 /// A stored file belonging to a recording.

@@ -135,6 +135,7 @@ public struct RecordingDependencies: Sendable {
             handlers.register(HMSSyncJob(recorder: hms))
             handlers.register(HMSCopyJob(recorder: hms, store: store, http: http))
             handlers.register(HMSTranscriptJob(recorder: hms, http: http))
+            handlers.register(HMSSideFilesJob(recorder: hms, store: store, http: http))
         }
         return handlers
     }

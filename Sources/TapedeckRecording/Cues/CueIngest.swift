@@ -114,6 +114,7 @@ package struct CueIngest: Sendable {
                 let before = recordings.first { $0.id == id }
                 if let now = try await tx.recordings.find(id: id),
                     now.status != before?.status || now.cueTimelineOrigin != before?.cueTimelineOrigin
+                        || now.pauses != before?.pauses
                 {
                     try await CuePlacer.place(tx, recordingID: id)
                 }
@@ -140,10 +141,10 @@ package struct CueIngest: Sendable {
                     placement = CuePlacement(sessionID: nil, recordingID: recording.id, startMs: start, endMs: end)
                 case .wallClock(let startAt, let endAt):
                     if let origin = recording.cueTimelineOrigin?.millisecondsSince1970 {
-                        let start = max(0, startAt - origin + recording.cueOffsetMs)
-                        placement = CuePlacement(
-                            sessionID: nil, recordingID: recording.id, startMs: start,
-                            endMs: max(start, endAt - origin + recording.cueOffsetMs))
+                        let span = CueTiming.mediaSpan(
+                            wallStartMs: startAt, wallEndMs: endAt, mediaStartedAtMs: origin, offsetMs: recording.cueOffsetMs,
+                            pauses: recording.pauses)
+                        placement = CuePlacement(sessionID: nil, recordingID: recording.id, startMs: span.startMs, endMs: span.endMs)
                     } else {
                         placement = CuePlacement(sessionID: recording.sessionID, recordingID: recording.id, startMs: nil, endMs: nil)
                     }

@@ -24,9 +24,9 @@ package enum CuePlacer {
         guard let (recording, origin) = covering else {
             return CuePlacement(sessionID: sessionID, recordingID: nil, startMs: nil, endMs: nil)
         }
-        let start = max(0, startAt - origin + recording.cueOffsetMs)
-        return CuePlacement(
-            sessionID: sessionID, recordingID: recording.id, startMs: start, endMs: max(start, endAt - origin + recording.cueOffsetMs))
+        let span = CueTiming.mediaSpan(
+            wallStartMs: startAt, wallEndMs: endAt, mediaStartedAtMs: origin, offsetMs: recording.cueOffsetMs, pauses: recording.pauses)
+        return CuePlacement(sessionID: sessionID, recordingID: recording.id, startMs: span.startMs, endMs: span.endMs)
     }
 
     /// Announces (`recording.captions_ready`, an outbound event) each track of a ready recording
@@ -46,14 +46,14 @@ package enum CuePlacer {
     }
 
     /// Places the session's held cues on `recording` and recomputes its wall-clock cues' media
-    /// times: when it becomes ready (its media start and end are final) and when the operator
-    /// changes its offset.
+    /// times: when it becomes ready (its media start, end and pauses are final), when the
+    /// operator changes its offset, and when it is paused or resumed.
     package static func place(_ tx: CatalogSession, recordingID: UUID) async throws {
         guard let recording = try await tx.recordings.find(id: recordingID), placeable.contains(recording.status),
             let origin = recording.cueTimelineOrigin?.millisecondsSince1970
         else { return }
         try await tx.cues.place(
             recordingID: recording.id, sessionID: recording.sessionID, from: origin,
-            until: recording.endedAt?.millisecondsSince1970, offsetMs: recording.cueOffsetMs)
+            until: recording.endedAt?.millisecondsSince1970, offsetMs: recording.cueOffsetMs, pauses: recording.pauses)
     }
 }

@@ -52,6 +52,8 @@ package enum RecordingPauseError: Error, Sendable, Equatable {
     case notRecording(RecordingStatus)
     /// The provider refused or did not answer.
     case provider(String)
+    /// Paused ``PausedStretches/maximumCount`` times already.
+    case tooManyPauses
 }
 
 /// What a provider did with a report.

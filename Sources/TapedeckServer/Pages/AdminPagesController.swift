@@ -125,6 +125,7 @@ struct AdminPagesController {
                 "date": PlayerPage.readableDate(recording.startedAt ?? recording.createdAt),
                 "duration": recording.durationMs.map(PlayerPage.readableDuration) ?? "",
                 "size": recording.sizeBytes.map(ByteSizeText.readable) ?? "",
+                "paused": recording.pausedAt != nil,
             ]
             if let sessionID = recording.sessionID {
                 var seen = Set<String>()

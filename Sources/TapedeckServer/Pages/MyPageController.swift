@@ -79,6 +79,7 @@ struct MyPageController {
                 "date": PlayerPage.readableDate(recording.startedAt ?? recording.createdAt),
                 "duration": recording.durationMs.map(PlayerPage.readableDuration) ?? "",
                 "url": listing.watchable ? "/recordings/\(id)" : "/my/recordings/\(id)", "invited": !listing.watchable,
+                "paused": recording.pausedAt != nil,
             ]
             if let title = recording.title, !title.isEmpty { item["recordingTitle"] = title }
             if let thumbnail = recording.assets.first(where: { $0.kind == .thumbnail }) {

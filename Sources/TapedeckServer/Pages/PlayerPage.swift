@@ -45,6 +45,9 @@ struct PlayerPage: Sendable {
         if let url = grant.hlsURL { values["hlsURL"] = url }
         if let url = grant.mp4URL { values["mp4URL"] = url }
         if let url = grant.downloadURL { values["downloadURL"] = url }
+        values["files"] = grant.files.map { file in
+            ["kind": file.kind.rawValue, "url": file.url, "label": file.kind == .chat ? "Download chat" : "Download summary"]
+        }
         if let url = grant.thumbnailURL { values["thumbnailURL"] = url }
         if let url = grant.storyboardURL { values["storyboardURL"] = url }
         values.merge(extra) { _, new in new }

@@ -40,7 +40,8 @@ struct PlaybackController {
     }
 
     /// `GET /download/{id}/{n}`: records the download, then sends the browser to the store's
-    /// signed URL for the file as an attachment.
+    /// signed URL for the file (the MP4 or audio, or the provider's chat or summary) as an
+    /// attachment.
     @Sendable func download(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let grantee = request.query("by") ?? ""
@@ -56,15 +57,16 @@ struct PlaybackController {
         }
         let share = try await grants.requireLiveShare(request.query("share"), recordingID: uuid, now: now)
         guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
-            index < recording.assets.count, [.mp4, .audio].contains(recording.assets[index].kind)
+            index < recording.assets.count, [.mp4, .audio, .chat, .summary].contains(recording.assets[index].kind)
         else { throw APIError.notFound("download") }
         let asset = recording.assets[index]
         let url = try await grants.signedURL(
             try ObjectKey(asset.key), of: uuid, expires: min(now.addingTimeInterval(300), share?.expiresAt ?? .distantFuture), share: share?.id,
             direct: true,
-            overrides: ResponseOverrides(contentDisposition: PlaybackGrants.attachment(recording, key: asset.key)))
+            overrides: ResponseOverrides(contentDisposition: PlaybackGrants.attachment(recording, key: asset.key, kind: asset.kind)))
         try await grants.audit(
-            recording, type: "recording.downloaded", actor: grantee, data: ["key": asset.key], request: request, context: context)
+            recording, type: "recording.downloaded", actor: grantee, data: ["key": asset.key, "kind": asset.kind.rawValue],
+            request: request, context: context)
         var headers = HTTPFields()
         headers[.location] = url
         headers[.cacheControl] = "no-store"

@@ -29,6 +29,9 @@ struct PlaybackGrants: Sendable {
         var captions: [(label: String, url: String)]
         /// The recording's cue tracks (transcripts, translations), served by Tapedeck.
         var textTracks: [TextTrackRepresentation] = []
+        /// The provider's files beside the media (100ms' chat and summary), each through the
+        /// audited download route.
+        var files: [(kind: AssetKind, url: String, sizeBytes: Int64?)] = []
         var expiresAt: Date
         /// Seconds from the grant to its expiry: a page renews by this, not by comparing
         /// `expiresAt` with a clock of its own that may be wrong.
@@ -52,6 +55,16 @@ struct PlaybackGrants: Sendable {
                     }
                 }
                 json.member("text_tracks", textTracks)
+                json.key("files")
+                json.array { json in
+                    for file in files {
+                        json.object { json in
+                            json.member("kind", file.kind.rawValue)
+                            json.member("url", file.url)
+                            json.member("size_bytes", file.sizeBytes)
+                        }
+                    }
+                }
                 json.member("expires_at", expiresAt.rfc3339)
                 json.member("expires_in", expiresIn)
             }
@@ -132,6 +145,14 @@ struct PlaybackGrants: Sendable {
             case .captions:
                 let label = (asset.key as NSString).lastPathComponent
                 grant.captions.append((label, try await signedURL(key, of: id, expires: expiresAt, share: shareID)))
+            case .chat, .summary:
+                // Text beside the video, like its captions: whoever may watch may read it, with or
+                // without downloads of the video; each fetch is audited.
+                grant.files.append(
+                    (asset.kind, keys.publicURL
+                        + keys.downloadPath(
+                            recordingID: id, assetIndex: index, grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970),
+                            share: shareID), asset.sizeBytes))
             default:
                 break
             }
@@ -200,11 +221,13 @@ struct PlaybackGrants: Sendable {
             NewAuditEvent(recordingID: recording.id, sessionID: recording.sessionID, type: type, actor: actor, data: data))
     }
 
-    /// `attachment; filename="<room> <date>.mp4"`, with an RFC 5987 form for non-ASCII names.
-    static func attachment(_ recording: Recording, key: String) -> String {
+    /// `attachment; filename="<room> <date>.mp4"` (`<room> <date> chat.csv` for a side file),
+    /// with an RFC 5987 form for non-ASCII names.
+    static func attachment(_ recording: Recording, key: String, kind: AssetKind? = nil) -> String {
         let date = (recording.startedAt ?? recording.createdAt).rfc3339.prefix(10)
         let ext = (key as NSString).pathExtension.isEmpty ? "mp4" : (key as NSString).pathExtension
-        let name = "\(recording.roomName) \(date).\(ext)"
+        let label = kind.map { AssetKind.sideFiles.contains($0) ? " \($0.rawValue)" : "" } ?? ""
+        let name = "\(recording.roomName) \(date)\(label).\(ext)"
         let ascii = String(name.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 0x20 ? Character($0) : "_" })
         let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? ascii
         return "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"

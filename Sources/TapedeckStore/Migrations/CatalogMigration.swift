@@ -60,6 +60,7 @@ public enum CatalogMigrations {
         M0023CreateOrganizations(),
         M0024CreateInvitationsAndEmails(),
         M0025AddCueSearchQueryAndPosterIndexes(),
+        M0026AddRecordingPauses(),
     ]
 
     public static var names: [String] { all.map(\.name) }

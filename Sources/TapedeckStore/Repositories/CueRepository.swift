@@ -158,7 +158,8 @@ public struct CueRepository: Sendable {
     /// takes every later one) on `recording`, and (re)computes the media times of every
     /// wall-clock cue of it from `origin` and `offsetMs`. Safe to run again whenever either changes.
     public func place(
-        recordingID: UUID, sessionID: UUID?, from origin: Int64, until end: Int64?, offsetMs: Int64
+        recordingID: UUID, sessionID: UUID?, from origin: Int64, until end: Int64?, offsetMs: Int64,
+        pauses: [PausedStretch] = []
     ) async throws {
         if let sessionID {
             // Live cues placed while the recording ran, by its provisional start, that end up
@@ -186,14 +187,35 @@ public struct CueRepository: Sendable {
             ).run()
         }
         let shift = offsetMs - origin
+        let start = Self.unpaused("start_at", pauses), end = Self.unpaused("end_at", pauses)
         try await session.sql.raw(
             """
             UPDATE cues SET
-                start_ms = CASE WHEN start_at + \(bind: shift) < 0 THEN 0 ELSE start_at + \(bind: shift) END,
-                end_ms = CASE WHEN end_at + \(bind: shift) < 0 THEN 0 ELSE end_at + \(bind: shift) END
+                start_ms = CASE WHEN \(start) + \(bind: shift) < 0 THEN 0 ELSE \(start) + \(bind: shift) END,
+                end_ms = CASE WHEN \(end) + \(bind: shift) < 0 THEN 0 ELSE \(end) + \(bind: shift) END
             WHERE recording_id = \(bind: recordingID) AND start_at IS NOT NULL
             """
         ).run()
+    }
+
+    /// `column` with the paused time before it taken out, as `CueTiming.mediaMs` does: each
+    /// stretch passed counts whole, one the instant lies in counts up to it (so an instant in a
+    /// pause lands at the cut). `pauses` come normalized from the recording (no overlaps).
+    static func unpaused(_ column: String, _ pauses: [PausedStretch]) -> SQLQueryString {
+        var expression = SQLQueryString("(\(unsafeRaw: column)")
+        for stretch in PausedStretches.normalized(pauses) {
+            if let endMs = stretch.endMs {
+                expression = expression + """
+                     - CASE WHEN \(unsafeRaw: column) >= \(bind: endMs) THEN \(bind: endMs - stretch.startMs) \
+                    WHEN \(unsafeRaw: column) > \(bind: stretch.startMs) THEN \(unsafeRaw: column) - \(bind: stretch.startMs) ELSE 0 END
+                    """
+            } else {
+                expression = expression + """
+                     - CASE WHEN \(unsafeRaw: column) > \(bind: stretch.startMs) THEN \(unsafeRaw: column) - \(bind: stretch.startMs) ELSE 0 END
+                    """
+            }
+        }
+        return expression + ")"
     }
 
     /// The recording's tracks with final cues, by kind then language.

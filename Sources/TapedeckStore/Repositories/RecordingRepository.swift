@@ -111,6 +111,9 @@ public struct RecordingChanges: Sendable, Equatable {
     }
 }
 
+/// A recording paused more often than ``PausedStretches/maximumCount``.
+public struct TooManyPauses: Error, Sendable {}
+
 /// The result of asking for a status change.
 public enum TransitionOutcome: Sendable, Equatable {
     case applied(from: RecordingStatus, to: RecordingStatus)
@@ -320,6 +323,30 @@ public struct RecordingRepository: Sendable {
         try await session.sql.raw("UPDATE recordings SET hls_start_ms = \(bind: ms) WHERE id = \(bind: id)").run()
     }
 
+    /// Opens (`paused`) or closes the recording's current paused stretch at `at`. Compared and
+    /// set, so two requests at once make one stretch. `false` when nothing changed (already
+    /// paused, not paused, or no such recording); throws ``TooManyPauses`` past the limit.
+    public func notePause(_ id: UUID, paused: Bool, at: Date) async throws -> Bool {
+        for _ in 0..<8 {
+            guard let row = try await session.sql.raw("SELECT paused_stretches FROM recordings WHERE id = \(bind: id)").first()
+            else { return false }
+            let stored = try row.optionalString("paused_stretches")
+            let current = PausedStretches.decode(stored)
+            let atMs = at.millisecondsSince1970
+            guard let next = paused ? PausedStretches.pausing(current, at: atMs) : PausedStretches.resuming(current, at: atMs)
+            else { return false }
+            if next.count > PausedStretches.maximumCount { throw TooManyPauses() }
+            let updated = try await session.sql.raw(
+                """
+                UPDATE recordings SET paused_stretches = \(bind: PausedStretches.encode(next)), updated_at = \(bind: session.nowMs)
+                WHERE id = \(bind: id) AND COALESCE(paused_stretches, '') = \(bind: stored ?? "") RETURNING id
+                """
+            ).all()
+            if !updated.isEmpty { return true }
+        }
+        throw CatalogDataError(description: "the recording's pauses kept changing")
+    }
+
     /// Sets the operator's correction of cue times.
     public func setCueOffset(_ id: UUID, _ offsetMs: Int64) async throws {
         try await session.sql.raw(
@@ -418,6 +445,8 @@ public struct RecordingRepository: Sendable {
         recording.mediaStartedAt = try row.optionalDate("media_started_at")
         recording.cueOffsetMs = try row.int64("cue_offset_ms")
         recording.hlsStartMs = try row.optionalInt64("hls_start_ms")
+        // Absent before 0026 (a catalog read mid-migration, as the migration tests do): no pauses.
+        recording.pauses = PausedStretches.decode(row.contains(column: "paused_stretches") ? try row.optionalString("paused_stretches") : nil)
         return recording
     }
 

@@ -76,6 +76,8 @@ package extension HMSRecorder {
                 [.ready, .processing, .recording, .stopping].contains(recording.status)
             else { return .ignored }
             try await tx.jobs.enqueue(try HMSTranscriptJob.newJob(recordingID: recording.id, reason: "webhook:\(event.id)"))
+            // The summary (`summary_json`) comes with the transcript; the job asks 100ms for it.
+            try await tx.jobs.enqueue(try HMSSideFilesJob.newJob(recordingID: recording.id, reason: "webhook:\(event.id)"))
             return .applied
 
         default:

@@ -77,17 +77,15 @@ package struct HMSSyncJob: JobHandler {
     }
 }
 
-/// Copies a completed 100ms recording's composite MP4 into storage and marks it ready. One such
-/// job per recording, so no two copies of one file ever run at once.
+/// Copies a completed 100ms recording's composite MP4 into storage and marks it ready (then
+/// queues its chat and summary, ``HMSSideFilesJob``). One such job per recording, so no two
+/// copies of one file ever run at once.
 package struct HMSCopyJob: RecordingJob {
     static package let kind = "hms.copy_recording"
     static package let maxAttempts = 16
     package let recorder: HMSRecorder
     package let store: any ObjectStore
     package let http: HTTPClient
-
-    /// Presigned URLs are asked for this long: a copy that takes longer is retried with a new one.
-    static package let presignLifetime = 3600
 
     package func run(_ job: Job, logger: Logger) async throws {
         let recording = try await job.recording(in: recorder.catalog)
@@ -127,6 +125,8 @@ package struct HMSCopyJob: RecordingJob {
             try await RecordingLifecycle.markReady(
                 tx, recording.id, actor: HMSRecorder.provider, cause: "copied from 100ms and verified",
                 changes: RecordingChanges(startedAt: hms.startedAt, endedAt: hms.stoppedAt, durationMs: durationMs, sizeBytes: stored))
+            // Chat and summary follow the MP4, from the queue: they never hold readiness back.
+            try await tx.jobs.enqueue(try HMSSideFilesJob.newJob(recordingID: recording.id, reason: "copy-in"))
         }
         logger.info("copied a 100ms recording", metadata: ["recording": "\(recording.id)", "bytes": "\(stored)"])
         await HMSTranscriptCopy(recorder: recorder, http: http).copy(assets, into: recording, logger: logger)
@@ -148,22 +148,6 @@ package struct HMSCopyJob: RecordingJob {
                 metadata: ["key": "\(key)", "bytes": "\(found.size)", "expected": "\(composite.size ?? -1)", "named_elsewhere": "\(named)"])
         }
         let key = try ObjectKey(recording.keyPrefix + (recording.audioOnly ? "recording.m4a" : "recording.mp4"))
-        return (key, try await copy(composite, to: key))
-    }
-
-    /// Streams one asset from a fresh presigned URL into the store; returns the bytes stored.
-    private func copy(_ asset: HMSAsset, to key: ObjectKey) async throws -> Int64 {
-        let presigned = try await recorder.api.presignedURL(assetID: asset.id, lifetime: Self.presignLifetime)
-        let response = try await http.execute(HTTPClientRequest(url: presigned.url), timeout: .hours(6))
-        guard response.status == .ok else {
-            throw HMSError(status: Int(response.status.code), message: "downloading \(asset.type) answered \(response.status.code)")
-        }
-        let announced = response.headers.first(name: "content-length").flatMap(Int64.init)
-        let info = try await store.put(key, body: response.body, contentType: ContentTypes.forKey(key.rawValue))
-        for expected in [announced, asset.size].compactMap({ $0 }) where info.size != expected {
-            try? await store.delete(key)
-            throw HMSError(status: 0, message: "\(asset.type): stored \(info.size) bytes of \(expected)")
-        }
-        return info.size
+        return (key, try await HMSDownload(api: recorder.api, store: store, http: http).copy(composite, to: key))
     }
 }

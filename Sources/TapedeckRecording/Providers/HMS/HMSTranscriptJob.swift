@@ -26,7 +26,7 @@ package struct HMSTranscriptCopy: Sendable {
         guard let transcript = Self.transcript(in: assets) else { return false }
         let format: CaptionFileParser.Format = transcript.outputMode == "json" ? .hmsTranscriptJSON : .srt
         do {
-            let presigned = try await recorder.api.presignedURL(assetID: transcript.id, lifetime: HMSCopyJob.presignLifetime)
+            let presigned = try await recorder.api.presignedURL(assetID: transcript.id, lifetime: HMSDownload.presignLifetime)
             let response = try await http.execute(HTTPClientRequest(url: presigned.url), timeout: .minutes(2))
             guard response.status == .ok else {
                 throw HMSError(status: Int(response.status.code), message: "downloading the transcript answered \(response.status.code)")

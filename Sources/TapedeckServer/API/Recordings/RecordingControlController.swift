@@ -259,8 +259,12 @@ struct RecordingControlController {
                 throw APIError.conflict("not_recording", "only a recording in status recording can \(paused ? "pause" : "resume"); this one is \(status.rawValue)")
             case .provider(let reason):
                 throw APIError.unavailable(reason, retryAfterSeconds: 10)
+            case .tooManyPauses:
+                throw APIError.conflict(
+                    "too_many_pauses", "a recording can be paused \(PausedStretches.maximumCount) times; stop it and start a new one instead")
             }
         }
-        return JSONResponse(RecordingRepresentation(recording: recording), status: .ok)
+        let current = try await catalog.pool.recordings.find(id: id) ?? recording
+        return JSONResponse(RecordingRepresentation(recording: current), status: .ok)
     }
 }

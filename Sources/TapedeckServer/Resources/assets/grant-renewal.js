@@ -87,6 +87,10 @@
     });
     var download = document.getElementById('download');
     if (download && grant.download_url) download.href = grant.download_url;
+    (grant.files || []).forEach(function (file) {
+      var link = document.querySelector('a[data-file="' + file.kind + '"]');
+      if (link) link.href = file.url;
+    });
     if (time > 0 || !paused) {
       try { hold(); } catch (error) { /* no still frame: the reload shows briefly */ }
       // After a reload the poster would show until the first frame.

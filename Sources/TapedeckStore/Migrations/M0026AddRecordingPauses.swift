@@ -1,0 +1,16 @@
+import SQLKit
+
+/// The stretches in which a recording was paused, `[[start_ms, end_ms], ...]` with `null` for
+/// the end of the current one: the recording says whether it is paused, and cues are placed
+/// with the paused time taken out. Nullable, so the previous release's inserts still work.
+struct M0026AddRecordingPauses: CatalogMigration {
+    var name: String { "0026_add_recording_pauses" }
+
+    func up(_ kind: DatabaseKind) -> [SQLQueryString] {
+        ["ALTER TABLE recordings ADD COLUMN paused_stretches TEXT"]
+    }
+
+    func down(_ kind: DatabaseKind) -> [SQLQueryString] {
+        ["ALTER TABLE recordings DROP COLUMN paused_stretches"]
+    }
+}

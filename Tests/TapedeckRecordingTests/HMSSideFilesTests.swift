@@ -1,0 +1,167 @@
+import Foundation
+import HMS
+import TapedeckCore
+import TapedeckStore
+import Testing
+import TestSupport
+
+@testable import TapedeckRecording
+
+/// 100ms' chat and summary: copied after the MP4 made the recording ready, never in its way.
+@Suite("100ms chat and summary")
+struct HMSSideFilesTests {
+    /// A finished recording of `room` whose MP4 is served; returns 100ms' id and the MP4's bytes.
+    static func completed(_ flow: HMSFlow, room: String) async throws -> (String, Data) {
+        let hmsID = try await flow.recordWhileAdaIsThere(room: room)
+        let file = try flow.recordedFile("\(room).mp4", bytes: 30_000)
+        flow.api.complete(hmsID, fileName: "\(room).mp4", size: Int64(file.count))
+        return (hmsID, file)
+    }
+
+    static func field(_ event: AuditEvent, _ name: String) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(event.dataJSON.utf8)) as? [String: Any])?[name] as? String
+    }
+
+    static func events(_ flow: HMSFlow, _ recording: Recording) async throws -> [AuditEvent] {
+        try await flow.catalog.pool.events.list(recordingID: recording.id, afterID: nil, limit: 200)
+    }
+
+    @Test func chatAndSummaryAreCopiedByteForByteIntoTheRecordingsFolder() async throws {
+        try await HMSFlow.with { flow in
+            let (hmsID, _) = try await Self.completed(flow, room: "seminar")
+            // Contents and names 100ms relays from participants: hostile, and kept out of the keys.
+            let chat = Data(("SenderName,Message\n" + HostileStrings.all.map { "\"x\",\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }
+                .joined(separator: "\n")).utf8)
+            let summary = Data(#"{"sections":[{"title":"<script>alert(1)</script>","paragraph":"../../etc/passwd"}]}"#.utf8)
+            try chat.write(to: URL(fileURLWithPath: flow.files + "/chat.csv"))
+            try summary.write(to: URL(fileURLWithPath: flow.files + "/summary.json"))
+            flow.api.addAsset(hmsID, type: "chat", fileName: "chat.csv", size: Int64(chat.count), path: "s3://hms/../../other/x.csv")
+            flow.api.addAsset(hmsID, type: "summary", fileName: "summary.json", size: Int64(summary.count))
+            try await flow.webhook("beam.recording.success", flow.beam("seminar", recordingID: hmsID))
+            try await flow.runJobs()
+            let recording = try #require(try await flow.recordings("seminar").first)
+            #expect(recording.status == .ready)
+            let chatAsset = try #require(recording.assets.first { $0.kind == .chat })
+            let summaryAsset = try #require(recording.assets.first { $0.kind == .summary })
+            #expect(chatAsset.key == recording.keyPrefix + "chat.csv")
+            #expect(summaryAsset.key == recording.keyPrefix + "summary.json")
+            #expect(try await flow.stored(chatAsset.key) == chat, "byte-identical")
+            #expect(try await flow.stored(summaryAsset.key) == summary, "byte-identical")
+            #expect(chatAsset.sizeBytes == Int64(chat.count) && summaryAsset.contentType == "application/json")
+            // Running again (a retry after a crash, a second trigger) fetches nothing more.
+            let fetched = flow.api.presignedCount
+            try await flow.catalog.transaction { tx in
+                try await tx.jobs.enqueue(try HMSSideFilesJob.newJob(recordingID: recording.id, reason: "again"))
+            }
+            try await flow.runJobs()
+            #expect(flow.api.presignedCount == fetched)
+            #expect(try await flow.recordings("seminar").first?.assets.filter { AssetKind.sideFiles.contains($0.kind) }.count == 2)
+
+            // Deleting the recording deletes them with it.
+            _ = try await RecordingLifecycle.markDeleted(
+                recording.id, actor: "test", cause: "test", catalog: flow.catalog, scheduler: flow.dependencies.scheduler)
+            try await flow.runJobs()
+            #expect(try await flow.stored(chatAsset.key) == nil)
+            #expect(try await flow.stored(summaryAsset.key) == nil)
+        }
+    }
+
+    @Test func aChatThatCannotBeCopiedNeverHoldsReadinessBackAndIsRetried() async throws {
+        try await HMSFlow.with { flow in
+            let (hmsID, _) = try await Self.completed(flow, room: "broken")
+            // 100ms lists a chat whose file is not there yet (and one whose size is wrong).
+            flow.api.addAsset(hmsID, type: "chat", fileName: "late-chat.csv", size: 26)
+            let summary = Data("{}".utf8)
+            try summary.write(to: URL(fileURLWithPath: flow.files + "/short.json"))
+            flow.api.addAsset(hmsID, type: "summary", fileName: "short.json", size: 999)
+            try await flow.webhook("beam.recording.success", flow.beam("broken", recordingID: hmsID))
+            try await flow.runJobs()
+            var recording = try #require(try await flow.recordings("broken").first)
+            #expect(recording.status == .ready, "the MP4 alone makes it ready")
+            #expect(!recording.assets.contains { AssetKind.sideFiles.contains($0.kind) })
+            let failures = try await Self.events(flow, recording).filter { $0.type == HMSSideFilesJob.failedEvent }
+            #expect(Set(failures.map { Self.field($0, "kind") }) == ["chat", "summary"])
+            #expect(try await flow.stored(recording.keyPrefix + "summary.json") == nil, "a short copy is not kept")
+            // The file arrives; the retry from the queue copies it.
+            let chat = Data("SenderName,Message\nAda,hi\n".utf8)
+            #expect(chat.count == 26)
+            try chat.write(to: URL(fileURLWithPath: flow.files + "/late-chat.csv"))
+            flow.clock.advance(by: 3600)
+            try await flow.runJobs()
+            recording = try #require(try await flow.recordings("broken").first)
+            #expect(recording.status == .ready)
+            let copied = try #require(recording.assets.first { $0.kind == .chat })
+            #expect(try await flow.stored(copied.key) == chat)
+            #expect(!recording.assets.contains { $0.kind == .summary }, "the wrong size is never kept")
+        }
+    }
+
+    @Test func aRecordingDeletedWhileItsChatIsCopiedKeepsNothing() async throws {
+        try await HMSFlow.with { flow in
+            let (hmsID, _) = try await Self.completed(flow, room: "gone")
+            try await flow.webhook("beam.recording.success", flow.beam("gone", recordingID: hmsID))
+            // Only the copy-in: the recording is ready and its side-file job queued.
+            try await flow.runJobs()
+            let recording = try #require(try await flow.recordings("gone").first)
+            let chat = Data("a,b\n".utf8)
+            try chat.write(to: URL(fileURLWithPath: flow.files + "/gone-chat.csv"))
+            flow.api.addAsset(hmsID, type: "chat", fileName: "gone-chat.csv", size: Int64(chat.count))
+            _ = try await RecordingLifecycle.markDeleted(
+                recording.id, actor: "test", cause: "test", catalog: flow.catalog, scheduler: flow.dependencies.scheduler)
+            let job = HMSSideFilesJob(recorder: flow.recorder, store: flow.store, http: flow.dependencies.http)
+            try await job.run(
+                try #require(try await Self.queuedJob(flow, recording: recording.id)), logger: TestLogger.make())
+            try await flow.runJobs()
+            #expect(try await flow.stored(recording.keyPrefix + "chat.csv") == nil)
+            #expect(try await flow.catalog.pool.assets.list(recordingID: recording.id).isEmpty)
+        }
+    }
+
+    static func queuedJob(_ flow: HMSFlow, recording: UUID) async throws -> Job? {
+        let row = try await flow.catalog.pool.sql.raw(
+            "SELECT id FROM jobs WHERE kind = \(bind: HMSSideFilesJob.kind) ORDER BY id DESC LIMIT 1").first()
+        guard let id = try row?.decode(column: "id", as: Int64.self) else { return nil }
+        return try await flow.catalog.pool.jobs.find(id: id)
+    }
+
+    @Test func extensionsAreTapedecksAndOnlyFormats100msWrites() {
+        #expect(HMSSideFilesJob.fileName(.chat, path: "s3://b/x/chat.CSV") == "chat.csv")
+        #expect(HMSSideFilesJob.fileName(.chat, path: "s3://b/x/chat.html") == "chat.csv")
+        #expect(HMSSideFilesJob.fileName(.summary, path: "s3://b/x/summary.txt") == "summary.txt")
+        #expect(HMSSideFilesJob.fileName(.summary, path: nil) == "summary.json")
+        for hostile in HostileStrings.all {
+            let name = HMSSideFilesJob.fileName(.chat, path: hostile)
+            #expect(["chat.csv", "chat.json", "chat.txt"].contains(name))
+        }
+        // One per kind, the newest; unfinished ones are not copied.
+        let old = HMSAsset(id: "a", type: "chat", status: "completed", createdAt: Date(timeIntervalSince1970: 1))
+        let new = HMSAsset(id: "b", type: "chat", status: "completed", createdAt: Date(timeIntervalSince1970: 2))
+        let failed = HMSAsset(id: "c", type: "summary", status: "failed")
+        #expect(HMSSideFilesJob.sideFiles(in: [new, old, failed]).map(\.1.id) == ["b"])
+    }
+}
+
+/// Pauses confirmed by 100ms are kept on the recording.
+@Suite("100ms pauses")
+struct HMSPauseTests {
+    @Test func aPauseAndResumeAreKeptAsAStretchAndTheRecordingSaysItIsPaused() async throws {
+        try await HMSFlow.with { flow in
+            try await flow.recordingWithAda(room: "paused")
+            var recording = try #require(try await flow.recordings("paused").first)
+            #expect(recording.status == .recording && recording.pausedAt == nil)
+            let pausedAt = flow.clock.now()
+            try await flow.recorder.setPaused(true, recording: recording, actor: "api_key:test")
+            try await flow.recorder.setPaused(true, recording: recording, actor: "api_key:test")
+            recording = try #require(try await flow.recordings("paused").first)
+            #expect(recording.pausedAt?.millisecondsSince1970 == pausedAt.millisecondsSince1970)
+            flow.clock.advance(by: 20)
+            try await flow.recorder.setPaused(false, recording: recording, actor: "api_key:test")
+            recording = try #require(try await flow.recordings("paused").first)
+            #expect(recording.pausedAt == nil)
+            #expect(recording.pauses == [PausedStretch(startMs: pausedAt.millisecondsSince1970, endMs: pausedAt.millisecondsSince1970 + 20_000)])
+            let events = try await flow.catalog.pool.events.list(recordingID: recording.id, afterID: nil, limit: 100)
+            #expect(events.filter { $0.type == "recording.paused" }.map { HMSSideFilesTests.field($0, "changed") } == ["true", "false"])
+            #expect(flow.api.pauseRequests.map(\.paused) == [true, true, false])
+        }
+    }
+}
