@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import Synchronization
 import TapedeckCore
 
 /// Entry point to the catalog's repositories, over the pool or inside one transaction.
@@ -25,6 +26,32 @@ public struct Catalog: Sendable {
             try await body(CatalogSession(sql: sql, kind: kind, clock: clock))
         }
     }
+
+    /// Runs `body` in one transaction, like ``transaction(_:)``, and also says when the earliest
+    /// job it queued is due (`nil`: it queued none), so the caller wakes its worker only when
+    /// there is something to run.
+    public func transactionQueuingJobs<T: Sendable>(
+        _ body: @escaping @Sendable (CatalogSession) async throws -> T
+    ) async throws -> (value: T, earliestQueuedJob: Date?) {
+        let kind = database.kind
+        let clock = clock
+        let queued = QueuedJobs()
+        let value = try await database.transaction { sql in
+            try await body(CatalogSession(sql: sql, kind: kind, clock: clock, queued: queued))
+        }
+        return (value, queued.earliest)
+    }
+}
+
+/// When the earliest job a transaction queued is due; duplicates (same idempotency key) do not count.
+final class QueuedJobs: Sendable {
+    private let earliestMs = Mutex<Int64?>(nil)
+
+    func note(runAtMs: Int64) {
+        earliestMs.withLock { $0 = min($0 ?? runAtMs, runAtMs) }
+    }
+
+    var earliest: Date? { earliestMs.withLock { $0 }.map(Date.init(millisecondsSince1970:)) }
 }
 
 /// The repositories over one SQL connection (or the pool).
@@ -32,6 +59,19 @@ public struct CatalogSession: Sendable {
     public let sql: any SQLDatabase
     public let kind: DatabaseKind
     public let clock: any Clock
+    /// Set by ``Catalog/transactionQueuingJobs(_:)``: what the transaction queued.
+    let queued: QueuedJobs?
+
+    public init(sql: any SQLDatabase, kind: DatabaseKind, clock: any Clock) {
+        self.init(sql: sql, kind: kind, clock: clock, queued: nil)
+    }
+
+    init(sql: any SQLDatabase, kind: DatabaseKind, clock: any Clock, queued: QueuedJobs?) {
+        self.sql = sql
+        self.kind = kind
+        self.clock = clock
+        self.queued = queued
+    }
 
     public var rooms: RoomRepository { RoomRepository(session: self) }
     public var organizations: OrganizationRepository { OrganizationRepository(session: self) }
