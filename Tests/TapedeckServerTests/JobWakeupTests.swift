@@ -327,18 +327,65 @@ struct JobWakeupTests {
         }
     }
 
-    @Test("a notification's payload: kind and due time, read back; a payload of only a kind is due now")
+    @Test(
+        "a process lets its own notification pass only for a job it woke its worker for; one queued another way still wakes it",
+        .requiresPostgres, arguments: TestDatabase.postgresOnly)
+    func ownNotifications(database: TestDatabase) async throws {
+        try await withTestCatalog(database, clock: SystemClock(), shareable: true) { _, scratch in
+            let node = try await Node(scratch)
+            try await running(node.services(poll: .seconds(30), listener: .init())) {
+                try await listening(node)
+                // As a webhook does: queued in a transaction, then the worker woken in-process.
+                let sent = ContinuousClock.now
+                let id = try await node.catalog.transactionWaking(node.wakeup) { tx in
+                    try await tx.jobs.enqueue(NewJob(kind: "wake")).id
+                }
+                #expect(try await latency(node, id, since: sent) < .seconds(3))
+                try await eventually(.seconds(5), "its own notification, let pass") {
+                    node.metric("tapedeck_job_notifications_ignored_total") == 1
+                }
+                // Queued in this process without waking the worker: the notification wakes it.
+                let other = ContinuousClock.now
+                let unsignalled = try await node.catalog.pool.jobs.enqueue(NewJob(kind: "wake")).id
+                #expect(try await latency(node, unsignalled, since: other) < .seconds(3))
+                try await eventually(.seconds(5), "the second notification") {
+                    node.metric("tapedeck_job_notifications_received_total") == 2
+                }
+                #expect(node.metric("tapedeck_job_notifications_ignored_total") == 1)
+                // What a transaction reports: the jobs it queued, a duplicate (same idempotency key) not counted.
+                let heard = Mutex<[Int64]>([])
+                let (ids, once) = try await node.catalog.transactionQueuingJobs(beforeCommit: { q in heard.withLock { $0 = q.ids } }) { tx in
+                    let first = try await tx.jobs.enqueue(NewJob(kind: "wake", idempotencyKey: "k")).id
+                    try await tx.jobs.enqueue(NewJob(kind: "wake", idempotencyKey: "k"))
+                    let later = try await tx.jobs.enqueue(NewJob(kind: "wake", runAt: Date().addingTimeInterval(60))).id
+                    return [first, later]
+                }
+                #expect(once?.ids == ids && heard.withLock { $0 } == ids)
+                #expect(once.map { abs($0.earliestRunAt.timeIntervalSinceNow) < 10 } == true, "the earliest: the first, due now")
+                let (_, nothing) = try await node.catalog.transactionQueuingJobs { tx in
+                    try await tx.jobs.enqueue(NewJob(kind: "wake", idempotencyKey: "k"))
+                    return 0
+                }
+                #expect(nothing == nil)
+            }
+            await node.close()
+        }
+    }
+
+    @Test("a notification's payload: kind, due time and job id, read back; a payload of only a kind is due now")
     func notificationPayload() {
-        let kinds = ["livekit.start_egress", "hms.sync", "a", "with space", "trailing ", "12345", "x 12y"]
+        let kinds = ["livekit.start_egress", "hms.sync", "a", "with space", "trailing ", "12345", "x 12 13 y", ""]
         for kind in kinds {
             for ms: Int64 in [0, 1, 1_764_620_000_123, Int64(Int32.max) * 1000] {
-                let notification = JobQueue.Notification(kind: kind, runAt: Date(millisecondsSince1970: ms))
-                #expect(JobQueue.Notification(payload: notification.payload) == notification, "\(notification.payload)")
+                for id: Int64 in [1, 42, Int64.max] {
+                    let notification = JobQueue.Notification(kind: kind, runAt: Date(millisecondsSince1970: ms), jobID: id)
+                    #expect(JobQueue.Notification(payload: notification.payload) == notification, "\(notification.payload)")
+                }
             }
         }
-        #expect(JobQueue.Notification(payload: "livekit.start_egress") == .init(kind: "livekit.start_egress", runAt: nil))
-        #expect(JobQueue.Notification(payload: "x 12y") == .init(kind: "x 12y", runAt: nil))
-        #expect(JobQueue.Notification(payload: "") == .init(kind: "", runAt: nil))
+        for old in ["livekit.start_egress", "x 12", "x 12y 3", "", " "] {
+            #expect(JobQueue.Notification(payload: old) == .init(kind: old, runAt: nil, jobID: nil), "\(old)")
+        }
     }
 
     @Test("a wake-up for a job due later ends a wait only if the wait would outlast it; kept while nobody waits")

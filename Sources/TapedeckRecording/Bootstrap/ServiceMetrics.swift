@@ -83,7 +83,7 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
         helpText: "PostgreSQL notifications of enqueued jobs this instance's listener received.") }
     static package var jobNotificationsIgnored: MetricNameDescriptor { MetricNameDescriptor(
         namespace: "tapedeck", metricName: "job_notifications_ignored", unitName: "total",
-        helpText: "Received notifications that did not wake the worker, as every slot was busy (it claims when one frees).") }
+        helpText: "Received notifications that did not wake the worker: every slot was busy (it claims when one frees), or this instance had woken it for that job already.") }
     static package var jobListenerReconnects: MetricNameDescriptor { MetricNameDescriptor(
         namespace: "tapedeck", metricName: "job_listener_reconnects", unitName: "total",
         helpText: "Times this instance's job notification listener connected again after losing its connection.") }

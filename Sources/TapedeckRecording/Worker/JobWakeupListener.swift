@@ -7,8 +7,9 @@ import TapedeckStore
 /// job (the store's ``JobNotificationListener``), and counts what it hears for `/metrics`. On
 /// SQLite there is one process, and enqueuing signals the worker directly.
 ///
-/// A notification wakes the worker only if it has a free slot (``JobWorker/wantsWakeup``), and
-/// for a job due later only if the worker would otherwise sleep past its due time.
+/// A notification wakes the worker only if it has a free slot (``JobWorker/wantsWakeup``) and was
+/// not woken in this process for that job already (``WakeupSignal/wasWoken(forJob:)``), and for a
+/// job due later only if the worker would otherwise sleep past its due time.
 public struct JobWakeupListener: Service {
     let listener: JobNotificationListener
     let worker: JobWorker
@@ -49,11 +50,13 @@ public struct JobWakeupListener: Service {
                     },
                     notification: { payload in
                         counters.notifications.increment()
-                        guard worker.wantsWakeup else {
+                        let notification = JobQueue.Notification(payload: payload)
+                        // A webhook in this process already woke the worker for it; or every slot is busy.
+                        let wokenHere = notification.jobID.map(worker.wakeup.wasWoken(forJob:)) ?? false
+                        guard !wokenHere, worker.wantsWakeup else {
                             counters.ignored.increment()
                             return
                         }
-                        let notification = JobQueue.Notification(payload: payload)
                         let delay = notification.runAt.map { $0.timeIntervalSince(worker.catalog.clock.now()) } ?? 0
                         worker.wakeup.signal(forJobDueIn: .milliseconds(Int64(delay * 1000)))
                     },

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TapedeckCore
+import TapedeckStore
 
 /// Wakes an idle worker early: a job queued in this process, or announced by another process's
 /// notification, starts without waiting for the next poll. Signals while nobody waits are
@@ -13,6 +14,8 @@ public final class WakeupSignal: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The ids of jobs this process queued and woke its worker for, oldest first.
+    fileprivate let woken = Mutex<(ids: Set<Int64>, order: [Int64])>(([], []))
 
     public init() {}
 
@@ -83,10 +86,44 @@ public final class WakeupSignal: Sendable {
 }
 
 extension WakeupSignal {
-    /// Wakes the worker for the earliest job a transaction queued
-    /// (``Catalog/transactionQueuingJobs(_:)``); does nothing when it queued none.
-    public func signal(forJobQueuedAt runAt: Date?, clock: any TapedeckCore.Clock) {
-        guard let runAt else { return }
-        signal(forJobDueIn: .milliseconds(Int64(runAt.timeIntervalSince(clock.now()) * 1000)))
+    /// Notes the jobs a transaction is about to commit, which this process's worker will be woken
+    /// for (``signal(for:clock:)``), so that this process's listener lets their notifications
+    /// pass (``wasWoken(forJob:)``). Noted before the commit, as the notification may arrive
+    /// before the commit's answer; kept a while (a rolled back job is never notified).
+    public func willWake(for queued: QueuedJobs) {
+        woken.withLock { woken in
+            for id in queued.ids where woken.ids.insert(id).inserted {
+                woken.order.append(id)
+            }
+            while woken.order.count > Self.wokenKept {
+                woken.ids.remove(woken.order.removeFirst())
+            }
+        }
+    }
+
+    /// Wakes the worker for the jobs a transaction queued; does nothing when it queued none.
+    public func signal(for queued: QueuedJobs?, clock: any TapedeckCore.Clock) {
+        guard let queued else { return }
+        signal(forJobDueIn: .milliseconds(Int64(queued.earliestRunAt.timeIntervalSince(clock.now()) * 1000)))
+    }
+
+    /// Whether this process woke (or is about to wake) its worker for the job, forgetting it:
+    /// then its notification needs no claim of its own.
+    public func wasWoken(forJob id: Int64) -> Bool {
+        woken.withLock { $0.ids.remove(id) != nil }
+    }
+
+    static let wokenKept = 1024
+}
+
+extension Catalog {
+    /// Runs `body` in one transaction and wakes this process's worker after the commit only if
+    /// it queued a job (for a job due later, only if the worker would sleep past it).
+    package func transactionWaking<T: Sendable>(
+        _ wakeup: WakeupSignal, _ body: @escaping @Sendable (CatalogSession) async throws -> T
+    ) async throws -> T {
+        let (value, queued) = try await transactionQueuingJobs(beforeCommit: { wakeup.willWake(for: $0) }, body)
+        wakeup.signal(for: queued, clock: clock)
+        return value
     }
 }

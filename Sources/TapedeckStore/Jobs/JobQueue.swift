@@ -15,30 +15,36 @@ public struct JobQueue: Sendable {
     /// The PostgreSQL channel every enqueue notifies; the payload is ``Notification/payload``.
     public static let notificationChannel = "tapedeck_jobs"
 
-    /// What a notification says about the job queued: its kind, and when it is due, so a
-    /// listener does not claim now for a job due later.
+    /// What a notification says about the job queued: its id, kind and due time, so a listener
+    /// does not claim for a job its own process already woke its worker for, nor claim now for a
+    /// job due later.
     public struct Notification: Sendable, Equatable {
         public var kind: String
         /// `nil` in a payload of only a kind (the release before sent that): due now.
         public var runAt: Date?
+        public var jobID: Int64?
 
-        public init(kind: String, runAt: Date?) {
+        public init(kind: String, runAt: Date?, jobID: Int64?) {
             self.kind = kind
             self.runAt = runAt
+            self.jobID = jobID
         }
 
-        /// `kind`, a space, and `run_at` in milliseconds. Read from the last space, so a kind may
-        /// have spaces; a payload of any other shape is read as a kind due now.
+        /// `kind run_at_ms id`, read from the end, so a kind may have spaces; a payload of any
+        /// other shape is read as a kind due now.
         public init(payload: String) {
-            if let space = payload.lastIndex(of: " "), let ms = Int64(payload[payload.index(after: space)...]) {
-                self.init(kind: String(payload[..<space]), runAt: Date(millisecondsSince1970: ms))
+            let parts = payload.split(separator: " ", omittingEmptySubsequences: false)
+            if parts.count >= 3, let ms = Int64(parts[parts.count - 2]), let id = Int64(parts[parts.count - 1]) {
+                self.init(
+                    kind: parts.dropLast(2).joined(separator: " "), runAt: Date(millisecondsSince1970: ms), jobID: id)
             } else {
-                self.init(kind: payload, runAt: nil)
+                self.init(kind: payload, runAt: nil, jobID: nil)
             }
         }
 
         public var payload: String {
-            runAt.map { "\(kind) \($0.millisecondsSince1970)" } ?? kind
+            guard let runAt, let jobID else { return kind }
+            return "\(kind) \(runAt.millisecondsSince1970) \(jobID)"
         }
     }
 
@@ -69,15 +75,16 @@ public struct JobQueue: Sendable {
         // On PostgreSQL the same statement notifies the listening workers of every process; the
         // notification is delivered when the enclosing transaction commits (never for a rolled
         // back job), and only when a row was inserted (a duplicate wakes nobody). Its payload is
-        // `Notification.payload`: the kind and when the job is due.
+        // `Notification.payload`: the kind, when the job is due, and its id.
         let statement: SQLQueryString =
             session.kind == .postgres
-            ? "WITH inserted AS (" + insert + ", kind, run_at) SELECT id, pg_notify('\(unsafeRaw: Self.notificationChannel)', kind || ' ' || run_at::text)::text AS notified FROM inserted"
+            ? "WITH inserted AS (" + insert + ", kind, run_at) SELECT id, pg_notify('\(unsafeRaw: Self.notificationChannel)', kind || ' ' || run_at::text || ' ' || id::text)::text AS notified FROM inserted"
             : insert
         let row = try await session.sql.raw(statement).first()
         if let row {
-            session.queued?.note(runAtMs: runAt)
-            return .enqueued(id: try row.int64("id"))
+            let id = try row.int64("id")
+            session.queued?.note(id: id, runAtMs: runAt)
+            return .enqueued(id: id)
         }
         guard let key = job.idempotencyKey,
             let existing = try await session.sql.raw(

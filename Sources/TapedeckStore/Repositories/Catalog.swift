@@ -27,31 +27,47 @@ public struct Catalog: Sendable {
         }
     }
 
-    /// Runs `body` in one transaction, like ``transaction(_:)``, and also says when the earliest
-    /// job it queued is due (`nil`: it queued none), so the caller wakes its worker only when
-    /// there is something to run.
+    /// Runs `body` in one transaction, like ``transaction(_:)``, and also says which jobs it
+    /// queued (`nil`: none), so the caller wakes its worker only when there is something to run.
+    /// `beforeCommit` hears them before the commit sends their notifications.
     public func transactionQueuingJobs<T: Sendable>(
+        beforeCommit: @escaping @Sendable (QueuedJobs) -> Void = { _ in },
         _ body: @escaping @Sendable (CatalogSession) async throws -> T
-    ) async throws -> (value: T, earliestQueuedJob: Date?) {
+    ) async throws -> (value: T, queued: QueuedJobs?) {
         let kind = database.kind
         let clock = clock
-        let queued = QueuedJobs()
+        let record = QueuedJobsRecord()
         let value = try await database.transaction { sql in
-            try await body(CatalogSession(sql: sql, kind: kind, clock: clock, queued: queued))
+            let value = try await body(CatalogSession(sql: sql, kind: kind, clock: clock, queued: record))
+            if let queued = record.queued { beforeCommit(queued) }
+            return value
         }
-        return (value, queued.earliest)
+        return (value, record.queued)
     }
 }
 
-/// When the earliest job a transaction queued is due; duplicates (same idempotency key) do not count.
-final class QueuedJobs: Sendable {
-    private let earliestMs = Mutex<Int64?>(nil)
+/// The jobs a transaction queued (duplicates of an idempotency key not counted).
+public struct QueuedJobs: Sendable, Equatable {
+    public var ids: [Int64]
+    /// When the earliest of them is due.
+    public var earliestRunAt: Date
+}
 
-    func note(runAtMs: Int64) {
-        earliestMs.withLock { $0 = min($0 ?? runAtMs, runAtMs) }
+final class QueuedJobsRecord: Sendable {
+    private let state = Mutex<(ids: [Int64], earliestMs: Int64?)>(([], nil))
+
+    func note(id: Int64, runAtMs: Int64) {
+        state.withLock { state in
+            state.ids.append(id)
+            state.earliestMs = min(state.earliestMs ?? runAtMs, runAtMs)
+        }
     }
 
-    var earliest: Date? { earliestMs.withLock { $0 }.map(Date.init(millisecondsSince1970:)) }
+    var queued: QueuedJobs? {
+        state.withLock { state in
+            state.earliestMs.map { QueuedJobs(ids: state.ids, earliestRunAt: Date(millisecondsSince1970: $0)) }
+        }
+    }
 }
 
 /// The repositories over one SQL connection (or the pool).
@@ -60,13 +76,13 @@ public struct CatalogSession: Sendable {
     public let kind: DatabaseKind
     public let clock: any Clock
     /// Set by ``Catalog/transactionQueuingJobs(_:)``: what the transaction queued.
-    let queued: QueuedJobs?
+    let queued: QueuedJobsRecord?
 
     public init(sql: any SQLDatabase, kind: DatabaseKind, clock: any Clock) {
         self.init(sql: sql, kind: kind, clock: clock, queued: nil)
     }
 
-    init(sql: any SQLDatabase, kind: DatabaseKind, clock: any Clock, queued: QueuedJobs?) {
+    init(sql: any SQLDatabase, kind: DatabaseKind, clock: any Clock, queued: QueuedJobsRecord?) {
         self.sql = sql
         self.kind = kind
         self.clock = clock
