@@ -127,6 +127,8 @@ def run(args, notify):
                   "serve_cpu_s": round(sum(cpu_seconds(p) - c for p, c in cpu_before.items()), 2),
                   "notifications_received": int(sum(metric_sum(m, "tapedeck_job_notifications_received_total")
                                                     for m in metrics)),
+                  "notifications_ignored": int(sum(metric_sum(m, "tapedeck_job_notifications_ignored_total")
+                                                   for m in metrics)),
                   "start_jobs_per_serve": [int(metric_sum(
                       "\n".join(l for l in m.splitlines() if 'kind="livekit.start_egress"' in l and 'outcome="completed"' in l),
                       "tapedeck_jobs_processed_total")) for m in metrics]}

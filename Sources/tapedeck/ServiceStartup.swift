@@ -46,7 +46,7 @@ enum ServiceStartup {
             metrics: dependencies.metrics, wakeup: dependencies.scheduler.wakeup, logger: logger)
         guard settings.jobNotifications,
             let listener = JobWakeupListener(
-                database: settings.database, wakeup: dependencies.scheduler.wakeup, metrics: dependencies.metrics,
+                database: settings.database, worker: worker, metrics: dependencies.metrics,
                 instance: instance.id, logger: logger)
         else { return [worker] }
         return [worker, listener]

@@ -28,17 +28,22 @@ struct JobWakeupTests {
             catalog = Catalog(database: database, clock: SystemClock())
         }
 
-        func services(poll: Duration, listener options: JobNotificationListener.Options? = nil) -> [any Service] {
+        /// The worker runs kind `wake`, each job taking `hold`.
+        func services(
+            poll: Duration, listener options: JobNotificationListener.Options? = nil, concurrency: Int = 2,
+            hold: Duration = .zero
+        ) -> [any Service] {
             let handler = ScriptedHandler(kind: "wake") { job in
                 self.started.withLock { $0[job.id] = ContinuousClock.now }
+                if hold > .zero { try await Task.sleep(for: hold) }
             }
             let worker = JobWorker(
                 catalog: catalog, handlers: JobHandlers([handler]),
-                options: .init(concurrency: 2, leaseSeconds: 30, pollInterval: poll), metrics: metrics, wakeup: wakeup,
-                logger: TestLogger.make())
+                options: .init(concurrency: concurrency, leaseSeconds: 30, pollInterval: poll), metrics: metrics,
+                wakeup: wakeup, logger: TestLogger.make())
             guard let options,
                 let listener = JobWakeupListener(
-                    database: catalog.database.location, wakeup: wakeup, metrics: metrics, instance: instance,
+                    database: catalog.database.location, worker: worker, metrics: metrics, instance: instance,
                     logger: TestLogger.make(), options: options)
             else { return [worker] }
             return [worker, listener]
@@ -256,4 +261,157 @@ struct JobWakeupTests {
             await node.close()
         }
     }
+
+    @Test(
+        "a worker whose slots are full ignores notifications, yet every job of a burst starts without a poll",
+        .requiresPostgres, arguments: TestDatabase.postgresOnly)
+    func fullWorkersIgnoreNotifications(database: TestDatabase) async throws {
+        try await withTestCatalog(database, clock: SystemClock(), shareable: true) { enqueuer, scratch in
+            let node = try await Node(scratch)
+            let other = try await Node(scratch)
+            let services =
+                node.services(poll: .seconds(30), listener: .init(), hold: .milliseconds(150))
+                + other.services(poll: .seconds(30), listener: .init(), hold: .milliseconds(150))
+            try await running(services) {
+                try await listening(node)
+                try await listening(other)
+                // Bursts of 12 jobs for 4 slots, one at a time and in one transaction: a slot that
+                // frees claims at once what the ignored notifications announced.
+                for round in 0..<3 {
+                    let sent = ContinuousClock.now
+                    var ids: [Int64] = []
+                    if round == 1 {
+                        ids = try await enqueuer.transaction { tx in
+                            var ids: [Int64] = []
+                            for _ in 0..<12 { ids.append(try await tx.jobs.enqueue(NewJob(kind: "wake")).id) }
+                            return ids
+                        }
+                    } else {
+                        for _ in 0..<12 { ids.append(try await enqueuer.pool.jobs.enqueue(NewJob(kind: "wake")).id) }
+                    }
+                    // Three waves of 150 ms; a job left for the 30 s poll would miss this by far.
+                    try await eventually(.seconds(10), "all 12 jobs of round \(round) to start") {
+                        ids.allSatisfy { node.startedAt($0) != nil || other.startedAt($0) != nil }
+                    }
+                    let last = ids.map { (node.startedAt($0) ?? other.startedAt($0)!) - sent }.max()!
+                    #expect(last < .seconds(5), "round \(round): the last job started after \(last)")
+                }
+                let ignored = node.metric("tapedeck_job_notifications_ignored_total")
+                    + other.metric("tapedeck_job_notifications_ignored_total")
+                #expect(ignored > 0, "full workers let notifications pass")
+                let ran = node.started.withLock { Set($0.keys) }
+                #expect(ran.isDisjoint(with: other.started.withLock { Set($0.keys) }))
+                #expect(ran.count + other.started.withLock { $0.count } == 36)
+            }
+            await node.close()
+            await other.close()
+        }
+    }
+
+    @Test(
+        "a job queued elsewhere for later starts on time although the poll interval is 30 s",
+        .requiresPostgres, arguments: TestDatabase.postgresOnly)
+    func laterJobQueuedElsewhere(database: TestDatabase) async throws {
+        try await withTestCatalog(database, clock: SystemClock(), shareable: true) { enqueuer, scratch in
+            let node = try await Node(scratch)
+            try await running(node.services(poll: .seconds(30), listener: .init())) {
+                try await listening(node)
+                let queued = ContinuousClock.now
+                let later = try await enqueuer.pool.jobs.enqueue(NewJob(kind: "wake", runAt: Date().addingTimeInterval(1.5))).id
+                let waited = try await latency(node, later, since: queued, timeout: .seconds(10))
+                // Not before it is due, and long before the next poll (loose: suites run in parallel).
+                #expect(waited >= .milliseconds(1400) && waited < .seconds(6), "\(waited)")
+                #expect(node.metric("tapedeck_job_notifications_received_total") == 1)
+            }
+            await node.close()
+        }
+    }
+
+    @Test(
+        "a process lets its own notification pass only for a job it woke its worker for; one queued another way still wakes it",
+        .requiresPostgres, arguments: TestDatabase.postgresOnly)
+    func ownNotifications(database: TestDatabase) async throws {
+        try await withTestCatalog(database, clock: SystemClock(), shareable: true) { _, scratch in
+            let node = try await Node(scratch)
+            try await running(node.services(poll: .seconds(30), listener: .init())) {
+                try await listening(node)
+                // As a webhook does: queued in a transaction, then the worker woken in-process.
+                let sent = ContinuousClock.now
+                let id = try await node.catalog.transactionWaking(node.wakeup) { tx in
+                    try await tx.jobs.enqueue(NewJob(kind: "wake")).id
+                }
+                #expect(try await latency(node, id, since: sent) < .seconds(3))
+                try await eventually(.seconds(5), "its own notification, let pass") {
+                    node.metric("tapedeck_job_notifications_ignored_total") == 1
+                }
+                // Queued in this process without waking the worker: the notification wakes it.
+                let other = ContinuousClock.now
+                let unsignalled = try await node.catalog.pool.jobs.enqueue(NewJob(kind: "wake")).id
+                #expect(try await latency(node, unsignalled, since: other) < .seconds(3))
+                try await eventually(.seconds(5), "the second notification") {
+                    node.metric("tapedeck_job_notifications_received_total") == 2
+                }
+                #expect(node.metric("tapedeck_job_notifications_ignored_total") == 1)
+                // What a transaction reports: the jobs it queued, a duplicate (same idempotency key) not counted.
+                let heard = Mutex<[Int64]>([])
+                let (ids, once) = try await node.catalog.transactionQueuingJobs(beforeCommit: { q in heard.withLock { $0 = q.ids } }) { tx in
+                    let first = try await tx.jobs.enqueue(NewJob(kind: "wake", idempotencyKey: "k")).id
+                    try await tx.jobs.enqueue(NewJob(kind: "wake", idempotencyKey: "k"))
+                    let later = try await tx.jobs.enqueue(NewJob(kind: "wake", runAt: Date().addingTimeInterval(60))).id
+                    return [first, later]
+                }
+                #expect(once?.ids == ids && heard.withLock { $0 } == ids)
+                #expect(once.map { abs($0.earliestRunAt.timeIntervalSinceNow) < 10 } == true, "the earliest: the first, due now")
+                let (_, nothing) = try await node.catalog.transactionQueuingJobs { tx in
+                    try await tx.jobs.enqueue(NewJob(kind: "wake", idempotencyKey: "k"))
+                    return 0
+                }
+                #expect(nothing == nil)
+            }
+            await node.close()
+        }
+    }
+
+    @Test("a notification's payload: kind, due time and job id, read back; a payload of only a kind is due now")
+    func notificationPayload() {
+        let kinds = ["livekit.start_egress", "hms.sync", "a", "with space", "trailing ", "12345", "x 12 13 y", ""]
+        for kind in kinds {
+            for ms: Int64 in [0, 1, 1_764_620_000_123, Int64(Int32.max) * 1000] {
+                for id: Int64 in [1, 42, Int64.max] {
+                    let notification = JobQueue.Notification(kind: kind, runAt: Date(millisecondsSince1970: ms), jobID: id)
+                    #expect(JobQueue.Notification(payload: notification.payload) == notification, "\(notification.payload)")
+                }
+            }
+        }
+        for old in ["livekit.start_egress", "x 12", "x 12y 3", "", " "] {
+            #expect(JobQueue.Notification(payload: old) == .init(kind: old, runAt: nil, jobID: nil), "\(old)")
+        }
+    }
+
+    @Test("a wake-up for a job due later ends a wait only if the wait would outlast it; kept while nobody waits")
+    func wakeupForALaterJob() async throws {
+        let wakeup = WakeupSignal()
+        // Due after the wait ends: the wait runs to its timeout.
+        let short = Task { await wakeup.wait(timeout: .milliseconds(300)) }
+        try await Task.sleep(for: .milliseconds(50))
+        wakeup.signal(forJobDueIn: .seconds(30))
+        let start = ContinuousClock.now
+        await short.value
+        #expect(ContinuousClock.now - start > .milliseconds(150), "not woken for a job due after the wait")
+        // Due before a long wait ends: woken at once.
+        let long = Task { () -> Duration in
+            let start = ContinuousClock.now
+            await wakeup.wait(timeout: .seconds(30))
+            return ContinuousClock.now - start
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        wakeup.signal(forJobDueIn: .seconds(1))
+        #expect(await long.value < .seconds(5))
+        // Nobody waiting: kept, whatever the due time (the worker may have read the queue before).
+        wakeup.signal(forJobDueIn: .seconds(3600))
+        let kept = ContinuousClock.now
+        await wakeup.wait(timeout: .seconds(30))
+        #expect(ContinuousClock.now - kept < .seconds(5))
+    }
+
 }

@@ -80,7 +80,10 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
 
     static package var jobNotifications: MetricNameDescriptor { MetricNameDescriptor(
         namespace: "tapedeck", metricName: "job_notifications_received", unitName: "total",
-        helpText: "PostgreSQL notifications of enqueued jobs this instance's listener received (each wakes its idle worker).") }
+        helpText: "PostgreSQL notifications of enqueued jobs this instance's listener received.") }
+    static package var jobNotificationsIgnored: MetricNameDescriptor { MetricNameDescriptor(
+        namespace: "tapedeck", metricName: "job_notifications_ignored", unitName: "total",
+        helpText: "Received notifications that did not wake the worker: every slot was busy (it claims when one frees), or this instance had woken it for that job already.") }
     static package var jobListenerReconnects: MetricNameDescriptor { MetricNameDescriptor(
         namespace: "tapedeck", metricName: "job_listener_reconnects", unitName: "total",
         helpText: "Times this instance's job notification listener connected again after losing its connection.") }
@@ -93,6 +96,7 @@ public final class ServiceMetrics: ObjectStoreObserver, Sendable {
         let labels = [("instance", instance)]
         return JobListenerMetrics(
             notifications: registry.makeCounter(descriptor: Self.jobNotifications, labels: labels),
+            ignored: registry.makeCounter(descriptor: Self.jobNotificationsIgnored, labels: labels),
             reconnects: registry.makeCounter(descriptor: Self.jobListenerReconnects, labels: labels),
             connected: registry.makeGauge(descriptor: Self.jobListenerConnected, labels: labels))
     }
@@ -154,6 +158,7 @@ package extension Duration {
 
 package struct JobListenerMetrics: Sendable {
     package let notifications: Counter
+    package let ignored: Counter
     package let reconnects: Counter
     package let connected: Gauge
 }

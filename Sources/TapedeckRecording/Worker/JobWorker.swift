@@ -40,6 +40,8 @@ public final class JobWorker: Service {
 
     private let inFlight = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    /// When this worker last put back expired leases.
+    private let recoveredAt = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(
         catalog: Catalog, handlers: JobHandlers, options: Options, metrics: ServiceMetrics, wakeup: WakeupSignal,
@@ -96,15 +98,38 @@ public final class JobWorker: Service {
         logger.info("job worker stopped", metadata: ["worker": "\(workerID)"])
     }
 
+    /// Whether a notification of a queued job should wake this worker: not while every slot is
+    /// busy (nor while it stops). That loses no job: a slot freed after this answered `false`
+    /// wakes the worker itself (every finished job does), and that claim starts after the
+    /// notified job's commit, so it sees the job.
+    package var wantsWakeup: Bool {
+        options.concurrency - inFlight.load(ordering: .acquiring) > 0 && !stopping.load(ordering: .acquiring)
+    }
+
     /// Claims up to `limit` due jobs; when fewer were due, also when the next queued job is due,
     /// so a job scheduled for later starts on time however long the poll interval.
+    ///
+    /// On PostgreSQL the claim is one statement on the pool, not a transaction (a wake-up that
+    /// finds nothing costs two statements), and expired leases are put back at most once a
+    /// second: leases last far longer, and a worker may be woken many times a second.
     private func claim(limit: Int) async throws -> (jobs: [Job], nextRunAt: Date?) {
         let workerID = workerID
         let lease = options.leaseSeconds
-        return try await catalog.transaction { tx in
-            let jobs = try await tx.jobs.claim(workerID: workerID, limit: limit, leaseSeconds: lease)
-            return (jobs, jobs.count < limit ? try await tx.jobs.nextRunAt() : nil)
+        let recover = recoveredAt.withLock { last -> Bool in
+            let now = ContinuousClock.now
+            guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+            last = now
+            return true
         }
+        guard catalog.database.kind == .postgres else {
+            return try await catalog.transaction { tx in
+                let jobs = try await tx.jobs.claim(workerID: workerID, limit: limit, leaseSeconds: lease, recoverExpired: recover)
+                return (jobs, jobs.count < limit ? try await tx.jobs.nextRunAt() : nil)
+            }
+        }
+        let jobs = try await catalog.pool.jobs.claim(
+            workerID: workerID, limit: limit, leaseSeconds: lease, recoverExpired: recover)
+        return (jobs, jobs.count < limit ? try await catalog.pool.jobs.nextRunAt() : nil)
     }
 
     /// How long to sleep for a job due at `next`: the poll interval at most, and never quite zero,

@@ -12,8 +12,41 @@ import TapedeckCore
 public struct JobQueue: Sendable {
     let session: CatalogSession
 
-    /// The PostgreSQL channel every enqueue notifies, with the job's kind as the payload.
+    /// The PostgreSQL channel every enqueue notifies; the payload is ``Notification/payload``.
     public static let notificationChannel = "tapedeck_jobs"
+
+    /// What a notification says about the job queued: its id, kind and due time, so a listener
+    /// does not claim for a job its own process already woke its worker for, nor claim now for a
+    /// job due later.
+    public struct Notification: Sendable, Equatable {
+        public var kind: String
+        /// `nil` in a payload of only a kind (the release before sent that): due now.
+        public var runAt: Date?
+        public var jobID: Int64?
+
+        public init(kind: String, runAt: Date?, jobID: Int64?) {
+            self.kind = kind
+            self.runAt = runAt
+            self.jobID = jobID
+        }
+
+        /// `kind run_at_ms id`, read from the end, so a kind may have spaces; a payload of any
+        /// other shape is read as a kind due now.
+        public init(payload: String) {
+            let parts = payload.split(separator: " ", omittingEmptySubsequences: false)
+            if parts.count >= 3, let ms = Int64(parts[parts.count - 2]), let id = Int64(parts[parts.count - 1]) {
+                self.init(
+                    kind: parts.dropLast(2).joined(separator: " "), runAt: Date(millisecondsSince1970: ms), jobID: id)
+            } else {
+                self.init(kind: payload, runAt: nil, jobID: nil)
+            }
+        }
+
+        public var payload: String {
+            guard let runAt, let jobID else { return kind }
+            return "\(kind) \(runAt.millisecondsSince1970) \(jobID)"
+        }
+    }
 
     public enum EnqueueResult: Sendable, Equatable {
         case enqueued(id: Int64)
@@ -41,13 +74,18 @@ public struct JobQueue: Sendable {
             """
         // On PostgreSQL the same statement notifies the listening workers of every process; the
         // notification is delivered when the enclosing transaction commits (never for a rolled
-        // back job), and only when a row was inserted (a duplicate wakes nobody).
+        // back job), and only when a row was inserted (a duplicate wakes nobody). Its payload is
+        // `Notification.payload`: the kind, when the job is due, and its id.
         let statement: SQLQueryString =
             session.kind == .postgres
-            ? "WITH inserted AS (" + insert + ", kind) SELECT id, pg_notify('\(unsafeRaw: Self.notificationChannel)', kind)::text AS notified FROM inserted"
+            ? "WITH inserted AS (" + insert + ", kind, run_at) SELECT id, pg_notify('\(unsafeRaw: Self.notificationChannel)', kind || ' ' || run_at::text || ' ' || id::text)::text AS notified FROM inserted"
             : insert
         let row = try await session.sql.raw(statement).first()
-        if let row { return .enqueued(id: try row.int64("id")) }
+        if let row {
+            let id = try row.int64("id")
+            session.queued?.note(id: id, runAtMs: runAt)
+            return .enqueued(id: id)
+        }
         guard let key = job.idempotencyKey,
             let existing = try await session.sql.raw(
                 "SELECT id FROM jobs WHERE idempotency_key = \(bind: key)"
@@ -56,11 +94,16 @@ public struct JobQueue: Sendable {
         return .duplicate(id: try existing.int64("id"))
     }
 
-    /// Claims up to `limit` due jobs for `workerID` until `leaseSeconds` from now.
-    /// Run inside a transaction (``Catalog/transaction(_:)``).
-    public func claim(workerID: String, limit: Int, leaseSeconds: TimeInterval) async throws -> [Job] {
+    /// Claims up to `limit` due jobs for `workerID` until `leaseSeconds` from now, first putting
+    /// back the jobs of workers whose lease ran out (unless `recoverExpired` is false: a worker
+    /// woken many times a second does that once a second).
+    /// On SQLite run it inside a transaction (``Catalog/transaction(_:)``); on PostgreSQL the
+    /// claim is one statement, atomic on the pool too.
+    public func claim(workerID: String, limit: Int, leaseSeconds: TimeInterval, recoverExpired: Bool = true) async throws
+        -> [Job]
+    {
         guard limit > 0 else { return [] }
-        try await recoverExpiredLeases()
+        if recoverExpired { try await recoverExpiredLeases() }
         let now = session.nowMs
         let until = now + Int64(leaseSeconds * 1000)
         let skipLocked: SQLQueryString = session.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : ""

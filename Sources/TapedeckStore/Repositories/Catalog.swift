@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import Synchronization
 import TapedeckCore
 
 /// Entry point to the catalog's repositories, over the pool or inside one transaction.
@@ -25,6 +26,48 @@ public struct Catalog: Sendable {
             try await body(CatalogSession(sql: sql, kind: kind, clock: clock))
         }
     }
+
+    /// Runs `body` in one transaction, like ``transaction(_:)``, and also says which jobs it
+    /// queued (`nil`: none), so the caller wakes its worker only when there is something to run.
+    /// `beforeCommit` hears them before the commit sends their notifications.
+    public func transactionQueuingJobs<T: Sendable>(
+        beforeCommit: @escaping @Sendable (QueuedJobs) -> Void = { _ in },
+        _ body: @escaping @Sendable (CatalogSession) async throws -> T
+    ) async throws -> (value: T, queued: QueuedJobs?) {
+        let kind = database.kind
+        let clock = clock
+        let record = QueuedJobsRecord()
+        let value = try await database.transaction { sql in
+            let value = try await body(CatalogSession(sql: sql, kind: kind, clock: clock, queued: record))
+            if let queued = record.queued { beforeCommit(queued) }
+            return value
+        }
+        return (value, record.queued)
+    }
+}
+
+/// The jobs a transaction queued (duplicates of an idempotency key not counted).
+public struct QueuedJobs: Sendable, Equatable {
+    public var ids: [Int64]
+    /// When the earliest of them is due.
+    public var earliestRunAt: Date
+}
+
+final class QueuedJobsRecord: Sendable {
+    private let state = Mutex<(ids: [Int64], earliestMs: Int64?)>(([], nil))
+
+    func note(id: Int64, runAtMs: Int64) {
+        state.withLock { state in
+            state.ids.append(id)
+            state.earliestMs = min(state.earliestMs ?? runAtMs, runAtMs)
+        }
+    }
+
+    var queued: QueuedJobs? {
+        state.withLock { state in
+            state.earliestMs.map { QueuedJobs(ids: state.ids, earliestRunAt: Date(millisecondsSince1970: $0)) }
+        }
+    }
 }
 
 /// The repositories over one SQL connection (or the pool).
@@ -32,6 +75,19 @@ public struct CatalogSession: Sendable {
     public let sql: any SQLDatabase
     public let kind: DatabaseKind
     public let clock: any Clock
+    /// Set by ``Catalog/transactionQueuingJobs(_:)``: what the transaction queued.
+    let queued: QueuedJobsRecord?
+
+    public init(sql: any SQLDatabase, kind: DatabaseKind, clock: any Clock) {
+        self.init(sql: sql, kind: kind, clock: clock, queued: nil)
+    }
+
+    init(sql: any SQLDatabase, kind: DatabaseKind, clock: any Clock, queued: QueuedJobsRecord?) {
+        self.sql = sql
+        self.kind = kind
+        self.clock = clock
+        self.queued = queued
+    }
 
     public var rooms: RoomRepository { RoomRepository(session: self) }
     public var organizations: OrganizationRepository { OrganizationRepository(session: self) }

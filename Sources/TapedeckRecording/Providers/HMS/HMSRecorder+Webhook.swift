@@ -8,7 +8,9 @@ package extension HMSRecorder {
     /// with its de-duplication record. Recording outcomes are only queued for confirmation.
     package func apply(_ delivered: HMSWebhookEvent) async throws -> ProviderReportOutcome {
         let event = delivered.cleanedForCatalog()
-        let outcome = try await catalog.transaction { tx -> ProviderReportOutcome in
+        // Queued jobs run now, not at the next poll; a webhook that queued none (most of them)
+        // wakes nobody, as each wake-up costs the worker a claim.
+        let outcome = try await catalog.transactionWaking(wakeup) { tx -> ProviderReportOutcome in
             guard try await tx.inboundEvents.firstDelivery(provider: Self.provider, eventID: event.id) else { return .duplicate }
             if let name = event.data.roomName, ProviderText.hasControlCharacters(name) || name.unicodeScalars.count > 256 {
                 logger.notice("100ms webhook for a room whose name Tapedeck cannot keep; not recorded", metadata: ["id": "\(event.id)"])
@@ -16,7 +18,6 @@ package extension HMSRecorder {
             }
             return try await applyInTransaction(tx, event)
         }
-        if outcome == .applied { wakeup.signal() }
         return outcome
     }
 

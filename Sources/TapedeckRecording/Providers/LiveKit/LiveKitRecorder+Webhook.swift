@@ -8,7 +8,9 @@ package extension LiveKitRecorder {
     /// Applies one verified webhook in a single transaction, with its de-duplication record.
     package func apply(_ delivered: WebhookEvent) async throws -> ProviderReportOutcome {
         let event = delivered.cleanedForCatalog()
-        let outcome = try await catalog.transaction { tx -> ProviderReportOutcome in
+        // Queued jobs run now, not at the next poll; a webhook that queued none (most of them)
+        // wakes nobody, as each wake-up costs the worker a claim.
+        let outcome = try await catalog.transactionWaking(wakeup) { tx -> ProviderReportOutcome in
             guard try await tx.inboundEvents.firstDelivery(provider: Self.provider, eventID: event.id) else {
                 return .duplicate
             }
@@ -20,8 +22,6 @@ package extension LiveKitRecorder {
             }
             return try await applyInTransaction(tx, event)
         }
-        // Queued starts and stops run now, not at the next poll.
-        if outcome == .applied { wakeup.signal() }
         return outcome
     }
 
