@@ -70,7 +70,7 @@ def seek_and_settle(browser, seconds):
 
 
 def press(browser, key, shift=False):
-    codes = {"Enter": (13, "\r"), "ArrowDown": (40, ""), "ArrowUp": (38, ""), "Home": (36, ""), "End": (35, "")}
+    codes = {"Enter": (13, "\r"), "ArrowDown": (40, ""), "ArrowUp": (38, ""), "Home": (36, ""), "End": (35, ""), "Tab": (9, "")}
     code, text = codes[key]
     modifiers = 8 if shift else 0
     browser.call("Input.dispatchKeyEvent", type="keyDown", key=key, code=key, windowsVirtualKeyCode=code, text=text,
@@ -554,6 +554,10 @@ def test_a_long_transcript_renders_a_window_and_still_follows_finds_and_steps(lo
         press(browser, "Enter")
         time.sleep(0.3)
         assert abs(browser.js("document.getElementById('player').currentTime") - long_start_ms(3) / 1000) < 0.1
+        # Tab goes from card to card past the ones rendered at first, each scrolled into view.
+        for _ in range(40):
+            press(browser, "Tab")
+        assert browser.js(f"{POSITION}({focused})") == 44 and browser.js(f"{IN_VIEW}({focused})")
         # Scrolled to the end as with a scroll bar: the last card is there, at the bottom.
         for _ in range(5):  # each scroll renders the cards there and measures them; the end settles
             browser.js("(l => { l.scrollTop = l.scrollHeight; })(document.getElementById('transcript-cues'))")
