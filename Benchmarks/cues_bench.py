@@ -5,8 +5,9 @@
       English track's signed WebVTT URL, from text-tracks, requested one at a time and by wrk,
       next to /healthz of the same server (SQLite).
     player: the same lecture's player page through a share link in headless Chromium: time from
-      the navigation's start to the first frame showing every card of the default track (and its
-      translation beside it), over repeated loads; then a card pressed seeks the video.
+      the navigation's start to the first frame with the panel ready on the default track (and its
+      translation beside it), over repeated loads, alternated with the page of the same video
+      without cues (no panel) as the baseline; then a card pressed seeks the video.
     big-track: tracks of 1,000, 10,000 and 100,000 cues, each fetched once as WebVTT and as JSON
       after a restart, with the server's resident memory sampled meanwhile (SQLite).
     ingest: a LiveKit session (the stand-in) with its recording running; concurrent posters send
@@ -129,14 +130,26 @@ def vtt(args):
         shutil.rmtree(work, ignore_errors=True)
 
 
-# Runs in the page before its own scripts: notes when the panel holds `want` cards, at the next
-# animation frame (the first the browser can paint with them), and when the video has metadata.
+# Runs in the page before its own scripts: notes when the panel is ready with the default track
+# (its list no longer aria-busy, its cards standing for all `want` lines) and the next animation
+# frame, the first the browser can paint with them; the first frame after DOMContentLoaded (what a
+# page without the panel is ready by); when the video has metadata; and the main thread's long
+# tasks (over 50 ms) until then.
 PANEL_PROBE = """(() => {
   const want = %d;
-  window.__panel = {};
+  window.__panel = {longTasks: []};
+  try {
+    new PerformanceObserver(list => { list.getEntries().forEach(e => window.__panel.longTasks.push(e.duration)); })
+      .observe({type: 'longtask', buffered: true});
+  } catch (e) {}
   function check() {
     const list = document.getElementById('transcript-cues');
-    if (list && list.querySelectorAll('.cue').length === want) {
+    const card = list && list.querySelector('li[aria-setsize]');
+    // (Or every line's card in the list, as the panel had them before it rendered only a window:
+    // to measure that version too.)
+    const ready = list && (list.getAttribute('aria-busy') === 'false' && card && Number(card.getAttribute('aria-setsize')) === want
+                           || list.querySelectorAll('.cue').length === want);
+    if (ready) {
       window.__panel.cards = performance.now();
       // When the last of the panel's track fetches (JSON) had its answer.
       window.__panel.tracks = Math.max(...performance.getEntriesByType('resource')
@@ -146,45 +159,72 @@ PANEL_PROBE = """(() => {
     }
     requestAnimationFrame(check);
   }
-  requestAnimationFrame(check);
+  if (want > 0) requestAnimationFrame(check);
   document.addEventListener('DOMContentLoaded', () => {
     window.__panel.dom = performance.now();
+    requestAnimationFrame(() => { window.__panel.domFrame = performance.now(); });
     const video = document.getElementById('player');
     if (video) video.addEventListener('loadedmetadata', () => { window.__panel.metadata = performance.now(); });
   });
 })();"""
 
 
+def load_page(browser, page, mark):
+    """Opens `page` and waits for window.__panel[mark]: the probe's marks for this load."""
+    browser.open(page, settle=0)
+    deadline = time.time() + 30
+    # This load's page (not the one before it), with its mark taken.
+    ready = f"location.href === {json.dumps(page)} && window.__panel && window.__panel.{mark}"
+    while not browser.js(ready) and time.time() < deadline:
+        time.sleep(0.02)
+    marks = browser.js("window.__panel")
+    assert mark in marks, marks
+    return marks
+
+
+def spread(values):
+    return {"p50": round(percentile(values, 50), 1), "p99": round(percentile(values, 99), 1),
+            "min": round(min(values), 1), "max": round(max(values), 1)}
+
+
 def player(args):
     """The player page of the 3-hour lecture, through a share link, in headless Chromium: from the
-    navigation's start to the first frame with every card of the default track (English, with the
-    Spanish translation beside it) in the panel; then a card pressed seeks the video."""
+    navigation's start to the first frame with the panel ready (English, with the Spanish
+    translation beside it); alternated with the player page of the same video without cues (no
+    panel) as the baseline; then a card pressed seeks the video."""
     from browser import Browser  # noqa: E402 (Tests/peers; needs websocket-client)
     tapedeck = Server(env={"TAPEDECK_LOG_LEVEL": "warning"}, name="cues-bench-player", artifacts=args.artifacts,
                       binary=args.binary).start()
     work = tempfile.mkdtemp(prefix="tapedeck-cues-player-")
-    browser = None
+    browsers = []
     try:
         recording, posted, counts, _ = lecture_recording(tapedeck, work, args.cues)
-        share = requests.post(f"{tapedeck.base_url}/v1/recordings/{recording['id']}/shares", json={"expires_in": 3600},
-                              headers=tapedeck.admin, timeout=30).json()["url"]
+        bare, _ = tapedeck.import_media(os.path.join(work, "lecture.mp4"), "lecture-without-cues")
+
+        def share(rid):
+            return requests.post(f"{tapedeck.base_url}/v1/recordings/{rid}/shares", json={"expires_in": 3600},
+                                 headers=tapedeck.admin, timeout=30).json()["url"]
+        lecture_url, bare_url = share(recording["id"]), share(bare["id"])
+        # One browser for each page, so each keeps its own probe (with the lines it waits for).
         browser = Browser()
+        browsers.append(browser)
         browser.call("Page.addScriptToEvaluateOnNewDocument", source=PANEL_PROBE % counts["en"])
-        loads = []
+        plain = Browser()
+        browsers.append(plain)
+        plain.call("Page.addScriptToEvaluateOnNewDocument", source=PANEL_PROBE % 0)
+        loads, baseline, rendered = [], [], []
         for n in range(args.page_loads + 2):
-            page = f"{share}{'&' if '?' in share else '?'}load={n}"
-            browser.open(page, settle=0)
-            deadline = time.time() + 30
-            # This load's page (not the one before it), with its panel painted.
-            ready = f"location.href === {json.dumps(page)} && window.__panel && window.__panel.painted"
-            while not browser.js(ready) and time.time() < deadline:
-                time.sleep(0.02)
-            marks = browser.js("window.__panel")
-            assert "painted" in marks, marks
-            # The default view pairs each English line with its Spanish translation.
-            assert browser.js("document.querySelectorAll('#transcript-cues .cue-translation').length") == counts["en"]
+            suffix = f"{'&' if '?' in lecture_url else '?'}load={n}"
+            marks = load_page(browser, lecture_url + suffix, "painted")
+            # The default view pairs each English line with its Spanish translation, on every card rendered.
+            cards = browser.js("document.querySelectorAll('#transcript-cues .cue').length")
+            assert cards > 0 and browser.js("document.querySelectorAll('#transcript-cues .cue-translation').length") == cards
+            without = load_page(plain, bare_url + f"{'&' if '?' in bare_url else '?'}load={n}", "domFrame")
+            assert plain.js("document.getElementById('transcript') === null")
             if n >= 2:  # the first two warm the browser's and the server's caches
                 loads.append(marks)
+                baseline.append(without)
+                rendered.append(cards)
         # Interactive: pressing a card plays from its line.
         card = browser.js("(() => { const c = document.querySelectorAll('#transcript-cues .cue')[2]; c.click();"
                           " return c.querySelector('.cue-time').textContent; })()")
@@ -192,20 +232,24 @@ def player(args):
         seeked = browser.js("document.getElementById('player').currentTime")
         step = LECTURE_MS // (args.cues // 3 + 1)
         assert abs(seeked - 2 * step / 1000) < 0.3, (card, seeked)
-        painted = [m["painted"] for m in loads]
+        longest = [max(m["longTasks"], default=0) for m in loads]
         return {
             "cues": posted, "tracks": counts, "page_loads": len(loads),
-            "panel_interactive_ms": {"p50": round(percentile(painted, 50), 1), "max": round(max(painted), 1),
-                                     "min": round(min(painted), 1)},
+            "panel_interactive_ms": spread([m["painted"] for m in loads]),
+            "baseline_page_without_panel_first_frame_ms": spread([m["domFrame"] for m in baseline]),
+            "first_frame_after_dom_content_loaded_ms": spread([m["domFrame"] for m in loads]),
             "dom_content_loaded_ms_p50": round(percentile([m["dom"] for m in loads], 50), 1),
             "tracks_fetched_ms_p50": round(percentile([m["tracks"] for m in loads], 50), 1),
             "cards_built_ms_p50": round(percentile([m["cards"] for m in loads], 50), 1),
+            "longest_main_thread_task_ms": spread(longest),
+            "cards_in_document": {"min": min(rendered), "max": max(rendered)},
             "video_metadata_ms_p50": round(percentile([m["metadata"] for m in loads if "metadata" in m], 50), 1)
             if any("metadata" in m for m in loads) else None,
             "card_press_seeked_to_s": round(seeked, 3),
+            "load_average": os.getloadavg(),
         }
     finally:
-        if browser:
+        for browser in browsers:
             browser.close()
         tapedeck.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -496,7 +540,7 @@ def main():
     parser.add_argument("--cues", type=int, default=10000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--big-track", type=int, default=100000, help="big-track: cues on the longest track")
-    parser.add_argument("--page-loads", type=int, default=20, help="player: page loads measured")
+    parser.add_argument("--page-loads", type=int, default=40, help="player: page loads measured")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--posters", type=int, default=4)

@@ -94,6 +94,13 @@ struct ImportCommand: AsyncParsableCommand {
                     throw Failure.message("--captions \(path): \(error)")
                 }
             }
+            // The same track limit as uploads to the API: refused before anything is stored.
+            let languages = Set(captionTracks.map { $0.1.value })
+            if languages.count > settings.cueLimits.tracks {
+                await dependencies.shutdown()
+                throw Failure.message(
+                    "--captions: \(languages.count) languages, but a recording may have at most \(settings.cueLimits.tracks) tracks (TAPEDECK_MAX_CUE_TRACKS)")
+            }
             let importer = RecordingImporter(
                 catalog: dependencies.catalog, store: dependencies.store, http: dependencies.http, logger: logger)
             let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) == 1)
@@ -109,7 +116,7 @@ struct ImportCommand: AsyncParsableCommand {
                 for (path, language, cues) in captionTracks {
                     let count = try await CaptionFileImport.replaceTrack(
                         cues, recordingID: recording.id, kind: .captions, language: language, source: .upload, actor: "cli",
-                        catalog: dependencies.catalog)
+                        trackLimit: settings.cueLimits.tracks, catalog: dependencies.catalog)
                     print("Attached \(count) captions (\(language.value)) from \(path)")
                 }
                 let seconds = max(Date().timeIntervalSince(started), 0.001)

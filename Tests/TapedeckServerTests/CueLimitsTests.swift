@@ -73,6 +73,70 @@ struct CueLimitsTests {
         }
     }
 
+    static func upload(
+        _ client: some TestClientProtocol, _ app: TestApp, _ recording: Recording, language: String, kind: String = "captions",
+        lines: [String]
+    ) async throws -> TestResponse {
+        var file = "WEBVTT\n"
+        for (index, line) in lines.enumerated() {
+            file += "\n00:00:0\(index).000 --> 00:00:0\(index).900\n\(line)\n"
+        }
+        return try await client.execute(
+            uri: "/v1/recordings/\(recording.id.uuidString.lowercased())/captions?language=\(language)&kind=\(kind)", method: .post,
+            headers: app.authorization + [.contentType: "text/vtt"], body: ByteBuffer(string: file))
+    }
+
+    @Test("caption files count against the tracks per recording like posted cues; a new file for a track it has does not", arguments: TestDatabase.all)
+    func captionUploads(database: TestDatabase) async throws {
+        try await TestApp.with(database, settingValues: ["TAPEDECK_MAX_CUE_TRACKS": "2"]) { app, client in
+            let recording = try await Fixtures.recording(app.catalog, room: "lecture")
+            #expect(try await Self.post(client, app, recording, [("en-1", "en", "one")]).status == .ok)
+            #expect(try await Self.upload(client, app, recording, language: "es", lines: ["uno", "dos"]).status == .ok)
+            let before = try await Self.stored(app, recording)
+            #expect(before.count == 3)
+            // A third track, by file: refused like a batch, naming the language that would add it.
+            let third = try await Self.upload(client, app, recording, language: "fr", lines: ["un"])
+            #expect(third.status == .conflict && third.errorCode == "track_limit_reached" && third.errorField == "language")
+            let message = try #require((third.object["error"] as? [String: Any])?["message"] as? String)
+            #expect(message.contains("2") && message.contains("TAPEDECK_MAX_CUE_TRACKS"))
+            // Another kind is another track too.
+            let subtitles = try await Self.upload(client, app, recording, language: "en", kind: "subtitles", lines: ["one"])
+            #expect(subtitles.status == .conflict && subtitles.errorCode == "track_limit_reached")
+            #expect(try await Self.stored(app, recording) == before)
+            // Replacing the file of a track it has, and a file for the posted track, are fine.
+            #expect(try await Self.upload(client, app, recording, language: "es", lines: ["uno corregido"]).status == .ok)
+            #expect(try await Self.upload(client, app, recording, language: "en", lines: ["one", "two"]).status == .ok)
+            #expect(try await Self.stored(app, recording).count == 4)
+            // And a posted cue cannot add the third track the files were refused.
+            let posted = try await Self.post(client, app, recording, [("fr-1", "fr", "un")])
+            #expect(posted.errorCode == "track_limit_reached" && posted.errorField == "cues")
+        }
+    }
+
+    @Test("a caption file refused at the track limit stores nothing, through the import's own function", arguments: TestDatabase.all)
+    func replaceTrackLimit(database: TestDatabase) async throws {
+        try await withTestCatalog(database) { catalog in
+            let recording = try await Fixtures.recording(catalog, room: "lecture")
+            func file(_ language: String) throws -> [NewCue] {
+                try CaptionFileImport.cues(
+                    Array("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nline\n".utf8), kind: .captions, language: LanguageTag(language)!,
+                    source: .upload)
+            }
+            func replace(_ language: String, limit: Int?) async throws -> Int {
+                try await CaptionFileImport.replaceTrack(
+                    try file(language), recordingID: recording.id, kind: .captions, language: LanguageTag(language)!, source: .upload,
+                    actor: "cli", trackLimit: limit, catalog: catalog)
+            }
+            #expect(try await replace("en", limit: 1) == 1)
+            #expect(try await replace("en", limit: 1) == 1)
+            await #expect(throws: CueIngest.Failure.tooManyTracks(limit: 1)) { try await replace("es", limit: 1) }
+            #expect(try await catalog.pool.cues.tracks(recordingID: recording.id).map(\.language) == ["en"])
+            // Without a limit (the provider's own transcript), the track is added.
+            #expect(try await replace("es", limit: nil) == 1)
+            #expect(try await catalog.pool.cues.tracks(recordingID: recording.id).count == 2)
+        }
+    }
+
     @Test("live cues: a poster's cues and the tracks are counted per session", arguments: TestDatabase.all)
     func live(database: TestDatabase) async throws {
         try await withTestCatalog(database) { catalog in

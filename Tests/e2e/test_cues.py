@@ -214,6 +214,13 @@ def test_caption_files_hls_subtitles_and_hostile_text(server, lecture, tmp_path)
     recording, out = server.import_media(lecture, "captions-room", captions=[f"{srt}:es"])
     rid = recording["id"]
     assert "Attached 2 captions (es)" in out
+    # More --captions languages than a recording may have tracks: refused before anything is stored.
+    refused = subprocess.run([server.binary, "import", lecture, "--room", "too-many-tracks", "--captions", f"{srt}:es",
+                              "--captions", f"{srt}:fr", "--captions", f"{srt}:de"],
+                             env=dict(server.env, TAPEDECK_MAX_CUE_TRACKS="2"), cwd=server.directory, text=True,
+                             capture_output=True)
+    assert refused.returncode != 0 and "TAPEDECK_MAX_CUE_TRACKS" in refused.stderr, refused.stderr
+    assert server.get("/v1/recordings?room=too-many-tracks", headers=server.admin).json()["items"] == []
     # A WebVTT upload (the file a captioning service delivers).
     lines = ["WEBVTT", ""]
     for i in range(50):

@@ -70,7 +70,7 @@ def seek_and_settle(browser, seconds):
 
 
 def press(browser, key, shift=False):
-    codes = {"Enter": (13, "\r"), "ArrowDown": (40, ""), "ArrowUp": (38, "")}
+    codes = {"Enter": (13, "\r"), "ArrowDown": (40, ""), "ArrowUp": (38, ""), "Home": (36, ""), "End": (35, ""), "Tab": (9, "")}
     code, text = codes[key]
     modifiers = 8 if shift else 0
     browser.call("Input.dispatchKeyEvent", type="keyDown", key=key, code=key, windowsVirtualKeyCode=code, text=text,
@@ -449,3 +449,122 @@ def test_grant_renewal_answers_only_the_page_s_own_credentials(site):
     assert viewer.get(share["url"] + "/grant").status_code == 410
     events = server.get(f"/v1/recordings/{hostile}/events?limit=500", headers=server.admin).json()["items"]
     assert any(e["type"] == "playback.granted" and e["data"].get("share_id") == share["id"] for e in events)
+
+
+# A long lecture: more lines than the panel renders at once, 30 ms apart over the 75 s video.
+LONG_LINES = 2400
+
+
+def long_line(i):
+    return f"Long {i}: " + {100: "the pivot goes first", 2300: "the pivot and a xylophone"}.get(i, "and so on")
+
+
+def long_start_ms(i):
+    return 500 + 30 * i
+
+
+@pytest.fixture(scope="module")
+def long_lecture(site, long_outputs):
+    """An imported recording with LONG_LINES English lines and a Spanish translation of each, and a
+    share link to its player page."""
+    server = site["server"]
+    done = server.cli("import", long_outputs[1], "--room", room_name("long"))
+    rid = re.search(r"Imported ([0-9a-f-]{36})", done.stdout).group(1)
+    cues = []
+    for i in range(LONG_LINES):
+        start = long_start_ms(i)
+        cues.append({"cue_key": f"en-{i}", "language": "en", "start_ms": start, "end_ms": start + 29,
+                     "text": long_line(i), "speaker": "Ada"})
+        cues.append({"cue_key": f"es-{i}", "language": "es", "translation_of": f"en-{i}", "start_ms": start,
+                     "end_ms": start + 29, "text": f"Larga {i}"})
+    for at in range(0, len(cues), 1000):
+        answer = post_cues(server, rid, cues[at:at + 1000])
+        assert answer.status_code == 200, answer.text
+    return requests.post(f"{server.base_url}/v1/recordings/{rid}/shares", json={"expires_in": 3600},
+                         headers=server.admin).json()["url"]
+
+
+# The card's place in the whole transcript (only a window of cards is in the document).
+POSITION = "(c => c ? Number(c.closest('li').getAttribute('aria-posinset')) : null)"
+IN_VIEW = """(c => { const l = document.getElementById('transcript-cues').getBoundingClientRect(), r = c.getBoundingClientRect();
+    return r.top >= l.top - 1 && r.bottom <= l.bottom + 1; })"""
+
+
+def rendered(browser):
+    return browser.js("document.querySelectorAll('#transcript-cues .cue').length")
+
+
+def test_a_long_transcript_renders_a_window_and_still_follows_finds_and_steps(long_lecture):
+    browser = Browser()
+    try:
+        # A deep link far down: the line said then is active, rendered and scrolled into view.
+        browser.open(long_lecture + "#t=45", settle=0.2)
+        wait_for(browser, "document.getElementById('transcript-cues').getAttribute('aria-busy') === 'false'"
+                          " && document.querySelector('#transcript-cues .cue.active') !== null", what="the active card")
+        expected = (45000 - 500) // 30  # the last line starting by 45 s
+        active = "document.querySelector('#transcript-cues .cue.active')"
+        assert browser.js(f"{POSITION}({active})") == expected + 1
+        assert browser.js(f"{IN_VIEW}({active})")
+        assert browser.js(f"{active}.getAttribute('aria-current')") == "true"
+        assert browser.js(f"{active}.querySelector('.cue-text').textContent") == long_line(expected)
+        assert browser.js(f"{active}.querySelector('.cue-translation').textContent") == f"Larga {expected}"
+        assert browser.js("document.querySelector('#transcript-cues li[aria-setsize]').getAttribute('aria-setsize')") == str(LONG_LINES)
+        assert 0 < rendered(browser) < 200
+        assert browser.js("window.scrollY") == 0
+        # Seeking elsewhere moves the active card there; only one card is active.
+        seek_and_settle(browser, 70.0)
+        expected = (70000 - 500) // 30
+        assert browser.js(f"{POSITION}({active})") == expected + 1 and browser.js(f"{IN_VIEW}({active})")
+        assert browser.js("document.querySelectorAll('#transcript-cues .cue.active, #transcript-cues [aria-current]').length") == 1
+        assert browser.js("document.getElementById('transcript-live').textContent") == "Ada: " + long_line(expected)
+        # Search finds lines that are not rendered: the hit's card comes into view, marked.
+        browser.js("document.getElementById('player').currentTime = 1")
+        time.sleep(0.3)
+        browser.js("document.getElementById('transcript-search').focus()")
+        browser.call("Input.insertText", text="xylophone")
+        wait_for(browser, "document.getElementById('transcript-hits').textContent === '1 of 1 match'", what="the hit")
+        current = "document.querySelector('#transcript-cues mark.current')"
+        assert browser.js(f"{current}.textContent") == "xylophone"
+        assert browser.js(f"{POSITION}({current})") == 2301 and browser.js(f"{IN_VIEW}({current})")
+        type_search(browser, "pivot")
+        wait_for(browser, "document.getElementById('transcript-hits').textContent === '1 of 2 matches'", what="two hits")
+        assert browser.js(f"{POSITION}({current})") == 101 and browser.js(f"{IN_VIEW}({current})")
+        press(browser, "Enter")
+        assert browser.js(f"{POSITION}({current})") == 2301 and browser.js(f"{IN_VIEW}({current})")
+        assert browser.js("document.getElementById('transcript-hits').textContent") == "2 of 2 matches"
+        press(browser, "Enter")  # wraps around
+        assert browser.js(f"{POSITION}({current})") == 101
+        # Pressing the hit's card plays from its line.
+        browser.js(f"{current}.closest('.cue').click()")
+        time.sleep(0.3)
+        assert abs(browser.js("document.getElementById('player').currentTime") - long_start_ms(100) / 1000) < 0.1
+        type_search(browser, "")
+        time.sleep(0.4)
+        assert browser.js("document.querySelectorAll('#transcript-cues mark').length") == 0
+        # The keyboard walks the whole list, to cards that were not rendered.
+        focused = "document.activeElement.closest('#transcript-cues .cue')"
+        browser.js(f"{active}.focus()")
+        press(browser, "End")
+        assert browser.js(f"{POSITION}({focused})") == LONG_LINES and browser.js(f"{IN_VIEW}({focused})")
+        press(browser, "Home")
+        assert browser.js(f"{POSITION}({focused})") == 1 and browser.js(f"{IN_VIEW}({focused})")
+        for _ in range(3):
+            press(browser, "ArrowDown")
+        assert browser.js(f"{POSITION}({focused})") == 4 and browser.js(f"{IN_VIEW}({focused})")
+        press(browser, "Enter")
+        time.sleep(0.3)
+        assert abs(browser.js("document.getElementById('player').currentTime") - long_start_ms(3) / 1000) < 0.1
+        # Tab goes from card to card past the ones rendered at first, each scrolled into view.
+        for _ in range(40):
+            press(browser, "Tab")
+        assert browser.js(f"{POSITION}({focused})") == 44 and browser.js(f"{IN_VIEW}({focused})")
+        # Scrolled to the end as with a scroll bar: the last card is there, at the bottom.
+        for _ in range(5):  # each scroll renders the cards there and measures them; the end settles
+            browser.js("(l => { l.scrollTop = l.scrollHeight; })(document.getElementById('transcript-cues'))")
+            time.sleep(0.2)
+        last = "[...document.querySelectorAll('#transcript-cues .cue')].pop()"
+        assert browser.js(f"{POSITION}({last})") == LONG_LINES and browser.js(f"{IN_VIEW}({last})")
+        assert 0 < rendered(browser) < 200
+        browser.screenshot(os.path.join(SHOTS, "transcript-long.png"))
+    finally:
+        browser.close()

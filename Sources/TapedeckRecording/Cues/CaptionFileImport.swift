@@ -57,16 +57,27 @@ package enum CaptionFileImport {
     /// Replaces the recording's track of `kind` and `language` from files with `cues`, in one
     /// transaction, whether the earlier file was uploaded or the provider's; cues posted to the
     /// track (live or through the API, whose keys may not take the files' prefix) stay.
+    /// A file that would add a track past `trackLimit` (`TAPEDECK_MAX_CUE_TRACKS`, as for posted
+    /// cues) throws `CueIngest.Failure.tooManyTracks` and stores nothing; replacing a track's file
+    /// adds none.
     package static func replaceTrack(
-        _ cues: [NewCue], recordingID: UUID, kind: CueKind, language: LanguageTag, source: CueSource, actor: String, catalog: Catalog
+        _ cues: [NewCue], recordingID: UUID, kind: CueKind, language: LanguageTag, source: CueSource, actor: String,
+        trackLimit: Int?, catalog: Catalog
     ) async throws -> Int {
         try await catalog.transaction { tx in
             let before = try await tx.cues.tracks(recordingID: recordingID)
+            let scope = CueScope.recording(recordingID)
+            let newTrack = try await !tx.cues.hasTrack(kind: kind, language: language.value, in: scope)
             try await tx.cues.deleteTrack(recordingID: recordingID, kind: kind, language: language.value, keyPrefix: keyPrefix)
             let poster = CueRepository.Poster(actor: actor, mayReplaceOthers: true)
             for cue in cues {
                 _ = try await tx.cues.upsert(
                     cue, at: CuePlacement(sessionID: nil, recordingID: recordingID, startMs: nil, endMs: nil).media(cue), by: poster)
+            }
+            // Counted after the upserts, in the transaction, as CueIngest.checkLimits does: two
+            // uploads at once cannot both take the last free track.
+            if let trackLimit, newTrack, !cues.isEmpty, try await tx.cues.trackCount(in: scope) > trackLimit {
+                throw CueIngest.Failure.tooManyTracks(limit: trackLimit)
             }
             try await CuePlacer.announceNewTracks(tx, recordingID: recordingID, before: before, actor: actor)
             return cues.count

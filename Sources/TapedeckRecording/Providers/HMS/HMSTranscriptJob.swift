@@ -36,7 +36,8 @@ package struct HMSTranscriptCopy: Sendable {
             let cues = try CaptionFileImport.cues(Array(buffer: body), format: format, kind: .captions, language: language, source: .provider)
             let count = try await CaptionFileImport.replaceTrack(
                 cues, recordingID: recording.id, kind: .captions, language: language, source: .provider, actor: HMSRecorder.provider,
-                catalog: recorder.catalog)
+                // The provider's own transcript, one track a recording: not a poster's to limit.
+                trackLimit: nil, catalog: recorder.catalog)
             logger.info("copied a 100ms transcript", metadata: ["recording": "\(recording.id)", "cues": "\(count)"])
         } catch {
             logger.warning("100ms transcript not copied", metadata: ["recording": "\(recording.id)", "error": "\(error)"])

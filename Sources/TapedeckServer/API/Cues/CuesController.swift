@@ -88,11 +88,11 @@ struct CuesController {
     }
 
     /// A batch refused whole: it would add a track past the limit.
-    static func tooManyTracks(_ limit: Int, per scope: String) -> APIError {
+    static func tooManyTracks(_ limit: Int, per scope: String, field: String = "cues") -> APIError {
         APIError(
             .conflict, code: "track_limit_reached",
-            message: "a \(scope) may have at most \(limit) tracks, one per kind and language (TAPEDECK_MAX_CUE_TRACKS); nothing of this batch was stored",
-            field: "cues")
+            message: "a \(scope) may have at most \(limit) tracks, one per kind and language (TAPEDECK_MAX_CUE_TRACKS); nothing of this \(field == "cues" ? "batch" : "file") was stored",
+            field: field)
     }
 
     static func keyTaken(_ index: Int) -> APIError {
@@ -153,9 +153,15 @@ struct CuesController {
         } catch {
             throw APIError.invalid("body", error.description, code: "invalid_caption_file")
         }
-        let count = try await CaptionFileImport.replaceTrack(
-            cues, recordingID: recording.id, kind: kind, language: language, source: .upload, actor: principal.actor, catalog: catalog)
-        return JSONResponse(CueBatchResult(result: CueIngest.Result(accepted: count, recordingIDs: [recording.id])))
+        do {
+            let count = try await CaptionFileImport.replaceTrack(
+                cues, recordingID: recording.id, kind: kind, language: language, source: .upload, actor: principal.actor,
+                trackLimit: cueLimits.tracks, catalog: catalog)
+            return JSONResponse(CueBatchResult(result: CueIngest.Result(accepted: count, recordingIDs: [recording.id])))
+        } catch CueIngest.Failure.tooManyTracks(let limit) {
+            // The file's track is the query's kind and language: that is what to change.
+            throw Self.tooManyTracks(limit, per: "recording", field: "language")
+        }
     }
 
     /// `?kind=&language=&q=&after=&limit=&cursor=`: the recording's final cues in playback
