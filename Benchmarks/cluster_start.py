@@ -64,8 +64,9 @@ def run(args, notify):
         time.sleep(1)  # the worker process is up and listening
         sent_at, answered_at, answered = {}, {}, []
         lock = threading.Lock()
-        queue = list(rooms)
+        queue = list(enumerate(rooms))
         rng = random.Random(7)
+        late = []
 
         def client():
             with requests.Session() as http:
@@ -73,8 +74,16 @@ def run(args, notify):
                     with lock:
                         if not queue:
                             return
-                        room = queue.pop(0)
+                        index, room = queue.pop(0)
                         first, second = rng.sample(servers, 2)
+                    if args.rate:
+                        # Open loop: session i is due at i / rate seconds, whatever the answers.
+                        delay = began + index / args.rate - time.monotonic()
+                        if delay > 0:
+                            time.sleep(delay)
+                        else:
+                            with lock:
+                                late.append(-delay * 1000)
                     (body1, token1), (body2, token2) = signed[room]
                     headers = {"Content-Type": "application/webhook+json"}
                     assert http.post(first.base_url + "/webhooks/livekit", data=body1.encode(), timeout=30,
@@ -116,6 +125,7 @@ def run(args, notify):
         after_answer = [max(0.0, arrivals[room] - answered_at[room]) * 1000 for room in measured]
         metrics = [s.get("/metrics").text for s in servers]
         result = {"notify": notify, "instances": args.instances, "worker_processes": 1, "clients": args.clients,
+                  "rate_per_s": args.rate, "sent_late_over_5ms": sum(1 for v in late if v > 5),
                   "poll_ms": args.poll_ms, "start_answer_ms": args.start_answer_ms, **latency_summary(latencies),
                   "p90_ms": round(percentile(latencies, 90), 2),
                   "after_answer_p50_ms": round(percentile(after_answer, 50), 2),
@@ -154,6 +164,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--pause-ms", type=float, default=0)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="sessions per second, sent on schedule by the clients (open loop); 0: closed loop")
     parser.add_argument("--poll-ms", type=int, default=1000)
     parser.add_argument("--start-answer-ms", type=float, default=0)
     parser.add_argument("--modes", default="notify,poll")
