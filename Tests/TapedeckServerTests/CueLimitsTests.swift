@@ -137,6 +137,32 @@ struct CueLimitsTests {
         }
     }
 
+    @Test("caption files racing for the last free track: one gets it, the rest are refused (the count holds the scope's lock)", arguments: TestDatabase.all)
+    func racingForTheLastTrack(database: TestDatabase) async throws {
+        try await withTestCatalog(database) { catalog in
+            for round in 0..<6 {
+                let recording = try await Fixtures.recording(catalog, room: "race-\(round)")
+                func replace(_ language: String) async throws -> Int {
+                    try await CaptionFileImport.replaceTrack(
+                        try CaptionFileImport.cues(
+                            Array("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nline\n".utf8), kind: .captions,
+                            language: LanguageTag(language)!, source: .upload),
+                        recordingID: recording.id, kind: .captions, language: LanguageTag(language)!, source: .upload,
+                        actor: "cli", trackLimit: 2, catalog: catalog)
+                }
+                _ = try await replace("en")
+                let languages = ["es", "fr", "de", "it", "pt", "nl"]
+                let outcomes = await withTaskGroup(of: Bool.self) { group in
+                    for language in languages { group.addTask { (try? await replace(language)) != nil } }
+                    return await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                let tracks = try await catalog.pool.cues.tracks(recordingID: recording.id)
+                #expect(tracks.count == 2, "round \(round): \(tracks.map(\.language))")
+                #expect(outcomes.filter { $0 }.count == 1, "round \(round): \(outcomes)")
+            }
+        }
+    }
+
     @Test("live cues: a poster's cues and the tracks are counted per session", arguments: TestDatabase.all)
     func live(database: TestDatabase) async throws {
         try await withTestCatalog(database) { catalog in

@@ -74,10 +74,11 @@ package enum CaptionFileImport {
                 _ = try await tx.cues.upsert(
                     cue, at: CuePlacement(sessionID: nil, recordingID: recordingID, startMs: nil, endMs: nil).media(cue), by: poster)
             }
-            // Counted after the upserts, in the transaction, as CueIngest.checkLimits does: two
-            // uploads at once cannot both take the last free track.
-            if let trackLimit, newTrack, !cues.isEmpty, try await tx.cues.trackCount(in: scope) > trackLimit {
-                throw CueIngest.Failure.tooManyTracks(limit: trackLimit)
+            // Counted after the upserts, in the transaction and under the scope's lock, as
+            // CueIngest.checkLimits does: two uploads at once cannot both take the last free track.
+            if let trackLimit, newTrack, !cues.isEmpty {
+                try await tx.cues.lockLimits(of: scope)
+                if try await tx.cues.trackCount(in: scope) > trackLimit { throw CueIngest.Failure.tooManyTracks(limit: trackLimit) }
             }
             try await CuePlacer.announceNewTracks(tx, recordingID: recordingID, before: before, actor: actor)
             return cues.count

@@ -52,6 +52,7 @@ package struct CueIngest: Sendable {
     func checkLimits(
         _ tx: CatalogSession, scope: CueScope, poster: CueRepository.Poster, added: Bool, newTrack: Bool
     ) async throws {
+        if added || newTrack { try await tx.cues.lockLimits(of: scope) }
         if added,
             try await tx.cues.count(postedBy: poster.actor, in: scope, atMost: limits.cuesPerPoster + 1) > limits.cuesPerPoster
         {

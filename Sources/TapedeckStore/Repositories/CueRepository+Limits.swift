@@ -35,6 +35,23 @@ extension CueRepository {
         ).first() != nil
     }
 
+    /// Holds the limits of `scope` until the transaction ends, so two batches or caption files
+    /// counted at once cannot both take the last free track or cue. On PostgreSQL each
+    /// transaction's counts see only what is committed (READ COMMITTED), so without this both
+    /// would count the limit and both commit; a transaction-level advisory lock serialises the
+    /// counts, and the second, counting after the first commits, sees its rows. It takes no row
+    /// lock, so it cannot deadlock with the `FOR SHARE` a live batch holds on recordings. SQLite
+    /// transactions are serial already (`BEGIN IMMEDIATE`).
+    public func lockLimits(of scope: CueScope) async throws {
+        guard session.kind == .postgres else { return }
+        let key: String
+        switch scope {
+        case .session(let id): key = "cue-limits:session:" + id.uuidString
+        case .recording(let id): key = "cue-limits:recording:" + id.uuidString
+        }
+        try await session.sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: key), 0))::text AS locked").run()
+    }
+
     /// How many tracks (kind, language) `scope` holds, final or not.
     public func trackCount(in scope: CueScope) async throws -> Int {
         try await session.sql.raw(
