@@ -303,6 +303,40 @@ struct InvitationFlowTests {
         }
     }
 
+    @Test("a worker killed after claiming the last attempt, before writing it, leaves the email failed, once however many sweep", arguments: TestDatabase.all)
+    func killedBeforeLastAttempt(database: TestDatabase) async throws {
+        let transport = FakeMailTransport(script: Array(repeating: .transient("451 busy"), count: EmailDeliveryJob.maxAttempts - 1))
+        try await Self.with(database, transport: transport) { world in
+            let catalog = world.catalog
+            let recording = try await Fixtures.recording(catalog, room: "r", status: .stopping)
+            try await catalog.pool.invitees.replace(.recording(recording.id), with: [Invitee(email: "ada@example.com")])
+            try await Self.markReady(world, recording.id)
+            for _ in 1..<EmailDeliveryJob.maxAttempts {
+                _ = try await world.runJobs()
+                world.clock.advance(by: 3600)
+            }
+            let queued = try #require(try await world.emails().first)
+            // The last attempt is claimed and the worker is killed before it writes the attempt.
+            let delivery = try await Self.claim(EmailDeliveryJob.kind, catalog)
+            #expect(delivery.attempts == delivery.maxAttempts)
+            #expect(try await EmailDeliveryJob.failAbandoned(catalog: catalog, logger: TestLogger.make()) == 0)
+            world.clock.advance(by: 61)
+            #expect(try await world.runJobs().isEmpty)
+            #expect(try await world.emails().first?.status == .queued)
+            // Several workers sweep at once: the email ends failed, and one event says so.
+            let ended = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 { group.addTask { try await EmailDeliveryJob.failAbandoned(catalog: catalog, logger: TestLogger.make()) } }
+                return try await group.reduce(0, +)
+            }
+            #expect(ended == 1)
+            let failed = try #require(try await world.emails().first)
+            #expect(failed.id == queued.id && failed.status == .failed && failed.lastError == EmailDeliveryJob.abandonedBeforeSendingReason)
+            #expect(failed.linkSealed == nil && transport.sent.isEmpty)
+            let events = try await catalog.pool.events.list(recordingID: recording.id, afterID: nil, limit: 100)
+            #expect(events.filter { $0.type == "email.failed" }.count == 1)
+        }
+    }
+
     @Test("without a mail server emails are recorded as skipped and nothing is queued to send", arguments: TestDatabase.all)
     func skipped(database: TestDatabase) async throws {
         try await Self.with(database, transport: nil) { world in

@@ -34,31 +34,42 @@ package struct EmailDeliveryJob: JobHandler {
     /// Why an email whose worker was killed during its last attempt ends `failed`.
     static package let abandonedReason =
         "the worker stopped during the last attempt to send it (the mail server may or may not have accepted it); not retried"
+    /// Why an email whose last attempt was claimed by a worker killed before it began ends `failed`.
+    static package let abandonedBeforeSendingReason =
+        "the worker stopped before the last attempt to send it began; not sent, not retried"
 
-    /// Emails left `sending` whose delivery job is over (dead: the worker was killed during the
-    /// last attempt and the queue gave the job up when its lease ran out) end `failed` with
-    /// ``abandonedReason``, and `email.failed` in the audit log: nothing else would ever finish
-    /// them. Those whose job is still queued or running are left to it. Returns how many.
+    /// Emails whose delivery job is over while they are not: left `sending` (the worker was
+    /// killed during the last attempt and the queue gave the job up when its lease ran out) or
+    /// `queued` (killed after claiming the last attempt, before writing it) end `failed` with
+    /// ``abandonedReason`` or ``abandonedBeforeSendingReason``, and `email.failed` in the audit
+    /// log: nothing else would ever finish them. Those whose job is still queued or running are
+    /// left to it. The event is written only by the sweep that changed the email, so sweeps of
+    /// several workers at once write it once. Returns how many it ended.
     @discardableResult
     static package func failAbandoned(catalog: Catalog, logger: Logger) async throws -> Int {
         var failed = 0
-        for email in try await catalog.pool.emails.list(status: .sending, before: nil, limit: 500) {
-            let job = try await catalog.pool.jobs.find(idempotencyKey: "\(kind):\(email.id.uuidString.lowercased())")
-            guard job == nil || job?.state == .dead || job?.state == .done else { continue }
-            let changed = try await catalog.transaction { tx -> Bool in
-                guard try await tx.emails.find(id: email.id)?.status == .sending else { return false }
-                try await tx.emails.markFailed(id: email.id, error: abandonedReason, final: true)
-                if let recordingID = email.recordingID {
-                    try await tx.events.append(
-                        NewAuditEvent(
-                            recordingID: recordingID, type: "email.failed", actor: "system",
-                            data: ["email_id": email.id.uuidString.lowercased(), "email": email.recipient, "answer": abandonedReason]))
+        for status in [EmailStatus.sending, .queued] {
+            for email in try await catalog.pool.emails.list(status: status, before: nil, limit: 500) {
+                let job = try await catalog.pool.jobs.find(idempotencyKey: "\(kind):\(email.id.uuidString.lowercased())")
+                // A queued email is always queued with its job, so one without a job is not
+                // abandoned (yet): only a dead job says nothing will send it.
+                let over = job?.state == .dead || job?.state == .done || (status == .sending && job == nil)
+                guard over else { continue }
+                let reason = status == .sending ? abandonedReason : abandonedBeforeSendingReason
+                let changed = try await catalog.transaction { tx -> Bool in
+                    guard try await tx.emails.markFailed(id: email.id, error: reason, final: true) else { return false }
+                    if let recordingID = email.recordingID {
+                        try await tx.events.append(
+                            NewAuditEvent(
+                                recordingID: recordingID, type: "email.failed", actor: "system",
+                                data: ["email_id": email.id.uuidString.lowercased(), "email": email.recipient, "answer": reason]))
+                    }
+                    return true
                 }
-                return true
-            }
-            if changed {
-                failed += 1
-                logger.notice("email abandoned mid-send marked failed", metadata: ["email_id": "\(email.id)"])
+                if changed {
+                    failed += 1
+                    logger.notice("email abandoned by a stopped worker marked failed", metadata: ["email_id": "\(email.id)"])
+                }
             }
         }
         return failed

@@ -174,14 +174,17 @@ public struct EmailRepository: Sendable {
 
     /// A failed attempt: back to `queued` for a retry, or `failed` for good (the sealed link is
     /// dropped then: it will never be sent).
-    public func markFailed(id: UUID, error: String, final: Bool) async throws {
+    /// `true` when this call changed it (it was still `queued` or `sending`): of two sweeps
+    /// racing on PostgreSQL, the second waits for the first's row lock and then changes nothing.
+    @discardableResult
+    public func markFailed(id: UUID, error: String, final: Bool) async throws -> Bool {
         let message = String(error.prefix(2000))
         let status = final ? "failed" : "queued"
         let dropLink: SQLQueryString = final ? ", link_sealed = NULL" : ""
-        try await session.sql.raw(
+        return try await session.sql.raw(
             "UPDATE emails SET status = \(bind: status), last_error = \(bind: message), updated_at = \(bind: session.nowMs)"
-                + dropLink + " WHERE id = \(bind: id) AND status IN ('queued', 'sending')"
-        ).run()
+                + dropLink + " WHERE id = \(bind: id) AND status IN ('queued', 'sending') RETURNING id"
+        ).first() != nil
     }
 
     static func decode(_ row: any SQLRow) throws -> StoredEmail {
