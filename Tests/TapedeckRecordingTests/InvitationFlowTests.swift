@@ -349,7 +349,7 @@ struct InvitationFlowTests {
         }
     }
 
-    @Test("a link request sends a fresh link to an invitee or participant, and nothing otherwise", arguments: TestDatabase.all)
+    @Test("a link request sends a fresh link to an invitee or participant, one per address and slot, and nothing otherwise", arguments: TestDatabase.all)
     func accessRequests(database: TestDatabase) async throws {
         let transport = FakeMailTransport()
         try await Self.with(database, transport: transport, policy: RecordingPolicy(notify: .none)) { world in
@@ -368,6 +368,12 @@ struct InvitationFlowTests {
                 try await world.catalog.pool.jobs.enqueue(try AccessRequestJob.newJob(recordingID: recording.id, email: email))
             }
             try await world.catalog.pool.jobs.enqueue(try AccessRequestJob.newJob(recordingID: UUID(), email: "bo@example.com"))
+            _ = try await world.runJobs()
+            // Bo asked twice (in two spellings): one link, whichever instance took each request.
+            #expect(transport.sent.map(\.toAddress).sorted() == ["bo@example.com", "dee@example.com"])
+            // Once the slot has passed, a new request gets a fresh link.
+            world.clock.advance(by: AccessRequestJob.linkSlot)
+            try await world.catalog.pool.jobs.enqueue(try AccessRequestJob.newJob(recordingID: recording.id, email: "bo@example.com"))
             _ = try await world.runJobs()
             #expect(transport.sent.map(\.toAddress).sorted() == ["bo@example.com", "bo@example.com", "dee@example.com"])
             #expect(try await world.emails().allSatisfy { $0.kind == .accessLink })

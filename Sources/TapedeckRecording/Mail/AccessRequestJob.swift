@@ -6,7 +6,8 @@ import TapedeckStore
 /// Someone asked for a link to a recording by email. The API answers the same whatever the
 /// address and queues this job every time, so the lookup (is the address invited to the
 /// recording or its room, or a participant of its session?) happens here, where its timing
-/// cannot be observed. When it is, a fresh personal link email is queued.
+/// cannot be observed. When it is, a fresh personal link email is queued, at most one per
+/// address and recording every ``linkSlot`` seconds across the cluster.
 package struct AccessRequestJob: JobHandler {
     static package let kind = "access_requests.resolve"
     package var kind: String { Self.kind }
@@ -47,6 +48,20 @@ package struct AccessRequestJob: JobHandler {
             ?? defaultPolicy.inviteLinkTTLS
         _ = try await outbox.queueLinkInTransaction(
             catalog, kind: .accessLink, recording: recording, email: payload.email, name: name, lifetime: lifetime,
-            idempotencyKey: "access_link:\(payload.requestID.uuidString.lowercased())", actor: "system:access_request")
+            idempotencyKey: Self.linkKey(recordingID: recording.id, email: payload.email, at: catalog.clock.now()),
+            actor: "system:access_request")
+    }
+
+    /// How often one address may be sent a link to one recording, whichever instance took the
+    /// requests: the API's per-address limit is counted in each process's memory, so with several
+    /// instances it would let through that many times as many; this one is the email table's
+    /// unique key, shared by all of them.
+    static package let linkSlot: TimeInterval = 1200
+
+    /// One link email per (recording, address) per ``linkSlot``: requests in the same slot,
+    /// and retries of one request, name the same email.
+    static package func linkKey(recordingID: UUID, email: String, at now: Date) -> String {
+        let slot = Int64((now.timeIntervalSince1970 / linkSlot).rounded(.down))
+        return "access_link:\(recordingID.uuidString.lowercased()):\(email):\(slot)"
     }
 }
