@@ -100,8 +100,8 @@ struct HMSSideFilesTests {
         }
     }
 
-    @Test func aRecordingDeletedWhileItsChatIsCopiedKeepsNothing() async throws {
-        try await HMSFlow.with { flow in
+    @Test(arguments: TestDatabase.all) func aRecordingDeletedWhileItsChatIsCopiedKeepsNothing(database: TestDatabase) async throws {
+        try await HMSFlow.with(database: database) { flow in
             let (hmsID, _) = try await Self.completed(flow, room: "gone")
             try await flow.webhook("beam.recording.success", flow.beam("gone", recordingID: hmsID))
             // Only the copy-in: the recording is ready and its side-file job queued.
@@ -132,8 +132,8 @@ struct HMSSideFilesTests {
             .filter { key in ["chat", "summary"].contains { (key as NSString).lastPathComponent.hasPrefix($0) } }
     }
 
-    @Test func aRegeneratedSummaryNeverHarmsTheStoredCopyAndReplacesItOnceWhole() async throws {
-        try await HMSFlow.with { flow in
+    @Test(arguments: TestDatabase.all) func aRegeneratedSummaryNeverHarmsTheStoredCopyAndReplacesItOnceWhole(database: TestDatabase) async throws {
+        try await HMSFlow.with(database: database) { flow in
             let (hmsID, _) = try await Self.completed(flow, room: "redo")
             let first = Data(#"{"sections":[{"title":"first"}]}"#.utf8)
             try first.write(to: URL(fileURLWithPath: flow.files + "/first.json"))
@@ -186,8 +186,8 @@ struct HMSSideFilesTests {
         }
     }
 
-    @Test func twoCopiesOfTheSameFileAtOnceLeaveOneWholeListedCopy() async throws {
-        try await HMSFlow.with { flow in
+    @Test(arguments: TestDatabase.all) func twoCopiesOfTheSameFileAtOnceLeaveOneWholeListedCopy(database: TestDatabase) async throws {
+        try await HMSFlow.with(database: database) { flow in
             let (hmsID, _) = try await Self.completed(flow, room: "twice")
             try await flow.webhook("beam.recording.success", flow.beam("twice", recordingID: hmsID))
             try await flow.runJobs()
@@ -212,8 +212,8 @@ struct HMSSideFilesTests {
 
     /// The worker stored the file and was killed before listing it; the recording was deleted
     /// meanwhile: the retry removes the copy (and one an earlier release left under its old name).
-    @Test func aCopyStoredButNeverListedGoesWhenTheRecordingIsDeleted() async throws {
-        try await HMSFlow.with { flow in
+    @Test(arguments: TestDatabase.all) func aCopyStoredButNeverListedGoesWhenTheRecordingIsDeleted(database: TestDatabase) async throws {
+        try await HMSFlow.with(database: database) { flow in
             let (hmsID, _) = try await Self.completed(flow, room: "killed")
             try await flow.webhook("beam.recording.success", flow.beam("killed", recordingID: hmsID))
             try await flow.runJobs()
