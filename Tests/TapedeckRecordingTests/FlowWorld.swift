@@ -18,9 +18,11 @@ struct FlowWorld: Sendable {
     let store: LocalDiskStore
     var dependencies: RecordingDependencies
 
-    static func with(policy: RecordingPolicy, _ body: @Sendable (FlowWorld) async throws -> Void) async throws {
+    static func with(
+        policy: RecordingPolicy, database: TestDatabase = .sqlite, _ body: @Sendable (FlowWorld) async throws -> Void
+    ) async throws {
         let clock = ManualClock()
-        try await withTestCatalog(.sqlite, clock: clock) { catalog in
+        try await withTestCatalog(database, clock: clock) { catalog in
             let directory = try TemporaryDirectory.create()
             defer { directory.remove() }
             let store = LocalDiskStore(

@@ -26,9 +26,10 @@ struct HMSFlow: Sendable {
 
     /// `ownBucket`: where the worker's store would be, as 100ms names it, when it uploads there too.
     static func with(
-        policy: RecordingPolicy = RecordingPolicy(), ownBucket: HMSOwnBucket? = nil, _ body: @Sendable (HMSFlow) async throws -> Void
+        policy: RecordingPolicy = RecordingPolicy(), ownBucket: HMSOwnBucket? = nil, database: TestDatabase = .sqlite,
+        _ body: @Sendable (HMSFlow) async throws -> Void
     ) async throws {
-        try await FlowWorld.with(policy: policy) { world in
+        try await FlowWorld.with(policy: policy, database: database) { world in
             try await serving(world) { files, server in
                 var world = world
                 var (api, recorder) = parts(world, policy: policy, fileBaseURL: server.baseURL)

@@ -81,13 +81,15 @@ public final class FakeHMSAPI: HMSAPI, Sendable {
     /// 100ms also made a file of `type` (`chat`, `summary`) for the recording, served from
     /// `fileName`; `size` is what 100ms reports (nil: not reported). Returns the asset id.
     @discardableResult
-    public func addAsset(_ id: String, type: String, fileName: String, size: Int64?, path: String? = nil) -> String {
+    public func addAsset(
+        _ id: String, type: String, fileName: String, size: Int64?, path: String? = nil, createdAt: Date? = nil
+    ) -> String {
         state.withLock { state in
             guard var recording = state.recordings[id] else { return "" }
             state.next += 1
             let asset = HMSAsset(
                 id: "asset_\(state.next)", jobID: id, roomID: recording.roomID, sessionID: recording.sessionID, type: type,
-                status: "completed", path: path ?? "s3://hms-bucket/\(fileName)", size: size)
+                status: "completed", path: path ?? "s3://hms-bucket/\(fileName)", size: size, createdAt: createdAt)
             state.assets[asset.id] = asset
             state.files[asset.id] = fileName
             if !recording.assetTypes.contains(type) { recording.assetTypes += [type] }

@@ -208,7 +208,7 @@ struct AdminPagesController {
             values["notice"] = "This recording is \(recording.status.rawValue)" + (recording.error.map { ": \($0)" } ?? ".")
             return renderer.page("player", values)
         }
-        let grant = try await grants.makeGrant(recording, allowDownload: true, grantee: principal.actor)
+        let grant = try await grants.makeGrant(recording, allowDownload: true, grantee: principal.actor, chat: true)
         var audited = context
         audited.principal = principal
         try await grants.audit(

@@ -37,9 +37,10 @@ struct GrantRenewalController {
         } else {
             throw APIError(.unauthorized, code: "unauthorized", message: "sign in again, or open the link you were given again")
         }
-        let (recording, _) = try await RecordingAccess.viewable(id, by: principal, catalog: catalog)
+        let (recording, role) = try await RecordingAccess.viewable(id, by: principal, catalog: catalog)
         try PlaybackGrants.requirePlayable(recording)
-        let grant = try await grants.makeGrant(recording, allowDownload: true, grantee: principal.actor)
+        let grant = try await grants.makeGrant(
+            recording, allowDownload: true, grantee: principal.actor, chat: PlaybackGrants.mayReadChat(role))
         var audited = context
         audited.principal = principal
         try await grants.audit(

@@ -49,9 +49,9 @@ struct WebPagesController {
                 detail: "If you had one, it may have expired: ask for a new link.", status: .unauthorized)
         }
         let principal = Principal.viewer(claims)
-        let recording: Recording
+        let recording: Recording, role: RecordingAccess.Role
         do {
-            (recording, _) = try await RecordingAccess.viewable(id, by: principal, catalog: catalog)
+            (recording, role) = try await RecordingAccess.viewable(id, by: principal, catalog: catalog)
         } catch {
             // The same page whether the recording exists or not: ids cannot be probed.
             return requestLinkPage(
@@ -60,7 +60,8 @@ struct WebPagesController {
                 status: .forbidden)
         }
         if let page = statusPage(recording) { return page }
-        let grant = try await grants.makeGrant(recording, allowDownload: true, grantee: principal.actor)
+        let grant = try await grants.makeGrant(
+            recording, allowDownload: true, grantee: principal.actor, chat: PlaybackGrants.mayReadChat(role))
         var audited = context
         audited.principal = principal
         try await grants.audit(

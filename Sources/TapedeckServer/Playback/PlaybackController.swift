@@ -32,7 +32,8 @@ struct PlaybackController {
         let id = try context.uuidParameter("id")
         let (recording, role) = try await RecordingAccess.viewable(id, by: context.principal, catalog: catalog)
         try PlaybackGrants.requirePlayable(recording)
-        let grant = try await grants.makeGrant(recording, allowDownload: true, grantee: context.principal?.actor ?? "unknown")
+        let grant = try await grants.makeGrant(
+            recording, allowDownload: true, grantee: context.principal?.actor ?? "unknown", chat: PlaybackGrants.mayReadChat(role))
         try await grants.audit(
             recording, type: "playback.granted", actor: context.principal?.actor ?? "unknown",
             data: ["role": role.rawValue, "expires_at": grant.expiresAt.rfc3339], request: request, context: context)
@@ -60,6 +61,7 @@ struct PlaybackController {
             index < recording.assets.count, [.mp4, .audio, .chat, .summary].contains(recording.assets[index].kind)
         else { throw APIError.notFound("download") }
         let asset = recording.assets[index]
+        if asset.kind == .chat { try await grants.requireChatReader(recording, grantee: grantee, share: share) }
         let url = try await grants.signedURL(
             try ObjectKey(asset.key), of: uuid, expires: min(now.addingTimeInterval(300), share?.expiresAt ?? .distantFuture), share: share?.id,
             direct: true,

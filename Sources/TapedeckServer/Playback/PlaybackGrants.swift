@@ -91,6 +91,25 @@ struct PlaybackGrants: Sendable {
         }
     }
 
+    /// Who may read 100ms' chat export: admin keys and the session's hosts. 100ms records the
+    /// messages sent to the whole room and those sent to a role only (its `Roles` column; direct
+    /// messages are not recorded), so the file can hold what some watchers were never meant to
+    /// see: participants, organization members and share holders do not get it.
+    static func mayReadChat(_ role: RecordingAccess.Role) -> Bool { role == .admin || role == .host }
+
+    /// `/download` checks it again for a chat: the link's grantee (signed into the link) must
+    /// still be an admin key or a host of the session, and the link not come through a share.
+    func requireChatReader(_ recording: Recording, grantee: String, share: Share?) async throws {
+        let refused = APIError(
+            .forbidden, code: "chat_not_permitted",
+            message: "the chat of a recording may hold messages sent to some roles only: only admins and the session's hosts may read it")
+        guard share == nil else { throw refused }
+        if grantee.hasPrefix("api_key:") { return }
+        guard grantee.hasPrefix("viewer:"), let sessionID = recording.sessionID,
+            try await catalog.pool.participants.role(identity: String(grantee.dropFirst("viewer:".count)), sessionID: sessionID) == "host"
+        else { throw refused }
+    }
+
     static func requirePlayable(_ recording: Recording) throws {
         switch recording.status {
         case .ready: break
@@ -108,7 +127,10 @@ struct PlaybackGrants: Sendable {
     /// Through a share, nothing outlives the share: every URL expires by the share's expiry, and
     /// the Tapedeck-served links (playlist, storyboard, download) name the share, so each use
     /// checks that it is still valid.
-    func makeGrant(_ recording: Recording, allowDownload: Bool, grantee: String = "unknown", share: Share? = nil)
+    ///
+    /// `chat`: whether the grantee may read 100ms' chat export (see ``mayReadChat(_:)``); never
+    /// through a share.
+    func makeGrant(_ recording: Recording, allowDownload: Bool, grantee: String = "unknown", share: Share? = nil, chat: Bool = false)
         async throws -> Grant
     {
         let id = recording.id
@@ -145,9 +167,12 @@ struct PlaybackGrants: Sendable {
             case .captions:
                 let label = (asset.key as NSString).lastPathComponent
                 grant.captions.append((label, try await signedURL(key, of: id, expires: expiresAt, share: shareID)))
+            case .chat where !chat || share != nil:
+                break
             case .chat, .summary:
-                // Text beside the video, like its captions: whoever may watch may read it, with or
-                // without downloads of the video; each fetch is audited.
+                // Text beside the video, like its captions: whoever may watch may read the summary,
+                // with or without downloads of the video; the chat only those ``mayReadChat(_:)``
+                // lets in. Each fetch is audited.
                 grant.files.append(
                     (asset.kind, keys.publicURL
                         + keys.downloadPath(

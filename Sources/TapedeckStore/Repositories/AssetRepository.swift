@@ -69,6 +69,17 @@ public struct AssetRepository: Sendable {
         ).first() != nil
     }
 
+    /// Removes the recording's other assets of `kind` (a file replaced by a newer copy under a
+    /// new key); returns their keys, whose objects the caller deletes once this commits.
+    public func deleteOthers(recordingID: UUID, kind: AssetKind, keeping key: String) async throws -> [String] {
+        try await session.sql.raw(
+            """
+            DELETE FROM assets WHERE recording_id = \(bind: recordingID) AND kind = \(bind: kind.rawValue) AND key <> \(bind: key)
+            RETURNING key
+            """
+        ).all().map { try $0.decode(column: "key", as: String.self) }
+    }
+
     public func deleteAll(recordingID: UUID) async throws {
         try await session.sql.raw("DELETE FROM assets WHERE recording_id = \(bind: recordingID)").run()
     }

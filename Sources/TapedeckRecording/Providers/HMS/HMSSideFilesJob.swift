@@ -14,8 +14,10 @@ import TapedeckStore
 ///
 /// As for the MP4: the files are fetched from presigned URLs Tapedeck asks 100ms for (never a
 /// URL a webhook carried), streamed, and their sizes checked. Their names are Tapedeck's
-/// (`chat.csv`, `summary.json`): nothing 100ms or a participant names reaches a key. Running
-/// again after a crash copies only what is not stored whole yet.
+/// (`chat-<tag>.csv`, `summary-<tag>.json`, the tag a hash of 100ms' asset id): nothing 100ms or
+/// a participant names reaches a key. A file 100ms regenerates is copied to a key of its own and
+/// listed in place of the old copy, which is deleted only after that commits: a cut copy never
+/// harms the stored one. Running again after a crash copies only what is not stored whole yet.
 package struct HMSSideFilesJob: JobHandler {
     static package let kind = "hms.copy_side_files"
     package var kind: String { Self.kind }
@@ -54,32 +56,56 @@ package struct HMSSideFilesJob: JobHandler {
         return [AssetKind.chat, .summary].compactMap { kind in chosen[kind].map { (kind, $0) } }
     }
 
-    /// The file name in the recording's folder: Tapedeck's, with the extension of 100ms' file
-    /// only when it is one of the formats 100ms writes for that kind.
-    static package func fileName(_ kind: AssetKind, path: String?) -> String {
-        let allowed = kind == .chat ? ["csv", "json", "txt"] : ["json", "txt"]
+    /// The extension of the copy: that of 100ms' file only when it is one of the formats 100ms
+    /// writes for that kind.
+    static package func fileExtension(_ kind: AssetKind, path: String?) -> String {
+        let allowed = extensions(of: kind)
         let given = path.map { ($0 as NSString).pathExtension.lowercased() } ?? ""
-        return "\(kind.rawValue)." + (allowed.contains(given) ? given : allowed[0])
+        return allowed.contains(given) ? given : allowed[0]
+    }
+
+    static func extensions(of kind: AssetKind) -> [String] { kind == .chat ? ["csv", "json", "txt"] : ["json", "txt"] }
+
+    /// The file name of one 100ms asset in the recording's folder, `summary-<tag>.json`: the tag
+    /// is a hash of 100ms' asset id and size, so a file 100ms regenerates goes to a new key and
+    /// the copy already stored stays whole until the new one is stored and listed. Nothing 100ms
+    /// sends reaches the key as text.
+    static package func fileName(_ kind: AssetKind, asset: HMSAsset) -> String {
+        let tag = RandomToken.sha256Hex("\(asset.id)\n\(asset.size.map(String.init) ?? "")").prefix(12)
+        return "\(kind.rawValue)-\(tag).\(fileExtension(kind, path: asset.path))"
+    }
+
+    /// The names earlier releases copied to (one per kind, no tag): replaced by the next copy.
+    static func untaggedNames(_ kind: AssetKind) -> [String] { extensions(of: kind).map { "\(kind.rawValue).\($0)" } }
+
+    /// Every key in the folder a run could have written for these 100ms assets, in any state.
+    static func keysWritable(for assets: [HMSAsset], prefix: String) -> Set<String> {
+        var keys = Set([AssetKind.chat, .summary].flatMap { untaggedNames($0) }.map { prefix + $0 })
+        for asset in assets {
+            if let kind = assetKind(ofType: asset.type) { keys.insert(prefix + fileName(kind, asset: asset)) }
+        }
+        return keys
     }
 
     package func run(_ job: Job, logger: Logger) async throws {
         let recording = try await job.recording(in: recorder.catalog)
         guard recording.status == .ready else {
-            if recording.status.isFinal { return }
-            throw JobOutcome.postpone(reason: "the recording is not copied in yet", seconds: 30)
+            guard recording.status.isFinal else {
+                throw JobOutcome.postpone(reason: "the recording is not copied in yet", seconds: 30)
+            }
+            // Deleted meanwhile: a copy stored before a crash (its row never written) must not
+            // stay in the folder. The keys are known from 100ms' assets; a failed delete is retried.
+            guard let hmsID = recording.providerRecordingID else { return }
+            try await removeUnlisted(Self.keysWritable(for: try await assets(of: hmsID), prefix: recording.keyPrefix), of: recording.id)
+            return
         }
         guard let hmsID = recording.providerRecordingID else { return }
-        let hms = try await recorder.api.recording(id: hmsID)
-        var assets = hms.assets ?? []
-        if Self.sideFiles(in: assets).count < 2 {
-            // A session can hold several recordings: only this recording's own files.
-            let listed = try await recorder.api.assets(roomID: hms.roomID, sessionID: hms.sessionID).filter { $0.jobID == hms.id }
-            assets += listed.filter { asset in !assets.contains { $0.id == asset.id } }
-        }
+        let assets = try await assets(of: hmsID)
+        let writable = Self.keysWritable(for: assets, prefix: recording.keyPrefix)
         var failures: [String] = []
         for (kind, asset) in Self.sideFiles(in: assets) {
             do {
-                try await copy(asset, as: kind, into: recording, logger: logger)
+                try await copy(asset, as: kind, into: recording, knownKeys: writable, logger: logger)
             } catch {
                 failures.append("\(kind.rawValue): \(error)")
                 logger.warning(
@@ -90,31 +116,84 @@ package struct HMSSideFilesJob: JobHandler {
                         data: ["kind": kind.rawValue, "asset": asset.id, "attempt": "\(job.attempts)", "error": String("\(error)".prefix(500))]))
             }
         }
+        // Copies of older versions (and a copy a crash left unlisted) go; what is listed stays.
+        try await removeUnlisted(writable, of: recording.id)
         if !failures.isEmpty { throw HMSError(status: 0, message: failures.joined(separator: "; ")) }
     }
 
-    private func copy(_ asset: HMSAsset, as kind: AssetKind, into recording: Recording, logger: Logger) async throws {
-        let key = try ObjectKey(recording.keyPrefix + Self.fileName(kind, path: asset.path))
+    /// 100ms' assets of the recording: those its answer carries, and (a session can hold several
+    /// recordings) the session's listed ones of this recording.
+    private func assets(of hmsID: String) async throws -> [HMSAsset] {
+        let hms = try await recorder.api.recording(id: hmsID)
+        var assets = hms.assets ?? []
+        if Self.sideFiles(in: assets).count < 2 {
+            let listed = try await recorder.api.assets(roomID: hms.roomID, sessionID: hms.sessionID).filter { $0.jobID == hms.id }
+            assets += listed.filter { asset in !assets.contains { $0.id == asset.id } }
+        }
+        return assets
+    }
+
+    private enum Listing: Sendable {
+        case listed(replaced: [String])
+        /// A newer file (one this run's answer from 100ms did not know) is listed already.
+        case newerListed
+        case recordingGone
+    }
+
+    private func copy(_ asset: HMSAsset, as kind: AssetKind, into recording: Recording, knownKeys: Set<String>, logger: Logger) async throws {
+        let key = try ObjectKey(recording.keyPrefix + Self.fileName(kind, asset: asset))
         if let stored = recording.assets.first(where: { $0.key == key.rawValue && $0.kind == kind }),
-            let size = stored.sizeBytes, asset.size.map({ $0 == size }) ?? true, try await store.head(key)?.size == size
+            let size = stored.sizeBytes, try await store.head(key)?.size == size
         {
             return
         }
+        // A key of its own: the listed copy is untouched while this one streams in.
         let size = try await HMSDownload(api: recorder.api, store: store, http: http).copy(asset, to: key, timeout: Self.downloadTimeout)
-        let kept = try await recorder.catalog.transaction { tx -> Bool in
+        let store = store
+        let listing = try await recorder.catalog.transaction { tx -> Listing in
             // Holds the row until the commit: a deletion waits for this asset to be listed (and its
-            // purge to find it), or came first and is seen here.
+            // purge to find it), or came first and is seen here; a cleanup (``removeUnlisted``)
+            // runs either wholly before or wholly after.
             try await tx.recordings.touch(recording.id)
-            guard try await tx.recordings.find(id: recording.id)?.status == .ready else { return false }
+            guard try await tx.recordings.find(id: recording.id)?.status == .ready else { return .recordingGone }
+            if let current = try await tx.assets.list(recordingID: recording.id).first(where: { $0.kind == kind }),
+                current.key != key.rawValue, !knownKeys.contains(current.key)
+            {
+                return .newerListed
+            }
+            // A cleanup that ran since the put removed it: copied again on the retry.
+            guard try await store.head(key)?.size == size else {
+                throw HMSError(status: 0, message: "the copy was removed before it was listed")
+            }
             try await tx.assets.upsert(
                 NewAsset(recordingID: recording.id, kind: kind, key: key.rawValue, contentType: ContentTypes.forKey(key.rawValue), sizeBytes: size))
-            return true
+            return .listed(replaced: try await tx.assets.deleteOthers(recordingID: recording.id, kind: kind, keeping: key.rawValue))
         }
-        guard kept else {
-            // Deleted (or otherwise no longer ready) while the file was copied: nothing may stay.
-            try? await store.delete(key)
-            return
+        switch listing {
+        case .recordingGone, .newerListed:
+            // Deleted (or replaced) while the file was copied: this copy may not stay.
+            try await removeUnlisted([key.rawValue], of: recording.id)
+        case .listed(let replaced):
+            try await removeUnlisted(Set(replaced), of: recording.id)
+            logger.info("copied a 100ms \(kind.rawValue)", metadata: ["recording": "\(recording.id)", "bytes": "\(size)"])
         }
-        logger.info("copied a 100ms \(kind.rawValue)", metadata: ["recording": "\(recording.id)", "bytes": "\(size)"])
+    }
+
+    /// Deletes those of `keys` that exist and no asset of the recording lists, with the
+    /// recording's row held so no copy is listed meanwhile (a copy listed later finds its object
+    /// gone and is retried). A failed delete throws: the queue retries.
+    private func removeUnlisted(_ keys: Set<String>, of recordingID: UUID) async throws {
+        var present: [ObjectKey] = []
+        for key in keys.sorted() {
+            let objectKey = try ObjectKey(key)
+            if try await store.head(objectKey) != nil { present.append(objectKey) }
+        }
+        guard !present.isEmpty else { return }
+        let store = store, candidates = present
+        try await recorder.catalog.transaction { tx in
+            try await tx.recordings.touch(recordingID)
+            let listed = Set(try await tx.assets.list(recordingID: recordingID).map(\.key))
+            for key in candidates where !listed.contains(key.rawValue) { try await store.delete(key) }
+        }
     }
 }
