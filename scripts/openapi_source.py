@@ -573,12 +573,13 @@ paths = {
         "post": {"operationId": "pauseRecording",
                  "summary": "Pause a 100ms recording (same callers as stop): it keeps recording status and its file leaves the paused stretch out; "
                             "the events log has recording.paused, and the recording says `paused` with the stretch in `pauses`. Pausing a paused recording is a no-op; "
-                            "LiveKit and local recordings answer 409 pause_not_supported; past 100 pauses, 409 too_many_pauses.",
+                            "LiveKit and local recordings answer 409 pause_not_supported; past 100 pauses, 409 too_many_pauses; "
+                            "while another pause or resume of the recording is with 100ms, 409 pause_in_progress (retry once it is answered).",
                  "security": viewer_or_admin, "parameters": [uuid_param],
                  "responses": {**ok("Recording"), **error_responses("400", "401", "403", "404", "409", "503")}}},
     "/v1/recordings/{id}/resume": {
         "post": {"operationId": "resumeRecording",
-                 "summary": "Resume a paused 100ms recording (recording.resumed in the events log).",
+                 "summary": "Resume a paused 100ms recording (recording.resumed in the events log); 409 pause_in_progress while another pause or resume of it is with 100ms.",
                  "security": viewer_or_admin, "parameters": [uuid_param],
                  "responses": {**ok("Recording"), **error_responses("400", "401", "403", "404", "409", "503")}}},
     "/v1/rooms/{name}/policy": {

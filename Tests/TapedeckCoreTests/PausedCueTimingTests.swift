@@ -107,4 +107,28 @@ struct PausedCueTimingTests {
         #expect(CueTiming.mediaMs(wallClockMs: .max, mediaStartedAtMs: 0, offsetMs: .max, pauses: [PausedStretch(startMs: .min, endMs: 0)]) >= 0)
         #expect(CueTiming.mediaMs(wallClockMs: .min, mediaStartedAtMs: .max, pauses: [PausedStretch(startMs: .min)]) == 0)
     }
+
+    @Test("generated: pause and resume at the midpoints make a stretch as long as the real gap, however slow 100ms answers")
+    func midpoints() {
+        var random = SeededRandom(seed: 0x3D1D)
+        var drift: Int64 = 0
+        for _ in 0..<200 {
+            // The recorder stops and starts writing halfway through each exchange (on average):
+            // the latency of each direction is the same, whatever the exchange takes.
+            let pauseSent = Int64.random(in: 1_700_000_000_000...1_800_000_000_000, using: &random)
+            let pauseLatency = Int64.random(in: 0...4_000, using: &random) * 2
+            let gap = Int64.random(in: 1_000...600_000, using: &random)
+            let resumeLatency = Int64.random(in: 0...4_000, using: &random) * 2
+            let resumeSent = pauseSent + pauseLatency / 2 + gap - resumeLatency / 2
+            let start = PausedStretches.appliedAt(sentMs: pauseSent, answeredMs: pauseSent + pauseLatency)
+            let end = PausedStretches.appliedAt(sentMs: resumeSent, answeredMs: resumeSent + resumeLatency)
+            #expect(start >= pauseSent && start <= pauseSent + pauseLatency)
+            drift += (end - start) - gap
+        }
+        #expect(drift == 0)
+        #expect(PausedStretches.appliedAt(sentMs: 1_000, answeredMs: 3_001) == 2_000)
+        #expect(PausedStretches.appliedAt(sentMs: 5_000, answeredMs: 4_000) == 5_000)
+        #expect(PausedStretches.appliedAt(sentMs: .min, answeredMs: .max) == .min)
+        #expect(PausedStretches.appliedAt(sentMs: .max - 2, answeredMs: .max) == .max - 1)
+    }
 }

@@ -39,6 +39,32 @@ struct RecordingPauseTests {
         }
     }
 
+    @Test("the pause lease: one of many takers gets it, it lapses, only its holder gives it back", arguments: TestDatabase.all)
+    func lease(database: TestDatabase) async throws {
+        try await withTestCatalog(database) { catalog in
+            let recording = try await Fixtures.recording(catalog, status: .recording, provider: "100ms")
+            let recordings = catalog.pool.recordings
+            let now: Int64 = 1_795_339_800_000
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<8 {
+                    group.addTask { try await recordings.takePauseLease(recording.id, nowMs: now, untilMs: now + 30_000 + Int64(index)) }
+                }
+                var taken = 0
+                for try await outcome in group where outcome { taken += 1 }
+                #expect(taken == 1)
+            }
+            #expect(try await !recordings.takePauseLease(recording.id, nowMs: now + 29_000, untilMs: now + 59_000))
+            // Lapsed (its holder was killed mid-call): the next taker gets it, and the old holder's
+            // late release leaves the new lease alone.
+            #expect(try await recordings.takePauseLease(recording.id, nowMs: now + 40_000, untilMs: now + 70_000))
+            for index in 0..<8 { try await recordings.releasePauseLease(recording.id, untilMs: now + 30_000 + Int64(index)) }
+            #expect(try await !recordings.takePauseLease(recording.id, nowMs: now + 41_000, untilMs: now + 71_000))
+            try await recordings.releasePauseLease(recording.id, untilMs: now + 70_000)
+            #expect(try await recordings.takePauseLease(recording.id, nowMs: now + 42_000, untilMs: now + 72_000))
+            #expect(try await !recordings.takePauseLease(UUID(), nowMs: now, untilMs: now + 1))
+        }
+    }
+
     @Test("past the limit, a pause is refused", arguments: [TestDatabase.sqlite])
     func limit(database: TestDatabase) async throws {
         try await withTestCatalog(database) { catalog in

@@ -21,6 +21,8 @@ public final class FakeHMSAPI: HMSAPI, Sendable {
     }
 
     private let state = Mutex(State())
+    /// Run after a pause or resume reaches 100ms and before it answers (see ``beforePauseAnswers(_:)``).
+    private let pauseAnswerHook = Mutex<(@Sendable (_ paused: Bool) async -> Void)?>(nil)
     /// Where presigned URLs point: `<fileBaseURL>/<file name>`.
     public let fileBaseURL: String
 
@@ -36,6 +38,12 @@ public final class FakeHMSAPI: HMSAPI, Sendable {
     public var pauseRequests: [(roomID: String, paused: Bool)] { state.withLock { $0.pauses.map { ($0.0, $0.1) } } }
     public var presignedCount: Int { state.withLock { $0.presigned } }
     public var recordingIDs: [String] { state.withLock { $0.order } }
+
+    /// Every pause and resume from now on is applied when it arrives and answered only after
+    /// `hook` returns: a test delays answers (or moves its clock) to play a slow 100ms.
+    public func beforePauseAnswers(_ hook: @escaping @Sendable (_ paused: Bool) async -> Void) {
+        pauseAnswerHook.withLock { $0 = hook }
+    }
 
     public func failNextStarts(_ count: Int) { state.withLock { $0.failNextStarts = count } }
 
@@ -127,11 +135,17 @@ public final class FakeHMSAPI: HMSAPI, Sendable {
     }
 
     public func pauseRecordings(roomID: String) async throws -> [HMSRecording] {
-        try setPaused(true, roomID: roomID)
+        try await answerPause(true, roomID: roomID)
     }
 
     public func resumeRecordings(roomID: String) async throws -> [HMSRecording] {
-        try setPaused(false, roomID: roomID)
+        try await answerPause(false, roomID: roomID)
+    }
+
+    private func answerPause(_ paused: Bool, roomID: String) async throws -> [HMSRecording] {
+        let result = Result { try setPaused(paused, roomID: roomID) }
+        if let hook = pauseAnswerHook.withLock({ $0 }) { await hook(paused) }
+        return try result.get()
     }
 
     /// As 100ms: 404 when nothing in the room is running.

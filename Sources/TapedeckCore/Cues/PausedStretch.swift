@@ -27,6 +27,19 @@ public enum PausedStretches {
     /// More pauses than this are refused: each one costs every cue placement a term.
     public static let maximumCount = 100
 
+    /// When a pause (or resume) sent at `sentMs` and confirmed at `answeredMs` took effect, as
+    /// far as Tapedeck can tell: the recorder stopped (or started) writing somewhere between the
+    /// two, so both ends of every stretch are taken at the midpoint. Taking the pause at the
+    /// request and the resume at the answer would make each stretch longer than the real gap by
+    /// both latencies, and cues after many pauses would drift early; at the midpoint the errors
+    /// of the two ends cancel out on average and no longer add up. An answer stamped before its
+    /// request (a clock stepped back) counts as the request.
+    public static func appliedAt(sentMs: Int64, answeredMs: Int64) -> Int64 {
+        let (latency, overflow) = answeredMs.subtractingReportingOverflow(sentMs)
+        guard latency > 0, !overflow else { return sentMs }
+        return sentMs + latency / 2
+    }
+
     /// Sorted by start, overlaps merged, stretches ending before they start dropped, at most one
     /// open stretch (the last): what every reader may rely on, whatever was stored.
     public static func normalized(_ stretches: [PausedStretch]) -> [PausedStretch] {

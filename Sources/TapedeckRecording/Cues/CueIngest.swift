@@ -129,8 +129,12 @@ package struct CueIngest: Sendable {
 
     /// Cues for one recording: media-relative times as given; wall-clock ones placed by the
     /// recording's media start and offset (and, without either, held for its session).
-    package func ingest(recording: Recording, cues: [NewCue], poster: CueRepository.Poster) async throws -> Result {
+    package func ingest(recording asked: Recording, cues: [NewCue], poster: CueRepository.Poster) async throws -> Result {
         try await catalog.transaction { tx in
+            // Placed by the recording as it is now, its row held (PostgreSQL) so that a pause or
+            // a new timeline waits for this batch and then places it again; not as it was read
+            // before the transaction, which may miss a pause committed in between.
+            let recording = try await tx.recordings.findLocked(id: asked.id) ?? asked
             let before = try await Self.readyTracks(tx, [recording.id], in: [recording])
             let newTrack = try await Self.bringsTrack(tx, cues, to: .recording(recording.id))
             var added = false
@@ -158,6 +162,14 @@ package struct CueIngest: Sendable {
                 landed = landed || placement.recordingID != nil
             }
             try await checkLimits(tx, scope: .recording(recording.id), poster: poster, added: added, newTrack: newTrack)
+            // Where the row lock is not taken (SQLite), a pause or timeline change noted meanwhile
+            // gets the recording's cues placed again, these included.
+            if let now = try await tx.recordings.findLocked(id: recording.id),
+                now.status != recording.status || now.cueTimelineOrigin != recording.cueTimelineOrigin
+                    || now.cueOffsetMs != recording.cueOffsetMs || now.pauses != recording.pauses
+            {
+                try await CuePlacer.place(tx, recordingID: recording.id)
+            }
             for (id, tracks) in before {
                 try await CuePlacer.announceNewTracks(tx, recordingID: id, before: tracks, actor: poster.actor)
             }

@@ -54,6 +54,8 @@ package enum RecordingPauseError: Error, Sendable, Equatable {
     case provider(String)
     /// Paused ``PausedStretches/maximumCount`` times already.
     case tooManyPauses
+    /// Another pause or resume of this recording is with the provider.
+    case inProgress
 }
 
 /// What a provider did with a report.

@@ -347,6 +347,41 @@ public struct RecordingRepository: Sendable {
         throw CatalogDataError(description: "the recording's pauses kept changing")
     }
 
+    /// Takes the recording's pause lease until `untilMs`, unless another request holds it (one
+    /// that has not lapsed by `nowMs`): compared and set, so of two instances asking at once one
+    /// gets it. `false` when held (or no such recording).
+    public func takePauseLease(_ id: UUID, nowMs: Int64, untilMs: Int64) async throws -> Bool {
+        try await !session.sql.raw(
+            """
+            UPDATE recordings SET pause_request_until = \(bind: untilMs)
+            WHERE id = \(bind: id) AND (pause_request_until IS NULL OR pause_request_until <= \(bind: nowMs)) RETURNING id
+            """
+        ).all().isEmpty
+    }
+
+    /// Gives back the lease taken until `untilMs`; one taken over after it lapsed is left alone.
+    public func releasePauseLease(_ id: UUID, untilMs: Int64) async throws {
+        try await session.sql.raw(
+            "UPDATE recordings SET pause_request_until = NULL WHERE id = \(bind: id) AND pause_request_until = \(bind: untilMs)"
+        ).run()
+    }
+
+    /// `provider`'s recordings in one of `statuses`, oldest first, without their assets.
+    public func list(provider: String, statuses: [RecordingStatus]) async throws -> [Recording] {
+        let list = statuses.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try await session.sql.raw(
+            Self.selectColumns
+                + " WHERE r.provider = \(bind: provider) AND r.status IN (\(unsafeRaw: list)) ORDER BY r.created_at, r.id"
+        ).all().map(Self.decode)
+    }
+
+    /// The recording, its row held (`FOR SHARE` on PostgreSQL) until the transaction ends, so a
+    /// pause or a change of timeline waits for what this transaction writes; without its assets.
+    public func findLocked(id: UUID) async throws -> Recording? {
+        let lock: SQLQueryString = session.kind == .postgres ? " FOR SHARE OF r" : ""
+        return try await session.sql.raw(Self.selectColumns + " WHERE r.id = \(bind: id)" + lock).first().map(Self.decode)
+    }
+
     /// Sets the operator's correction of cue times.
     public func setCueOffset(_ id: UUID, _ offsetMs: Int64) async throws {
         try await session.sql.raw(

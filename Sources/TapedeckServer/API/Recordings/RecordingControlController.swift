@@ -259,6 +259,9 @@ struct RecordingControlController {
                 throw APIError.conflict("not_recording", "only a recording in status recording can \(paused ? "pause" : "resume"); this one is \(status.rawValue)")
             case .provider(let reason):
                 throw APIError.unavailable(reason, retryAfterSeconds: 10)
+            case .inProgress:
+                throw APIError.conflict(
+                    "pause_in_progress", "another pause or resume of this recording is under way; try again once it is answered")
             case .tooManyPauses:
                 throw APIError.conflict(
                     "too_many_pauses", "a recording can be paused \(PausedStretches.maximumCount) times; stop it and start a new one instead")
