@@ -262,21 +262,27 @@ struct InvitationFlowTests {
         }
     }
 
+    /// A ready recording whose one invitee's email had every attempt but the last refused for now
+    /// (the transport's script says 4xx that many times): the email is `queued`, one attempt left.
+    static func oneAttemptLeft(_ world: World) async throws -> (Recording, StoredEmail) {
+        let recording = try await Fixtures.recording(world.catalog, room: "r", status: .stopping)
+        try await world.catalog.pool.invitees.replace(.recording(recording.id), with: [Invitee(email: "ada@example.com")])
+        try await markReady(world, recording.id)
+        for _ in 1..<EmailDeliveryJob.maxAttempts {
+            _ = try await world.runJobs()
+            world.clock.advance(by: 3600)
+        }
+        let queued = try #require(try await world.emails().first)
+        #expect(queued.status == .queued && queued.attempts == EmailDeliveryJob.maxAttempts - 1)
+        return (recording, queued)
+    }
+
     @Test("a worker killed during the last attempt leaves the email failed with that reason, not sending", arguments: TestDatabase.all)
     func killedOnLastAttempt(database: TestDatabase) async throws {
         let transport = FakeMailTransport(script: Array(repeating: .transient("451 busy"), count: EmailDeliveryJob.maxAttempts - 1))
         try await Self.with(database, transport: transport) { world in
             let catalog = world.catalog
-            let recording = try await Fixtures.recording(catalog, room: "r", status: .stopping)
-            try await catalog.pool.invitees.replace(.recording(recording.id), with: [Invitee(email: "ada@example.com")])
-            try await Self.markReady(world, recording.id)
-            // Every attempt but the last is refused for now.
-            for _ in 1..<EmailDeliveryJob.maxAttempts {
-                _ = try await world.runJobs()
-                world.clock.advance(by: 3600)
-            }
-            let queued = try #require(try await world.emails().first)
-            #expect(queued.status == .queued && queued.attempts == EmailDeliveryJob.maxAttempts - 1)
+            let (recording, queued) = try await Self.oneAttemptLeft(world)
             // The last attempt: a worker claims it, writes the attempt, and is killed.
             let delivery = try await Self.claim(EmailDeliveryJob.kind, catalog)
             #expect(delivery.attempts == delivery.maxAttempts)
@@ -308,14 +314,7 @@ struct InvitationFlowTests {
         let transport = FakeMailTransport(script: Array(repeating: .transient("451 busy"), count: EmailDeliveryJob.maxAttempts - 1))
         try await Self.with(database, transport: transport) { world in
             let catalog = world.catalog
-            let recording = try await Fixtures.recording(catalog, room: "r", status: .stopping)
-            try await catalog.pool.invitees.replace(.recording(recording.id), with: [Invitee(email: "ada@example.com")])
-            try await Self.markReady(world, recording.id)
-            for _ in 1..<EmailDeliveryJob.maxAttempts {
-                _ = try await world.runJobs()
-                world.clock.advance(by: 3600)
-            }
-            let queued = try #require(try await world.emails().first)
+            let (recording, queued) = try await Self.oneAttemptLeft(world)
             // The last attempt is claimed and the worker is killed before it writes the attempt.
             let delivery = try await Self.claim(EmailDeliveryJob.kind, catalog)
             #expect(delivery.attempts == delivery.maxAttempts)
