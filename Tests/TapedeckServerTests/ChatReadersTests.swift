@@ -15,7 +15,7 @@ import TestSupport
 struct ChatReadersTests {
     struct Seeded {
         var recording: Recording
-        var chatIndex: Int
+        var chat: AssetReference
     }
 
     static func seed(_ app: TestApp) async throws -> Seeded {
@@ -41,7 +41,7 @@ struct ChatReadersTests {
         for asset in recording.assets {
             _ = try await app.store.put(try .init(asset.key), body: [ByteBuffer(string: "abc")].async, contentType: asset.contentType)
         }
-        return Seeded(recording: recording, chatIndex: try #require(recording.assets.firstIndex { $0.kind == .chat }))
+        return Seeded(recording: recording, chat: AssetReference(try #require(recording.assets.first { $0.kind == .chat })))
     }
 
     /// The kinds of files a grant answer lists, and their links by kind (path and query).
@@ -95,10 +95,10 @@ struct ChatReadersTests {
             let expires = Int64(app.clock.now().timeIntervalSince1970) + 600
             // Validly signed links (one issued before the rule, or to someone who is no host now).
             var refused = [
-                keys.downloadPath(recordingID: seeded.recording.id, assetIndex: seeded.chatIndex, grantee: "viewer:pete", expires: expires),
-                keys.downloadPath(recordingID: seeded.recording.id, assetIndex: seeded.chatIndex, grantee: "viewer:stranger", expires: expires),
+                keys.downloadPath(recordingID: seeded.recording.id, asset: seeded.chat, grantee: "viewer:pete", expires: expires),
+                keys.downloadPath(recordingID: seeded.recording.id, asset: seeded.chat, grantee: "viewer:stranger", expires: expires),
             ] + HostileStrings.all.filter { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }.prefix(20).map {
-                keys.downloadPath(recordingID: seeded.recording.id, assetIndex: seeded.chatIndex, grantee: "viewer:" + $0, expires: expires)
+                keys.downloadPath(recordingID: seeded.recording.id, asset: seeded.chat, grantee: "viewer:" + $0, expires: expires)
             }
             let made = try await client.execute(
                 uri: "/v1/recordings/\(seeded.recording.id.uuidString.lowercased())/shares", method: .post, headers: app.authorization,
@@ -106,7 +106,7 @@ struct ChatReadersTests {
             let share = try #require(UUID(uuidString: made.object["id"] as? String ?? ""))
             refused.append(
                 keys.downloadPath(
-                    recordingID: seeded.recording.id, assetIndex: seeded.chatIndex, grantee: "share:x", expires: expires, share: share))
+                    recordingID: seeded.recording.id, asset: seeded.chat, grantee: "share:x", expires: expires, share: share))
             for path in refused {
                 let answer = try await client.execute(uri: path, method: .get)
                 #expect(answer.status == .forbidden, "\(path)")
@@ -116,14 +116,61 @@ struct ChatReadersTests {
             let events = try await app.catalog.pool.events.list(recordingID: seeded.recording.id, afterID: nil, limit: 100)
             #expect(!events.contains { $0.type == "recording.downloaded" }, "a refusal is no download")
             // The host's and an admin key's links, and the summary for a participant, still work.
-            for (grantee, index) in [
-                ("viewer:hana", seeded.chatIndex), ("api_key:\(UUID().uuidString.lowercased())", seeded.chatIndex),
-                ("viewer:pete", try #require(seeded.recording.assets.firstIndex { $0.kind == .summary })),
+            for (grantee, asset) in [
+                ("viewer:hana", seeded.chat), ("api_key:\(UUID().uuidString.lowercased())", seeded.chat),
+                ("viewer:pete", AssetReference(try #require(seeded.recording.assets.first { $0.kind == .summary }))),
             ] {
                 let answer = try await client.execute(
-                    uri: keys.downloadPath(recordingID: seeded.recording.id, assetIndex: index, grantee: grantee, expires: expires), method: .get)
+                    uri: keys.downloadPath(recordingID: seeded.recording.id, asset: asset, grantee: grantee, expires: expires), method: .get)
                 #expect(answer.status == .found, "\(grantee)")
             }
+        }
+    }
+
+    /// 100ms may deliver a new chat or summary after the recording is ready: the new version
+    /// gets a row of its own and the old one goes, which moves the files after it in the list.
+    @Test("a link keeps naming its file when the recording's files change", arguments: TestDatabase.all)
+    func linksSurviveANewVersion(database: TestDatabase) async throws {
+        try await TestApp.with(database) { app, client in
+            let seeded = try await Self.seed(app)
+            let id = seeded.recording.id.uuidString.lowercased()
+            let pete = try await RoomsAPITests.viewer(client, app, "pete")
+            let grant = try await client.execute(uri: "/v1/recordings/\(id)/playback", method: .get, headers: pete)
+            let summaryLink = try #require(Self.files(grant)["summary"])
+            let summaryKey = try #require(seeded.recording.assets.first { $0.kind == .summary }?.key)
+            let legacyPosition = try #require(seeded.recording.assets.firstIndex { $0.kind == .summary })
+
+            // A new chat version replaces the old one: the summary moves up one place, the new
+            // chat takes the summary's old place.
+            let newChat = seeded.recording.keyPrefix + "chat-ba9876543210.csv"
+            try await app.catalog.transaction { tx in
+                try await tx.assets.upsert(
+                    NewAsset(recordingID: seeded.recording.id, kind: .chat, key: newChat, contentType: "text/csv", sizeBytes: 3))
+                _ = try await tx.assets.deleteOthers(recordingID: seeded.recording.id, kind: .chat, keeping: newChat)
+            }
+            _ = try await app.store.put(try .init(newChat), body: [ByteBuffer(string: "abc")].async, contentType: "text/csv")
+            let moved = try #require(try await app.catalog.pool.recordings.find(id: seeded.recording.id))
+            #expect(moved.assets.firstIndex { $0.kind == .summary } != legacyPosition, "the list did change")
+            #expect(moved.assets[legacyPosition].kind == .chat)
+
+            let answer = try await client.execute(uri: summaryLink, method: .get)
+            #expect(answer.status == .found)
+            let location = answer.headers[.location] ?? ""
+            #expect(location.contains(URL(fileURLWithPath: summaryKey).lastPathComponent), "\(location)")
+            // A link by position (as the previous version signed them) now lands on the chat,
+            // which the participant may not read: refused, not served.
+            let keys = app.dependencies.playback
+            let expires = Int64(app.clock.now().timeIntervalSince1970) + 600
+            let byPosition = try await client.execute(
+                uri: keys.downloadPath(
+                    recordingID: seeded.recording.id, asset: .position(legacyPosition), grantee: "viewer:pete", expires: expires),
+                method: .get)
+            #expect(byPosition.status == .forbidden && byPosition.errorCode == "chat_not_permitted")
+            // A deleted version's id names nothing.
+            let oldChat = try await client.execute(
+                uri: keys.downloadPath(recordingID: seeded.recording.id, asset: seeded.chat, grantee: "viewer:hana", expires: expires),
+                method: .get)
+            #expect(oldChat.status == .notFound)
         }
     }
 }

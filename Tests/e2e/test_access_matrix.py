@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import sqlite3
 import time
 import urllib.parse
@@ -233,11 +234,13 @@ def test_signed_links_cannot_be_altered(world):
     query = dict(urllib.parse.parse_qsl(playlist.query))
     base = f"{server.base_url}{playlist.path}"
     assert requests.get(grant["hls_url"]).status_code == 200
+    asset = playlist.path.rsplit("/", 1)[1].split(".")[0]
+    assert re.fullmatch(r"a[0-9]+", asset), asset  # links name the asset's id, not its position
     refused = {
         "tampered": requests.get(base, params={**query, "sig": "A" + query["sig"][1:]}),
         "another recording": requests.get(base.replace(rid, ZERO), params=query),
-        "another asset": requests.get(base.replace("/0.m3u8", "/1.m3u8").replace("/1.m3u8", "/2.m3u8")
-                                      if "/0.m3u8" not in base else base.replace("/0.m3u8", "/1.m3u8"), params=query),
+        "another asset": requests.get(base.replace(f"/{asset}.m3u8", f"/a{int(asset[1:]) + 1}.m3u8"), params=query),
+        "a position for the id": requests.get(base.replace(f"/{asset}.m3u8", "/0.m3u8"), params=query),
         "extended expiry": requests.get(base, params={**query, "expires": str(int(query["expires"]) + 3600)}),
     }
     link_secret = open(os.path.join(world["secrets"], "media-signing.key"), "rb").read()

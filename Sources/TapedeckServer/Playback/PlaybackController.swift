@@ -8,7 +8,7 @@ import TapedeckStore
 import TapedeckRecording
 
 /// `GET /v1/recordings/{id}/playback`: short-lived URLs for a recording's media, each grant
-/// written to the audit log; and `GET /playback/{id}/{n}.m3u8`, the HLS playlist served by
+/// written to the audit log; and `GET /playback/{id}/{asset}.m3u8`, the HLS playlist served by
 /// Tapedeck with every segment individually signed (the store stays private).
 struct PlaybackController {
     let grants: PlaybackGrants
@@ -40,27 +40,26 @@ struct PlaybackController {
         return JSONResponse(grant)
     }
 
-    /// `GET /download/{id}/{n}`: records the download, then sends the browser to the store's
+    /// `GET /download/{id}/{asset}`: records the download, then sends the browser to the store's
     /// signed URL for the file (the MP4 or audio, or the provider's chat or summary) as an
     /// attachment.
     @Sendable func download(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let grantee = request.query("by") ?? ""
-        guard let index = Int(context.parameters.get("asset") ?? ""), index >= 0, index < 1000, let uuid = UUID(uuidString: id)
+        guard let reference = AssetReference(Substring(context.parameters.get("asset") ?? "")), let uuid = UUID(uuidString: id)
         else { throw APIError.notFound("download") }
         let now = catalog.clock.now()
         guard
             keys.verifyDownload(
-                recordingID: id.lowercased(), assetIndex: index, grantee: grantee, expires: request.query("expires"),
+                recordingID: id.lowercased(), asset: reference, grantee: grantee, expires: request.query("expires"),
                 share: request.query("share"), signature: request.query("sig"), now: now)
         else {
             throw APIError(.forbidden, code: "link_expired", message: "this download link is invalid or has expired; ask for a new one")
         }
         let share = try await grants.requireLiveShare(request.query("share"), recordingID: uuid, now: now)
         guard let recording = try await catalog.pool.recordings.find(id: uuid), recording.status == .ready,
-            index < recording.assets.count, [.mp4, .audio, .chat, .summary].contains(recording.assets[index].kind)
+            let asset = reference.resolve(in: recording.assets), [.mp4, .audio, .chat, .summary].contains(asset.kind)
         else { throw APIError.notFound("download") }
-        let asset = recording.assets[index]
         if asset.kind == .chat { try await grants.requireChatReader(recording, grantee: grantee, share: share) }
         let url = try await grants.signedURL(
             try ObjectKey(asset.key), of: uuid, expires: min(now.addingTimeInterval(300), share?.expiresAt ?? .distantFuture), share: share?.id,
@@ -75,7 +74,7 @@ struct PlaybackController {
         return Response(status: .found, headers: headers)
     }
 
-    /// `GET /playback/{id}/{n}.m3u8`: the HLS playlist with every segment signed. Only objects
+    /// `GET /playback/{id}/{asset}.m3u8`: the HLS playlist with every segment signed. Only objects
     /// under the recording's own prefix are signed.
     static let playlistIndex = SignedIndex(
         parameter: "playlist", fileExtension: ".m3u8", kind: .hls, notFoundName: "playlist", linkName: "playback",
@@ -97,7 +96,7 @@ struct PlaybackController {
     /// is then wrapped, and its own link (`variant=media`) serves it as stored.
     @Sendable func playlist(_ request: Request, context: TapedeckRequestContext) async throws -> Response {
         guard request.query("variant") != "media" else { return try await serve(Self.playlistIndex, request, context: context) }
-        return try await serve(Self.playlistIndex, request, context: context) { signed, recording, assetIndex in
+        return try await serve(Self.playlistIndex, request, context: context) { signed, recording, asset in
             let expires = Int64(request.query("expires") ?? "") ?? 0
             let share = request.query("share").flatMap(UUID.init(uuidString:))
             let tracks = try await catalog.pool.cues.tracks(recordingID: recording.id).filter { [.captions, .subtitles].contains($0.kind) }
@@ -110,9 +109,9 @@ struct PlaybackController {
                             recordingID: recording.id, kind: track.kind, language: track.language, format: .m3u8, expires: expires,
                             share: share))
             }
-            let mediaURI = keys.publicURL + keys.playlistPath(recordingID: recording.id, assetIndex: assetIndex, expires: expires, share: share)
+            let mediaURI = keys.publicURL + keys.playlistPath(recordingID: recording.id, asset: AssetReference(asset), expires: expires, share: share)
                 + "&variant=media"
-            let segmentBytes = recording.sizeBytes ?? recording.assets[assetIndex].sizeBytes ?? 0
+            let segmentBytes = recording.sizeBytes ?? asset.sizeBytes ?? 0
             do {
                 return try SubtitlePlaylist.multivariant(signed, playlistURI: mediaURI, totalBytes: segmentBytes, tracks: renditions)
             } catch {

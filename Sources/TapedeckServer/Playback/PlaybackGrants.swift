@@ -143,25 +143,25 @@ struct PlaybackGrants: Sendable {
         // Without downloads, an MP4 URL (a whole file anyone can save) is given only when there is
         // no HLS to play instead.
         let streamOnly = !allowDownload && recording.assets.contains { $0.kind == .hls }
-        for (index, asset) in recording.assets.enumerated() {
+        for asset in recording.assets {
             let key = try ObjectKey(asset.key)
             switch asset.kind {
             case .hls where grant.hlsURL == nil:
                 grant.hlsURL = keys.publicURL
                     + keys.playlistPath(
-                        recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
+                        recordingID: id, asset: AssetReference(asset), expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
             case .mp4 where grant.mp4URL == nil && !streamOnly, .audio where grant.mp4URL == nil && !streamOnly:
                 grant.mp4URL = try await signedURL(key, of: id, expires: expiresAt, share: shareID, use: .file)
                 if allowDownload {
                     grant.downloadURL = keys.publicURL
                         + keys.downloadPath(
-                            recordingID: id, assetIndex: index, grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970),
+                            recordingID: id, asset: AssetReference(asset), grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970),
                             share: shareID)
                 }
             case .storyboard where grant.storyboardURL == nil:
                 grant.storyboardURL = keys.publicURL
                     + keys.storyboardPath(
-                        recordingID: id, assetIndex: index, expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
+                        recordingID: id, asset: AssetReference(asset), expires: Int64(expiresAt.timeIntervalSince1970), share: shareID)
             case .thumbnail where grant.thumbnailURL == nil:
                 grant.thumbnailURL = try await signedURL(key, of: id, expires: expiresAt, share: shareID)
             case .captions:
@@ -176,7 +176,7 @@ struct PlaybackGrants: Sendable {
                 grant.files.append(
                     (asset.kind, keys.publicURL
                         + keys.downloadPath(
-                            recordingID: id, assetIndex: index, grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970),
+                            recordingID: id, asset: AssetReference(asset), grantee: grantee, expires: Int64(expiresAt.timeIntervalSince1970),
                             share: shareID), asset.sizeBytes))
             default:
                 break

@@ -54,16 +54,16 @@ public struct PlaybackKeys: Sendable {
 
     /// `/playback/{recording}/{asset}.m3u8?expires=...[&share=...]&sig=...`: the playlist of one
     /// HLS asset. A link granted through a share names it (signed), so that every use re-checks it.
-    func playlistPath(recordingID: UUID, assetIndex: Int, expires: Int64, share: UUID? = nil) -> String {
+    func playlistPath(recordingID: UUID, asset: AssetReference, expires: Int64, share: UUID? = nil) -> String {
         let id = recordingID.uuidString.lowercased()
-        let sig = signature(id, assetIndex, expires, context: Self.bound(Self.linkContext, share?.uuidString.lowercased()))
-        return "/playback/\(id)/\(assetIndex).m3u8?expires=\(expires)\(Self.shareQuery(share))&sig=\(sig)"
+        let sig = signature(id, asset, expires, context: Self.bound(Self.linkContext, share?.uuidString.lowercased()))
+        return "/playback/\(id)/\(asset).m3u8?expires=\(expires)\(Self.shareQuery(share))&sig=\(sig)"
     }
 
     func verifyPlaylist(
-        recordingID: String, assetIndex: Int, expires: String?, share: String? = nil, signature given: String?, now: Date
+        recordingID: String, asset: AssetReference, expires: String?, share: String? = nil, signature given: String?, now: Date
     ) -> Bool {
-        verify(recordingID, assetIndex, expires: expires, signature: given, now: now, context: Self.bound(Self.linkContext, share))
+        verify(recordingID, asset, expires: expires, signature: given, now: now, context: Self.bound(Self.linkContext, share))
     }
 
     /// A signature context bound to a share, when the link came from one.
@@ -79,17 +79,17 @@ public struct PlaybackKeys: Sendable {
 
     /// `/storyboard/{recording}/{asset}.vtt?expires=...&sig=...`: a storyboard index whose sprite
     /// references are signed when it is served.
-    func storyboardPath(recordingID: UUID, assetIndex: Int, expires: Int64, share: UUID? = nil) -> String {
+    func storyboardPath(recordingID: UUID, asset: AssetReference, expires: Int64, share: UUID? = nil) -> String {
         let id = recordingID.uuidString.lowercased()
-        let sig = signature(id, assetIndex, expires, context: Self.bound(Self.storyboardContext, share?.uuidString.lowercased()))
-        return "/storyboard/\(id)/\(assetIndex).vtt?expires=\(expires)\(Self.shareQuery(share))&sig=\(sig)"
+        let sig = signature(id, asset, expires, context: Self.bound(Self.storyboardContext, share?.uuidString.lowercased()))
+        return "/storyboard/\(id)/\(asset).vtt?expires=\(expires)\(Self.shareQuery(share))&sig=\(sig)"
     }
 
     func verifyStoryboard(
-        recordingID: String, assetIndex: Int, expires: String?, share: String? = nil, signature given: String?, now: Date
+        recordingID: String, asset: AssetReference, expires: String?, share: String? = nil, signature given: String?, now: Date
     ) -> Bool {
         verify(
-            recordingID, assetIndex, expires: expires, signature: given, now: now,
+            recordingID, asset, expires: expires, signature: given, now: now,
             context: Self.bound(Self.storyboardContext, share))
     }
 
@@ -131,26 +131,26 @@ public struct PlaybackKeys: Sendable {
 
     /// `/download/{recording}/{asset}?expires=...&by=...&sig=...`: a download that is audited, then
     /// redirected to the store's signed URL. `by` (the grantee) is signed too.
-    func downloadPath(recordingID: UUID, assetIndex: Int, grantee: String, expires: Int64, share: UUID? = nil) -> String {
+    func downloadPath(recordingID: UUID, asset: AssetReference, grantee: String, expires: Int64, share: UUID? = nil) -> String {
         let id = recordingID.uuidString.lowercased()
         let by = grantee.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~:"))) ?? ""
-        let sig = signature(id, assetIndex, expires, context: Self.bound(Self.downloadContext + "\n" + grantee, share?.uuidString.lowercased()))
-        return "/download/\(id)/\(assetIndex)?expires=\(expires)&by=\(by)\(Self.shareQuery(share))&sig=\(sig)"
+        let sig = signature(id, asset, expires, context: Self.bound(Self.downloadContext + "\n" + grantee, share?.uuidString.lowercased()))
+        return "/download/\(id)/\(asset)?expires=\(expires)&by=\(by)\(Self.shareQuery(share))&sig=\(sig)"
     }
 
     func verifyDownload(
-        recordingID: String, assetIndex: Int, grantee: String, expires: String?, share: String? = nil, signature given: String?,
+        recordingID: String, asset: AssetReference, grantee: String, expires: String?, share: String? = nil, signature given: String?,
         now: Date
     ) -> Bool {
         // The signed text separates fields with newlines: a grantee holding one could pass for
         // the share field and drop it from the link. Grantees Tapedeck writes never do.
         guard !grantee.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return false }
         return verify(
-            recordingID, assetIndex, expires: expires, signature: given, now: now,
+            recordingID, asset, expires: expires, signature: given, now: now,
             context: Self.bound(Self.downloadContext + "\n" + grantee, share))
     }
 
-    /// `item` names what is signed within the recording: an asset's index, or a text track.
+    /// `item` names what is signed within the recording: an asset (``AssetReference``), or a text track.
     private func signature(
         _ recordingID: String, _ item: some CustomStringConvertible, _ expires: Int64, context: String = linkContext
     ) -> String {

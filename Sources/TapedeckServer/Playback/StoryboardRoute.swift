@@ -2,7 +2,7 @@ import Hummingbird
 import TapedeckCore
 
 extension PlaybackController {
-    /// `GET /storyboard/{id}/{n}.vtt`: the storyboard index with its sprite references signed for
+    /// `GET /storyboard/{id}/{asset}.vtt`: the storyboard index with its sprite references signed for
     /// as long as the link that led here. Only objects under the recording's own prefix are signed.
     static let storyboardIndex = SignedIndex(
         parameter: "index", fileExtension: ".vtt", kind: .storyboard, notFoundName: "storyboard", linkName: "storyboard",
