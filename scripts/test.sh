@@ -59,6 +59,9 @@ for suite in IngestCrashTests MediaTests; do
 done
 
 step "End-to-end suites (the real binary; SQLite and PostgreSQL)"
-(cd Tests/e2e && "$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider --junitxml="$ARTIFACTS/e2e.xml")
+# Two pytest-xdist workers: most tests wait on the processes they drive, so two at a time keep
+# the cores busier and halve the wall time. Each server gets ports of its worker's own
+# (Tests/peers/net.py) and a database of its own.
+(cd Tests/e2e && "$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider -n 2 --durations=20 --junitxml="$ARTIFACTS/e2e.xml")
 
 step "All tests passed in $(( $(date +%s) - started )) s"

@@ -89,7 +89,9 @@ def test_stop_through_the_api_and_bad_requests(server):
     stop = requests.post(f"{server.base_url}/v1/recordings/{recording['id']}/stop", headers=server.admin, timeout=10)
     assert stop.status_code == 202 and stop.json()["status"] == "stopping"
     done = wait(server, recording["id"], lambda r: r["status"] == "ready", "ready after stop", timeout=30)
-    assert 2000 <= done["duration_ms"] <= 12_000 and done["limit_reached"] is False
+    # The 3 s above are wall-clock time after the recorder started; on a loaded machine ffmpeg's
+    # first frames come a second or more later, so the media may hold less than that.
+    assert 500 <= done["duration_ms"] <= 12_000 and done["limit_reached"] is False
     events = server.get(f"/v1/recordings/{recording['id']}/events", headers=server.admin).json()["items"]
     lifecycle = [e["type"] for e in events if e["type"] in
                  ("recording.created", "recording.recording", "recording.stopping", "recording.ready")]

@@ -4,6 +4,7 @@ loopback port, polling until a condition holds, and whether a server's /readyz a
     python3 Tests/peers/net.py free-port     # prints a free port on 127.0.0.1 (for shell scripts)
 """
 import http.client
+import os
 import socket
 import sys
 import time
@@ -11,10 +12,19 @@ import urllib.request
 
 
 def free_port():
-    """A port on 127.0.0.1 that nothing listens on at the moment of asking."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port on 127.0.0.1 that nothing listens on at the moment of asking.
+
+    When the suites run in several pytest-xdist workers, each worker takes only ports of its
+    own residue class, so two workers never hand out the same port between asking and binding."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").lstrip("gw") or 0)
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        # Linux hands out even ports to bind() and keeps odd ones for connect(): split on the next bit.
+        if (port >> 1) % workers == worker % workers:
+            return port
 
 
 def wait_until(condition, what="condition", timeout=30, interval=0.2):
