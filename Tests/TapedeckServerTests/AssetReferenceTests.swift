@@ -1,4 +1,6 @@
 import Foundation
+import HummingbirdTesting
+import NIOCore
 import TapedeckCore
 import Testing
 import TestSupport
@@ -44,5 +46,34 @@ struct AssetReferenceTests {
         #expect(AssetReference.id(11).resolve(in: assets) == nil)
         #expect(AssetReference.position(2).resolve(in: assets)?.kind == .chat)
         #expect(AssetReference.position(3).resolve(in: assets) == nil)
+    }
+
+    /// What a rolling restart needs: a playlist link signed by the previous release (a position)
+    /// still plays, as does one by id; a position or id of another kind of file does not.
+    @Test("playlist links by position (previous release) and by id both play", arguments: TestDatabase.all)
+    func legacyPlaylistLinks(database: TestDatabase) async throws {
+        try await TestApp.with(database) { app, client in
+            let recording = try await Fixtures.recording(app.catalog, room: "math", assets: [(.mp4, "session.mp4"), (.hls, "index.m3u8")])
+            let playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nsegment_00000.ts\n#EXT-X-ENDLIST\n"
+            _ = try await app.store.put(
+                try .init(recording.keyPrefix + "index.m3u8"), body: [ByteBuffer(string: playlist)].async, contentType: nil)
+            _ = try await app.store.put(
+                try .init(recording.keyPrefix + "segment_00000.ts"), body: [ByteBuffer(string: "ts")].async, contentType: nil)
+            let hls = try #require(recording.assets.firstIndex { $0.kind == .hls })
+            let mp4 = try #require(recording.assets.firstIndex { $0.kind == .mp4 })
+            let keys = app.dependencies.playback
+            let expires = Int64(app.clock.now().timeIntervalSince1970) + 600
+            for reference in [AssetReference.position(hls), AssetReference(recording.assets[hls])] {
+                let answer = try await client.execute(
+                    uri: keys.playlistPath(recordingID: recording.id, asset: reference, expires: expires), method: .get)
+                #expect(answer.status == .ok, "\(reference)")
+                #expect(String(buffer: answer.body).contains("segment_00000.ts?"), "\(reference): the segment is signed")
+            }
+            for reference in [AssetReference.position(mp4), AssetReference(recording.assets[mp4]), .id(recording.assets[hls].id + 1000)] {
+                let answer = try await client.execute(
+                    uri: keys.playlistPath(recordingID: recording.id, asset: reference, expires: expires), method: .get)
+                #expect(answer.status == .notFound, "\(reference)")
+            }
+        }
     }
 }
