@@ -15,14 +15,16 @@ def free_port():
     """A port on 127.0.0.1 that nothing listens on at the moment of asking.
 
     When the suites run in several pytest-xdist workers, each worker takes only ports of its
-    own residue class, so two workers never hand out the same port between asking and binding."""
+    own class (bit 1 of the port number, modulo the worker count), so two workers never hand out
+    the same port between asking and binding."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").lstrip("gw") or 0)
     while True:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        # Linux hands out even ports to bind() and keeps odd ones for connect(): split on the next bit.
+        # Linux's bind(0) hands out ports of one parity only (odd here; even ones are kept for
+        # connect()), so a split on the lowest bit would starve one worker: split on the next.
         if (port >> 1) % workers == worker % workers:
             return port
 
