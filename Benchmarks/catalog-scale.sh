@@ -1,25 +1,62 @@
 #!/usr/bin/env bash
 # Catalog at scale on PostgreSQL: 1,000,000 recordings over 50,000 rooms (2,000,000 assets),
 # 5,000,000 events. Measures, at the client over loopback, p50/p99 of GET /v1/recordings
-# filtered by room, the unfiltered first page, and a page 10,000 rows deep, next to /healthz.
-#   Benchmarks/catalog-scale.sh [requests-per-scenario]
+# filtered by room, the unfiltered first page, and a page 10,000 rows deep, next to /healthz;
+# with one `serve` and with three on the same database (requests spread over them in turn),
+# each configuration run ROUNDS times in alternation. Each request's Server-Timing header says
+# where its time went; pg_stat_statements says what PostgreSQL spent planning and executing.
+#   Benchmarks/catalog-scale.sh [requests-per-scenario] [rounds]
 source "$(dirname "$0")/common.sh"
 REQUESTS=${1:-3000}
+ROUNDS=${2:-2}
 scripts/install-system-packages.sh postgresql postgresql-client
 source scripts/throwaway-postgres.sh
-trap 'kill ${SERVER:-} 2>/dev/null || true; pg_stop; rm -rf "${WORK:-}"' EXIT
-PG_EXTRA_OPTIONS="-c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=1GB -c max_wal_size=8GB" pg_start
+SERVERS=()
+stop_servers() {
+    [ ${#SERVERS[@]} -eq 0 ] || kill "${SERVERS[@]}" 2>/dev/null || true
+    [ ${#SERVERS[@]} -eq 0 ] || wait "${SERVERS[@]}" 2>/dev/null || true
+    SERVERS=()
+}
+trap 'stop_servers; pg_stop; rm -rf "${WORK:-}"' EXIT
+PG_EXTRA_OPTIONS="-c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=1GB -c max_wal_size=8GB \
+-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on" pg_start
 WORK=$(mktemp -d)
 export DATABASE_URL="$TEST_DATABASE_URL" TAPEDECK_DATA_DIR="$WORK/data" TAPEDECK_LOG_LEVEL=warning
+export TAPEDECK_SERVER_TIMING=true TAPEDECK_SHARED_DATA_DIR=true
 "$TAPEDECK" migrate >/dev/null
+psql "$DATABASE_URL" -qc "CREATE EXTENSION pg_stat_statements"
 echo "seeding (takes a few minutes)..."
 seed_started=$(date +%s)
 psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f Benchmarks/catalog-seed.sql
 echo "seeded in $(( $(date +%s) - seed_started )) s"
+# The load leaves gigabytes of dirty buffers: written out now, not by a checkpoint mid-run.
+psql "$DATABASE_URL" -qc "CHECKPOINT"
 psql "$DATABASE_URL" -Atc "SELECT 'rooms ' || count(*) FROM rooms UNION ALL SELECT 'recordings ' || count(*) FROM recordings UNION ALL SELECT 'assets ' || count(*) FROM assets UNION ALL SELECT 'events ' || count(*) FROM events"
 KEY=$("$TAPEDECK" keys create --name bench 2>/dev/null)
-PORT=$("$PY" Tests/peers/net.py free-port)
-"$TAPEDECK" serve --port "$PORT" > "$ARTIFACTS/catalog-scale-serve.log" 2>&1 &
-SERVER=$!
-"$PY" Benchmarks/catalog_latency.py --url "http://127.0.0.1:$PORT" --key "$KEY" --requests "$REQUESTS" \
-    --rooms 50000 --json "$ARTIFACTS/catalog-scale.json"
+
+run_config() {  # instances round
+    local instances=$1 round=$2 urls=() port
+    for i in $(seq "$instances"); do
+        port=$("$PY" Tests/peers/net.py free-port)
+        "$TAPEDECK" serve --port "$port" > "$ARTIFACTS/catalog-scale-serve-$instances-$round-$i.log" 2>&1 &
+        SERVERS+=($!)
+        urls+=(--url "http://127.0.0.1:$port")
+        for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+        curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "serve on $port did not start"; exit 1; }
+    done
+    psql "$DATABASE_URL" -qAtc "SELECT pg_stat_statements_reset()" >/dev/null
+    "$PY" Benchmarks/catalog_latency.py "${urls[@]}" --key "$KEY" --requests "$REQUESTS" --rooms 50000 \
+        --label "round $round" --json "$ARTIFACTS/catalog-scale-$instances-$round.json"
+    echo "PostgreSQL's side (pg_stat_statements, statements called at least $REQUESTS times):"
+    psql "$DATABASE_URL" -P pager=off -c "
+        SELECT calls, round(mean_plan_time::numeric, 3) AS plan_mean_ms, round(max_plan_time::numeric, 2) AS plan_max_ms,
+               round(mean_exec_time::numeric, 3) AS exec_mean_ms, round(max_exec_time::numeric, 2) AS exec_max_ms,
+               left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS statement
+        FROM pg_stat_statements WHERE calls >= $REQUESTS ORDER BY total_exec_time + total_plan_time DESC LIMIT 6"
+    stop_servers
+}
+
+for round in $(seq "$ROUNDS"); do
+    run_config 1 "$round"
+    run_config 3 "$round"
+done

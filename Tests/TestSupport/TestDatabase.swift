@@ -254,11 +254,17 @@ public func withTestCatalog<T>(
     let db: CatalogDatabase
     do {
         db = try CatalogDatabase.open(scratch.location, logger: TestLogger.make())
+    } catch {
+        await scratch.drop()
+        throw error
+    }
+    do {
         try await db.configureSession()
         if !scratch.isMigrated {
             try await CatalogMigrator(db).apply()
         }
     } catch {
+        await db.close()
         await scratch.drop()
         throw error
     }

@@ -39,6 +39,10 @@ public struct Settings: Sendable {
     /// `TAPEDECK_JOB_NOTIFY`: on PostgreSQL, listen for the notification every enqueue sends, so a
     /// job queued by another process wakes this one's idle worker at once; off leaves polling only.
     public var jobNotifications = true
+    /// `TAPEDECK_SERVER_TIMING`: answer every request with a `Server-Timing` header saying how
+    /// long it waited for a database connection, ran statements and wrote JSON. Off by default:
+    /// timings tell a caller something about the work behind an answer.
+    public var serverTiming = false
     /// Key for signing local `/media` URLs; generated into the data dir when unset.
     public var mediaSecret: String?
     /// Key viewer tokens are signed with (`TAPEDECK_VIEWER_SECRET`); generated into the data dir when unset.
@@ -151,6 +155,7 @@ public struct Settings: Sendable {
         settings.sharedDataDirectory = try values.bool("TAPEDECK_SHARED_DATA_DIR", default: false)
         settings.workerPollMilliseconds = try values.int("TAPEDECK_WORKER_POLL_MS", default: 1000, in: 10...600_000)
         settings.jobNotifications = try values.bool("TAPEDECK_JOB_NOTIFY", default: true)
+        settings.serverTiming = try values.bool("TAPEDECK_SERVER_TIMING", default: false)
         settings.mail = try MailSettings.parse(values, publicURL: publicURL)
         switch OrganizationFromRoom.parse(values.string("TAPEDECK_ORG_FROM"), separator: values.string("TAPEDECK_ORG_SEPARATOR")) {
         case .success(let rule): settings.organizationFromRoom = rule

@@ -46,15 +46,16 @@ package struct RetentionSweeper: Sendable {
         let now = catalog.clock.now()
         var pass = Pass()
         var position: RecordingPosition?
-        // An organization's retention replaces the global default for its rooms (looked up once per room).
-        var roomDefaults: [UUID: RecordingPolicy] = [:]
+        let scope = try await candidateScope(now: now)
         while true {
-            let page = try await catalog.pool.recordings.retentionCandidates(after: position, limit: Self.batch)
-            for (recording, policyJSON) in page {
-                let defaults = try await self.defaults(forRoom: recording.roomID, cache: &roomDefaults)
+            let page = try await catalog.pool.recordings.retentionCandidates(
+                after: position, endedBy: scope.endedBy, orInRooms: scope.unreadableRooms, limit: Self.batch)
+            for candidate in page {
+                let recording = candidate.recording
                 let policy: RecordingPolicy
                 do {
-                    policy = try StoredPolicy.resolve(policyJSON, room: recording.roomName, defaults: defaults)
+                    policy = try StoredPolicy.resolve(
+                        candidate.roomPolicy, room: recording.roomName, defaults: defaults(organizationRetainDays: candidate.organizationRetainDays))
                 } catch {
                     if let index = pass.skipped.firstIndex(where: { $0.room == recording.roomName }) {
                         pass.skipped[index].recordings += 1
@@ -71,10 +72,10 @@ package struct RetentionSweeper: Sendable {
                     pass.due.append(Due(recording: recording, expiredAt: expiry))
                 }
             }
-            guard page.count == Self.batch, let last = page.last?.0 else { break }
+            guard page.count == Self.batch, let last = page.last?.recording else { break }
             position = RecordingPosition(createdAt: last.createdAt.millisecondsSince1970, id: last.id)
         }
-        pass.heldCues = try await heldCuesDue(now: now, roomDefaults: &roomDefaults)
+        pass.heldCues = try await heldCuesDue(now: now)
         for room in pass.skipped {
             logger.error(
                 "retention skips \(room.recordings) recording(s) of room \(room.room): \(room.reason)",
@@ -83,32 +84,52 @@ package struct RetentionSweeper: Sendable {
         return pass
     }
 
-    /// The closed sessions whose held cues are due now, by the sessions' end.
-    /// The defaults a room's policy is read with: the global ones, with its organization's
-    /// retention in place of the global retention (looked up once per room and pass).
-    func defaults(forRoom roomID: UUID, cache: inout [UUID: RecordingPolicy]) async throws -> RecordingPolicy {
-        if let known = cache[roomID] { return known }
-        var policy = defaultPolicy
-        if let organizationID = try await catalog.pool.rooms.organizationID(of: roomID),
-            let days = try await catalog.pool.organizations.find(id: organizationID)?.retainDays
-        {
-            policy.retainDays = days
+    /// Which recordings a pass must read: those that ended before the shortest retention in
+    /// force (the default's, any organization's, any room's own) reached back, and every one of
+    /// the rooms whose stored policy cannot be read, which are reported with all of theirs.
+    /// On a catalog of a million recordings kept for a year, a pass returns and decodes what ended
+    /// a year ago, not the million (PostgreSQL still walks the index once to filter them).
+    func candidateScope(now: Date) async throws -> (endedBy: Date?, unreadableRooms: [UUID]) {
+        var shortest = defaultPolicy.retainDays
+        func consider(_ days: Int?) {
+            if let days { shortest = min(shortest ?? days, days) }
         }
-        cache[roomID] = policy
+        consider(try await catalog.pool.organizations.shortestRetention())
+        var unreadable: [UUID] = []
+        for (room, organizationDays) in try await catalog.pool.rooms.storedPolicies() {
+            do {
+                consider(
+                    try StoredPolicy.resolve(room.policyJSON, room: room.name, defaults: defaults(organizationRetainDays: organizationDays))
+                        .retainDays)
+            } catch {
+                unreadable.append(room.id)
+            }
+        }
+        // So many unreadable rooms that naming them would outgrow a statement: read everything.
+        if unreadable.count > Self.batch { return (.distantFuture, []) }
+        return (shortest.map { now.addingTimeInterval(-TimeInterval($0) * 86_400) }, unreadable)
+    }
+
+    /// The defaults a room's policy is read with: the global ones, with its organization's
+    /// retention (read with the candidates, in the same statement) in place of the global retention.
+    func defaults(organizationRetainDays: Int?) -> RecordingPolicy {
+        var policy = defaultPolicy
+        if let days = organizationRetainDays { policy.retainDays = days }
         return policy
     }
 
-    func heldCuesDue(now: Date, roomDefaults: inout [UUID: RecordingPolicy]) async throws -> [HeldCuesDue] {
+    /// The closed sessions whose held cues are due now, by the sessions' end.
+    func heldCuesDue(now: Date) async throws -> [HeldCuesDue] {
         var due: [HeldCuesDue] = []
         var position: (endedAt: Int64, id: UUID)?
         while true {
             let page = try await catalog.pool.cues.closedSessionsHoldingCues(
                 placeable: CuePlacer.placeable, after: position, limit: Self.batch)
             for held in page {
-                let defaults = try await defaults(forRoom: held.roomID, cache: &roomDefaults)
                 let policy: RecordingPolicy
                 do {
-                    policy = try StoredPolicy.resolve(held.roomPolicy, room: held.roomName, defaults: defaults)
+                    policy = try StoredPolicy.resolve(
+                        held.roomPolicy, room: held.roomName, defaults: defaults(organizationRetainDays: held.organizationRetainDays))
                 } catch {
                     logger.error(
                         "retention skips the held cues of a session of room \(held.roomName): \(error.description)",

@@ -15,6 +15,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     let routeTable = RouteTable()
     // Order matters: the request id wraps everything, metrics see the final status, errors become JSON innermost.
     router.add(middleware: RequestIDMiddleware())
+    if settings.serverTiming { router.add(middleware: ServerTimingMiddleware()) }
     router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
     router.add(middleware: ErrorMiddleware(routes: routeTable))
     router.add(middleware: BodyLimitMiddleware(limit: settings.maxRequestBodyBytes))

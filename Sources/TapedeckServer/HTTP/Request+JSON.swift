@@ -94,8 +94,11 @@ struct JSONResponse<Value: JSONRepresentable>: ResponseGenerator {
     }
 
     func makeResponse() -> Response {
-        var json = JSONWriter()
-        value.write(to: &json)
+        let json = RequestTimings.measure(.encode) {
+            var json = JSONWriter()
+            value.write(to: &json)
+            return json
+        }
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))

@@ -16,12 +16,20 @@ public final class CatalogDatabase: Sendable {
     public let location: DatabaseLocation
     let databases: Databases
     let logger: Logger
+    /// PostgreSQL's pool, which Fluent is handed and the listings read rows from directly
+    /// (``CatalogSession/postgresRows(_:)``); it runs until ``close()``.
+    let postgres: PostgresClient?
+    private let postgresRun: Task<Void, Never>?
 
-    private init(kind: DatabaseKind, location: DatabaseLocation, databases: Databases, logger: Logger) {
+    private init(
+        kind: DatabaseKind, location: DatabaseLocation, databases: Databases, logger: Logger, postgres: PostgresClient? = nil
+    ) {
         self.kind = kind
         self.location = location
         self.databases = databases
         self.logger = logger
+        self.postgres = postgres
+        self.postgresRun = postgres.map { client in Task.detached { await client.run() } }
     }
 
     /// Opens a pool. Nothing is connected until the first query.
@@ -58,9 +66,13 @@ public final class CatalogDatabase: Sendable {
                 database: url.database, tls: tls)
             configuration.options.maximumConnections = maxConnections
             configuration.options.minimumConnections = 0
-            databases.use(
-                .postgres(configuration: configuration, sqlLogLevel: .trace, logger: logger), as: .psql)
-            return CatalogDatabase(kind: .postgres, location: location, databases: databases, logger: logger)
+            // The pool's own log, errors only (the client Fluent made had none): at start it
+            // warns, harmlessly, of a first lease asked for before `run()` was under way.
+            var background = logger
+            background.logLevel = .error
+            let client = PostgresClient(configuration: configuration, eventLoopGroup: group, backgroundLogger: background)
+            databases.use(.postgres(client: client, sqlLogLevel: .trace, logger: logger), as: .psql)
+            return CatalogDatabase(kind: .postgres, location: location, databases: databases, logger: logger, postgres: client)
         }
     }
 
@@ -69,9 +81,9 @@ public final class CatalogDatabase: Sendable {
         databases.database(logger: logger, on: databases.eventLoopGroup.any())!
     }
 
-    /// The SQL interface repositories query through.
+    /// The SQL interface repositories query through; it times statements for `Server-Timing`.
     public var sql: any SQLDatabase {
-        fluent as! any SQLDatabase
+        TimedSQLDatabase(base: fluent as! any SQLDatabase, postgres: postgres)
     }
 
     /// How long a SQLite statement waits for another process's write lock (a `serve` beside a
@@ -118,5 +130,8 @@ public final class CatalogDatabase: Sendable {
 
     public func close() async {
         await databases.shutdownAsync()
+        // Cancelling `run()` closes the pool's connections.
+        postgresRun?.cancel()
+        await postgresRun?.value
     }
 }

@@ -51,13 +51,38 @@ protocol ColumnReading {
     func optionalInt64(_ column: String) throws -> Int64?
 }
 
-struct SQLKitColumns: ColumnReading {
+/// Every read the decoders of recordings and assets need, over a SQLKit row or a row
+/// PostgreSQL handed over directly (``CatalogSession/postgresRows(_:)``).
+protocol RowColumns: ColumnReading {
+    func contains(column: String) -> Bool
+    func int(_ column: String) throws -> Int
+    func bool(_ column: String) throws -> Bool
+    func uuid(_ column: String) throws -> UUID
+    func optionalUUID(_ column: String) throws -> UUID?
+}
+
+extension RowColumns {
+    func date(_ column: String) throws -> Date {
+        Date(millisecondsSince1970: try int64(column))
+    }
+
+    func optionalDate(_ column: String) throws -> Date? {
+        try optionalInt64(column).map(Date.init(millisecondsSince1970:))
+    }
+}
+
+struct SQLKitColumns: RowColumns {
     let row: any SQLRow
 
+    func contains(column: String) -> Bool { row.contains(column: column) }
     func string(_ column: String) throws -> String { try row.string(column) }
     func optionalString(_ column: String) throws -> String? { try row.optionalString(column) }
     func int64(_ column: String) throws -> Int64 { try row.int64(column) }
     func optionalInt64(_ column: String) throws -> Int64? { try row.optionalInt64(column) }
+    func int(_ column: String) throws -> Int { try row.int(column) }
+    func bool(_ column: String) throws -> Bool { try row.bool(column) }
+    func uuid(_ column: String) throws -> UUID { try row.uuid(column) }
+    func optionalUUID(_ column: String) throws -> UUID? { try row.optionalUUID(column) }
 }
 
 /// Thrown when a row holds a value the domain does not know (written by a newer version, or by hand).

@@ -1,5 +1,6 @@
 import FluentSQLiteDriver
 import SQLKit
+import TapedeckCore
 
 extension CatalogSession {
     /// The rows of `query` as SQLite hands them over, read on its connection's thread; `nil`
@@ -9,11 +10,15 @@ extension CatalogSession {
     /// a hop to the event loop and each value went through the driver's Codable decoder, which
     /// took most of the time a long track of cues took to serve.
     func sqliteRows(_ query: SQLQueryString) async throws -> [SQLiteColumns]? {
-        guard let sqlite = sql as? any SQLiteDatabase else { return nil }
+        guard let timed = sql as? TimedSQLDatabase, !timed.leased, let sqlite = timed.base as? any SQLiteDatabase else { return nil }
         let (text, binds) = sql.serialize(query)
         let encoder = SQLiteDataEncoder()  // what SQLKit would bind them as
         let values = try binds.map { try encoder.encode($0) }
-        return try await sqlite.withConnection { try await $0.query(text, values) }.map(SQLiteColumns.init)
+        let asked = ContinuousClock.now
+        return try await sqlite.withConnection { connection in
+            RequestTimings.current?.add(.pool, ContinuousClock.now - asked)
+            return try await RequestTimings.measureStatement { try await connection.query(text, values) }
+        }.map(SQLiteColumns.init)
     }
 }
 

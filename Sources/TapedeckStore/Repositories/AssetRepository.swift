@@ -56,10 +56,14 @@ public struct AssetRepository: Sendable {
     /// Assets of several recordings in one query, grouped by recording.
     public func list(recordingIDs: [UUID]) async throws -> [UUID: [Asset]] {
         guard !recordingIDs.isEmpty else { return [:] }
-        let rows = try await session.sql.raw(
-            "SELECT * FROM assets WHERE recording_id IN (\(binds: recordingIDs)) ORDER BY id"
-        ).all()
-        return Dictionary(grouping: try rows.compactMap(Self.decodeKnown), by: \.recordingID)
+        let query: SQLQueryString = "SELECT * FROM assets WHERE recording_id IN (\(binds: recordingIDs)) ORDER BY id"
+        let assets: [Asset]
+        if let rows = try await session.postgresRows(query) {
+            assets = try rows.compactMap { try Self.decodeKnown(columns: $0) }
+        } else {
+            assets = try await session.sql.raw(query).all().compactMap(Self.decodeKnown)
+        }
+        return Dictionary(grouping: assets, by: \.recordingID)
     }
 
     /// Whether a recording other than `recordingID` names `key` (an object is never shared).
@@ -86,12 +90,16 @@ public struct AssetRepository: Sendable {
 
     /// An asset of a kind this release knows, or nil: during a rolling restart a newer release
     /// may already store kinds this one has never heard of, and its recordings must still list.
-    static func decodeKnown(_ row: any SQLRow) throws -> Asset? {
+    static func decodeKnown(_ row: any SQLRow) throws -> Asset? { try decodeKnown(columns: SQLKitColumns(row: row)) }
+
+    static func decodeKnown(columns row: some RowColumns) throws -> Asset? {
         guard AssetKind(rawValue: try row.string("kind")) != nil else { return nil }
-        return try decode(row)
+        return try decode(columns: row)
     }
 
-    static func decode(_ row: any SQLRow) throws -> Asset {
+    static func decode(_ row: any SQLRow) throws -> Asset { try decode(columns: SQLKitColumns(row: row)) }
+
+    static func decode(columns row: some RowColumns) throws -> Asset {
         let rawKind = try row.string("kind")
         guard let kind = AssetKind(rawValue: rawKind) else {
             throw CatalogDataError(description: "unknown asset kind \(rawKind)")

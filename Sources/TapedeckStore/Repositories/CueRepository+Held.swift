@@ -11,6 +11,8 @@ public struct SessionHoldingCues: Sendable, Equatable {
     /// The room's stored policy as JSON (`nil`: the defaults apply).
     public var roomPolicy: String?
     public var heldCues: Int
+    /// The room's organization's `retain_days`, which replaces the global default.
+    public var organizationRetainDays: Int?
 }
 
 extension CueRepository {
@@ -21,6 +23,7 @@ extension CueRepository {
     ) async throws -> [SessionHoldingCues] {
         var query: SQLQueryString = """
             SELECT s.id, s.ended_at, s.room_id, rm.name AS room_name, rm.policy_json AS room_policy,
+                (SELECT o.retain_days FROM organizations o WHERE o.id = rm.organization_id) AS organization_retain_days,
                 (SELECT COUNT(*) FROM cues c WHERE c.session_id = s.id AND c.recording_id IS NULL) AS held
             FROM sessions s JOIN rooms rm ON rm.id = s.room_id
             WHERE s.ended_at IS NOT NULL
@@ -37,7 +40,8 @@ extension CueRepository {
         return try await session.sql.raw(query).all().map { row in
             SessionHoldingCues(
                 sessionID: try row.uuid("id"), roomID: try row.uuid("room_id"), roomName: try row.string("room_name"), endedAt: try row.date("ended_at"),
-                roomPolicy: try row.optionalString("room_policy"), heldCues: try row.int("held"))
+                roomPolicy: try row.optionalString("room_policy"), heldCues: try row.int("held"),
+                organizationRetainDays: try row.optionalInt64("organization_retain_days").map(Int.init))
         }
     }
 }

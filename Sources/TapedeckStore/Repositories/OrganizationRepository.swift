@@ -64,6 +64,12 @@ public struct OrganizationRepository: Sendable {
         return try await find(id: id)
     }
 
+    /// The shortest `retain_days` of any organization (nil: none sets one).
+    public func shortestRetention() async throws -> Int? {
+        try await session.sql.raw("SELECT MIN(retain_days) AS days FROM organizations").first()?
+            .optionalInt64("days").map(Int.init)
+    }
+
     public func find(id: UUID) async throws -> Organization? {
         try await session.sql.raw("SELECT * FROM organizations WHERE id = \(bind: id)").first().map(Self.decode)
     }

@@ -231,6 +231,9 @@ public struct RecordingRepository: Sendable {
             query += " WHERE " + conditions.joined(separator: " AND ")
         }
         query += " ORDER BY r.created_at DESC, r.id DESC LIMIT \(literal: limit)"
+        if let rows = try await session.postgresRows(query) {
+            return try await withAssets(rows.map { try Self.decode(columns: $0) })
+        }
         return try await withAssets(session.sql.raw(query).all().map(Self.decode))
     }
 
@@ -459,7 +462,9 @@ public struct RecordingRepository: Sendable {
         ).run()
     }
 
-    static func decode(_ row: any SQLRow) throws -> Recording {
+    static func decode(_ row: any SQLRow) throws -> Recording { try decode(columns: SQLKitColumns(row: row)) }
+
+    static func decode(columns row: some RowColumns) throws -> Recording {
         let rawStatus = try row.string("status")
         guard let status = RecordingStatus(rawValue: rawStatus) else {
             throw CatalogDataError(description: "unknown recording status \(rawStatus)")
@@ -492,20 +497,54 @@ public struct RecordingRepository: Sendable {
         ).all()).isEmpty
     }
 
-    /// Finished recordings not on hold, oldest first, after `position`, with their room's policy JSON.
-    public func retentionCandidates(after position: RecordingPosition?, limit: Int) async throws -> [(Recording, String?)] {
+    /// Finished recordings not on hold, oldest first, after `position`, with their room's policy
+    /// JSON and their organization's retention: one statement per page, however many rooms.
+    ///
+    /// Only those that ended (or, never ended, were created) by `endedBy`, plus every one of
+    /// `rooms`: a pass asks for what the shortest retention in force could make due, not for
+    /// the whole catalog. `endedBy` nil: only `rooms`'.
+    public func retentionCandidates(
+        after position: RecordingPosition?, endedBy: Date?, orInRooms rooms: [UUID] = [], limit: Int
+    ) async throws -> [RetentionCandidate] {
+        guard endedBy != nil || !rooms.isEmpty else { return [] }
         let statuses = Retention.deletable.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         var query: SQLQueryString =
             Self.selectList + """
-                , (SELECT policy_json FROM rooms WHERE id = r.room_id) AS room_policy
+                , (SELECT policy_json FROM rooms WHERE id = r.room_id) AS room_policy,
+                (\(unsafeRaw: Self.organizationRetainDays("r.room_id"))) AS organization_retain_days
                 FROM recordings r WHERE r.status IN (\(unsafeRaw: statuses)) AND r.on_hold = \(bind: false)
                 """
+        switch (endedBy, rooms.isEmpty) {
+        case (let endedBy?, true):
+            query += " AND COALESCE(r.ended_at, r.created_at) <= \(bind: endedBy.millisecondsSince1970)"
+        case (let endedBy?, false):
+            query += " AND (COALESCE(r.ended_at, r.created_at) <= \(bind: endedBy.millisecondsSince1970) OR r.room_id IN (\(binds: rooms)))"
+        case (nil, _):
+            query += " AND r.room_id IN (\(binds: rooms))"
+        }
         if let position {
             query += " AND (r.created_at, r.id) > (\(bind: position.createdAt), \(bind: position.id))"
         }
         query += " ORDER BY r.created_at, r.id LIMIT \(literal: limit)"
         return try await session.sql.raw(query).all().map { row in
-            (try Self.decode(row), try row.optionalString("room_policy"))
+            RetentionCandidate(
+                recording: try Self.decode(row), roomPolicy: try row.optionalString("room_policy"),
+                organizationRetainDays: try row.optionalInt64("organization_retain_days").map(Int.init))
         }
     }
+
+    /// The `retain_days` of the organization of the room `roomColumn` names (NULL: no organization,
+    /// or one that sets none: the default applies).
+    static func organizationRetainDays(_ roomColumn: String) -> String {
+        "SELECT o.retain_days FROM rooms rr JOIN organizations o ON o.id = rr.organization_id WHERE rr.id = \(roomColumn)"
+    }
+}
+
+/// A finished recording retention may delete, with what decides when.
+public struct RetentionCandidate: Sendable {
+    public var recording: Recording
+    /// The room's stored policy JSON.
+    public var roomPolicy: String?
+    /// The room's organization's `retain_days`, which replaces the global default.
+    public var organizationRetainDays: Int?
 }

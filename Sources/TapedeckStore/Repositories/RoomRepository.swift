@@ -65,6 +65,16 @@ public struct RoomRepository: Sendable {
         try await session.sql.raw("SELECT * FROM rooms WHERE name = \(bind: name) ORDER BY provider").all().map(Self.decode)
     }
 
+    /// Every room with a stored policy, with its organization's `retain_days`: what retention
+    /// reads, once per pass, to know the shortest retention in force.
+    public func storedPolicies() async throws -> [(room: Room, organizationRetainDays: Int?)] {
+        try await session.sql.raw("""
+            SELECT rm.*, (SELECT o.retain_days FROM organizations o WHERE o.id = rm.organization_id) AS organization_retain_days
+            FROM rooms rm WHERE rm.policy_json IS NOT NULL
+            """
+        ).all().map { (try Self.decode($0), try $0.optionalInt64("organization_retain_days").map(Int.init)) }
+    }
+
     public func find(id: UUID) async throws -> Room? {
         try await session.sql.raw("SELECT * FROM rooms WHERE id = \(bind: id)").first().map(Self.decode)
     }
