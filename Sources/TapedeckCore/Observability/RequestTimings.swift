@@ -36,10 +36,6 @@ public final class RequestTimings: Sendable {
         totals.withLock { $0.statements += 1 }
     }
 
-    public func duration(of phase: Phase) -> Duration {
-        totals.withLock { $0.durations[phase] ?? .zero }
-    }
-
     public var statements: Int { totals.withLock { $0.statements } }
 
     /// Times `body` as `phase` when a request is collecting, and just runs it otherwise.
