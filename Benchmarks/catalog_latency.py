@@ -48,7 +48,7 @@ def measure(clients, next_path, requests, warmup=200):
             raise SystemExit("no Server-Timing header: start the server with TAPEDECK_SERVER_TIMING=true")
         server = parse_server_timing(timing)
         samples.append({
-            "client": elapsed, "total": server["total"], "pool": server["pool"], "db": server["db"],
+            "position": index - warmup, "client": elapsed, "total": server["total"], "pool": server["pool"], "db": server["db"],
             "encode": server["encode"], "statements": server.get("statements", 0),
             "handler": max(0.0, server["total"] - server["pool"] - server["db"] - server["encode"]),
             "outside": max(0.0, elapsed - server["total"]),
@@ -67,6 +67,8 @@ def summarize(samples):
         "server_total_p99_ms": round(percentile([s["total"] for s in samples], 99), 3),
         "statements": statistics.median(s["statements"] for s in samples),
         "tail_requests": len(tail),
+        # Whether the slowest requests cluster (a burst of other work) or are spread evenly.
+        "tail_positions_by_tenth": [sum(1 for s in tail if s["position"] * 10 // len(samples) == t) for t in range(10)],
     }
     for component in COMPONENTS:
         values = [s[component] for s in samples]
@@ -110,6 +112,9 @@ def main():
         parts = "".join(
             f" {r[c + '_p50_ms']:5.2f}/{r[c + '_p99_ms']:5.2f}/{r[c + '_tail_mean_ms']:5.2f}" for c in COMPONENTS)
         print(f"{name:38} {r['p50_ms']:6.2f} {r['p99_ms']:6.2f} {r['max_ms']:6.1f} |{parts}")
+    print("where the slowest 1% fell, by tenth of each scenario's requests:")
+    for name, r in results.items():
+        print(f"  {name:36} {' '.join(f'{n:2d}' for n in r['tail_positions_by_tenth'])}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"label": args.label, "instances": len(clients), "scenarios": results}, f, indent=2)

@@ -100,7 +100,8 @@ struct KeysCommand: AsyncParsableCommand {
                     guard try await catalog.pool.apiKeys.revoke(id: uuid) else {
                         throw Failure.message("no API key with id \(id)")
                     }
-                    print("Revoked \(uuid.uuidString.lowercased()).")
+                    // Running instances re-read the keys they have verified every 2 s (VerifiedKeys).
+                    print("Revoked \(uuid.uuidString.lowercased()). Running instances refuse it within 2 seconds.")
                 }
             }
         }

@@ -26,16 +26,80 @@ struct HTTPBehaviourTests {
         }
     }
 
-    @Test("a revoked key stops working at once", arguments: TestDatabase.all)
+    @Test("a key revoked elsewhere stops working at this instance's next refresh", arguments: TestDatabase.all)
     func revoked(database: TestDatabase) async throws {
         try await TestApp.with(database) { app, client in
             let before = try await client.execute(uri: "/v1/recordings", method: .get, headers: app.authorization)
             #expect(before.status == .ok)
             let key = try #require(try await app.catalog.pool.apiKeys.list().first)
             #expect(key.lastUsedAt != nil, "last_used_at is recorded")
+            // As `tapedeck keys revoke` or another instance would: straight in the catalog.
             _ = try await app.catalog.pool.apiKeys.revoke(id: key.id)
+            try await app.dependencies.verifiedKeys.refresh(from: app.catalog)
             let after = try await client.execute(uri: "/v1/recordings", method: .get, headers: app.authorization)
             #expect(after.status == .unauthorized)
+            #expect(app.dependencies.verifiedKeys.count == 0)
+        }
+    }
+
+    @Test("without refreshes, a verified key is trusted for 5 s at most, then asked about again", arguments: TestDatabase.all)
+    func verificationAges(database: TestDatabase) async throws {
+        try await TestApp.with(database) { app, client in
+            #expect(try await client.execute(uri: "/v1/recordings", method: .get, headers: app.authorization).status == .ok)
+            let key = try #require(try await app.catalog.pool.apiKeys.list().first)
+            _ = try await app.catalog.pool.apiKeys.revoke(id: key.id)
+            // Within the refresh interval the instance has not heard of the revocation yet.
+            app.clock.advance(by: 1)
+            #expect(try await client.execute(uri: "/v1/recordings", method: .get, headers: app.authorization).status == .ok)
+            // Past the maximum age (the refreshes failed, say), the catalog is asked and refuses.
+            app.clock.advance(by: 4.5)
+            #expect(try await client.execute(uri: "/v1/recordings", method: .get, headers: app.authorization).status == .unauthorized)
+            // A clock set back cannot stretch a verification either.
+            app.clock.advance(by: -60)
+            #expect(try await client.execute(uri: "/v1/recordings", method: .get, headers: app.authorization).status == .unauthorized)
+        }
+    }
+
+    @Test("a verified key costs no statement; a wrong secret with its lookup is still refused", arguments: TestDatabase.all)
+    func verifiedKeysSkipTheCatalog(database: TestDatabase) async throws {
+        try await TestApp.with(database, settingValues: ["TAPEDECK_SERVER_TIMING": "true"]) { app, client in
+            func statements() async throws -> (HTTPResponse.Status, Int) {
+                let response = try await client.execute(uri: "/v1/recordings", method: .get, headers: app.authorization)
+                return (response.status, ServerTimingTests.statements(response))
+            }
+            let (firstStatus, first) = try await statements()
+            let (secondStatus, second) = try await statements()
+            #expect(firstStatus == .ok && secondStatus == .ok)
+            // The first request looked the key up and noted its use; the second ran the page alone.
+            #expect(first >= 2 && second == 1, "statements: \(first) then \(second)")
+            let credential = try #require(APIKeyCredential.parse(app.adminKey))
+            let forged = APIKeyCredential(lookup: credential.lookup, secret: String(repeating: "A", count: APIKeyCredential.secretLength))
+            let refused = try await client.execute(
+                uri: "/v1/recordings", method: .get, headers: [.authorization: "Bearer \(forged.token)"])
+            #expect(refused.status == .unauthorized)
+            // Used keys get their `last_used_at` from the refresh, not from each request.
+            app.clock.advance(by: 120)
+            #expect(try await statements().0 == .ok)
+            try await app.dependencies.verifiedKeys.refresh(from: app.catalog)
+            let key = try #require(try await app.catalog.pool.apiKeys.list().first)
+            #expect(key.lastUsedAt?.millisecondsSince1970 == app.clock.now().millisecondsSince1970)
+        }
+    }
+
+    @Test("deleting an organization refuses its keys at once on the instance that deleted it", arguments: TestDatabase.all)
+    func deletedOrganizationsKeys(database: TestDatabase) async throws {
+        try await TestApp.with(database) { app, client in
+            let json: HTTPFields = app.authorization + [.contentType: "application/json"]
+            let organization = try await client.execute(
+                uri: "/v1/organizations", method: .post, headers: json, body: ByteBuffer(string: #"{"slug": "gone", "name": "Gone"}"#))
+            let id = try #require(organization.object["id"] as? String)
+            let key = try await client.execute(
+                uri: "/v1/organizations/\(id)/keys", method: .post, headers: json, body: ByteBuffer(string: #"{"name": "tenant"}"#))
+            let tenant: HTTPFields = [.authorization: "Bearer \(try #require(key.object["key"] as? String))"]
+            #expect(try await client.execute(uri: "/v1/recordings", method: .get, headers: tenant).status == .ok)
+            let deleted = try await client.execute(uri: "/v1/organizations/\(id)", method: .delete, headers: app.authorization)
+            #expect(deleted.status == .noContent)
+            #expect(try await client.execute(uri: "/v1/recordings", method: .get, headers: tenant).status == .unauthorized)
         }
     }
 

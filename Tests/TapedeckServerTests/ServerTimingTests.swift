@@ -24,6 +24,32 @@ struct ServerTimingTests {
         return metrics
     }
 
+    /// How many statements the answer's header counts (0 without the header).
+    static func statements(_ response: TestResponse) -> Int {
+        let desc = response.headers[header].flatMap(parse)?["db"]?.desc
+        return Int(desc?.split(separator: " ").first ?? "") ?? 0
+    }
+
+    @Test("a listing's round trips, its key verified: one statement for the page and its assets; on SQLite the room's ids too", arguments: TestDatabase.all)
+    func listingRoundTrips(database: TestDatabase) async throws {
+        try await TestApp.with(database, settingValues: ["TAPEDECK_SERVER_TIMING": "true"]) { app, client in
+            for index in 0..<4 {
+                app.clock.advance(by: 1)
+                _ = try await Fixtures.recording(app.catalog, room: "room-\(index % 2)", assets: [(.mp4, "session.mp4")])
+            }
+            _ = try await Fixtures.recording(app.catalog, room: "room-1", provider: "hms")
+            let warm = try await client.execute(uri: "/v1/recordings", method: .get, headers: app.authorization)
+            #expect(warm.status == .ok)
+            let firstPage = try await client.execute(uri: "/v1/recordings?limit=2", method: .get, headers: app.authorization)
+            #expect(firstPage.status == .ok)
+            #expect(Self.statements(firstPage) == 1)
+            let byRoom = try await client.execute(uri: "/v1/recordings?room=room-1", method: .get, headers: app.authorization)
+            #expect(byRoom.status == .ok)
+            #expect((byRoom.object["items"] as? [Any])?.count == 3, "both providers' rooms of that name")
+            #expect(Self.statements(byRoom) == (app.catalog.database.kind == .postgres ? 1 : 2))
+        }
+    }
+
     @Test("a listing says where its time went: pool, statements, JSON, total", arguments: TestDatabase.all)
     func listingIsBrokenDown(database: TestDatabase) async throws {
         try await TestApp.with(database, settingValues: ["TAPEDECK_SERVER_TIMING": "true"]) { app, client in

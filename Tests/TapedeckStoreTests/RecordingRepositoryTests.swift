@@ -186,3 +186,49 @@ struct RecordingRepositoryTests {
         }
     }
 }
+
+@Suite("Recording listings by room, generated")
+struct RoomListingTests {
+    @Test("every provider's room of that name, newest first, pages neither skipping nor repeating", arguments: TestDatabase.all)
+    func generated(database: TestDatabase) async throws {
+        let clock = ManualClock()
+        try await withTestCatalog(database, clock: clock) { catalog in
+            var random = SeededRandom(seed: 0x1A7E_2A1)
+            let rooms = ["math", "Math", "math ", "art"]
+            var made: [(id: UUID, room: String, status: RecordingStatus)] = []
+            for _ in 0..<90 {
+                let room = rooms.randomElement(using: &random)!
+                let provider = Bool.random(using: &random) ? "livekit" : "hms"
+                let status: RecordingStatus = [.ready, .ready, .failed, .deleted].randomElement(using: &random)!
+                let recording = try await Fixtures.recording(catalog, room: room, status: status, provider: provider)
+                made.append((recording.id, room, status))
+                // Ties in created_at are frequent: the id breaks them.
+                clock.advance(by: Double(Int.random(in: 0...1, using: &random)) / 1000)
+            }
+            let all = try await catalog.pool.recordings.list(filter: RecordingFilter(), after: nil, limit: 1000)
+            let order = all.map(\.id)
+            for room in rooms + ["nobody", "math'--"] {
+                for status in [nil, RecordingStatus.failed] {
+                    let expected = order.filter { id in
+                        let row = made.first { $0.id == id }!
+                        return row.room == room && (status.map { row.status == $0 } ?? (row.status != .deleted))
+                    }
+                    let limit = Int.random(in: 1...7, using: &random)
+                    var listed: [UUID] = []
+                    var position: RecordingPosition?
+                    while true {
+                        let page = try await catalog.pool.recordings.list(
+                            filter: RecordingFilter(roomName: room, status: status), after: position, limit: limit)
+                        #expect(page.count <= limit)
+                        #expect(page.allSatisfy { $0.roomName == room })
+                        listed += page.map(\.id)
+                        guard page.count == limit, let last = page.last else { break }
+                        position = RecordingPosition(createdAt: last.createdAt.millisecondsSince1970, id: last.id)
+                    }
+                    #expect(listed == expected, "room \(room), status \(String(describing: status)), pages of \(limit)")
+                }
+            }
+            #expect(made.contains { $0.room == "math" && $0.status == .failed }, "the catalog has something to find")
+        }
+    }
+}

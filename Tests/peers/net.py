@@ -19,7 +19,9 @@ def free_port():
     the same port between asking and binding."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").lstrip("gw") or 0)
-    while True:
+    # Each try is one worker's in `workers`: 1,000 tries fail only if the kernel keeps handing
+    # out ports of other classes, which is then worth an error rather than a hang.
+    for _ in range(1000):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -27,6 +29,7 @@ def free_port():
         # connect()), so a split on the lowest bit would starve one worker: split on the next.
         if (port >> 1) % workers == worker % workers:
             return port
+    raise RuntimeError(f"no free port of worker {worker}'s class ({workers} workers) in 1,000 tries")
 
 
 def wait_until(condition, what="condition", timeout=30, interval=0.2):

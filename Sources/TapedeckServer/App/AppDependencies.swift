@@ -19,6 +19,8 @@ public struct AppDependencies: Sendable {
     public var mediaSigner: MediaURLSigner?
     /// Revoked shares, for `/media` to refuse their URLs without asking the catalog.
     public let revokedShares = RevokedShares()
+    /// API keys authenticated recently, so a request on one in use costs no statement.
+    public let verifiedKeys: VerifiedKeys
     public var webhookVerifier: WebhookVerifier?
     /// What 100ms' webhooks must carry in `Tapedeck-Webhook-Secret`; `nil` without 100ms.
     public var hmsWebhookSecret: [UInt8]?
@@ -51,6 +53,7 @@ public struct AppDependencies: Sendable {
             settings: settings, wakeup: wakeup, logger: logger)
         // The keys come in loaded (see ServiceBootstrap.dependencies), never derived here: a key
         // that cannot be read must stop start-up, not be replaced by a throwaway one.
+        self.verifiedKeys = VerifiedKeys(clock: catalog.clock)
         self.mediaSigner = mediaSigner
         self.playback = playback
         self.playback.organizationSecrets = webhookSecrets.derived(for: "organization-viewer-secrets")

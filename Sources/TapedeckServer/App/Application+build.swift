@@ -38,7 +38,7 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
 
     let api = router.group("/v1").add(
         middleware: AuthenticationMiddleware(
-            catalog: dependencies.catalog, viewers: ViewerTokenVerifier(catalog: dependencies.catalog, keys: dependencies.playback)))
+            catalog: dependencies.catalog, keys: dependencies.verifiedKeys, viewers: ViewerTokenVerifier(catalog: dependencies.catalog, keys: dependencies.playback)))
     ViewerTokensController(catalog: dependencies.catalog, keys: dependencies.playback, clock: dependencies.catalog.clock, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
     let grants = PlaybackGrants(
@@ -86,7 +86,9 @@ public func buildRouter(settings: Settings, dependencies: AppDependencies) -> Ro
     CuesController(
         catalog: dependencies.catalog, grants: grants, maxBody: settings.maxRequestBodyBytes, cueLimits: settings.cueLimits).register(on: api)
     SearchController(catalog: dependencies.catalog, publicURL: dependencies.playback.publicURL).register(on: api)
-    OrganizationsController(catalog: dependencies.catalog, secrets: dependencies.viewerSecretBox, maxBody: settings.maxRequestBodyBytes)
+    OrganizationsController(
+        catalog: dependencies.catalog, secrets: dependencies.viewerSecretBox, verifiedKeys: dependencies.verifiedKeys,
+        maxBody: settings.maxRequestBodyBytes)
         .register(on: api)
     RoomsController(catalog: dependencies.catalog, defaultPolicy: dependencies.defaultPolicy, maxBody: settings.maxRequestBodyBytes)
         .register(on: api)

@@ -12,6 +12,7 @@ import TapedeckRecording
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = TapedeckRequestContext
     let catalog: Catalog
+    let keys: VerifiedKeys
     /// Viewer tokens are accepted when set.
     let viewers: ViewerTokenVerifier?
 
@@ -21,7 +22,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let token = Self.bearerToken(request.headers[.authorization]) else { throw APIError.unauthorized }
         var context = context
         if let credential = APIKeyCredential.parse(token) {
-            guard let key = try await catalog.pool.apiKeys.authenticate(credential) else { throw APIError.unauthorized }
+            guard let key = try await keys.authenticate(credential, catalog: catalog) else { throw APIError.unauthorized }
             context.principal = .admin(keyID: key.id, name: key.name, organizationID: key.organizationID)
         } else if let viewers, token.contains(".") {
             let claims: VerifiedViewer

@@ -85,6 +85,23 @@ struct SQLKitColumns: RowColumns {
     func optionalUUID(_ column: String) throws -> UUID? { try row.optionalUUID(column) }
 }
 
+/// The columns of a row that carry a prefix, read by their plain names: a joined table's
+/// (`asset_id` read as `id` by the assets' decoder).
+struct PrefixedColumns<Base: RowColumns>: RowColumns {
+    let base: Base
+    let prefix: String
+
+    func contains(column: String) -> Bool { base.contains(column: prefix + column) }
+    func string(_ column: String) throws -> String { try base.string(prefix + column) }
+    func optionalString(_ column: String) throws -> String? { try base.optionalString(prefix + column) }
+    func int64(_ column: String) throws -> Int64 { try base.int64(prefix + column) }
+    func optionalInt64(_ column: String) throws -> Int64? { try base.optionalInt64(prefix + column) }
+    func int(_ column: String) throws -> Int { try base.int(prefix + column) }
+    func bool(_ column: String) throws -> Bool { try base.bool(prefix + column) }
+    func uuid(_ column: String) throws -> UUID { try base.uuid(prefix + column) }
+    func optionalUUID(_ column: String) throws -> UUID? { try base.optionalUUID(prefix + column) }
+}
+
 /// Thrown when a row holds a value the domain does not know (written by a newer version, or by hand).
 public struct CatalogDataError: Error, CustomStringConvertible {
     public var description: String

@@ -70,6 +70,25 @@ public struct APIKeyRepository: Sendable {
         return key
     }
 
+    /// The keys with these ids that still exist (revoked ones among them), in no order.
+    public func find(ids: [UUID]) async throws -> [APIKey] {
+        guard !ids.isEmpty else { return [] }
+        return try await session.sql.raw("SELECT * FROM api_keys WHERE id IN (\(binds: ids))").all().map(Self.decode)
+    }
+
+    /// Records that these keys were used now, for those whose `last_used_at` is older than its
+    /// resolution (one statement, however many keys).
+    public func noteUsed(ids: [UUID]) async throws {
+        guard !ids.isEmpty else { return }
+        let now = session.nowMs
+        try await session.sql.raw(
+            """
+            UPDATE api_keys SET last_used_at = \(bind: now) WHERE id IN (\(binds: ids))
+                AND (last_used_at IS NULL OR last_used_at < \(bind: now - Self.lastUsedResolutionMs))
+            """
+        ).run()
+    }
+
     static func decode(_ row: any SQLRow) throws -> APIKey {
         var key = APIKey(
             id: try row.uuid("id"), name: try row.string("name"), lookup: try row.string("lookup"),

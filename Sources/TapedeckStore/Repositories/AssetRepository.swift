@@ -92,6 +92,21 @@ public struct AssetRepository: Sendable {
     /// may already store kinds this one has never heard of, and its recordings must still list.
     static func decodeKnown(_ row: any SQLRow) throws -> Asset? { try decodeKnown(columns: SQLKitColumns(row: row)) }
 
+    /// The columns of `a`, an alias of assets joined to another table, each named
+    /// `asset_<column>` so that none clashes with the other table's (read by ``decodeJoined(columns:)``).
+    static let joinedSelectList: SQLQueryString = """
+        a.id AS asset_id, a.recording_id AS asset_recording_id, a.kind AS asset_kind, a.key AS asset_key,
+            a.content_type AS asset_content_type, a.size_bytes AS asset_size_bytes, a.duration_ms AS asset_duration_ms,
+            a.sha256 AS asset_sha256, a.created_at AS asset_created_at
+        """
+
+    /// The asset of a row selected with ``joinedSelectList``; `nil` when there is none (an outer
+    /// join's NULLs) or its kind is unknown to this version, as for ``decodeKnown(columns:)``.
+    static func decodeJoined(columns row: some RowColumns) throws -> Asset? {
+        guard try row.optionalInt64("asset_id") != nil else { return nil }
+        return try decodeKnown(columns: PrefixedColumns(base: row, prefix: "asset_"))
+    }
+
     static func decodeKnown(columns row: some RowColumns) throws -> Asset? {
         guard AssetKind(rawValue: try row.string("kind")) != nil else { return nil }
         return try decode(columns: row)

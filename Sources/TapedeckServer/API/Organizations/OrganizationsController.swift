@@ -11,6 +11,8 @@ struct OrganizationsController {
     let catalog: Catalog
     /// Seals the organizations' viewer-token secrets (they must be recovered to verify tokens).
     let secrets: WebhookSecretBox
+    /// Deleting an organization revokes its keys: forgotten here at once.
+    let verifiedKeys: VerifiedKeys
     let maxBody: Int
 
     /// How long a rotated-out viewer secret is still accepted when the request does not say.
@@ -179,7 +181,9 @@ struct OrganizationsController {
             return outcome
         }
         switch outcome {
-        case .deleted: return Response(status: .noContent)
+        case .deleted:
+            verifiedKeys.forgetAll()
+            return Response(status: .noContent)
         case .notFound: throw APIError.notFound("organization")
         case .hasRooms(let count):
             throw APIError.conflict(
