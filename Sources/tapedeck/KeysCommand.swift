@@ -101,7 +101,7 @@ struct KeysCommand: AsyncParsableCommand {
                         throw Failure.message("no API key with id \(id)")
                     }
                     // Running instances re-read the keys they have verified every 2 s (VerifiedKeys).
-                    print("Revoked \(uuid.uuidString.lowercased()). Running instances refuse it within 2 seconds.")
+                    print("Revoked \(uuid.uuidString.lowercased()). Running instances refuse it within about 2 seconds (5 at most).")
                 }
             }
         }

@@ -126,7 +126,14 @@ struct VerifiedKeyTableTests {
         #expect(table.hit(held.credential, nowMs: 10_000) != nil)
         #expect(table.hit(held.credential, nowMs: 14_999) != nil)
         #expect(table.hit(held.credential, nowMs: 15_000) == nil)
+        #expect(table.entries.count == 1, "too old: asked about again, kept for the refresh to settle")
         #expect(table.hit(held.credential, nowMs: 9_999) == nil)
+        #expect(table.entries.isEmpty, "a time before its verification: the entry goes")
+        // An answer sent earlier, arriving after a later one, counts from its own (older) time.
+        table.remember(held.key, sentAtMs: 20_000, generation: table.generation)
+        table.remember(held.key, sentAtMs: 17_000, generation: table.generation)
+        #expect(table.hit(held.credential, nowMs: 21_999) != nil)
+        #expect(table.hit(held.credential, nowMs: 22_000) == nil)
     }
 
     @Test("an answer read before a revocation here cannot bring the key back")

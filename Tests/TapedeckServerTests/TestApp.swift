@@ -40,9 +40,11 @@ struct TestApp: Sendable {
             let store = LocalDiskStore(
                 root: directory.path + "/objects", scratch: directory.path + "/tmp", signer: signer,
                 clock: { clock.now() })
-            let dependencies = AppDependencies(
+            var dependencies = AppDependencies(
                 catalog: catalog, store: store, metrics: ServiceMetrics(), mediaSigner: signer,
                 readinessChecks: readinessChecks, logger: TestLogger.make())
+            // Verified keys age with the test's clock, so a test can move past their maximum age.
+            dependencies.verifiedKeys = VerifiedKeys(clock: clock)
             let (_, credential) = try await catalog.pool.apiKeys.create(name: "test")
             let app = TestApp(
                 catalog: catalog, store: store, dependencies: dependencies, settings: settings,

@@ -183,6 +183,18 @@ struct RecordingRepositoryTests {
             #expect(try await catalog.pool.assets.list(recordingID: recording.id).map(\.key) == ["k/session.mp4"])
             #expect(try await catalog.pool.assets.list(recordingIDs: [recording.id])[recording.id]?.map(\.key) == ["k/session.mp4"])
             #expect(try await catalog.pool.recordings.find(id: recording.id)?.assets.map(\.key) == ["k/session.mp4"])
+            // A listing joins the assets in its statement: the same rule, and a recording whose
+            // only asset is of an unknown kind is listed with none.
+            let other = try await Fixtures.recording(catalog, room: "other")
+            try await catalog.pool.assets.upsert(
+                NewAsset(recordingID: other.id, kind: .mp4, key: "o/notes.txt", contentType: "text/plain"))
+            try await catalog.pool.sql.raw("UPDATE assets SET kind = 'notes' WHERE key = 'o/notes.txt'").run()
+            for room in [nil, "standup", "other"] {
+                let listed = try await catalog.pool.recordings.list(filter: RecordingFilter(roomName: room), after: nil, limit: 10)
+                let byID = Dictionary(uniqueKeysWithValues: listed.map { ($0.id, $0.assets.map(\.key)) })
+                #expect(byID[recording.id] == (room == "other" ? nil : ["k/session.mp4"]))
+                #expect(byID[other.id] == (room == "standup" ? nil : []))
+            }
         }
     }
 }
@@ -200,7 +212,9 @@ struct RoomListingTests {
                 let room = rooms.randomElement(using: &random)!
                 let provider = Bool.random(using: &random) ? "livekit" : "hms"
                 let status: RecordingStatus = [.ready, .ready, .failed, .deleted].randomElement(using: &random)!
-                let recording = try await Fixtures.recording(catalog, room: room, status: status, provider: provider)
+                let assets: [(AssetKind, String)] = [[], [(.mp4, "session.mp4")], [(.mp4, "session.mp4"), (.hls, "index.m3u8")]]
+                    .randomElement(using: &random)!
+                let recording = try await Fixtures.recording(catalog, room: room, status: status, provider: provider, assets: assets)
                 made.append((recording.id, room, status))
                 // Ties in created_at are frequent: the id breaks them.
                 clock.advance(by: Double(Int.random(in: 0...1, using: &random)) / 1000)
@@ -221,6 +235,9 @@ struct RoomListingTests {
                             filter: RecordingFilter(roomName: room, status: status), after: position, limit: limit)
                         #expect(page.count <= limit)
                         #expect(page.allSatisfy { $0.roomName == room })
+                        for listed in page {
+                            #expect(listed.assets == (try await catalog.pool.recordings.find(id: listed.id))?.assets)
+                        }
                         listed += page.map(\.id)
                         guard page.count == limit, let last = page.last else { break }
                         position = RecordingPosition(createdAt: last.createdAt.millisecondsSince1970, id: last.id)

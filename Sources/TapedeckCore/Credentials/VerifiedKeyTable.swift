@@ -42,8 +42,13 @@ public struct VerifiedKeyTable: Sendable {
     public mutating func hit(_ credential: APIKeyCredential, nowMs: Int64) -> APIKey? {
         guard var entry = entries[credential.lookup] else { return nil }
         let age = nowMs - entry.verifiedAtMs
-        // A clock that went backwards makes an entry's age unknowable: ask again.
-        guard age >= 0, age < maximumAgeMs, entry.key.revokedAt == nil, credential.matches(storedHash: entry.key.secretHash)
+        // A clock stepped backwards makes the entry's age unknowable: it goes, and the answer to
+        // the lookup that follows is timed by the clock as it now is.
+        guard age >= 0 else {
+            entries[credential.lookup] = nil
+            return nil
+        }
+        guard age < maximumAgeMs, entry.key.revokedAt == nil, credential.matches(storedHash: entry.key.secretHash)
         else { return nil }
         entry.lastHitMs = nowMs
         entry.usedSinceRefresh = true
@@ -52,13 +57,14 @@ public struct VerifiedKeyTable: Sendable {
     }
 
     /// Keeps `key`, which the catalog reported active in a statement sent at `sentAtMs` under
-    /// `generation`.
+    /// `generation`. The entry counts from this answer's time even when one sent later was answered
+    /// first: an older time only shortens the trust, while a stored time carried over could lie in
+    /// the future after the clock stepped back.
     public mutating func remember(_ key: APIKey, sentAtMs: Int64, generation: Int) {
         guard generation == self.generation, key.revokedAt == nil, !revoked.contains(key.id) else { return }
         let previous = entries[key.lookup]
         entries[key.lookup] = Entry(
-            key: key, verifiedAtMs: max(sentAtMs, previous?.verifiedAtMs ?? sentAtMs), lastHitMs: max(sentAtMs, previous?.lastHitMs ?? 0),
-            usedSinceRefresh: previous?.usedSinceRefresh ?? false)
+            key: key, verifiedAtMs: sentAtMs, lastHitMs: sentAtMs, usedSinceRefresh: previous?.usedSinceRefresh ?? false)
     }
 
     /// What a refresh asks about: every entry's key, and those used since the last refresh. The
@@ -86,8 +92,7 @@ public struct VerifiedKeyTable: Sendable {
                 nowMs - entry.lastHitMs < idleAfterMs
             {
                 entries[lookup] = Entry(
-                    key: fresh, verifiedAtMs: max(sentAtMs, entry.verifiedAtMs), lastHitMs: entry.lastHitMs,
-                    usedSinceRefresh: entry.usedSinceRefresh)
+                    key: fresh, verifiedAtMs: sentAtMs, lastHitMs: entry.lastHitMs, usedSinceRefresh: entry.usedSinceRefresh)
             } else {
                 entries[lookup] = nil
             }

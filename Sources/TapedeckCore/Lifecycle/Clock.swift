@@ -14,6 +14,19 @@ public struct SystemClock: Clock {
     public func now() -> Date { Date() }
 }
 
+/// Time that only moves forward, whatever is done to the wall clock: for measuring how long ago
+/// something happened, never for storing. Its dates count from an arbitrary start.
+public struct MonotonicClock: Clock {
+    private let start = ContinuousClock.now
+
+    public init() {}
+
+    public func now() -> Date {
+        let elapsed = ContinuousClock.now - start
+        return Date(timeIntervalSince1970: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+}
+
 /// A clock that only moves when told to; for tests and simulations.
 public final class ManualClock: Clock, @unchecked Sendable {
     private let lock = NSLock()

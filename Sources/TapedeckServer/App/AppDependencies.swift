@@ -19,8 +19,9 @@ public struct AppDependencies: Sendable {
     public var mediaSigner: MediaURLSigner?
     /// Revoked shares, for `/media` to refuse their URLs without asking the catalog.
     public let revokedShares = RevokedShares()
-    /// API keys authenticated recently, so a request on one in use costs no statement.
-    public let verifiedKeys: VerifiedKeys
+    /// API keys authenticated recently, so a request on one in use costs no statement. Their
+    /// ages are measured on a monotonic clock (tests set one they can move).
+    public var verifiedKeys = VerifiedKeys(clock: MonotonicClock())
     public var webhookVerifier: WebhookVerifier?
     /// What 100ms' webhooks must carry in `Tapedeck-Webhook-Secret`; `nil` without 100ms.
     public var hmsWebhookSecret: [UInt8]?
@@ -53,7 +54,6 @@ public struct AppDependencies: Sendable {
             settings: settings, wakeup: wakeup, logger: logger)
         // The keys come in loaded (see ServiceBootstrap.dependencies), never derived here: a key
         // that cannot be read must stop start-up, not be replaced by a throwaway one.
-        self.verifiedKeys = VerifiedKeys(clock: catalog.clock)
         self.mediaSigner = mediaSigner
         self.playback = playback
         self.playback.organizationSecrets = webhookSecrets.derived(for: "organization-viewer-secrets")

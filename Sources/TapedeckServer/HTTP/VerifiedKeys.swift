@@ -8,8 +8,9 @@ import TapedeckStore
 /// a listing's three or four round trips to PostgreSQL, and round trips are where its tail went.
 ///
 /// Kept current from the catalog every ``refreshInterval`` (one statement for every key held,
-/// which also records `last_used_at`), so a key revoked by `tapedeck keys revoke` or on another
-/// instance stops working here within that long, as a revoked share's links do. A revocation made
+/// and one recording `last_used_at`), so a key revoked by `tapedeck keys revoke` or on another
+/// instance stops working here within about that long (the interval runs from the end of the
+/// last refresh), as a revoked share's links do, and never later than ``maximumAgeMs``. A revocation made
 /// by this process (deleting an organization) takes effect at once. Entries not verified within
 /// ``maximumAge`` (the refreshes are failing) answer nothing, and the catalog is asked again.
 public final class VerifiedKeys: Sendable {
@@ -20,6 +21,8 @@ public final class VerifiedKeys: Sendable {
     private let table: Mutex<VerifiedKeyTable>
     private let clock: any TapedeckCore.Clock
 
+    /// `clock` measures ages only (a ``MonotonicClock``, so a wall clock stepped back cannot
+    /// stretch a verification); `last_used_at` is written with the catalog's clock.
     public init(clock: any TapedeckCore.Clock) {
         self.clock = clock
         self.table = Mutex(VerifiedKeyTable(maximumAgeMs: Self.maximumAgeMs))
@@ -42,10 +45,12 @@ public final class VerifiedKeys: Sendable {
         let sentAt = nowMs
         let (generation, ids, used) = table.withLock { $0.beginRefresh() }
         guard !ids.isEmpty else { return }
-        try await catalog.pool.apiKeys.noteUsed(ids: used)
         let current = try await catalog.pool.apiKeys.find(ids: ids)
         let now = nowMs
         table.withLock { $0.finishRefresh(asked: ids, current: current, sentAtMs: sentAt, generation: generation, nowMs: now) }
+        // After the check, so a write that waits (a row another instance is revoking) or fails
+        // cannot hold up what keeps revoked keys out.
+        try await catalog.pool.apiKeys.noteUsed(ids: used)
     }
 
     /// Forgets every key: this process has just revoked some.
