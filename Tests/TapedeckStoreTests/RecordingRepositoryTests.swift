@@ -201,6 +201,23 @@ struct RecordingRepositoryTests {
 
 @Suite("Recording listings by room, generated")
 struct RoomListingTests {
+    @Test("every hostile string as a room's name: the filter finds that room's recording and no other", arguments: TestDatabase.all)
+    func hostileNames(database: TestDatabase) async throws {
+        try await withTestCatalog(database) { catalog in
+            // PostgreSQL's text cannot hold NUL; the API refuses control characters before this.
+            let names = Array(Set(HostileStrings.all.map { $0.replacingOccurrences(of: "\u{0}", with: "") }.filter { !$0.isEmpty }))
+            var made: [String: UUID] = [:]
+            for name in names {
+                made[name] = try await Fixtures.recording(catalog, room: name, assets: [(.mp4, "session.mp4")]).id
+            }
+            for name in names {
+                let listed = try await catalog.pool.recordings.list(filter: RecordingFilter(roomName: name), after: nil, limit: 5)
+                #expect(listed.map(\.id) == [made[name]!], "room \(name.debugDescription)")
+                #expect(listed.first?.roomName == name && listed.first?.assets.count == 1)
+            }
+        }
+    }
+
     @Test("every provider's room of that name, newest first, pages neither skipping nor repeating", arguments: TestDatabase.all)
     func generated(database: TestDatabase) async throws {
         let clock = ManualClock()

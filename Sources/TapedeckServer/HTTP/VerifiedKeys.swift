@@ -10,9 +10,9 @@ import TapedeckStore
 /// Kept current from the catalog every ``refreshInterval`` (one statement for every key held,
 /// and one recording `last_used_at`), so a key revoked by `tapedeck keys revoke` or on another
 /// instance stops working here within about that long (the interval runs from the end of the
-/// last refresh), as a revoked share's links do, and never later than ``maximumAgeMs``. A revocation made
-/// by this process (deleting an organization) takes effect at once. Entries not verified within
-/// ``maximumAge`` (the refreshes are failing) answer nothing, and the catalog is asked again.
+/// last refresh), as a revoked share's links do. A revocation made by this process (deleting an
+/// organization) takes effect at once. Entries not verified within ``maximumAgeMs`` (the
+/// refreshes are failing) answer nothing, and the catalog is asked again.
 public final class VerifiedKeys: Sendable {
     public static let refreshInterval: Duration = .seconds(2)
     /// Two refreshes may be missed (a slow catalog) before entries stop answering.
@@ -58,6 +58,6 @@ public final class VerifiedKeys: Sendable {
         table.withLock { $0.forgetAll() }
     }
 
-    /// How many keys are held (for tests and metrics).
+    /// How many keys are held (for tests).
     public var count: Int { table.withLock { $0.entries.count } }
 }

@@ -198,16 +198,15 @@ public struct RecordingRepository: Sendable {
         // name is read through recordings_room_created, already in the page's order, and the
         // pages merged. SQLite has no LATERAL, and its statements cost no round trip: there, the
         // rooms' ids come first.
-        let lateralRoom = filter.roomName.flatMap { session.kind == .postgres ? $0 : nil }
-        if let room = filter.roomName, lateralRoom == nil {
+        let lateralRoom = session.kind == .postgres ? filter.roomName : nil
+        if lateralRoom != nil {
+            conditions.append("r.room_id = named.id")
+        } else if let room = filter.roomName {
             // With one room (the usual case) `IN` of one id is `=`, which keeps the planner on
             // recordings_room_created.
             let ids = try await session.sql.raw("SELECT id FROM rooms WHERE name = \(bind: room)").all().map { try $0.uuid("id") }
             guard !ids.isEmpty else { return [] }
             conditions.append("r.room_id IN (\(binds: ids))")
-        }
-        if lateralRoom != nil {
-            conditions.append("r.room_id = named.id")
         }
         if let organizationID = filter.organizationID {
             conditions.append("r.room_id IN (SELECT id FROM rooms WHERE organization_id = \(bind: organizationID))")
