@@ -3,12 +3,16 @@
 # 5,000,000 events. Measures, at the client over loopback, p50/p99 of GET /v1/recordings
 # filtered by room, the unfiltered first page, and a page 10,000 rows deep, next to /healthz;
 # with one `serve` and with three on the same database (requests spread over them in turn),
-# each configuration run ROUNDS times in alternation. Each request's Server-Timing header says
-# where its time went; pg_stat_statements says what PostgreSQL spent planning and executing.
+# each configuration run ROUNDS times in alternation, and each with every variant of the settings
+# in turn: by default the listings planned each time (the baseline), then prepared
+# (CATALOG_VARIANTS="NAME=value NAME=value;..." sets others). Each request's Server-Timing
+# header says where its time went; pg_stat_statements says what PostgreSQL spent planning and
+# executing. Last, pgbench runs the listings' statements themselves, unnamed and prepared.
 #   Benchmarks/catalog-scale.sh [requests-per-scenario] [rounds]
 source "$(dirname "$0")/common.sh"
 REQUESTS=${1:-3000}
 ROUNDS=${2:-2}
+IFS=';' read -r -a VARIANTS <<< "${CATALOG_VARIANTS:-TAPEDECK_PREPARED_STATEMENTS=false;TAPEDECK_PREPARED_STATEMENTS=true}"
 scripts/install-system-packages.sh postgresql postgresql-client
 source scripts/throwaway-postgres.sh
 SERVERS=()
@@ -34,11 +38,13 @@ psql "$DATABASE_URL" -qc "CHECKPOINT"
 psql "$DATABASE_URL" -Atc "SELECT 'rooms ' || count(*) FROM rooms UNION ALL SELECT 'recordings ' || count(*) FROM recordings UNION ALL SELECT 'assets ' || count(*) FROM assets UNION ALL SELECT 'events ' || count(*) FROM events"
 KEY=$("$TAPEDECK" keys create --name bench 2>/dev/null)
 
-run_config() {  # instances round
-    local instances=$1 round=$2 urls=() port
+run_config() {  # instances round variant-index
+    local instances=$1 round=$2 variant=$3 urls=() port
     for i in $(seq "$instances"); do
         port=$("$PY" Tests/peers/net.py free-port)
-        "$TAPEDECK" serve --port "$port" > "$ARTIFACTS/catalog-scale-serve-$instances-$round-$i.log" 2>&1 &
+        # shellcheck disable=SC2086 # a variant is NAME=value words
+        env ${VARIANTS[$variant]} "$TAPEDECK" serve --port "$port" \
+            > "$ARTIFACTS/catalog-scale-serve-$instances-$round-$variant-$i.log" 2>&1 &
         SERVERS+=($!)
         urls+=(--url "http://127.0.0.1:$port")
         for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
@@ -46,7 +52,7 @@ run_config() {  # instances round
     done
     psql "$DATABASE_URL" -qAtc "SELECT pg_stat_statements_reset()" >/dev/null
     "$PY" Benchmarks/catalog_latency.py "${urls[@]}" --key "$KEY" --requests "$REQUESTS" --rooms 50000 \
-        --label "round $round" --json "$ARTIFACTS/catalog-scale-$instances-$round.json"
+        --label "round $round, ${VARIANTS[$variant]}" --json "$ARTIFACTS/catalog-scale-$instances-$round-$variant.json"
     echo "PostgreSQL's side (pg_stat_statements, statements called at least $REQUESTS times):"
     psql "$DATABASE_URL" -P pager=off -c "
         SELECT calls, round(mean_plan_time::numeric, 3) AS plan_mean_ms, round(max_plan_time::numeric, 2) AS plan_max_ms,
@@ -57,6 +63,20 @@ run_config() {  # instances round
 }
 
 for round in $(seq "$ROUNDS"); do
-    run_config 1 "$round"
-    run_config 3 "$round"
+    for instances in 1 3; do
+        for variant in "${!VARIANTS[@]}"; do
+            run_config "$instances" "$round" "$variant"
+        done
+    done
 done
+
+echo "statement preparation (pgbench on the same catalog, the statements as a serve sent them):"
+psql "$DATABASE_URL" -qc "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+port=$("$PY" Tests/peers/net.py free-port)
+TAPEDECK_PREPARED_STATEMENTS=false "$TAPEDECK" serve --port "$port" > "$ARTIFACTS/catalog-scale-serve-logged.log" 2>&1 &
+SERVERS+=($!)
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+"$PY" Benchmarks/catalog_latency.py --url "http://127.0.0.1:$port" --key "$KEY" --requests 1 --rooms 50000 >/dev/null
+stop_servers
+psql "$DATABASE_URL" -qc "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
+"$PY" Benchmarks/catalog_prepared.py --log "$PG_TMP/log" --database-url "$DATABASE_URL"

@@ -248,7 +248,9 @@ struct LocalDiskStoreTests {
         #expect(verify() == nil)
         #expect(verify(key: "room a/other.mp4") == .badSignature)
         #expect(verify(expires: "1800009999") == .badSignature)
-        #expect(verify(sig: String(query["sig"]!.dropLast()) + "A") == .badSignature)
+        // Its first character changed (a last one may be padding bits, and a fixed one may be the same).
+        let signature = query["sig"]!
+        #expect(verify(sig: (signature.first == "A" ? "B" : "A") + signature.dropFirst()) == .badSignature)
         #expect(verify(sig: nil) == .missingSignature)
         #expect(verify(o: ResponseOverrides()) == .badSignature)
         #expect(verify(at: now.addingTimeInterval(61)) == .expired)

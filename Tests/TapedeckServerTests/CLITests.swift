@@ -28,6 +28,7 @@ struct CLITests {
         (["TAPEDECK_WORKER_POLL_MS": "5"], "TAPEDECK_WORKER_POLL_MS"),
         (["TAPEDECK_WORKER_POLL_MS": "soon"], "TAPEDECK_WORKER_POLL_MS"),
         (["TAPEDECK_JOB_NOTIFY": "perhaps"], "TAPEDECK_JOB_NOTIFY"),
+        (["TAPEDECK_PREPARED_STATEMENTS": "sometimes"], "TAPEDECK_PREPARED_STATEMENTS"),
     ])
     func badSettings(environment: [String: String], setting: String) throws {
         let directory = try TemporaryDirectory.create()

@@ -392,19 +392,23 @@ struct JobWakeupTests {
     func wakeupForALaterJob() async throws {
         let wakeup = WakeupSignal()
         // Due after the wait ends: the wait runs to its timeout.
-        let short = Task { await wakeup.wait(timeout: .milliseconds(300)) }
-        try await Task.sleep(for: .milliseconds(50))
+        // Each wait is under way before the signal (one sent before it would be kept), and
+        // each wait is timed from its own start, whenever the test's task gets to run.
+        let short = Task { () -> Duration in
+            let start = ContinuousClock.now
+            await wakeup.wait(timeout: .milliseconds(300))
+            return ContinuousClock.now - start
+        }
+        try await Self.untilWaiting(wakeup)
         wakeup.signal(forJobDueIn: .seconds(30))
-        let start = ContinuousClock.now
-        await short.value
-        #expect(ContinuousClock.now - start > .milliseconds(150), "not woken for a job due after the wait")
+        #expect(await short.value >= .milliseconds(290), "not woken for a job due after the wait")
         // Due before a long wait ends: woken at once.
         let long = Task { () -> Duration in
             let start = ContinuousClock.now
             await wakeup.wait(timeout: .seconds(30))
             return ContinuousClock.now - start
         }
-        try await Task.sleep(for: .milliseconds(100))
+        try await Self.untilWaiting(wakeup)
         wakeup.signal(forJobDueIn: .seconds(1))
         #expect(await long.value < .seconds(5))
         // Nobody waiting: kept, whatever the due time (the worker may have read the queue before).
@@ -414,4 +418,11 @@ struct JobWakeupTests {
         #expect(ContinuousClock.now - kept < .seconds(5))
     }
 
+    private static func untilWaiting(_ wakeup: WakeupSignal) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !wakeup.isWaiting {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
 }

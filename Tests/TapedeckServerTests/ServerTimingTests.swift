@@ -45,13 +45,16 @@ struct ServerTimingTests {
             _ = try await Fixtures.recording(app.catalog, room: "room-1", provider: "hms")
             let warm = try await client.execute(uri: "/v1/recordings", method: .get, headers: app.authorization)
             #expect(warm.status == .ok)
-            let firstPage = try await client.execute(uri: "/v1/recordings?limit=2", method: .get, headers: app.authorization)
-            #expect(firstPage.status == .ok)
-            #expect(Self.statements(firstPage) == 1)
-            let byRoom = try await client.execute(uri: "/v1/recordings?room=room-1", method: .get, headers: app.authorization)
-            #expect(byRoom.status == .ok)
-            #expect((byRoom.object["items"] as? [Any])?.count == 3, "both providers' rooms of that name")
-            #expect(Self.statements(byRoom) == (app.catalog.database.kind == .postgres ? 1 : 2))
+            // Again and again: on PostgreSQL the listing is prepared, on whichever connection.
+            for _ in 0..<6 {
+                let firstPage = try await client.execute(uri: "/v1/recordings?limit=2", method: .get, headers: app.authorization)
+                #expect(firstPage.status == .ok)
+                #expect(Self.statements(firstPage) == 1)
+                let byRoom = try await client.execute(uri: "/v1/recordings?room=room-1", method: .get, headers: app.authorization)
+                #expect(byRoom.status == .ok)
+                #expect((byRoom.object["items"] as? [Any])?.count == 3, "both providers' rooms of that name")
+                #expect(Self.statements(byRoom) == (app.catalog.database.kind == .postgres ? 1 : 2))
+            }
         }
     }
 

@@ -344,7 +344,8 @@ def test_hostile_cue_text_and_speakers_are_shown_as_text(site, page):
         else:
             browser.open(server.base_url + "/")
             browser.js(f"document.getElementById('api_key').value = {server.admin_key!r}; document.querySelector('form').submit()")
-            time.sleep(1.0)
+            wait_for(browser, "document.readyState === 'complete' && document.querySelector('h1')?.textContent === 'Recordings'",
+                     what="the signed-in dashboard")
             url = f"{server.base_url}/recordings/{hostile}"
         browser.open(url, settle=0.2)
         wait_for(browser, f"document.querySelectorAll('#transcript-cues .cue').length === {len(expected)}", what="hostile cards")

@@ -39,6 +39,10 @@ public struct Settings: Sendable {
     /// `TAPEDECK_JOB_NOTIFY`: on PostgreSQL, listen for the notification every enqueue sends, so a
     /// job queued by another process wakes this one's idle worker at once; off leaves polling only.
     public var jobNotifications = true
+    /// `TAPEDECK_PREPARED_STATEMENTS`: on PostgreSQL, run the listings as statements each
+    /// connection keeps prepared; off for a connection pooler that cannot carry them (PgBouncer
+    /// in transaction mode before 1.21).
+    public var preparedStatements = true
     /// `TAPEDECK_SERVER_TIMING`: answer every request with a `Server-Timing` header saying how
     /// long it waited for a database connection, ran statements and wrote JSON. Off by default:
     /// timings tell a caller something about the work behind an answer.
@@ -155,6 +159,7 @@ public struct Settings: Sendable {
         settings.sharedDataDirectory = try values.bool("TAPEDECK_SHARED_DATA_DIR", default: false)
         settings.workerPollMilliseconds = try values.int("TAPEDECK_WORKER_POLL_MS", default: 1000, in: 10...600_000)
         settings.jobNotifications = try values.bool("TAPEDECK_JOB_NOTIFY", default: true)
+        settings.preparedStatements = try values.bool("TAPEDECK_PREPARED_STATEMENTS", default: true)
         settings.serverTiming = try values.bool("TAPEDECK_SERVER_TIMING", default: false)
         settings.mail = try MailSettings.parse(values, publicURL: publicURL)
         switch OrganizationFromRoom.parse(values.string("TAPEDECK_ORG_FROM"), separator: values.string("TAPEDECK_ORG_SEPARATOR")) {

@@ -45,6 +45,9 @@ public final class WakeupSignal: Sendable {
         continuation?.resume()
     }
 
+    /// Whether a wait is under way (for tests: a signal before it starts is kept instead).
+    package var isWaiting: Bool { state.withLock { $0.waiter != nil } }
+
     /// Returns on a signal, after `timeout`, or when the task is cancelled.
     public func wait(timeout: Duration) async {
         let id = state.withLock { state -> UInt64 in

@@ -17,7 +17,8 @@ import TapedeckRecording
 /// metrics. Used by `serve`, `worker` and the admin commands.
 public enum ServiceBootstrap {
     public static func openCatalog(_ settings: Settings, logger: Logger, migrate: Bool) async throws -> Catalog {
-        let database = try CatalogDatabase.open(settings.database, logger: logger)
+        let database = try CatalogDatabase.open(
+            settings.database, preparedStatements: settings.preparedStatements, logger: logger)
         do {
             try await database.configureSession()
             if migrate {

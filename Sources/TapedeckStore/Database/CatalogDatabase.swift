@@ -19,22 +19,27 @@ public final class CatalogDatabase: Sendable {
     /// PostgreSQL's pool, which Fluent is handed and the listings read rows from directly
     /// (``CatalogSession/postgresRows(_:)``); it runs until ``close()``.
     let postgres: PostgresClient?
+    /// The listings' statements its connections keep prepared (PostgreSQL only).
+    let preparedStatements: PreparedStatements?
     private let postgresRun: Task<Void, Never>?
 
     private init(
-        kind: DatabaseKind, location: DatabaseLocation, databases: Databases, logger: Logger, postgres: PostgresClient? = nil
+        kind: DatabaseKind, location: DatabaseLocation, databases: Databases, logger: Logger, postgres: PostgresClient? = nil,
+        preparedStatements: Bool = false
     ) {
         self.kind = kind
         self.location = location
         self.databases = databases
         self.logger = logger
         self.postgres = postgres
+        self.preparedStatements = postgres != nil && preparedStatements ? PreparedStatements(logger: logger) : nil
         self.postgresRun = postgres.map { client in Task.detached { await client.run() } }
     }
 
-    /// Opens a pool. Nothing is connected until the first query.
+    /// Opens a pool. Nothing is connected until the first query. `preparedStatements`: on
+    /// PostgreSQL, whether listings run as prepared statements (``PreparedStatements``).
     public static func open(
-        _ location: DatabaseLocation, maxConnections: Int = 16, logger: Logger
+        _ location: DatabaseLocation, maxConnections: Int = 16, preparedStatements: Bool = true, logger: Logger
     ) throws -> CatalogDatabase {
         let group = MultiThreadedEventLoopGroup.singleton
         switch location {
@@ -72,7 +77,9 @@ public final class CatalogDatabase: Sendable {
             background.logLevel = .error
             let client = PostgresClient(configuration: configuration, eventLoopGroup: group, backgroundLogger: background)
             databases.use(.postgres(client: client, sqlLogLevel: .trace, logger: logger), as: .psql)
-            return CatalogDatabase(kind: .postgres, location: location, databases: databases, logger: logger, postgres: client)
+            return CatalogDatabase(
+                kind: .postgres, location: location, databases: databases, logger: logger, postgres: client,
+                preparedStatements: preparedStatements)
         }
     }
 
@@ -83,7 +90,7 @@ public final class CatalogDatabase: Sendable {
 
     /// The SQL interface repositories query through; it times statements for `Server-Timing`.
     public var sql: any SQLDatabase {
-        TimedSQLDatabase(base: fluent as! any SQLDatabase, postgres: postgres)
+        TimedSQLDatabase(base: fluent as! any SQLDatabase, postgres: postgres, preparedStatements: preparedStatements)
     }
 
     /// How long a SQLite statement waits for another process's write lock (a `serve` beside a

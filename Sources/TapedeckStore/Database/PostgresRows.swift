@@ -12,7 +12,11 @@ extension CatalogSession {
     /// For the listings: through SQLKit, each value of each row went through the driver's Codable
     /// translation and two lookups of its column by name, which was the largest share of a
     /// listing's own CPU (more than writing its JSON), and of its tail.
-    func postgresRows(_ query: SQLQueryString) async throws -> [PostgresColumns]? {
+    ///
+    /// `prepared`: run as a statement the connection keeps parsed and planned
+    /// (``PreparedStatements``), for a statement whose bound values all pick rows alike, so the
+    /// plan PostgreSQL settles on for one value is the plan for any.
+    func postgresRows(_ query: SQLQueryString, prepared: Bool = false) async throws -> [PostgresColumns]? {
         guard let timed = sql as? TimedSQLDatabase, let client = timed.postgres else { return nil }
         let (text, binds) = sql.serialize(query)
         guard let bindings = PostgresBindings(sqlKitBinds: binds) else { return nil }
@@ -21,8 +25,15 @@ extension CatalogSession {
             let leased = ContinuousClock.now
             RequestTimings.current?.add(.pool, leased - asked)
             return try await RequestTimings.measureStatement {
+                if prepared, let statements = timed.preparedStatements,
+                    let rows = try await statements.rows(text, bindings, on: connection)
+                {
+                    return rows.map { PostgresColumns(row: $0.makeRandomAccess()) }
+                }
                 var rows: [PostgresColumns] = []
-                for try await row in try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: timed.logger) {
+                for try await row in try await connection.query(
+                    PostgresQuery(unsafeSQL: text, binds: bindings), logger: timed.logger)
+                {
                     rows.append(PostgresColumns(row: row.makeRandomAccess()))
                 }
                 return rows

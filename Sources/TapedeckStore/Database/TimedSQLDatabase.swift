@@ -14,6 +14,8 @@ struct TimedSQLDatabase: SQLDatabase {
     let base: any SQLDatabase
     /// The pool `base` runs on, when it is PostgreSQL's (nil inside a session).
     var postgres: PostgresClient? = nil
+    /// The statements `postgres`'s connections keep prepared.
+    var preparedStatements: PreparedStatements? = nil
     /// Whether `base` is one leased connection rather than the pool.
     var leased = false
     /// The collector of the request that leased it: a driver may run a session in a task of its

@@ -72,6 +72,15 @@ public struct RecordingFilter: Sendable, Equatable {
         self.participantIdentity = participantIdentity
         self.participantSearch = participantSearch
     }
+
+    /// Whether every value this filter binds picks rows alike, whatever the value: a room's name
+    /// (the rooms of a name are read through one index whether they hold 3 recordings or
+    /// 300,000) and a position. An organization, a participant or a viewer can reach 3 or
+    /// 300,000, and a plan cached for one is the wrong plan for the other: their listings are
+    /// planned each time.
+    var picksRowsAlike: Bool {
+        participantIdentity == nil && participantSearch == nil && organizationID == nil && viewer == nil
+    }
 }
 
 /// A position in the newest-first order of recordings: the last row of the previous page.
@@ -225,7 +234,10 @@ public struct RecordingRepository: Sendable {
                 "r.session_id IN (SELECT session_id FROM participants WHERE identity = \(bind: search) OR LOWER(name) LIKE \(bind: pattern) ESCAPE '\\')")
         }
         if let status = filter.status {
-            conditions.append("r.status = \(bind: status.rawValue)")
+            // A literal (one of the few statuses), so a prepared listing's plan is made for it:
+            // a generic `status = $1` could not use the partial index of active recordings, and
+            // 'recording' is a handful of rows among a million 'ready'.
+            conditions.append("r.status = \(literal: status.rawValue)")
         } else {
             conditions.append("r.status <> 'deleted'")
         }
@@ -245,7 +257,7 @@ public struct RecordingRepository: Sendable {
         // one with NULLs for a recording without any, in the page's order.
         query = "WITH page AS (" + query + ") SELECT page.*, " + AssetRepository.joinedSelectList
             + " FROM page LEFT JOIN assets a ON a.recording_id = page.id ORDER BY page.created_at DESC, page.id DESC, a.id"
-        if let rows = try await session.postgresRows(query) {
+        if let rows = try await session.postgresRows(query, prepared: filter.picksRowsAlike) {
             return try Self.decodePage(rows)
         }
         return try await Self.decodePage(session.sql.raw(query).all().map(SQLKitColumns.init(row:)))
