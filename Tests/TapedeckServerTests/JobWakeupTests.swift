@@ -421,7 +421,10 @@ struct JobWakeupTests {
     private static func untilWaiting(_ wakeup: WakeupSignal) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while !wakeup.isWaiting {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the wait did not start within 10 s")
+                throw CancellationError()
+            }
             try await Task.sleep(for: .milliseconds(5))
         }
     }

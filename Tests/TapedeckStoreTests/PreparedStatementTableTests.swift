@@ -20,9 +20,9 @@ struct PreparedStatementTableTests {
             case 0..<7:
                 let expected: PreparedStatementTable.Admission
                 if prepared[connection]?.contains(sql) == true {
-                    expected = failed[connection]?.contains(sql) == true ? .unnamed : .prepared(newConnection: false)
+                    expected = failed[connection]?.contains(sql) == true ? .unnamed : .prepared(newConnection: false, firstRun: false)
                 } else if (prepared[connection]?.count ?? 0) < capacity {
-                    expected = .prepared(newConnection: prepared[connection] == nil)
+                    expected = .prepared(newConnection: prepared[connection] == nil, firstRun: true)
                     prepared[connection, default: []].append(sql)
                 } else {
                     expected = .unnamed
@@ -48,14 +48,14 @@ struct PreparedStatementTableTests {
     @Test("a connection's first statement is new to it; another connection has room of its own")
     func perConnection() {
         var table = PreparedStatementTable(capacity: 1)
-        #expect(table.admit("a", on: 1) == .prepared(newConnection: true))
-        #expect(table.admit("a", on: 1) == .prepared(newConnection: false))
+        #expect(table.admit("a", on: 1) == .prepared(newConnection: true, firstRun: true))
+        #expect(table.admit("a", on: 1) == .prepared(newConnection: false, firstRun: false))
         #expect(table.admit("b", on: 1) == .unnamed)
-        #expect(table.admit("b", on: 2) == .prepared(newConnection: true))
+        #expect(table.admit("b", on: 2) == .prepared(newConnection: true, firstRun: true))
         table.refused("a", on: 1)
         #expect(table.admit("a", on: 1) == .unnamed)
         #expect(table.admit("b", on: 1) == .unnamed, "the failed one still takes its room")
         table.closed(1)
-        #expect(table.admit("a", on: 1) == .prepared(newConnection: true))
+        #expect(table.admit("a", on: 1) == .prepared(newConnection: true, firstRun: true))
     }
 }

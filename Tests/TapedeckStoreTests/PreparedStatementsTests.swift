@@ -70,14 +70,25 @@ struct PreparedStatementsTests {
                 #expect(try await statements.rows(other, PostgresBindings(), on: connection)?.count == 1)
                 _ = try await connection.query("DEALLOCATE ALL", logger: logger)
                 #expect(try await statements.rows(other, PostgresBindings(), on: connection) == nil)
-                // An error of the statement itself is the caller's, as unnamed; then unnamed.
+                // An error of a later run is the caller's, as unnamed; the statement stays prepared.
                 let dividing = "SELECT 1 / $1::int8 AS q"
                 #expect(try await statements.rows(dividing, bindings(1), on: connection)?.count == 1)
                 await #expect(throws: PSQLError.self) {
                     try await statements.rows(dividing, bindings(0), on: connection)
                 }
-                #expect(try await statements.rows(dividing, bindings(1), on: connection) == nil)
-                #expect(statements.count(on: connection.id) == 3)
+                #expect(try await statements.rows(dividing, bindings(1), on: connection)?.count == 1)
+                // A failed first run (its preparation, perhaps) leaves it unnamed there.
+                let failingFirst = "SELECT 2 / $1::int8 AS q"
+                await #expect(throws: PSQLError.self) {
+                    try await statements.rows(failingFirst, bindings(0), on: connection)
+                }
+                #expect(try await statements.rows(failingFirst, bindings(1), on: connection) == nil)
+                // A name already taken on the backend (as behind a pooler): unnamed, not an error.
+                let taken = "SELECT 3 AS r"
+                _ = try await connection.query(
+                    PostgresQuery(unsafeSQL: "PREPARE \(PreparedStatements.name(of: taken)) AS SELECT 4 AS r"), logger: logger)
+                #expect(try await statements.rows(taken, PostgresBindings(), on: connection) == nil)
+                #expect(statements.count(on: connection.id) == 5)
             }
         }
     }
@@ -132,11 +143,15 @@ struct PreparedStatementsTests {
 
     @Test("a listing still answers after a migration changed a column it returns", .requiresPostgres, arguments: TestDatabase.postgresOnly)
     func listingAfterTypeChange(database: TestDatabase) async throws {
-        try await withTestCatalog(database) { catalog in
-            let made = try await Fixtures.recording(catalog, room: "room-a", assets: [(.mp4, "session.mp4")])
+        try await withTestCatalog(database) { original in
+            let made = try await Fixtures.recording(original, room: "room-a", assets: [(.mp4, "session.mp4")])
+            // One connection, so the listing after each migration meets the statement prepared before it.
+            let single = try CatalogDatabase.open(original.database.location, maxConnections: 1, logger: TestLogger.make())
+            let catalog = Catalog(database: single, clock: ManualClock())
             for _ in 0..<3 {
                 #expect(try await catalog.pool.recordings.list(filter: RecordingFilter(roomName: "room-a"), after: nil, limit: 5).map(\.id) == [made.id])
             }
+            #expect(single.preparedStatements?.total == 1)
             // A column added to recordings (read as r.*), then a changed type of one returned.
             for migration in [
                 "ALTER TABLE recordings ADD COLUMN added_later text",
@@ -149,6 +164,9 @@ struct PreparedStatementsTests {
                     #expect(listed.first?.assets.map(\.contentType) == made.assets.map(\.contentType))
                 }
             }
+            // Still held, run unnamed on that connection since the first migration.
+            #expect(single.preparedStatements?.total == 1)
+            await single.close()
         }
     }
 
@@ -174,6 +192,7 @@ struct PreparedStatementsTests {
                 listed = (try? await catalog.pool.recordings.list(filter: RecordingFilter(roomName: "room-a"), after: nil, limit: 5)) ?? []
             }
             #expect(listed.count == 1)
+            #expect(statements.connectionCount == 1, "prepared again on the new connection")
         }
     }
 
@@ -187,6 +206,10 @@ struct PreparedStatementsTests {
             let listed = try await Catalog(database: unprepared, clock: ManualClock()).pool.recordings.list(
                 filter: RecordingFilter(roomName: "room-a"), after: nil, limit: 5)
             #expect(listed.count == 1)
+            let held = try await unprepared.postgres!.withConnection { connection in
+                try await preparedHere(connection)
+            }
+            #expect(held == 0)
             await unprepared.close()
         }
     }

@@ -362,6 +362,7 @@ def test_presigned_urls_serve_the_file_and_expire(hms, client, media, composite)
     # Long enough to be fetched on a loaded machine, short enough to wait out: then past the
     # moment the URL itself names.
     signed = client.ok("GET", f"/recording-assets/{composite['room-composite']}/presigned-url?presign_duration=3")
+    assert set(signed) == {"id", "path", "url", "expiry"} and STAMP.match(signed["expiry"])
     url = signed["url"]
     answer = requests.get(url, timeout=5)
     assert answer.status_code == 200 and answer.content == data and answer.headers["Content-Type"] == "video/mp4"

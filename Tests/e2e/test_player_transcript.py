@@ -55,7 +55,10 @@ JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2
 def wait_for(browser, expression, timeout=20, what=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        value = browser.js(expression)
+        try:
+            value = browser.js(expression)
+        except RuntimeError:
+            value = None  # the document was being replaced
         if value:
             return value
         time.sleep(0.1)

@@ -40,8 +40,8 @@ public struct Settings: Sendable {
     /// job queued by another process wakes this one's idle worker at once; off leaves polling only.
     public var jobNotifications = true
     /// `TAPEDECK_PREPARED_STATEMENTS`: on PostgreSQL, run the listings as statements each
-    /// connection keeps prepared; off for a connection pooler that cannot carry them (PgBouncer
-    /// in transaction mode before 1.21).
+    /// connection keeps prepared; off for a connection pooler in transaction mode that cannot
+    /// carry them (PgBouncer before 1.21, or with `max_prepared_statements = 0`).
     public var preparedStatements = true
     /// `TAPEDECK_SERVER_TIMING`: answer every request with a `Server-Timing` header saying how
     /// long it waited for a database connection, ran statements and wrote JSON. Off by default:

@@ -16,7 +16,7 @@ import TapedeckCore
 /// Each connection prepares at most ``perConnection`` (``PreparedStatementTable``). A
 /// statement PostgreSQL no longer accepts as prepared is run unnamed, then and from then on, so
 /// a prepared statement is never the reason a listing fails; one that failed otherwise fails
-/// as it would unnamed, and runs unnamed on that connection from then on.
+/// as it would unnamed (and, if that was its first run there, runs unnamed there from then on).
 final class PreparedStatements: Sendable {
     static let perConnection = 32
     private let table = Mutex(PreparedStatementTable(capacity: perConnection))
@@ -30,10 +30,12 @@ final class PreparedStatements: Sendable {
     /// (no room left on the connection, or PostgreSQL refused it as prepared).
     func rows(_ sql: String, _ bindings: PostgresBindings, on connection: PostgresConnection) async throws -> [PostgresRow]? {
         let id = connection.id
+        let firstRun: Bool
         switch table.withLock({ $0.admit(sql, on: id) }) {
         case .unnamed:
             return nil
-        case .prepared(let newConnection):
+        case .prepared(let newConnection, let first):
+            firstRun = first
             if newConnection {
                 connection.closeFuture.whenComplete { [weak self] _ in self?.table.withLock { $0.closed(id) } }
             }
@@ -48,11 +50,12 @@ final class PreparedStatements: Sendable {
                 return rows
             }
         } catch let error as PSQLError where error.code == .server {
-            // Whatever PostgreSQL answered, the connection runs this one unnamed from now on:
+            let refused = Self.isRefusedStatement(error)
+            // After a failed first run the connection runs this one unnamed from now on:
             // PostgresNIO answers a name whose preparation failed with that failure for as long
-            // as the connection lives.
-            table.withLock { $0.refused(sql, on: id) }
-            if Self.isRefusedStatement(error) { return nil }
+            // as the connection lives. A later failure (a timeout, a deadlock) leaves it prepared.
+            if refused || firstRun { table.withLock { $0.refused(sql, on: id) } }
+            if refused { return nil }
             throw error
         }
     }
@@ -64,10 +67,11 @@ final class PreparedStatements: Sendable {
     }
 
     /// What PostgreSQL answers for a prepared statement it will not run as prepared: 26000,
-    /// no such statement; 0A000, "cached plan must not change result type".
+    /// no such statement; 0A000, "cached plan must not change result type"; 42P05, the name is
+    /// taken (a pooler in transaction mode handed over a server connection that holds it).
     static func isRefusedStatement(_ error: PSQLError) -> Bool {
         guard let state = error.serverInfo?[.sqlState] else { return false }
-        return state == "26000" || state == "0A000"
+        return state == "26000" || state == "0A000" || state == "42P05"
     }
 
     /// How many statements `connection` prepared (for tests).
