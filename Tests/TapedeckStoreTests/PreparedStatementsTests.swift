@@ -141,6 +141,39 @@ struct PreparedStatementsTests {
         }
     }
 
+    @Test("listings at once on several connections: each page is the one a lone request gets", .requiresPostgres, arguments: TestDatabase.postgresOnly)
+    func concurrent(database: TestDatabase) async throws {
+        try await withTestCatalog(database) { catalog in
+            // A room named by a hostile string among them: its value is bound, not part of the statement.
+            let rooms = ["room-a", "room-b", HostileStrings.all.first { $0.contains("'") } ?? "o'brien"]
+            for index in 0..<12 {
+                _ = try await Fixtures.recording(catalog, room: rooms[index % 3], assets: [(.mp4, "session.mp4")])
+            }
+            let filters = rooms.map { RecordingFilter(roomName: $0) } + [RecordingFilter(), RecordingFilter(status: .ready)]
+            var alone: [[UUID]] = []
+            for filter in filters {
+                alone.append(try await catalog.pool.recordings.list(filter: filter, after: nil, limit: 3).map(\.id))
+            }
+            let recordings = catalog.pool.recordings
+            try await withThrowingTaskGroup(of: (Int, [UUID]).self) { group in
+                for request in 0..<40 {
+                    group.addTask {
+                        let index = request % filters.count
+                        return (index, try await recordings.list(filter: filters[index], after: nil, limit: 3).map(\.id))
+                    }
+                }
+                for try await (index, page) in group {
+                    #expect(page == alone[index], "\(filters[index])")
+                }
+            }
+            let statements = try #require(catalog.database.preparedStatements)
+            #expect(statements.connectionCount > 1, "the requests spread over several connections")
+            // Each connection prepared each statement once at most: three here (by room, whatever
+            // its name; the first page; by status).
+            #expect(statements.total <= statements.connectionCount * 3)
+        }
+    }
+
     @Test("a listing still answers after a migration changed a column it returns", .requiresPostgres, arguments: TestDatabase.postgresOnly)
     func listingAfterTypeChange(database: TestDatabase) async throws {
         try await withTestCatalog(database) { original in
