@@ -121,10 +121,10 @@ struct ManagementTokenTests {
         .deletingLastPathComponent()
 
     @Test("PyJWT verifies a token Swift minted just now", .enabled(if: python != nil, "needs Python with PyJWT"))
-    func pyJWTDecodesSwiftToken() throws {
+    func pyJWTDecodesSwiftToken() async throws {
         let credentials = HMSCredentials(accessKey: "live-access-key", secret: Self.secret)
         let minted = HMSManagementToken.mint(credentials, now: Date())
-        let result = try ProcessRunner.run(
+        let result = try await ProcessRunner.run(
             Self.python!, [
                 Self.repositoryRoot.appendingPathComponent("tools/vectors/hms_vectors.py").path, "--decode",
                 credentials.secret, credentials.accessKey, minted.token,

@@ -52,7 +52,7 @@ struct SMTPDeliveryTests {
         #expect(receipt.reply.contains("queued as tapedeck-"))
         #expect(receipt.encrypted)
         #expect(receipt.authMechanism == "PLAIN")
-        let (received, parsed) = try peer.parsed(messageID: mail.messageID)
+        let (received, parsed) = try await peer.parsed(messageID: mail.messageID)
         #expect(received.envelope.tls)
         #expect(received.envelope.auth?.mechanism == "PLAIN")
         #expect(received.envelope.auth?.user == SMTPPeer.user)
@@ -86,7 +86,7 @@ struct SMTPDeliveryTests {
         let mail = try message()
         let receipt = try await client(login("smtp", "starttls_login", peer), caFile: peer.caFile).send(mail)
         #expect(receipt.authMechanism == "LOGIN")
-        let (received, _) = try peer.parsed(messageID: mail.messageID)
+        let (received, _) = try await peer.parsed(messageID: mail.messageID)
         #expect(received.envelope.auth?.mechanism == "LOGIN")
         #expect(received.envelope.tls)
     }
@@ -97,7 +97,7 @@ struct SMTPDeliveryTests {
         let mail = try message(html: nil)
         let receipt = try await client(login("smtps", "implicit", peer), caFile: peer.caFile).send(mail)
         #expect(receipt.encrypted && receipt.authMechanism == "PLAIN")
-        let (received, parsed) = try peer.parsed(messageID: mail.messageID)
+        let (received, parsed) = try await peer.parsed(messageID: mail.messageID)
         #expect(received.envelope.tls)
         #expect(received.envelope.mode == "implicit")
         #expect(parsed.content_type == "text/plain")
@@ -111,7 +111,7 @@ struct SMTPDeliveryTests {
         let mail = try message()
         let receipt = try await client("smtp://127.0.0.1:\(peer.port("plain"))?starttls=off").send(mail)
         #expect(!receipt.encrypted && receipt.authMechanism == nil)
-        let (received, parsed) = try peer.parsed(messageID: mail.messageID)
+        let (received, parsed) = try await peer.parsed(messageID: mail.messageID)
         #expect(!received.envelope.tls && received.envelope.auth == nil)
         #expect(parsed.text == "Hello,\nyour recording is ready.\n")
     }
@@ -123,7 +123,7 @@ struct SMTPDeliveryTests {
         let url = "smtp://\(SMTPPeer.user):\(Self.encodedPassword)@127.0.0.1:\(peer.port("plain_auth"))?starttls=off"
         let receipt = try await client(url).send(mail)
         #expect(receipt.authMechanism == "PLAIN")
-        #expect(try peer.parsed(messageID: mail.messageID).0.envelope.auth?.user == SMTPPeer.user)
+        #expect(try await peer.parsed(messageID: mail.messageID).0.envelope.auth?.user == SMTPPeer.user)
     }
 
     @Test("smtp:// to a server without STARTTLS refuses to send in clear")
@@ -256,7 +256,7 @@ struct SMTPDeliveryTests {
         let text = ".\n..\n.leading dot\nmiddle . dot\n.\r\nlast."
         let mail = try message(text: text, html: nil)
         _ = try await client("smtp://127.0.0.1:\(peer.port("plain"))?starttls=off").send(mail)
-        let (_, parsed) = try peer.parsed(messageID: mail.messageID)
+        let (_, parsed) = try await peer.parsed(messageID: mail.messageID)
         #expect(parsed.text.map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 } == lines(text))
     }
 
@@ -275,7 +275,7 @@ struct SMTPDeliveryTests {
         }
         let paths = try sent.map { try peer.received(messageID: $0.1.messageID).map(\.path) }
         #expect(paths.allSatisfy { $0.count == 1 })
-        let parsed = try SMTPPeer.parse(paths.flatMap { $0 })
+        let parsed = try await SMTPPeer.parse(paths.flatMap { $0 })
         for ((hostile, mail), mail2) in zip(sent, parsed) {
             let expectedName = mail.from.displayName
             #expect(
@@ -299,14 +299,14 @@ struct SMTPDeliveryTests {
         let peer = try await peer()
         let directory = try TemporaryDirectory.create("mail-test")
         defer { directory.remove() }
-        func run(_ settings: [String]) throws -> ProcessResult {
+        func run(_ settings: [String]) async throws -> ProcessResult {
             let file = directory.path + "/settings.env"
             try Data((settings.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
-            return try ProcessRunner.runPolling(
+            return try await ProcessRunner.run(
                 BuildProducts.path("tapedeck"), ["mail", "test", "--config", file, "--to", "Operator <ops@example.test>"],
                 timeout: .seconds(60))
         }
-        let sent = try run([
+        let sent = try await run([
             "TAPEDECK_SMTP_URL=\(login("smtp", "starttls", peer))", "TAPEDECK_SMTP_CA_FILE=\(peer.caFile)",
             "TAPEDECK_MAIL_FROM=Tapedeck <recordings@tapedeck.test>",
         ])
@@ -314,12 +314,12 @@ struct SMTPDeliveryTests {
         #expect(sent.stdout.contains("Sent: 250 2.0.0 queued as tapedeck-"), "\(sent.stdout)")
         #expect(!(sent.stdout + sent.stderr).contains(SMTPPeer.password) && !(sent.stdout + sent.stderr).contains(Self.encodedPassword))
         let messageID = try #require(sent.stdout.firstMatch(of: /Message-ID (<[^>]+>)/)).1
-        let (received, parsed) = try peer.parsed(messageID: String(messageID))
+        let (received, parsed) = try await peer.parsed(messageID: String(messageID))
         #expect(received.envelope.rcpt_tos == ["ops@example.test"] && received.envelope.tls)
         #expect(parsed.header("Subject") == "Tapedeck test message")
         #expect(parsed.to_addresses == [["Operator", "ops@example.test"]])
 
-        let refused = try run([
+        let refused = try await run([
             "TAPEDECK_SMTP_URL=\(login("smtps", "untrusted", peer))", "TAPEDECK_SMTP_CA_FILE=\(peer.caFile)",
             "TAPEDECK_MAIL_FROM=recordings@tapedeck.test",
         ])
@@ -327,7 +327,7 @@ struct SMTPDeliveryTests {
         #expect(refused.stderr.contains("mail not sent (permanent") && refused.stderr.contains("TLS"), "\(refused.stderr)")
         #expect(!(refused.stdout + refused.stderr).contains(SMTPPeer.password))
 
-        let badURL = try run(["TAPEDECK_SMTP_URL=smtp://u:\(Self.encodedPassword)@h.test?tls=yes", "TAPEDECK_MAIL_FROM=r@tapedeck.test"])
+        let badURL = try await run(["TAPEDECK_SMTP_URL=smtp://u:\(Self.encodedPassword)@h.test?tls=yes", "TAPEDECK_MAIL_FROM=r@tapedeck.test"])
         #expect(badURL.status == 78)
         #expect(badURL.stderr.hasPrefix("tapedeck: configuration error: TAPEDECK_SMTP_URL: unknown parameter"), "\(badURL.stderr)")
         #expect(!badURL.stderr.contains(Self.encodedPassword))

@@ -23,7 +23,7 @@ final class SMTPPeer: Sendable {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/python3" }
         return ([repositoryRoot.appendingPathComponent(".venv/bin/python").path] + path).first { python in
             FileManager.default.isExecutableFile(atPath: python)
-                && (try? ProcessRunner.runPolling(python, ["-c", "import aiosmtpd, trustme"], timeout: .seconds(30)))?.status == 0
+                && (try? ProcessRunner.runBlocking(python, ["-c", "import aiosmtpd, trustme"]))?.status == 0
         }
     }()
 
@@ -77,14 +77,14 @@ final class SMTPPeer: Sendable {
     }
 
     /// The one message with this Message-ID, parsed by Python's email package.
-    func parsed(messageID: String) throws -> (ReceivedMail, ParsedMail) {
+    func parsed(messageID: String) async throws -> (ReceivedMail, ParsedMail) {
         let mails = try received(messageID: messageID)
         guard mails.count == 1 else { throw PeerError("expected one message with \(messageID), found \(mails.count)") }
-        return (mails[0], try Self.parse([mails[0].path])[0])
+        return (mails[0], try await Self.parse([mails[0].path])[0])
     }
 
-    static func parse(_ paths: [String]) throws -> [ParsedMail] {
-        let result = try ProcessRunner.runPolling(python!, [script, "inspect"] + paths, timeout: .seconds(120))
+    static func parse(_ paths: [String]) async throws -> [ParsedMail] {
+        let result = try await ProcessRunner.run(python!, [script, "inspect"] + paths)
         guard result.status == 0 else { throw PeerError("inspect failed: \(result.stderr.suffix(2000))") }
         return try JSONDecoder().decode([ParsedMail].self, from: Data(result.stdout.utf8))
     }

@@ -31,7 +31,7 @@ struct WebVTTIndependentParserTests {
     }
 
     @Test("every cue is found with its id, times, text and speaker")
-    func hostileFile() throws {
+    func hostileFile() async throws {
         let python = try #require(TestEnvironment.pythonWithWebVTT)
         var cues: [Cue] = []
         for (i, hostile) in HostileStrings.all.enumerated() {
@@ -50,7 +50,7 @@ struct WebVTTIndependentParserTests {
         try WebVTTWriter.document(cues, firstPTSSeconds: 1.4).write(toFile: vtt, atomically: true, encoding: .utf8)
         try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
 
-        let result = try ProcessRunner.runPolling(python, [script, vtt, json], timeout: .seconds(120))
+        let result = try await ProcessRunner.run(python, [script, vtt, json])
         #expect(result.status == 0, "\(result.stderr)")
         let read = try JSONDecoder().decode([ReadCue].self, from: Data(contentsOf: URL(fileURLWithPath: json)))
 

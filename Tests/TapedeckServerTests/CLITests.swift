@@ -11,10 +11,10 @@ import TapedeckRecording
 struct CLITests {
     static let binary = BuildProducts.path("tapedeck")
 
-    func run(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) throws
+    func run(_ arguments: [String], in directory: TemporaryDirectory, environment: [String: String] = [:]) async throws
         -> ProcessResult
     {
-        try ProcessRunner.run(Self.binary, arguments, environment: environment, directory: directory.path)
+        try await ProcessRunner.run(Self.binary, arguments, environment: environment, directory: directory.path)
     }
 
     @Test("a bad setting stops start-up with one line naming it", arguments: [
@@ -30,10 +30,10 @@ struct CLITests {
         (["TAPEDECK_JOB_NOTIFY": "perhaps"], "TAPEDECK_JOB_NOTIFY"),
         (["TAPEDECK_PREPARED_STATEMENTS": "sometimes"], "TAPEDECK_PREPARED_STATEMENTS"),
     ])
-    func badSettings(environment: [String: String], setting: String) throws {
+    func badSettings(environment: [String: String], setting: String) async throws {
         let directory = try TemporaryDirectory.create()
         defer { directory.remove() }
-        let result = try run(["serve"], in: directory, environment: environment)
+        let result = try await run(["serve"], in: directory, environment: environment)
         #expect(result.status == 78)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(result.stderr)")
@@ -42,48 +42,48 @@ struct CLITests {
     }
 
     @Test("flags beat environment variables, which beat the config file")
-    func precedence() throws {
+    func precedence() async throws {
         let directory = try TemporaryDirectory.create()
         defer { directory.remove() }
         let file = directory.path + "/tapedeck.env"
         try "TAPEDECK_PORT=notaport\nTAPEDECK_LOG_LEVEL=loud\n".write(toFile: file, atomically: true, encoding: .utf8)
         // The file's bad port is overridden by the environment; its bad log level is not.
-        let fromFile = try run(["serve", "--config", file], in: directory, environment: ["TAPEDECK_PORT": "1234"])
+        let fromFile = try await run(["serve", "--config", file], in: directory, environment: ["TAPEDECK_PORT": "1234"])
         #expect(fromFile.stderr.contains("TAPEDECK_LOG_LEVEL"), "\(fromFile.stderr)")
-        let fromFlag = try run(["serve", "--config", file, "--port", "nope"], in: directory, environment: ["TAPEDECK_LOG_LEVEL": "info"])
+        let fromFlag = try await run(["serve", "--config", file, "--port", "nope"], in: directory, environment: ["TAPEDECK_LOG_LEVEL": "info"])
         #expect(fromFlag.stderr.contains("TAPEDECK_PORT: must be a whole number from 0 to 65535, got \"nope\""), "\(fromFlag.stderr)")
-        let missing = try run(["serve", "--config", directory.path + "/absent.env"], in: directory)
+        let missing = try await run(["serve", "--config", directory.path + "/absent.env"], in: directory)
         #expect(missing.status == 78)
         #expect(missing.stderr.contains("--config"))
     }
 
     @Test("keys create, list, revoke; migrate --status")
-    func keysAndMigrations() throws {
+    func keysAndMigrations() async throws {
         let directory = try TemporaryDirectory.create()
         defer { directory.remove() }
-        let created = try run(["keys", "create", "--name", "backend"], in: directory)
+        let created = try await run(["keys", "create", "--name", "backend"], in: directory)
         #expect(created.status == 0, "\(created.stderr)")
         let key = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(key.hasPrefix("tdk_") && key.count == 4 + 12 + 1 + 40)
         #expect(created.stderr.contains("not shown again"))
 
-        let listed = try run(["keys", "list"], in: directory)
+        let listed = try await run(["keys", "list"], in: directory)
         #expect(listed.stdout.contains("backend") && listed.stdout.contains("active"))
         #expect(!listed.stdout.contains(key.suffix(40)), "the secret is never printed again")
         let database = try String(contentsOfFile: directory.path + "/tapedeck-data/tapedeck.sqlite", encoding: .isoLatin1)
         #expect(!database.contains(String(key.suffix(40))), "the secret is not stored")
 
         let id = try #require(listed.stdout.split(separator: "\n").dropFirst().first?.split(separator: " ").first)
-        let revoked = try run(["keys", "revoke", String(id)], in: directory)
+        let revoked = try await run(["keys", "revoke", String(id)], in: directory)
         #expect(revoked.status == 0)
-        #expect(try run(["keys", "list"], in: directory).stdout.contains("revoked"))
-        let unknown = try run(["keys", "revoke", UUID().uuidString], in: directory)
+        #expect(try await run(["keys", "list"], in: directory).stdout.contains("revoked"))
+        let unknown = try await run(["keys", "revoke", UUID().uuidString], in: directory)
         #expect(unknown.status == 1 && unknown.stderr.contains("no API key"))
 
-        let status = try run(["migrate", "--status"], in: directory)
+        let status = try await run(["migrate", "--status"], in: directory)
         #expect(status.stdout.contains("0001_create_rooms") && status.stdout.contains("applied (batch 1)"))
         #expect(!status.stdout.contains("pending"))
-        #expect(try run(["version"], in: directory).stdout == "tapedeck 0.1.0\n")
+        #expect(try await run(["version"], in: directory).stdout == "tapedeck 0.1.0\n")
     }
 
     @Test("serve answers /readyz, then shuts down cleanly on SIGTERM")

@@ -138,7 +138,7 @@ struct IngestCrashTests {
             }
             let ingestTime = (ContinuousClock.now - calibrationStart) / .seconds(1)
             kill(calibrator.processIdentifier, SIGKILL)
-            calibrator.waitUntilExit()
+            try await ProcessRunner.waitForExit(calibrator)
             try await store.delete(try ObjectKey(calibrationKey))
             try await catalog.database.sql.raw("UPDATE jobs SET run_at = 0 WHERE id = \(bind: jobID)").run()
 
@@ -171,7 +171,7 @@ struct IngestCrashTests {
                 }
                 let stateAtKill = try #require(try await catalog.pool.jobs.find(id: jobID)).state
                 kill(worker.processIdentifier, SIGKILL)
-                worker.waitUntilExit()
+                try await ProcessRunner.waitForExit(worker)
                 if stateAtKill == .running { kills += 1 }
                 try await invariantHolds()
                 // Time passes for the dead worker's lease (rather than waiting it out).
@@ -189,7 +189,7 @@ struct IngestCrashTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             kill(finisher.processIdentifier, SIGTERM)
-            finisher.waitUntilExit()
+            try await ProcessRunner.waitForExit(finisher)
 
             // check
             let job = try #require(try await catalog.pool.jobs.find(id: jobID))

@@ -53,7 +53,7 @@ struct QueueProcessTests {
                 try ProcessRunner.start(
                     Self.probe, [scratch.url, name, "drain", "8", "30"], logPrefix: logs.path + "/" + name)
             }
-            for worker in workers { worker.waitUntilExit() }
+            for worker in workers { try await ProcessRunner.waitForExit(worker) }
             // check
             for worker in workers {
                 #expect(worker.terminationStatus == 0, "\(String(describing: try? String(contentsOfFile: logs.path + "/alpha.err", encoding: .utf8)))")
@@ -87,14 +87,14 @@ struct QueueProcessTests {
             }
             #expect(try await runs(catalog) == [Run(jobID: id, worker: "doomed", phase: "started", attempt: 1)])
             kill(doomed.processIdentifier, SIGKILL)
-            doomed.waitUntilExit()
+            try await ProcessRunner.waitForExit(doomed)
             #expect(doomed.terminationReason == .uncaughtSignal)
             let killedAt = ContinuousClock.now
 
             // A second worker must wait out the lease, then finish the job.
             let survivor = try ProcessRunner.start(
                 Self.probe, [scratch.url, "survivor", "drain", "1", String(lease)], logPrefix: logs.path + "/survivor")
-            survivor.waitUntilExit()
+            try await ProcessRunner.waitForExit(survivor)
             #expect(survivor.terminationStatus == 0)
 
             // check

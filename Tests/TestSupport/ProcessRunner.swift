@@ -24,53 +24,45 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
+/// Children are waited for by polling with `Task.sleep`, never by blocking: a test that blocked
+/// a thread of the cooperative pool (there are as many as cores) while a child ran would stall
+/// every other test of the parallel run, until unrelated timeouts fire. Nor `waitUntilExit()`:
+/// on Linux it waits on a run loop that a test's thread does not run, and can hang for good.
 public enum ProcessRunner {
-    /// Runs to completion and captures output.
+    /// Runs to completion and captures output. Output goes through files, so neither stream's
+    /// pipe can fill and stall the child. A child still running after `timeout` is killed and
+    /// reported.
     public static func run(
-        _ path: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
-    ) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read before waiting so a full pipe cannot block the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return ProcessResult(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+        timeout: Duration = .seconds(120)
+    ) async throws -> ProcessResult {
+        let output = try CapturedOutput()
+        defer { output.remove() }
+        let process = try output.launch(path, arguments, environment: environment, directory: directory)
+        try await waitForExit(process, timeout: timeout, command: ([path] + arguments).joined(separator: " "))
+        return output.result(process)
     }
 
-    /// Runs to completion, like ``run(_:_:environment:directory:)``, but waits by polling
-    /// `isRunning`: on Linux `waitUntilExit()` waits on a run loop that a test's thread does not
-    /// run, and can hang for good. Output goes through files, so neither stream's pipe can fill
-    /// and stall the child. A child still running after `timeout` is killed and reported.
-    public static func runPolling(_ path: String, _ arguments: [String], timeout: Duration = .seconds(60)) throws -> ProcessResult {
-        let directory = try TemporaryDirectory.create("process")
-        defer { directory.remove() }
-        let outPath = directory.path + "/stdout", errPath = directory.path + "/stderr"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer {
-            try? out.close()
-            try? err.close()
+    /// Waits for `process` to end, polling; kills it and throws ``TimedOut`` after `timeout`.
+    public static func waitForExit(_ process: Process, timeout: Duration = .seconds(300), command: String? = nil) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+                throw TimedOut(command: command ?? process.executableURL?.path ?? "child", timeout: timeout)
+            }
+            try? await Task.sleep(for: .milliseconds(10))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+    }
+
+    /// ``run(_:_:environment:directory:timeout:)`` for the one place that cannot wait
+    /// asynchronously: a static check, once per test run, whether a tool is installed. It holds
+    /// its thread while the child runs, so it is only for children that answer at once.
+    public static func runBlocking(_ path: String, _ arguments: [String], timeout: Duration = .seconds(30)) throws -> ProcessResult {
+        let output = try CapturedOutput()
+        defer { output.remove() }
+        let process = try output.launch(path, arguments, environment: [:], directory: nil)
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
@@ -80,16 +72,57 @@ public enum ProcessRunner {
             }
             usleep(10_000)
         }
-        func read(_ file: String) -> String {
-            String(decoding: FileManager.default.contents(atPath: file) ?? Data(), as: UTF8.self)
-        }
-        return ProcessResult(status: process.terminationStatus, stdout: read(outPath), stderr: read(errPath))
+        return output.result(process)
     }
 
     public struct TimedOut: Error, CustomStringConvertible {
         public var command: String
         public var timeout: Duration
         public var description: String { "\(command) was still running after \(timeout)" }
+    }
+
+    /// Two files in a directory of their own, taking a child's standard output and error.
+    private struct CapturedOutput {
+        let directory: TemporaryDirectory
+        var outPath: String { directory.path + "/stdout" }
+        var errPath: String { directory.path + "/stderr" }
+
+        init() throws {
+            directory = try TemporaryDirectory.create("process")
+        }
+
+        func launch(_ path: String, _ arguments: [String], environment: [String: String], directory workingDirectory: String?) throws
+            -> Process
+        {
+            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+            let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+            let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+            // The child has its own copies once started.
+            defer {
+                try? out.close()
+                try? err.close()
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
+        func result(_ process: Process) -> ProcessResult {
+            func read(_ file: String) -> String {
+                String(decoding: FileManager.default.contents(atPath: file) ?? Data(), as: UTF8.self)
+            }
+            return ProcessResult(status: process.terminationStatus, stdout: read(outPath), stderr: read(errPath))
+        }
+
+        func remove() { directory.remove() }
     }
 
     /// Starts a child that keeps running; output goes to files in `logDirectory`.

@@ -51,7 +51,7 @@ public enum TestEnvironment {
         let candidates = [root.appendingPathComponent(".venv/bin/python").path] + path
         return candidates.first { python in
             FileManager.default.isExecutableFile(atPath: python)
-                && (try? ProcessRunner.runPolling(python, ["-c", "import webvtt"], timeout: .seconds(30)))?.status == 0
+                && (try? ProcessRunner.runBlocking(python, ["-c", "import webvtt"]))?.status == 0
         }
     }()
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import TapedeckCore
 import TapedeckStore
 
@@ -19,11 +20,15 @@ struct ShareService: Sendable {
     ) async throws -> (Share, String) {
         let token = ShareToken.generate()
         let now = catalog.clock.now()
-        let share = try await catalog.transaction { tx in
+        // PBKDF2 is slow on purpose: on the thread pool, and before the transaction, so it holds
+        // neither a cooperative thread (which answers requests) nor a catalog connection.
+        var passcodeHash: String?
+        if let passcode { passcodeHash = try await NIOThreadPool.singleton.runIfActive { Passcode.hash(passcode) } }
+        let share = try await catalog.transaction { [passcodeHash] tx in
             let share = try await tx.shares.create(
                 NewShare(
                     recordingID: recording.id, tokenHash: ShareToken.hash(token), email: email?.lowercased(),
-                    passcodeHash: passcode.map { Passcode.hash($0) }, allowDownload: allowDownload,
+                    passcodeHash: passcodeHash, allowDownload: allowDownload,
                     expiresAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + Double(expiresIn)).rounded(.down)),
                     createdBy: actor))
             try await tx.events.append(
