@@ -172,14 +172,19 @@ struct LocalDiskStoreTests {
         // Another process that still runs, holding its lock.
         try leave("live-other")
         _ = FileManager.default.createFile(atPath: base + "/live-other.lock", contents: nil)
+        // It holds the lock until its standard input closes: however long this test is kept
+        // waiting for a thread, the lock is still held when it looks.
         let holder = Process()
+        let release = Pipe()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = [base + "/live-other.lock", "sleep", "3"]
+        holder.arguments = [base + "/live-other.lock", "cat"]
+        holder.standardInput = release
+        holder.standardOutput = FileHandle.nullDevice
         try holder.run()
-        // Not waited for: the test need not sit out the holder's three seconds.
-        defer { kill(holder.processIdentifier, SIGKILL) }
+        defer { try? release.fileHandleForWriting.close() }
         var held = false
-        for _ in 0..<100 where !held {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !held, ContinuousClock.now < deadline {
             let fd = open(base + "/live-other.lock", O_RDWR)
             held = flock(fd, LOCK_EX | LOCK_NB) != 0
             if !held { flock(fd, LOCK_UN) }
