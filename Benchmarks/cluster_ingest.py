@@ -125,6 +125,17 @@ class CPU:
         return thread
 
 
+def profile(args, pids, name):
+    """With --perf DIR: samples the Tapedeck processes' stacks during the run (perf record), for
+    `perf report -i DIR/perf-NAME.data --no-children | swift demangle`."""
+    if not args.perf:
+        return None
+    os.makedirs(args.perf, exist_ok=True)
+    return subprocess.Popen(["perf", "record", "-q", "-F", "499", "-g", "-p", ",".join(map(str, pids)),
+                             "-o", os.path.join(args.perf, f"perf-{name}.data"), "--", "sleep", str(max(1, args.seconds - 1))],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def committed(url):
     out = subprocess.run(["psql", url, "-Atc", "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"],
                          capture_output=True, text=True, check=True).stdout
@@ -163,8 +174,11 @@ def configuration(args, sim, seeds, table, script, instances, through_nginx):
         cpu = CPU(groups)
         commits = committed(database.url)
         watcher = cpu.during(args.seconds)
+        profiler = profile(args, [s.process.pid for s in servers], f"{instances}-{'nginx' if through_nginx else 'direct'}")
         result = wrk(target + "/webhooks/livekit", args.seconds, args.connections, script, (table, "1", "1"))
         watcher.join()
+        if profiler:
+            profiler.wait()
         commits = committed(database.url) - commits
         stored = int(subprocess.run(["psql", database.url, "-Atc", "SELECT COUNT(*) FROM inbound_events"],
                                     capture_output=True, text=True, check=True).stdout) - len(seeds)
@@ -236,6 +250,9 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--pgbench-clients", type=lambda s: [int(c) for c in s.split(",")], default=[4, 8, 16])
     parser.add_argument("--json")
+    parser.add_argument("--only", choices=["one_direct", "one_nginx", "three_nginx"],
+                        help="run this configuration alone (no pgbench, no ratios)")
+    parser.add_argument("--perf", help="folder for perf profiles of the Tapedeck processes during each run")
     args = parser.parse_args()
     if "TEST_DATABASE_URL" not in os.environ:
         raise SystemExit("needs PostgreSQL (TEST_DATABASE_URL; Benchmarks/cluster_ingest.sh starts one)")
@@ -244,6 +261,11 @@ def main():
     try:
         seeds, table, script, count = presigned(sim, args.events, scratch)
         result = {"events_available": count, "load": os.getloadavg()[0]}
+        if args.only:
+            instances, nginx = {"one_direct": (1, False), "one_nginx": (1, True), "three_nginx": (3, True)}[args.only]
+            result[args.only] = configuration(args, sim, seeds, table, script, instances, through_nginx=nginx)
+            report(result, args.json)
+            return
         result["one_direct"] = configuration(args, sim, seeds, table, script, 1, through_nginx=False)
         result["one_nginx"] = configuration(args, sim, seeds, table, script, 1, through_nginx=True)
         result["three_nginx"] = configuration(args, sim, seeds, table, script, 3, through_nginx=True)

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import TestSupport
 @testable import LiveKit
 
 /// Webhooks and EgressInfo written by the official LiveKit SDK (tools/vectors/livekit_vectors.py):
@@ -210,5 +211,33 @@ struct SDKVectorTests {
 
     @Test func bearerPrefixFromAProxyIsTolerated() {
         #expect(Self.rejection(authorization: "Bearer " + Self.sample.authorization, body: Self.sample.body) == nil)
+        #expect(Self.rejection(authorization: "bEARER " + Self.sample.authorization, body: Self.sample.body) == nil)
+        #expect(Self.rejection(authorization: "Bearer", body: Self.sample.body) == .malformedToken)
+    }
+
+    /// Whitespace around the header, ASCII or not, is not part of the token.
+    @Test func surroundingWhitespaceIsTrimmed() {
+        let token = Self.sample.authorization
+        for wrapped in [" \(token)", "\(token)\t", "\u{00A0}\(token)\u{2003}", " Bearer \(token) "] {
+            #expect(Self.rejection(authorization: wrapped, body: Self.sample.body) == nil, "\(wrapped.debugDescription)")
+        }
+        for blank in ["", " ", "\t \u{00A0}"] {
+            #expect(Self.rejection(authorization: blank, body: Self.sample.body) == .missingAuthorization)
+        }
+        // Inside the token, whitespace is a change to it.
+        let middle = token.index(token.startIndex, offsetBy: token.count / 2)
+        #expect(Self.rejection(authorization: token[..<middle] + " " + token[middle...], body: Self.sample.body) != nil)
+    }
+
+    /// Every hostile string as the Authorization header, alone and around a valid token: refused
+    /// with a reason, never accepted, never a crash.
+    @Test func hostileAuthorizationHeaders() {
+        for hostile in HostileStrings.all {
+            #expect(Self.rejection(authorization: hostile, body: Self.sample.body) != nil, "\(hostile.debugDescription)")
+            // Accepted only when what was added is trimmable whitespace.
+            let blank = hostile.trimmingCharacters(in: .whitespaces).isEmpty
+            #expect((Self.rejection(authorization: hostile + Self.sample.authorization, body: Self.sample.body) == nil) == blank)
+            #expect((Self.rejection(authorization: Self.sample.authorization + hostile, body: Self.sample.body) == nil) == blank)
+        }
     }
 }

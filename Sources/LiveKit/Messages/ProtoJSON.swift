@@ -66,17 +66,21 @@ public struct ProtoJSON: @unchecked Sendable {
         }
     }
 
+    /// Field names are ASCII identifiers of this module; one without an underscore is its own
+    /// lowerCamel name. Over bytes: every field read of every webhook comes through here.
     static func lowerCamel(_ snake: String) -> String {
-        var out = ""
+        guard snake.utf8.contains(UInt8(ascii: "_")) else { return snake }
+        var out = [UInt8]()
+        out.reserveCapacity(snake.utf8.count)
         var upper = false
-        for character in snake {
-            if character == "_" {
+        for byte in snake.utf8 {
+            if byte == UInt8(ascii: "_") {
                 upper = true
-            } else {
-                out.append(upper ? Character(character.uppercased()) : character)
-                upper = false
+                continue
             }
+            out.append(upper && (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) ? byte - 32 : byte)
+            upper = false
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -43,12 +43,21 @@ public struct WebhookVerifier: Sendable {
         var nbf: Double?
     }
 
+    /// `value` without surrounding `.whitespaces`. A value that starts and ends with a visible
+    /// ASCII character (LiveKit's always does) has none, and skips Foundation's character-set walk.
+    static func trimmed(_ value: String) -> String {
+        if let first = value.utf8.first, let last = value.utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return value
+        }
+        return value.trimmingCharacters(in: .whitespaces)
+    }
+
     public func verify(authorization: String?, body: [UInt8], now: Date) throws(Rejection) {
-        guard var token = authorization?.trimmingCharacters(in: .whitespaces), !token.isEmpty else {
+        guard var token = authorization.map(Self.trimmed), !token.isEmpty else {
             throw .missingAuthorization
         }
         // LiveKit sends the bare token; accept a "Bearer " prefix from proxies that add one.
-        if token.lowercased().hasPrefix("bearer ") { token = String(token.dropFirst(7)) }
+        if token.prefix(7).lowercased() == "bearer " { token = String(token.dropFirst(7)) }
         guard let unverified = try? HS256JWT.unverifiedPayload(token),
             let claims = try? JSONDecoder().decode(Claims.self, from: unverified), let issuer = claims.iss
         else { throw .malformedToken }

@@ -55,21 +55,22 @@ public enum HS256JWT {
     /// The payload bytes of a token, without checking its signature (to find its issuer first).
     public static func unverifiedPayload(_ token: String) throws(Failure) -> Data {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])) else { throw .malformed }
+        guard parts.count == 3, let payload = Base64URL.decode(parts[1]) else { throw .malformed }
         return payload
     }
 
     /// The payload bytes of a token whose HS256 signature `secret` produced.
     public static func verify(_ token: String, secret: [UInt8]) throws(Failure) -> Data {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Base64URL.decode(String(parts[0])),
+        guard parts.count == 3, let headerData = Base64URL.decode(parts[0]),
             let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any],
-            let payload = Base64URL.decode(String(parts[1])), let signature = Base64URL.decode(String(parts[2]))
+            let payload = Base64URL.decode(parts[1]), let signature = Base64URL.decode(parts[2])
         else { throw .malformed }
         guard let algorithm = header["alg"] as? String else { throw .malformed }
         guard algorithm == "HS256" else { throw .unsupportedAlgorithm(algorithm) }
-        let signingInput = Array((parts[0] + "." + parts[1]).utf8)
-        let expected = HMAC<SHA256>.authenticationCode(for: signingInput, using: SymmetricKey(data: secret))
+        // Header, dot and payload: the token's bytes up to its second dot.
+        let signingInput = token.utf8[token.utf8.startIndex..<parts[1].utf8.endIndex]
+        let expected = HMAC<SHA256>.authenticationCode(for: Array(signingInput), using: SymmetricKey(data: secret))
         guard ConstantTime.equals(Array(expected), Array(signature)) else { throw .badSignature }
         return payload
     }
