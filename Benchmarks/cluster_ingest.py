@@ -253,6 +253,8 @@ def main():
     parser.add_argument("--only", choices=["one_direct", "one_nginx", "three_nginx"],
                         help="run this configuration alone (no pgbench, no ratios)")
     parser.add_argument("--perf", help="folder for perf profiles of the Tapedeck processes during each run")
+    parser.add_argument("--baseline", help="with --only: another tapedeck binary, run in turn with --binary")
+    parser.add_argument("--repeat", type=int, default=1, help="with --only: runs of each binary, alternating")
     args = parser.parse_args()
     if "TEST_DATABASE_URL" not in os.environ:
         raise SystemExit("needs PostgreSQL (TEST_DATABASE_URL; Benchmarks/cluster_ingest.sh starts one)")
@@ -263,7 +265,20 @@ def main():
         result = {"events_available": count, "load": os.getloadavg()[0]}
         if args.only:
             instances, nginx = {"one_direct": (1, False), "one_nginx": (1, True), "three_nginx": (3, True)}[args.only]
-            result[args.only] = configuration(args, sim, seeds, table, script, instances, through_nginx=nginx)
+            binaries = {"binary": args.binary, **({"baseline": args.baseline} if args.baseline else {})}
+            runs = {name: [] for name in binaries}
+            for _ in range(args.repeat):
+                for name, binary in binaries.items():
+                    run = configuration(argparse.Namespace(**{**vars(args), "binary": binary}), sim, seeds, table, script,
+                                        instances, through_nginx=nginx)
+                    runs[name].append(run)
+                    print(json.dumps({name: run}), flush=True)
+            result[args.only] = runs
+            if args.baseline:
+                def tapedeck_ms(run):
+                    return sum(ms for name, ms in run["cpu_ms_per_webhook"].items() if name.startswith("tapedeck"))
+                result["tapedeck_cpu_ms_per_webhook"] = {name: sorted(round(tapedeck_ms(r), 3) for r in rs) for name, rs in runs.items()}
+                result["per_s"] = {name: sorted(r["per_s"] for r in rs) for name, rs in runs.items()}
             report(result, args.json)
             return
         result["one_direct"] = configuration(args, sim, seeds, table, script, 1, through_nginx=False)

@@ -3,7 +3,8 @@
 # instances behind the nginx of deploy/ (wrk replaying pre-signed webhooks, as livekit.sh), next
 # to PostgreSQL's ceiling for the same statements (pgbench with Benchmarks/cluster-ingest-*.sql);
 # the CPU each process used during each run.
-#   Benchmarks/cluster_ingest.sh [seconds] [connections] [--only one_direct|one_nginx|three_nginx] [--perf DIR]
+#   Benchmarks/cluster_ingest.sh [seconds] [connections] [--only one_direct|one_nginx|three_nginx
+#       [--baseline OTHER_TAPEDECK --repeat N]] [--perf DIR]
 source "$(dirname "$0")/common.sh"
 SECONDS_EACH=${1:-10}
 CONNECTIONS=${2:-16}
