@@ -57,4 +57,13 @@ struct Base64URLTests {
         }
         #expect(accepted > 1000 && accepted < texts.count, "both outcomes were exercised: \(accepted) of \(texts.count)")
     }
+
+    /// The parts of a token, as HS256JWT decodes them: substrings that start inside their string.
+    @Test func substringsDecodeAsTheirText() {
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiLDqWzDqHZlIn0.-_8"
+        for part in token.split(separator: ".", omittingEmptySubsequences: false) {
+            #expect(Base64URL.decode(part) == Self.referenceDecode(String(part)) && Base64URL.decode(part) != nil, "\(part)")
+        }
+        #expect(Base64URL.decode(token.split(separator: ".")[2]) == Data([0xFB, 0xFF]))
+    }
 }

@@ -53,6 +53,8 @@ struct QueueProcessTests {
                 try ProcessRunner.start(
                     Self.probe, [scratch.url, name, "drain", "8", "30"], logPrefix: logs.path + "/" + name)
             }
+            // A worker left running by a failed wait is not left behind.
+            defer { for worker in workers where worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
             for worker in workers { try await ProcessRunner.waitForExit(worker) }
             // check
             for worker in workers {

@@ -39,21 +39,40 @@ public enum ProcessRunner {
         let output = try CapturedOutput()
         defer { output.remove() }
         let process = try output.launch(path, arguments, environment: environment, directory: directory)
-        try await waitForExit(process, timeout: timeout, command: ([path] + arguments).joined(separator: " "))
+        do {
+            try await waitForExit(process, timeout: timeout, command: ([path] + arguments).joined(separator: " "))
+        } catch var timedOut as TimedOut {
+            // The output goes with the directory: what the stuck child printed is kept here.
+            let (stdout, stderr) = output.printed()
+            timedOut.output = "stdout: \(stdout.suffix(2000))\nstderr: \(stderr.suffix(2000))"
+            throw timedOut
+        }
         return output.result(process)
     }
 
-    /// Waits for `process` to end, polling; kills it and throws ``TimedOut`` after `timeout`.
+    /// Waits for `process` to end, polling; kills it and throws ``TimedOut`` after `timeout`, or
+    /// kills it and rethrows when the waiting task is cancelled.
     public static func waitForExit(_ process: Process, timeout: Duration = .seconds(300), command: String? = nil) async throws {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
-            if ContinuousClock.now > deadline {
-                kill(process.processIdentifier, SIGKILL)
-                for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+            guard ContinuousClock.now <= deadline else {
+                killAndReap(process)
                 throw TimedOut(command: command ?? process.executableURL?.path ?? "child", timeout: timeout)
             }
-            try? await Task.sleep(for: .milliseconds(10))
+            do {
+                try await Task.sleep(for: .milliseconds(10))
+            } catch {
+                killAndReap(process)
+                throw error
+            }
         }
+    }
+
+    /// SIGKILL, then a short wait for the exit to be seen (it is at once, bar a loaded host): a
+    /// blocking wait, so that a cancelled task still waits.
+    private static func killAndReap(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        for _ in 0..<200 where process.isRunning { usleep(10_000) }
     }
 
     /// ``run(_:_:environment:directory:timeout:)`` for the one place that cannot wait
@@ -66,8 +85,7 @@ public enum ProcessRunner {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
-                kill(process.processIdentifier, SIGKILL)
-                for _ in 0..<200 where process.isRunning { usleep(10_000) }
+                killAndReap(process)
                 throw TimedOut(command: ([path] + arguments).joined(separator: " "), timeout: timeout)
             }
             usleep(10_000)
@@ -78,7 +96,11 @@ public enum ProcessRunner {
     public struct TimedOut: Error, CustomStringConvertible {
         public var command: String
         public var timeout: Duration
-        public var description: String { "\(command) was still running after \(timeout)" }
+        /// The tail of what the child printed, when it was captured.
+        public var output = ""
+        public var description: String {
+            "\(command) was still running after \(timeout)" + (output.isEmpty ? "" : "\n\(output)")
+        }
     }
 
     /// Two files in a directory of their own, taking a child's standard output and error.
@@ -115,11 +137,18 @@ public enum ProcessRunner {
             return process
         }
 
-        func result(_ process: Process) -> ProcessResult {
+        /// What the child wrote so far (it may still run: no exit status is read).
+        func printed() -> (stdout: String, stderr: String) {
             func read(_ file: String) -> String {
                 String(decoding: FileManager.default.contents(atPath: file) ?? Data(), as: UTF8.self)
             }
-            return ProcessResult(status: process.terminationStatus, stdout: read(outPath), stderr: read(errPath))
+            return (read(outPath), read(errPath))
+        }
+
+        /// The outcome of a child that has ended.
+        func result(_ process: Process) -> ProcessResult {
+            let (stdout, stderr) = printed()
+            return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
         }
 
         func remove() { directory.remove() }

@@ -34,7 +34,7 @@ package struct LocalRecordJob: RecordingJob {
         guard !recording.status.isFinal else { return }
         let directory = workDirectory + "/" + id.uuidString.lowercased()
         let marker = directory + "/started"
-        Self.stopLeftoverRecorders(writingInto: directory)
+        await Self.stopLeftoverRecorders(writingInto: directory)
 
         if FileManager.default.fileExists(atPath: marker) {
             // An earlier run launched ffmpeg and did not finish: keep what it wrote.
@@ -201,7 +201,8 @@ package struct LocalRecordJob: RecordingJob {
 
     /// Interrupts (then kills) any ffmpeg still writing into `directory`: one a crashed process
     /// left behind. Found through /proc by its output path, so no pid file can go stale.
-    static package func stopLeftoverRecorders(writingInto directory: String) {
+    /// Waits by sleeping, not by blocking its thread: the cooperative threads answer requests.
+    static package func stopLeftoverRecorders(writingInto directory: String) async {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return }
         let needle = Data((directory + "/").utf8)
         for entry in entries {
@@ -211,7 +212,7 @@ package struct LocalRecordJob: RecordingJob {
             // Its stdin (the polite way to stop it) died with the old process; what it wrote so far
             // is complete up to the last segment in its playlist.
             kill(pid, SIGTERM)
-            for _ in 0..<20 where kill(pid, 0) == 0 { usleep(100_000) }
+            for _ in 0..<20 where kill(pid, 0) == 0 { try? await Task.sleep(for: .milliseconds(100)) }
             if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         }
     }
