@@ -22,9 +22,9 @@ struct ShareService: Sendable {
         let now = catalog.clock.now()
         // PBKDF2 is slow on purpose: on the thread pool, and before the transaction, so it holds
         // neither a cooperative thread (which answers requests) nor a catalog connection.
-        var passcodeHash: String?
-        if let passcode { passcodeHash = try await NIOThreadPool.singleton.runIfActive { Passcode.hash(passcode) } }
-        let share = try await catalog.transaction { [passcodeHash] tx in
+        let passcodeHash: String? =
+            if let passcode { try await NIOThreadPool.singleton.runIfActive { Passcode.hash(passcode) } } else { nil }
+        let share = try await catalog.transaction { tx in
             let share = try await tx.shares.create(
                 NewShare(
                     recordingID: recording.id, tokenHash: ShareToken.hash(token), email: email?.lowercased(),
