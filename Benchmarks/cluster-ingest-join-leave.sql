@@ -2,9 +2,10 @@
 -- participant_left of a new identity in one of the 200 open rooms of the ingest table, as
 -- PostgreSQL logged them (log_statement=all) for Tapedeck; one transaction per webhook, as Tapedeck
 -- runs them. The worker's claim that follows an applied webhook is not part of it (see BENCHMARKS.md).
--- Run with -M extended (Tapedeck's protocol: unnamed statements with parameters). The first two
--- reads name the columns pgbench keeps (\gset) where Tapedeck reads `SELECT *`. Rooms and their
--- sessions (room sid RM_load_N) are those the benchmark's room_started webhooks created.
+-- Run with -M prepared (Tapedeck keeps all but the active-recording read and BEGIN/COMMIT
+-- prepared on each connection) and -M extended (all unnamed), as cluster_ingest.py does. The
+-- first two reads name only the columns pgbench keeps (\gset). Rooms and their sessions (room sid
+-- RM_load_N) are those the benchmark's room_started webhooks created.
 \set room random(0, 199)
 \set person random(1, 2000000000)
 \set now_ms 1796000000000
@@ -25,8 +26,10 @@ COMMIT;
 BEGIN;
 INSERT INTO inbound_events (provider, event_id, received_at) VALUES ('livekit', 'PGB_' || gen_random_uuid(), :now_ms)
     ON CONFLICT (provider, event_id) DO NOTHING RETURNING event_id;
-SELECT * FROM rooms WHERE name = 'load-' || :room AND provider = 'livekit';
-SELECT * FROM sessions WHERE provider_session_id = 'RM_load_' || :room AND room_id = :room_id ORDER BY started_at DESC LIMIT 1;
+SELECT id, provider, name, display_name, policy_json, created_at, updated_at, provider_room_id, organization_id
+    FROM rooms WHERE name = 'load-' || :room AND provider = 'livekit';
+SELECT id, room_id, provider_session_id, key, started_at, ended_at FROM sessions
+    WHERE provider_session_id = 'RM_load_' || :room AND room_id = :room_id ORDER BY started_at DESC LIMIT 1;
 UPDATE participants SET left_at = :now_ms WHERE session_id = :session_id AND identity = 'p' || :person AND left_at IS NULL RETURNING role;
 SELECT r.*, (SELECT name FROM rooms WHERE id = r.room_id) AS room_name, (SELECT key FROM sessions WHERE id = r.session_id) AS session_key
     FROM recordings r WHERE r.room_id = :room_id AND r.status IN ('scheduled', 'starting', 'recording', 'stopping');

@@ -198,7 +198,9 @@ def configuration(args, sim, seeds, table, script, instances, through_nginx):
 
 def pgbench_ceiling(args, sim, seeds):
     """PostgreSQL alone doing the webhooks' statements (pgbench, C clients), on a database seeded
-    by Tapedeck with the same rooms: webhooks per second, best of the client counts tried."""
+    by Tapedeck with the same rooms: webhooks per second, best of the client counts tried, with
+    statements kept prepared (as Tapedeck keeps most of a webhook's) and unnamed (parsed and
+    planned each time); the ceiling is the best of both."""
     database = ScratchPostgres()
     server = None
     try:
@@ -211,13 +213,13 @@ def pgbench_ceiling(args, sim, seeds):
                                     headers={"Authorization": token, "Content-Type": "application/webhook+json"}).status_code == 200
         server.stop()
         runs = []
-        for clients in args.pgbench_clients:
+        for mode, clients in [(m, c) for m in ("prepared", "extended") for c in args.pgbench_clients]:
             cpu = CPU({"postgres": postgres_pids,
                        "pgbench": lambda: [int(p) for p in subprocess.run(["pgrep", "-x", "pgbench"], capture_output=True,
                                                                              text=True).stdout.split()]})
             watcher = cpu.during(args.seconds)
             # Eight participant webhooks (four join-leave pairs) to one track webhook, as in the wrk table.
-            done = subprocess.run(["pgbench", "-n", "-M", "extended", "-c", str(clients), "-j", "1", "-T", str(args.seconds),
+            done = subprocess.run(["pgbench", "-n", "-M", mode, "-c", str(clients), "-j", "1", "-T", str(args.seconds),
                                    "-f", os.path.join(HERE, "cluster-ingest-join-leave.sql") + "@4",
                                    "-f", os.path.join(HERE, "cluster-ingest-track.sql") + "@1", database.url],
                                   capture_output=True, text=True)
@@ -229,12 +231,14 @@ def pgbench_ceiling(args, sim, seeds):
             webhooks = 2 * counts[0] + counts[1]
             failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
             rate = webhooks / duration
-            runs.append({"clients": clients, "webhooks_per_s": round(rate),
+            runs.append({"mode": mode, "clients": clients, "webhooks_per_s": round(rate),
                          "cpu_ms_per_webhook": {name: round(1000 * cores / max(1, rate), 3) for name, cores in cpu.cores.items()},
                          "failed": int(failed.group(1)) if failed else 0, "cores": cpu.cores,
                          "cores_total": round(sum(cpu.cores.values()), 2)})
         best = max(runs, key=lambda r: r["webhooks_per_s"])
-        return {"runs": runs, "ceiling_per_s": best["webhooks_per_s"], "best_clients": best["clients"]}
+        by_mode = {m: max(r["webhooks_per_s"] for r in runs if r["mode"] == m) for m in ("prepared", "extended")}
+        return {"runs": runs, "ceiling_per_s": best["webhooks_per_s"], "best_clients": best["clients"], "best_mode": best["mode"],
+                "ceiling_per_s_by_mode": by_mode}
     finally:
         if server:
             server.close()
@@ -290,6 +294,7 @@ def main():
         result["three_vs_one"] = round(result["three_nginx"]["per_s"] / single, 2)
         result["three_vs_pgbench"] = round(result["three_nginx"]["per_s"] / ceiling, 2)
         result["one_vs_pgbench"] = round(single / ceiling, 2)
+        result["three_vs_pgbench_unnamed"] = round(result["three_nginx"]["per_s"] / result["pgbench"]["ceiling_per_s_by_mode"]["extended"], 2)
         result["load_after"] = os.getloadavg()[0]
         for name in ("one_direct", "one_nginx", "three_nginx"):
             if result[name]["requests"] > count:

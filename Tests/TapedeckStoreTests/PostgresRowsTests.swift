@@ -45,7 +45,7 @@ struct PostgresRowsTests {
         }
     }
 
-    @Test("PostgreSQL's pool reads directly; a transaction and SQLite go through SQLKit", arguments: TestDatabase.all)
+    @Test("PostgreSQL reads directly, on the pool and in a transaction's own connection; SQLite goes through SQLKit", arguments: TestDatabase.all)
     func whereTheDirectPathApplies(database: TestDatabase) async throws {
         try await withTestCatalog(database) { catalog in
             let query: SQLQueryString = "SELECT \(bind: "x") AS text, \(bind: Int64(7)) AS number"
@@ -55,8 +55,13 @@ struct PostgresRowsTests {
                 #expect(try pooled.map { try $0.string("text") } == ["x"])
                 #expect(try pooled.map { try $0.int64("number") } == [7])
             }
-            let inTransaction = try await catalog.transaction { tx in try await tx.postgresRows(query) }
-            #expect(inTransaction == nil)
+            // The transaction's row, not yet committed, is visible only on its own connection.
+            let seen = try await catalog.transaction { tx -> [Int64]? in
+                _ = try await tx.rooms.findOrCreate(name: "uncommitted", provider: "livekit")
+                let query: SQLQueryString = "SELECT COUNT(*) AS n FROM rooms WHERE name = \(bind: "uncommitted")"
+                return try await tx.postgresRows(query)?.map { try $0.int64("n") }
+            }
+            #expect(seen == (catalog.database.kind == .postgres ? [1] : nil))
         }
     }
 

@@ -6,8 +6,8 @@ import TapedeckCore
 
 extension CatalogSession {
     /// The rows of `query` as PostgreSQL hands them over, read with PostgresNIO's own decoders;
-    /// `nil` when this is SQLite, a transaction, or a query with a value it cannot bind (read
-    /// those through ``sql``).
+    /// `nil` when this is SQLite or a query with a value it cannot bind (read those through
+    /// ``sql``). In a transaction it runs on the transaction's connection.
     ///
     /// For the listings: through SQLKit, each value of each row went through the driver's Codable
     /// translation and two lookups of its column by name, which was the largest share of a
@@ -17,28 +17,48 @@ extension CatalogSession {
     /// (``PreparedStatements``), for a statement whose bound values all pick rows alike, so the
     /// plan PostgreSQL settles on for one value is the plan for any.
     func postgresRows(_ query: SQLQueryString, prepared: Bool = false) async throws -> [PostgresColumns]? {
-        guard let timed = sql as? TimedSQLDatabase, let client = timed.postgres else { return nil }
+        guard let timed = sql as? TimedSQLDatabase else { return nil }
         let (text, binds) = sql.serialize(query)
-        guard let bindings = PostgresBindings(sqlKitBinds: binds) else { return nil }
+        if timed.leased {
+            guard let connection = timed.connection, let bindings = PostgresBindings(sqlKitBinds: binds) else { return nil }
+            let statements = prepared ? timed.preparedStatements : nil
+            return try await (timed.timings ?? RequestTimings.current).measuring {
+                try await Self.rows(text, bindings, on: connection, prepared: statements, inTransaction: true, logger: timed.logger)
+            }
+        }
+        guard let client = timed.postgres, let bindings = PostgresBindings(sqlKitBinds: binds) else { return nil }
         let asked = ContinuousClock.now
         return try await client.withConnection { connection in
             let leased = ContinuousClock.now
             RequestTimings.current?.add(.pool, leased - asked)
             return try await RequestTimings.measureStatement {
-                if prepared, let statements = timed.preparedStatements,
-                    let rows = try await statements.rows(text, bindings, on: connection)
-                {
-                    return rows.map { PostgresColumns(row: $0.makeRandomAccess()) }
-                }
-                var rows: [PostgresColumns] = []
-                for try await row in try await connection.query(
-                    PostgresQuery(unsafeSQL: text, binds: bindings), logger: timed.logger)
-                {
-                    rows.append(PostgresColumns(row: row.makeRandomAccess()))
-                }
-                return rows
+                try await Self.rows(
+                    text, bindings, on: connection, prepared: prepared ? timed.preparedStatements : nil, inTransaction: false,
+                    logger: timed.logger)
             }
         }
+    }
+
+    private static func rows(
+        _ text: String, _ bindings: PostgresBindings, on connection: PostgresConnection, prepared statements: PreparedStatements?,
+        inTransaction: Bool, logger: Logger
+    ) async throws -> [PostgresColumns] {
+        if let statements, let rows = try await statements.rows(text, bindings, on: connection, inTransaction: inTransaction) {
+            return rows.map { PostgresColumns(row: $0.makeRandomAccess()) }
+        }
+        var rows: [PostgresColumns] = []
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger) {
+            rows.append(PostgresColumns(row: row.makeRandomAccess()))
+        }
+        return rows
+    }
+}
+
+extension Optional where Wrapped == RequestTimings {
+    /// Times `body` as one statement when there is a collector.
+    fileprivate func measuring<T>(_ body: () async throws -> T) async throws -> T {
+        guard let timings = self else { return try await body() }
+        return try await timings.measureStatement(body)
     }
 }
 
@@ -98,4 +118,16 @@ struct PostgresColumns: RowColumns {
     func bool(_ column: String) throws -> Bool { try value(column, as: Bool.self) }
     func uuid(_ column: String) throws -> UUID { try value(column, as: UUID.self) }
     func optionalUUID(_ column: String) throws -> UUID? { try optional(column, as: UUID.self) }
+}
+
+extension CatalogSession {
+    /// The rows of a statement every webhook runs (its de-duplication, its room, session and
+    /// participant): on PostgreSQL as a statement the connection keeps prepared, since planning
+    /// such a statement costs PostgreSQL about as much as running it; through SQLKit on SQLite.
+    /// Only for statements whose bound values all pick rows alike, and that name their columns
+    /// (a prepared `*` fails once the table gains a column).
+    func frequentRows(_ query: SQLQueryString) async throws -> [any RowColumns] {
+        if let rows = try await postgresRows(query, prepared: true) { return rows }
+        return try await sql.raw(query).all().map { SQLKitColumns(row: $0) }
+    }
 }

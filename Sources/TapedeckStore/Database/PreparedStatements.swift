@@ -27,8 +27,12 @@ final class PreparedStatements: Sendable {
     }
 
     /// The rows of `sql` as a prepared statement on `connection`; nil when it is to run unnamed
-    /// (no room left on the connection, or PostgreSQL refused it as prepared).
-    func rows(_ sql: String, _ bindings: PostgresBindings, on connection: PostgresConnection) async throws -> [PostgresRow]? {
+    /// (no room left on the connection, or PostgreSQL refused it as prepared). `inTransaction`:
+    /// a refusal is thrown instead, as it aborted the transaction; the statement runs unnamed on
+    /// that connection from then on, so the transaction's retry succeeds.
+    func rows(
+        _ sql: String, _ bindings: PostgresBindings, on connection: PostgresConnection, inTransaction: Bool = false
+    ) async throws -> [PostgresRow]? {
         let id = connection.id
         let firstRun: Bool
         switch table.withLock({ $0.admit(sql, on: id) }) {
@@ -55,7 +59,7 @@ final class PreparedStatements: Sendable {
             // PostgresNIO answers a name whose preparation failed with that failure for as long
             // as the connection lives. A later failure (a timeout, a deadlock) leaves it prepared.
             if refused || firstRun { table.withLock { $0.refused(sql, on: id) } }
-            if refused { return nil }
+            if refused && !inTransaction { return nil }
             throw error
         }
     }

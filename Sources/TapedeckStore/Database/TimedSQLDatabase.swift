@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PostgresKit
 import PostgresNIO
 import SQLKit
 import TapedeckCore
@@ -21,6 +22,9 @@ struct TimedSQLDatabase: SQLDatabase {
     /// The collector of the request that leased it: a driver may run a session in a task of its
     /// own, where the task local is not set.
     var timings: RequestTimings? = nil
+    /// The PostgreSQL connection `base` runs on, when leased: what a transaction's statements
+    /// that the connection keeps prepared run on (``CatalogSession/postgresRows(_:prepared:)``).
+    var connection: PostgresConnection? = nil
 
     var logger: Logger { base.logger }
     var eventLoop: any EventLoop { base.eventLoop }
@@ -44,6 +48,17 @@ struct TimedSQLDatabase: SQLDatabase {
         if leased { return try await closure(self) }
         let timings = RequestTimings.current
         let asked = ContinuousClock.now
+        if let client = postgres {
+            // Leased from the pool directly, as the driver would, so the session keeps the
+            // connection itself for its prepared statements.
+            return try await client.withConnection { connection in
+                timings?.add(.pool, ContinuousClock.now - asked)
+                let sql = connection.sql(queryLogLevel: base.queryLogLevel, logger: base.logger)
+                return try await closure(
+                    TimedSQLDatabase(
+                        base: sql, preparedStatements: preparedStatements, leased: true, timings: timings, connection: connection))
+            }
+        }
         return try await base.withSession { connection in
             timings?.add(.pool, ContinuousClock.now - asked)
             return try await closure(TimedSQLDatabase(base: connection, leased: true, timings: timings))

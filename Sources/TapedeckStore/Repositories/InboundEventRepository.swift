@@ -8,14 +8,14 @@ public struct InboundEventRepository: Sendable {
 
     /// Records an event id; `false` when it was seen before (a redelivery: apply nothing).
     public func firstDelivery(provider: String, eventID: String) async throws -> Bool {
-        let rows = try await session.sql.raw(
+        let rows = try await session.frequentRows(
             """
             INSERT INTO inbound_events (provider, event_id, received_at)
             VALUES (\(bind: provider), \(bind: eventID), \(bind: session.nowMs))
             ON CONFLICT (provider, event_id) DO NOTHING
             RETURNING event_id
             """
-        ).all()
+        )
         return !rows.isEmpty
     }
 

@@ -32,32 +32,32 @@ public struct ParticipantRepository: Sendable {
     /// Records a join; a join while already present only refreshes the name and role (redelivery, reconnect).
     public func join(sessionID: UUID, identity: String, name: String?, isHost: Bool, at: Date) async throws {
         let role = isHost ? "host" : "participant"
-        let updated = try await session.sql.raw(
+        let updated = try await session.frequentRows(
             """
             UPDATE participants SET name = COALESCE(\(bind: name), name), role = \(bind: role)
             WHERE session_id = \(bind: sessionID) AND identity = \(bind: identity) AND left_at IS NULL
             RETURNING id
             """
-        ).all()
+        )
         guard updated.isEmpty else { return }
-        try await session.sql.raw(
+        _ = try await session.frequentRows(
             """
             INSERT INTO participants (session_id, identity, name, role, joined_at)
             VALUES (\(bind: sessionID), \(bind: identity), \(bind: name), \(bind: role), \(bind: at.millisecondsSince1970))
             """
-        ).run()
+        )
     }
 
     /// Records a departure; returns whether the person was a host.
     @discardableResult
     public func leave(sessionID: UUID, identity: String, at: Date) async throws -> Bool {
-        let rows = try await session.sql.raw(
+        let rows = try await session.frequentRows(
             """
             UPDATE participants SET left_at = \(bind: at.millisecondsSince1970)
             WHERE session_id = \(bind: sessionID) AND identity = \(bind: identity) AND left_at IS NULL
             RETURNING role
             """
-        ).all()
+        )
         return try rows.contains { try $0.string("role") == "host" }
     }
 
@@ -71,13 +71,13 @@ public struct ParticipantRepository: Sendable {
     }
 
     public func presence(sessionID: UUID) async throws -> Presence {
-        let row = try await session.sql.raw(
+        let row = try await session.frequentRows(
             """
             SELECT COUNT(DISTINCT identity) AS people,
                 COUNT(DISTINCT CASE WHEN role = 'host' THEN identity END) AS hosts
             FROM participants WHERE session_id = \(bind: sessionID) AND left_at IS NULL
             """
-        ).first()
+        ).first
         return Presence(people: try row?.int("people") ?? 0, hosts: try row?.int("hosts") ?? 0)
     }
 

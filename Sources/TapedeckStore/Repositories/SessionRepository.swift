@@ -71,12 +71,13 @@ public struct SessionRepository: Sendable {
 
     /// The room's session the provider knows by this id (another provider's id is not this room's).
     public func find(providerSessionID: String, roomID: UUID) async throws -> Session? {
-        try await session.sql.raw(
+        try await session.frequentRows(
             """
-            SELECT * FROM sessions WHERE provider_session_id = \(bind: providerSessionID) AND room_id = \(bind: roomID)
+            SELECT \(unsafeRaw: Self.columns) FROM sessions
+            WHERE provider_session_id = \(bind: providerSessionID) AND room_id = \(bind: roomID)
             ORDER BY started_at DESC LIMIT 1
             """
-        ).first().map(Self.decode)
+        ).first.map { try Self.decode(columns: $0) }
     }
 
     public func attachProviderID(_ id: UUID, providerSessionID: String) async throws {
@@ -109,7 +110,12 @@ public struct SessionRepository: Sendable {
         try await session.sql.raw("SELECT * FROM sessions WHERE id = \(bind: id)").first().map(Self.decode)
     }
 
-    static func decode(_ row: any SQLRow) throws -> Session {
+    /// Named rather than `*`, for statements kept prepared (``CatalogSession/frequentRows(_:)``).
+    static let columns = "id, room_id, provider_session_id, key, started_at, ended_at"
+
+    static func decode(_ row: any SQLRow) throws -> Session { try decode(columns: SQLKitColumns(row: row)) }
+
+    static func decode(columns row: some RowColumns) throws -> Session {
         Session(
             id: try row.uuid("id"), roomID: try row.uuid("room_id"),
             providerSessionID: try row.optionalString("provider_session_id"), key: try row.string("key"),
