@@ -32,11 +32,19 @@ struct WebhookReadsTests {
                 _ = try await catalog.pool.sessions.create(
                     roomID: other.id, roomName: name, providerSessionID: "RM_1", startedAt: catalog.clock.now().addingTimeInterval(9_000))
             }
+            // Every column of a room read: one with a policy (the others have none).
+            _ = try await catalog.pool.rooms.setPolicy(name: roomNames[0], provider: "livekit", policyJSON: #"{"start":"manual"}"#)
+            rooms[0] = try #require(try await catalog.pool.rooms.find(id: rooms[0].id))
             var sessions: [Session] = []
             var present: Present = [:]
             for step in 0..<40 {
                 let room = rooms.randomElement(using: &random)!
-                switch Int.random(in: 0..<8, using: &random) {
+                switch Int.random(in: 0..<9, using: &random) {
+                case 8:
+                    // A session ends: its end time is a column the reads return too.
+                    guard let index = sessions.indices.randomElement(using: &random) else { continue }
+                    try await catalog.pool.sessions.close(sessions[index].id, at: catalog.clock.now())
+                    sessions[index] = try #require(try await catalog.pool.sessions.find(id: sessions[index].id))
                 case 0, 1:
                     // Distinct start times, earlier or later than the others, so "most recent" is one session.
                     let started = catalog.clock.now().addingTimeInterval(Double(Int.random(in: -60...60, using: &random) * 100 + step))
@@ -44,7 +52,15 @@ struct WebhookReadsTests {
                         try await catalog.pool.sessions.create(
                             roomID: room.id, roomName: room.name,
                             providerSessionID: sessionIDs.randomElement(using: &random)!, startedAt: started))
-                case 2, 3, 4, 5:
+                case 6, 7:
+                    guard let session = sessions.randomElement(using: &random) else { continue }
+                    let identity = identities.randomElement(using: &random)!
+                    let wasHost = try await catalog.transaction { tx in
+                        try await tx.participants.leave(sessionID: session.id, identity: identity, at: tx.clock.now())
+                    }
+                    #expect(wasHost == (present[session.id]?[identity] ?? false))
+                    present[session.id]?[identity] = nil
+                default:
                     guard let session = sessions.randomElement(using: &random) else { continue }
                     let identity = identities.randomElement(using: &random)!
                     let isHost = Bool.random(using: &random)
@@ -55,14 +71,6 @@ struct WebhookReadsTests {
                             sessionID: session.id, identity: identity, name: identity, isHost: isHost, at: tx.clock.now())
                     }
                     present[session.id, default: [:]][identity] = isHost
-                default:
-                    guard let session = sessions.randomElement(using: &random) else { continue }
-                    let identity = identities.randomElement(using: &random)!
-                    let wasHost = try await catalog.transaction { tx in
-                        try await tx.participants.leave(sessionID: session.id, identity: identity, at: tx.clock.now())
-                    }
-                    #expect(wasHost == (present[session.id]?[identity] ?? false))
-                    present[session.id]?[identity] = nil
                 }
                 let (knownRooms, knownSessions, knownPresent) = (rooms, sessions, present)
                 try await catalog.transaction { tx in
@@ -80,14 +88,40 @@ struct WebhookReadsTests {
         }
     }
 
+    @Test("in a transaction, a prepared statement survives a column added; one the server forgot fails once, then runs unnamed", .requiresPostgres, arguments: TestDatabase.postgresOnly)
+    func preparedInATransaction(database: TestDatabase) async throws {
+        try await withTestCatalog(database) { original in
+            let room = try await original.pool.rooms.findOrCreate(name: "room-a", provider: "livekit")
+            // One connection, so each transaction meets what the one before it prepared.
+            let single = try CatalogDatabase.open(original.database.location, maxConnections: 1, logger: TestLogger.make())
+            let catalog = Catalog(database: single, clock: ManualClock())
+            let find: @Sendable () async throws -> Room? = {
+                try await catalog.transaction { tx in try await tx.rooms.find(name: "room-a", provider: "livekit") }
+            }
+            #expect(try await find() == room)
+            // What the next release may do: its columns are named, so the cached plan still fits.
+            try await catalog.pool.sql.raw("ALTER TABLE rooms ADD COLUMN added_later text").run()
+            #expect(try await find() == room)
+            // The connection forgets what it prepared, while the table says it is prepared.
+            try await catalog.pool.sql.raw("DEALLOCATE ALL").run()
+            await #expect(throws: (any Error).self) { try await find() }
+            #expect(try await find() == room)
+            #expect(try await find() == room)
+            await single.close()
+        }
+    }
+
     static func check(
         _ catalog: CatalogSession, rooms: [Room], sessionIDs: [String], sessions: [Session], present: Present
     ) async throws {
         for room in rooms {
+            // Against the model, and against the reads of every column (`*`, through SQLKit).
             #expect(try await catalog.rooms.find(name: room.name, provider: "livekit") == room)
+            #expect(try await catalog.rooms.find(id: room.id) == room)
             for sid in sessionIDs {
                 let latest = sessions.filter { $0.roomID == room.id && $0.providerSessionID == sid }.max { $0.startedAt < $1.startedAt }
                 #expect(try await catalog.sessions.find(providerSessionID: sid, roomID: room.id) == latest)
+                if let latest { #expect(try await catalog.sessions.find(id: latest.id) == latest) }
             }
         }
         for session in sessions {

@@ -29,7 +29,7 @@ final class PreparedStatements: Sendable {
     /// The rows of `sql` as a prepared statement on `connection`; nil when it is to run unnamed
     /// (no room left on the connection, or PostgreSQL refused it as prepared). `inTransaction`:
     /// a refusal is thrown instead, as it aborted the transaction; the statement runs unnamed on
-    /// that connection from then on, so the transaction's retry succeeds.
+    /// that connection from then on, so the same transaction tried again there succeeds.
     func rows(
         _ sql: String, _ bindings: PostgresBindings, on connection: PostgresConnection, inTransaction: Bool = false
     ) async throws -> [PostgresRow]? {
