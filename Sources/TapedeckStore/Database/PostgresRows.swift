@@ -17,24 +17,23 @@ extension CatalogSession {
     /// (``PreparedStatements``), for a statement whose bound values all pick rows alike, so the
     /// plan PostgreSQL settles on for one value is the plan for any.
     func postgresRows(_ query: SQLQueryString, prepared: Bool = false) async throws -> [PostgresColumns]? {
-        guard let timed = sql as? TimedSQLDatabase else { return nil }
+        // On SQLite, nothing to serialize twice: the caller reads through ``sql``.
+        guard let timed = sql as? TimedSQLDatabase, timed.connection != nil || (!timed.leased && timed.postgres != nil)
+        else { return nil }
         let (text, binds) = sql.serialize(query)
-        if timed.leased {
-            guard let connection = timed.connection, let bindings = PostgresBindings(sqlKitBinds: binds) else { return nil }
-            let statements = prepared ? timed.preparedStatements : nil
-            return try await (timed.timings ?? RequestTimings.current).measuring {
+        guard let bindings = PostgresBindings(sqlKitBinds: binds) else { return nil }
+        let statements = prepared ? timed.preparedStatements : nil
+        if let connection = timed.connection {
+            return try await RequestTimings.measureStatement(in: timed.timings ?? RequestTimings.current) {
                 try await Self.rows(text, bindings, on: connection, prepared: statements, inTransaction: true, logger: timed.logger)
             }
         }
-        guard let client = timed.postgres, let bindings = PostgresBindings(sqlKitBinds: binds) else { return nil }
+        guard let client = timed.postgres else { return nil }
         let asked = ContinuousClock.now
         return try await client.withConnection { connection in
-            let leased = ContinuousClock.now
-            RequestTimings.current?.add(.pool, leased - asked)
+            RequestTimings.current?.add(.pool, ContinuousClock.now - asked)
             return try await RequestTimings.measureStatement {
-                try await Self.rows(
-                    text, bindings, on: connection, prepared: prepared ? timed.preparedStatements : nil, inTransaction: false,
-                    logger: timed.logger)
+                try await Self.rows(text, bindings, on: connection, prepared: statements, inTransaction: false, logger: timed.logger)
             }
         }
     }
@@ -51,14 +50,6 @@ extension CatalogSession {
             rows.append(PostgresColumns(row: row.makeRandomAccess()))
         }
         return rows
-    }
-}
-
-extension Optional where Wrapped == RequestTimings {
-    /// Times `body` as one statement when there is a collector.
-    fileprivate func measuring<T>(_ body: () async throws -> T) async throws -> T {
-        guard let timings = self else { return try await body() }
-        return try await timings.measureStatement(body)
     }
 }
 

@@ -67,9 +67,10 @@ struct TimedSQLDatabase: SQLDatabase {
 }
 
 extension RequestTimings {
-    /// Times one statement as `db` when a request is collecting.
-    static func measureStatement<T>(_ body: () async throws -> T) async throws -> T {
-        guard let timings = current else { return try await body() }
+    /// Times one statement as `db` when a request is collecting (`timings`: the request's own,
+    /// for a session that runs in a task of its own).
+    static func measureStatement<T>(in timings: RequestTimings? = current, _ body: () async throws -> T) async throws -> T {
+        guard let timings else { return try await body() }
         return try await timings.measureStatement(body)
     }
 
