@@ -7,20 +7,6 @@ import TestSupport
 
 @testable import TapedeckRecording
 
-/// One gate a fake 100ms waits at before answering.
-private final class Gate: Sendable {
-    private let stream: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
-
-    init() { (stream, continuation) = AsyncStream.makeStream() }
-
-    func open() { continuation.yield() }
-
-    func wait() async {
-        for await _ in stream { return }
-    }
-}
-
 /// Pauses and resumes with 100ms answering slowly, at once, or for several recordings.
 @Suite("100ms pauses: order, timing, rooms")
 struct HMSPauseOrderTests {

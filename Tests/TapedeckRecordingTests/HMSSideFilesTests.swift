@@ -234,9 +234,64 @@ struct HMSSideFilesTests {
         }
     }
 
+    /// Two side-file jobs copy the same chat (the `ready` one and a `transcription.success` one);
+    /// one lists it, the recording is deleted, and the other's upload lands after the purge
+    /// emptied the folder but before it dropped the asset rows. That late copy may not outlive
+    /// the recording: nothing else would ever delete it.
+    @Test(arguments: TestDatabase.all) func aCopyLandingWhileTheRecordingIsPurgedIsDeletedToo(database: TestDatabase) async throws {
+        try await HMSFlow.with(database: database) { flow in
+            let (hmsID, _) = try await Self.completed(flow, room: "purged")
+            try await flow.webhook("beam.recording.success", flow.beam("purged", recordingID: hmsID))
+            try await flow.runJobs()
+            let recording = try #require(try await flow.recordings("purged").first)
+            let chat = Data("Ada,hello\n".utf8)
+            try chat.write(to: URL(fileURLWithPath: flow.files + "/purged.csv"))
+            flow.api.addAsset(hmsID, type: "chat", fileName: "purged.csv", size: Int64(chat.count))
+            let queued = try #require(try await Self.queuedJob(flow, recording: recording.id))
+
+            let putReached = Gate(), putHeld = Gate()
+            var slow = HeldObjectStore(flow.store)
+            slow.beforePut = { _ in
+                putReached.open()
+                await putHeld.wait()
+            }
+            let late = Task { try await HMSSideFilesJob(recorder: flow.recorder, store: slow, http: flow.dependencies.http).run(queued, logger: TestLogger.make()) }
+            await putReached.wait()
+            // The other job copies and lists the chat while the late one's upload is held.
+            try await HMSSideFilesJob(recorder: flow.recorder, store: flow.store, http: flow.dependencies.http).run(queued, logger: TestLogger.make())
+            #expect(try await flow.catalog.pool.assets.list(recordingID: recording.id).contains { $0.kind == .chat })
+
+            _ = try await RecordingLifecycle.markDeleted(
+                recording.id, actor: "test", cause: "test", catalog: flow.catalog, scheduler: flow.dependencies.scheduler)
+            let purgeReached = Gate(), purgeHeld = Gate()
+            var purging = HeldObjectStore(flow.store)
+            purging.afterDeletePrefix = { _ in
+                purgeReached.open()
+                await purgeHeld.wait()
+            }
+            let purgeJob = try #require(try await Self.queuedJob(flow, kind: PurgeRecordingObjectsJob.kind))
+            let purge = Task { try await PurgeRecordingObjectsJob(catalog: flow.catalog, store: purging).run(purgeJob, logger: TestLogger.make()) }
+            await purgeReached.wait()
+            #expect(try await Self.sideFileKeys(flow, recording).isEmpty, "the purge emptied the folder")
+            putHeld.open()
+            // Its transaction finds the recording deleted (its copy still listed, for the purge has
+            // not dropped the rows): it deletes its copy, or throws and is retried.
+            _ = try? await late.value
+            purgeHeld.open()
+            try await purge.value
+            #expect(try await flow.catalog.pool.assets.list(recordingID: recording.id).isEmpty)
+            #expect(try await Self.sideFileKeys(flow, recording).isEmpty, "no copy outlives the recording")
+        }
+    }
+
     static func queuedJob(_ flow: HMSFlow, recording: UUID) async throws -> Job? {
+        try await queuedJob(flow, kind: HMSSideFilesJob.kind)
+    }
+
+    /// The newest job of `kind`, whatever its state.
+    static func queuedJob(_ flow: HMSFlow, kind: String) async throws -> Job? {
         let row = try await flow.catalog.pool.sql.raw(
-            "SELECT id FROM jobs WHERE kind = \(bind: HMSSideFilesJob.kind) ORDER BY id DESC LIMIT 1").first()
+            "SELECT id FROM jobs WHERE kind = \(bind: kind) ORDER BY id DESC LIMIT 1").first()
         guard let id = try row?.decode(column: "id", as: Int64.self) else { return nil }
         return try await flow.catalog.pool.jobs.find(id: id)
     }

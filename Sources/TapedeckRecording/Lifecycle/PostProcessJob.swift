@@ -12,6 +12,12 @@ import TapedeckStore
 ///
 /// Each step first looks at the assets: running the job twice (or again after a crash) redoes
 /// only what is missing, writes the same keys, and creates no second asset.
+///
+/// A recording deleted while its outputs are made keeps none of them: each output is listed in a
+/// transaction that holds the recording's row and finds it still ready (so a deletion either
+/// comes after, and its purge finds the asset, or came first and is seen), otherwise what this
+/// step stored is deleted again and the job ends. The purge may have emptied the folder before
+/// those files landed; nothing else would ever delete them.
 package struct PostProcessJob: RecordingJob {
     static package let kind = "media.post_process"
     static package let maxAttempts = 5
@@ -26,8 +32,19 @@ package struct PostProcessJob: RecordingJob {
     static package let storyboardSprite = "storyboard.jpg"
     static package let storyboardIndex = "storyboard.vtt"
 
+    /// The recording was deleted while this run made its outputs (what it stored is gone again).
+    package struct DeletedMeanwhile: Error {}
+
     package func run(_ job: Job, logger: Logger) async throws {
         let recording = try await job.recording(in: catalog)
+        do {
+            try await process(recording, logger: logger)
+        } catch is DeletedMeanwhile {
+            logger.info("recording deleted while post-processed; its outputs deleted", metadata: ["recording": "\(recording.id)"])
+        }
+    }
+
+    private func process(_ recording: Recording, logger: Logger) async throws {
         let id = recording.id
         guard recording.status == .ready else { return }
         let tools: MediaTools
@@ -77,13 +94,12 @@ package struct PostProcessJob: RecordingJob {
             let segments = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".ts") }.sorted()
             // Measured before the segments move into the store.
             let hlsStart = segments.isEmpty ? nil : try? await tools.probe(folder + "/" + segments[0]).startTimeMs
+            let segmentKeys = try segments.map { try ObjectKey(recording.keyPrefix + $0) }
             _ = try await store.moveFiles(
-                try segments.map {
-                    FileToStore(key: try ObjectKey(recording.keyPrefix + $0), path: folder + "/" + $0, contentType: "video/mp2t")
-                })
+                zip(segmentKeys, segments).map { FileToStore(key: $0, path: folder + "/" + $1, contentType: "video/mp2t") })
             // The playlist last: once it is there, every segment it names is too.
             try await store(folder + "/index.m3u8", key: recording.keyPrefix + "index.m3u8", kind: .hls, recordingID: id,
-                            durationMs: info.durationMs)
+                            durationMs: info.durationMs, after: segmentKeys)
             made.append("hls")
             if let hlsStart { try await catalog.pool.recordings.setHLSStart(id, hlsStart) }
         } else if let hls, recording.hlsStartMs == nil {
@@ -127,21 +143,34 @@ package struct PostProcessJob: RecordingJob {
         _ = try await store.moveFiles([FileToStore(key: spriteKey, path: sprite, contentType: "image/jpeg")])
         let index = (sprite as NSString).deletingLastPathComponent + "/" + Self.storyboardIndex
         try layout.webVTT(spriteName: Self.storyboardSprite).write(toFile: index, atomically: true, encoding: .utf8)
-        try await store(index, key: recording.keyPrefix + Self.storyboardIndex, kind: .storyboard, recordingID: recording.id)
+        try await store(index, key: recording.keyPrefix + Self.storyboardIndex, kind: .storyboard, recordingID: recording.id, after: [spriteKey])
     }
 
     /// Stores a finished file (moved on local storage), checks the stored size, and records the
-    /// asset (an upsert on its key).
-    package func store(_ file: String, key: String, kind: AssetKind, recordingID: UUID, durationMs: Int64? = nil) async throws {
+    /// asset (an upsert on its key) if the recording is still ready. If it is not, the file and
+    /// the objects stored for it before (`after`: segments, a sprite sheet) are deleted and
+    /// ``DeletedMeanwhile`` is thrown.
+    package func store(
+        _ file: String, key: String, kind: AssetKind, recordingID: UUID, durationMs: Int64? = nil, after earlier: [ObjectKey] = []
+    ) async throws {
         let objectKey = try ObjectKey(key)
         let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
         let stored = try await store.moveFiles([FileToStore(key: objectKey, path: file, contentType: ContentTypes.forKey(key))])[0]
         guard stored.size == size else {
             throw ObjectStoreError.notFound("\(key) stored with \(stored.size) bytes instead of \(size ?? -1)")
         }
-        try await catalog.pool.assets.upsert(
-            NewAsset(recordingID: recordingID, kind: kind, key: key, contentType: ContentTypes.forKey(key), sizeBytes: stored.size,
-                     durationMs: durationMs))
+        let listed = try await catalog.transaction { tx -> Bool in
+            try await tx.recordings.touch(recordingID)
+            guard try await tx.recordings.find(id: recordingID)?.status == .ready else { return false }
+            try await tx.assets.upsert(
+                NewAsset(recordingID: recordingID, kind: kind, key: key, contentType: ContentTypes.forKey(key), sizeBytes: stored.size,
+                         durationMs: durationMs))
+            return true
+        }
+        guard listed else {
+            for stale in earlier + [objectKey] { try await store.delete(stale) }
+            throw DeletedMeanwhile()
+        }
     }
 
     static package func temporaryDirectory() throws -> String {

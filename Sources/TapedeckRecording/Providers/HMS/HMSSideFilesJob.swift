@@ -182,6 +182,10 @@ package struct HMSSideFilesJob: JobHandler {
     /// Deletes those of `keys` that exist and no asset of the recording lists, with the
     /// recording's row held so no copy is listed meanwhile (a copy listed later finds its object
     /// gone and is retried). A failed delete throws: the queue retries.
+    ///
+    /// Of a deleted recording every one goes, listed or not: its purge may have emptied the folder
+    /// already, and a copy that landed after that (a second job copying the same file) is still
+    /// listed until the purge drops the rows, after which nothing would delete it.
     private func removeUnlisted(_ keys: Set<String>, of recordingID: UUID) async throws {
         var present: [ObjectKey] = []
         for key in keys.sorted() {
@@ -192,7 +196,8 @@ package struct HMSSideFilesJob: JobHandler {
         let store = store, candidates = present
         try await recorder.catalog.transaction { tx in
             try await tx.recordings.touch(recordingID)
-            let listed = Set(try await tx.assets.list(recordingID: recordingID).map(\.key))
+            let deleted = try await tx.recordings.find(id: recordingID).map { $0.status == .deleted } ?? true
+            let listed = deleted ? [] : Set(try await tx.assets.list(recordingID: recordingID).map(\.key))
             for key in candidates where !listed.contains(key.rawValue) { try await store.delete(key) }
         }
     }
