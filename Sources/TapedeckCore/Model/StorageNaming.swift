@@ -43,6 +43,12 @@ public enum StorageNaming {
         "\(keySegment(room))/\(keySegment(sessionKey))/\(shortID(recordingID))/"
     }
 
+    /// Whether `prefix` is a folder of the recording's own (named with its id), rather than the
+    /// session's folder recordings made before folders per recording shared.
+    public static func isOwnFolder(_ prefix: String, of recordingID: UUID) -> Bool {
+        prefix.hasSuffix("/" + shortID(recordingID) + "/")
+    }
+
     /// The short, readable form of a recording id used in its folder name.
     public static func shortID(_ id: UUID) -> String {
         String(id.uuidString.lowercased().prefix(8))

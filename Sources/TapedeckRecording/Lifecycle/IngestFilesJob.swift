@@ -45,8 +45,13 @@ public struct IngestFilesJob: JobHandler {
 
     public func run(_ job: Job, logger: Logger) async throws {
         let payload = try job.decodedPayload(as: Payload.self)
-        guard try await catalog.pool.recordings.find(id: payload.recordingID) != nil else {
+        guard let recording = try await catalog.pool.recordings.find(id: payload.recordingID) else {
             throw JobOutcome.permanentFailure("recording \(payload.recordingID) does not exist")
+        }
+        guard recording.status != .deleted else {
+            // Failed, then deleted, while (or before) its files were stored: what an earlier run
+            // stored goes, and nothing more is stored.
+            return try await removeIngested(payload, of: recording, logger: logger)
         }
         var total: Int64 = 0
         for item in payload.items {
@@ -60,15 +65,27 @@ public struct IngestFilesJob: JobHandler {
             }
         }
         let playable = payload.items.contains { [.hls, .mp4, .audio].contains($0.asset) }
-        if playable {
-            let total = total
-            _ = try await catalog.transaction { tx in
+        let stored = total
+        let deleted = try await catalog.transaction { tx -> Bool in
+            // Deleted meanwhile: its purge may have run before these files landed.
+            guard try await tx.recordings.statusHoldingRow(payload.recordingID) != .deleted else { return true }
+            if playable {
                 try await RecordingLifecycle.markReady(
                     tx, payload.recordingID, actor: "system", cause: "recording files stored and verified",
-                    changes: RecordingChanges(sizeBytes: total))
+                    changes: RecordingChanges(sizeBytes: stored))
             }
+            return false
         }
+        if deleted { return try await removeIngested(payload, of: recording, logger: logger) }
         logger.info("ingested files", metadata: ["count": "\(payload.items.count)", "bytes": "\(total)"])
+    }
+
+    /// The files of a recording deleted while they were stored go again, with the asset rows
+    /// written for them: the purge may have come first.
+    private func removeIngested(_ payload: Payload, of recording: Recording, logger: Logger) async throws {
+        try await PurgeRecordingObjectsJob(catalog: catalog, store: ingestor.store).purge(
+            recording.id, under: recording.keyPrefix, unlisted: payload.items.map(\.key), logger: logger)
+        logger.info("recording deleted while its files were stored; they are deleted", metadata: ["recording": "\(recording.id)"])
     }
 }
 

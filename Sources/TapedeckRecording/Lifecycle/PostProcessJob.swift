@@ -37,6 +37,12 @@ package struct PostProcessJob: RecordingJob {
 
     package func run(_ job: Job, logger: Logger) async throws {
         let recording = try await job.recording(in: catalog)
+        if recording.status == .deleted {
+            // Deleted before this run (or a run killed, or failed, between storing an output and
+            // listing it): what any run may have stored goes, as no purge will see it.
+            try await removeOutputs(of: recording, stored: try await outputKeys(of: recording))
+            return
+        }
         do {
             try await process(recording, logger: logger)
         } catch is DeletedMeanwhile {
@@ -85,7 +91,7 @@ package struct PostProcessJob: RecordingJob {
             let file = scratch + "/" + Self.thumbnailName
             let seconds = Double(info.durationMs ?? recording.durationMs ?? 0) / 1000 * 0.1
             try await tools.thumbnail(input, atSeconds: seconds, output: file)
-            try await store(file, key: recording.keyPrefix + Self.thumbnailName, kind: .thumbnail, recordingID: id)
+            try await store(file, key: recording.keyPrefix + Self.thumbnailName, kind: .thumbnail, of: recording)
             made.append("thumbnail")
         }
         if mp4 != nil, hls == nil {
@@ -98,7 +104,7 @@ package struct PostProcessJob: RecordingJob {
             _ = try await store.moveFiles(
                 zip(segmentKeys, segments).map { FileToStore(key: $0, path: folder + "/" + $1, contentType: "video/mp2t") })
             // The playlist last: once it is there, every segment it names is too.
-            try await store(folder + "/index.m3u8", key: recording.keyPrefix + "index.m3u8", kind: .hls, recordingID: id,
+            try await store(folder + "/index.m3u8", key: recording.keyPrefix + "index.m3u8", kind: .hls, of: recording,
                             durationMs: info.durationMs, after: segmentKeys)
             made.append("hls")
             if let hlsStart { try await catalog.pool.recordings.setHLSStart(id, hlsStart) }
@@ -110,7 +116,7 @@ package struct PostProcessJob: RecordingJob {
         if hls != nil, mp4 == nil {
             let file = scratch + "/session.mp4"
             try await tools.mp4(from: input, output: file)
-            try await store(file, key: recording.keyPrefix + "session.mp4", kind: .mp4, recordingID: id, durationMs: info.durationMs)
+            try await store(file, key: recording.keyPrefix + "session.mp4", kind: .mp4, of: recording, durationMs: info.durationMs)
             made.append("mp4")
         }
         if let layout, let sprite = try await sheet {
@@ -143,7 +149,7 @@ package struct PostProcessJob: RecordingJob {
         _ = try await store.moveFiles([FileToStore(key: spriteKey, path: sprite, contentType: "image/jpeg")])
         let index = (sprite as NSString).deletingLastPathComponent + "/" + Self.storyboardIndex
         try layout.webVTT(spriteName: Self.storyboardSprite).write(toFile: index, atomically: true, encoding: .utf8)
-        try await store(index, key: recording.keyPrefix + Self.storyboardIndex, kind: .storyboard, recordingID: recording.id, after: [spriteKey])
+        try await store(index, key: recording.keyPrefix + Self.storyboardIndex, kind: .storyboard, of: recording, after: [spriteKey])
     }
 
     /// Stores a finished file (moved on local storage), checks the stored size, and records the
@@ -151,7 +157,7 @@ package struct PostProcessJob: RecordingJob {
     /// the objects stored for it before (`after`: segments, a sprite sheet) are deleted and
     /// ``DeletedMeanwhile`` is thrown.
     package func store(
-        _ file: String, key: String, kind: AssetKind, recordingID: UUID, durationMs: Int64? = nil, after earlier: [ObjectKey] = []
+        _ file: String, key: String, kind: AssetKind, of recording: Recording, durationMs: Int64? = nil, after earlier: [ObjectKey] = []
     ) async throws {
         let objectKey = try ObjectKey(key)
         let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
@@ -160,17 +166,40 @@ package struct PostProcessJob: RecordingJob {
             throw ObjectStoreError.notFound("\(key) stored with \(stored.size) bytes instead of \(size ?? -1)")
         }
         let listed = try await catalog.transaction { tx -> Bool in
-            try await tx.recordings.touch(recordingID)
-            guard try await tx.recordings.find(id: recordingID)?.status == .ready else { return false }
+            guard try await tx.recordings.statusHoldingRow(recording.id) == .ready else { return false }
             try await tx.assets.upsert(
-                NewAsset(recordingID: recordingID, kind: kind, key: key, contentType: ContentTypes.forKey(key), sizeBytes: stored.size,
+                NewAsset(recordingID: recording.id, kind: kind, key: key, contentType: ContentTypes.forKey(key), sizeBytes: stored.size,
                          durationMs: durationMs))
             return true
         }
         guard listed else {
-            for stale in earlier + [objectKey] { try await store.delete(stale) }
+            try await removeOutputs(of: recording, stored: (earlier + [objectKey]).map(\.rawValue))
             throw DeletedMeanwhile()
         }
+    }
+
+    /// Deletes what runs of this job may have stored for a recording deleted meanwhile, with the
+    /// purge's rule for its folder (whole when it is the recording's own; otherwise only what no
+    /// other recording names).
+    private func removeOutputs(of recording: Recording, stored: [String]) async throws {
+        try await PurgeRecordingObjectsJob(catalog: catalog, store: store).purge(recording.id, under: recording.keyPrefix, unlisted: stored, logger: logger)
+    }
+
+    /// Every key in the recording's folder a run may have written: the fixed names and the
+    /// segments directly inside it.
+    private func outputKeys(of recording: Recording) async throws -> [String] {
+        let prefix = recording.keyPrefix
+        var keys = [Self.thumbnailName, "index.m3u8", "session.mp4", Self.storyboardSprite, Self.storyboardIndex].map { prefix + $0 }
+        var after: String?
+        repeat {
+            let page = try await store.list(prefix: prefix, startAfter: after, limit: 1000)
+            keys += page.objects.map(\.key).filter { key in
+                let name = key.dropFirst(prefix.count)
+                return name.hasSuffix(".ts") && !name.contains("/")
+            }
+            after = page.nextStartAfter
+        } while after != nil
+        return keys
     }
 
     static package func temporaryDirectory() throws -> String {

@@ -49,36 +49,48 @@ public struct PurgeRecordingObjectsJob: JobHandler {
         guard !payload.keyPrefix.isEmpty, payload.keyPrefix.hasSuffix("/") else {
             throw JobOutcome.permanentFailure("refusing to delete objects under unsafe prefix \"\(payload.keyPrefix)\"")
         }
-        let prefix = payload.keyPrefix
-        let neighbours = try await catalog.pool.recordings.sharingKeyPrefix(prefix, excluding: payload.recordingID)
+        try await purge(payload.recordingID, under: payload.keyPrefix, logger: logger)
+    }
+
+    /// Deletes a deleted recording's objects (with `unlisted`: keys a job stored for it but never
+    /// listed), then its asset rows. A job that finds its recording deleted after storing files
+    /// for it runs this again: the purge may have run before those files landed.
+    package func purge(_ recordingID: UUID, under prefix: String, unlisted: [String] = [], logger: Logger) async throws {
+        let deleted = try await deleteObjects(of: recordingID, under: prefix, unlisted: unlisted, logger: logger)
+        let adopted = try await deleteAdopted(recordingID: recordingID, outside: prefix)
+        try await catalog.pool.assets.deleteAll(recordingID: recordingID)
+        logger.info("deleted recording objects", metadata: ["count": "\(deleted + adopted)", "prefix": "\(prefix)"])
+    }
+
+    /// Deletes the recording's objects in its folder: the whole folder when it is the recording's
+    /// own and holds no other recording's, otherwise its assets (and what their playlists and
+    /// storyboards name) and `unlisted` (keys a job stored but never listed), less anything
+    /// another recording names or holds in a folder inside this one. Returns how many.
+    package func deleteObjects(of recordingID: UUID, under prefix: String, unlisted: [String] = [], logger: Logger) async throws -> Int {
+        let neighbours = try await catalog.pool.recordings.sharingKeyPrefix(prefix, excluding: recordingID)
         // Folders of other recordings inside this one (a recording of the new layout inside an
         // old, session-wide folder): everything under them is theirs.
         let inside = neighbours.filter { $0.keyPrefix != prefix && $0.keyPrefix.hasPrefix(prefix) }
-        let ownFolder = prefix.hasSuffix("/" + StorageNaming.shortID(payload.recordingID) + "/")
-        let deleted: Int
-        if ownFolder && neighbours.allSatisfy({ !$0.keyPrefix.hasPrefix(prefix) }) {
+        if StorageNaming.isOwnFolder(prefix, of: recordingID) && neighbours.allSatisfy({ !$0.keyPrefix.hasPrefix(prefix) }) {
             // The recording's own folder, and no other recording's inside it: empty it whole,
             // leftovers included. No recording can be created inside it later (its name holds
             // this recording's id).
-            deleted = try await store.deletePrefix(prefix)
-        } else {
-            let own = try await catalog.pool.assets.list(recordingID: payload.recordingID)
-            let theirs = Array(try await catalog.pool.assets.list(recordingIDs: neighbours.map(\.id)).values.joined())
-            let named = Set(try await objectKeys(of: theirs, under: ""))
-            let keys = try await objectKeys(of: own, under: prefix).filter { key in
-                !named.contains(key) && !inside.contains { key.hasPrefix($0.keyPrefix) }
-            }
-            for key in keys { try await store.delete(try ObjectKey(key)) }
-            deleted = keys.count
-            if !neighbours.isEmpty {
-                logger.notice(
-                    "recording shared its folder with other recordings; deleted only what no other one names",
-                    metadata: ["prefix": "\(prefix)", "others": "\(neighbours.count)"])
-            }
+            return try await store.deletePrefix(prefix)
         }
-        let adopted = try await deleteAdopted(recordingID: payload.recordingID, outside: prefix)
-        try await catalog.pool.assets.deleteAll(recordingID: payload.recordingID)
-        logger.info("deleted recording objects", metadata: ["count": "\(deleted + adopted)", "prefix": "\(prefix)"])
+        let own = try await catalog.pool.assets.list(recordingID: recordingID)
+        let theirs = Array(try await catalog.pool.assets.list(recordingIDs: neighbours.map(\.id)).values.joined())
+        let named = Set(try await objectKeys(of: theirs, under: ""))
+        var seen = Set<String>()
+        let keys = (try await objectKeys(of: own, under: prefix) + unlisted.filter { $0.hasPrefix(prefix) }).filter { key in
+            !named.contains(key) && !inside.contains { key.hasPrefix($0.keyPrefix) } && seen.insert(key).inserted
+        }
+        for key in keys { try await store.delete(try ObjectKey(key)) }
+        if !neighbours.isEmpty {
+            logger.notice(
+                "recording shared its folder with other recordings; deleted only what no other one names",
+                metadata: ["prefix": "\(prefix)", "others": "\(neighbours.count)"])
+        }
+        return keys.count
     }
 
     /// Files kept where a provider wrote them (a 100ms template uploading into Tapedeck's own

@@ -497,6 +497,20 @@ public struct RecordingRepository: Sendable {
         try await session.sql.raw("UPDATE recordings SET updated_at = \(bind: session.nowMs) WHERE id = \(bind: id)").run()
     }
 
+    /// The recording's status, its row held until the transaction ends (it is written, so a change
+    /// of status elsewhere either waits for this transaction or was committed before and is
+    /// seen); `nil` when there is no such recording. A job that stores files for a recording
+    /// lists them only after this says it is not deleted.
+    public func statusHoldingRow(_ id: UUID) async throws -> RecordingStatus? {
+        try await touch(id)
+        guard let row = try await session.sql.raw("SELECT status FROM recordings WHERE id = \(bind: id)").first() else { return nil }
+        let raw = try row.string("status")
+        guard let status = RecordingStatus(rawValue: raw) else {
+            throw CatalogDataError(description: "recording \(id) has unknown status \(raw)")
+        }
+        return status
+    }
+
     /// Records a duration learned after the fact (a playlist's total, a probe).
     public func setDuration(_ id: UUID, durationMs: Int64) async throws {
         try await session.sql.raw(

@@ -154,8 +154,7 @@ package struct HMSSideFilesJob: JobHandler {
             // Holds the row until the commit: a deletion waits for this asset to be listed (and its
             // purge to find it), or came first and is seen here; a cleanup (``removeUnlisted``)
             // runs either wholly before or wholly after.
-            try await tx.recordings.touch(recording.id)
-            guard try await tx.recordings.find(id: recording.id)?.status == .ready else { return .recordingGone }
+            guard try await tx.recordings.statusHoldingRow(recording.id) == .ready else { return .recordingGone }
             if let current = try await tx.assets.list(recordingID: recording.id).first(where: { $0.kind == kind }),
                 current.key != key.rawValue, !knownKeys.contains(current.key)
             {
@@ -195,8 +194,7 @@ package struct HMSSideFilesJob: JobHandler {
         guard !present.isEmpty else { return }
         let store = store, candidates = present
         try await recorder.catalog.transaction { tx in
-            try await tx.recordings.touch(recordingID)
-            let deleted = try await tx.recordings.find(id: recordingID).map { $0.status == .deleted } ?? true
+            let deleted = try await tx.recordings.statusHoldingRow(recordingID).map { $0 == .deleted } ?? true
             let listed = deleted ? [] : Set(try await tx.assets.list(recordingID: recordingID).map(\.key))
             for key in candidates where !listed.contains(key.rawValue) { try await store.delete(key) }
         }

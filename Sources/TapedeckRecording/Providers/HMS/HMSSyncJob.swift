@@ -117,7 +117,9 @@ package struct HMSCopyJob: RecordingJob {
         }
         let (key, stored) = try await place(composite, of: recording, logger: logger)
         let durationMs = composite.duration.map { Int64(($0 * 1000).rounded()) }
-        _ = try await catalog.transaction { tx in
+        let listed = try await catalog.transaction { tx -> Bool in
+            // Failed and deleted while the file was copied: the purge may have run before it landed.
+            guard try await tx.recordings.statusHoldingRow(recording.id) != .deleted else { return false }
             try await tx.assets.upsert(
                 NewAsset(
                     recordingID: recording.id, kind: recording.audioOnly ? .audio : .mp4, key: key.rawValue,
@@ -127,6 +129,14 @@ package struct HMSCopyJob: RecordingJob {
                 changes: RecordingChanges(startedAt: hms.startedAt, endedAt: hms.stoppedAt, durationMs: durationMs, sizeBytes: stored))
             // Chat and summary follow the MP4, from the queue: they never hold readiness back.
             try await tx.jobs.enqueue(try HMSSideFilesJob.newJob(recordingID: recording.id, reason: "copy-in"))
+            return true
+        }
+        guard listed else {
+            // The copy goes; a file 100ms wrote into Tapedeck's bucket (adopted, outside the
+            // folder) is 100ms' and stays where it was.
+            try await PurgeRecordingObjectsJob(catalog: catalog, store: store).purge(
+                recording.id, under: recording.keyPrefix, unlisted: [key.rawValue], logger: logger)
+            return
         }
         logger.info("copied a 100ms recording", metadata: ["recording": "\(recording.id)", "bytes": "\(stored)"])
         await HMSTranscriptCopy(recorder: recorder, http: http).copy(assets, into: recording, logger: logger)
