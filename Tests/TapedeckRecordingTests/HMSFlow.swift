@@ -27,11 +27,12 @@ struct HMSFlow: Sendable {
     /// `ownBucket`: where the worker's store would be, as 100ms names it, when it uploads there too.
     static func with(
         policy: RecordingPolicy = RecordingPolicy(), ownBucket: HMSOwnBucket? = nil, database: TestDatabase = .sqlite,
-        _ body: @Sendable (HMSFlow) async throws -> Void
+        mediaTools: MediaTools? = nil, _ body: @Sendable (HMSFlow) async throws -> Void
     ) async throws {
         try await FlowWorld.with(policy: policy, database: database) { world in
             try await serving(world) { files, server in
                 var world = world
+                if let mediaTools { world.dependencies.mediaTools = .success(mediaTools) }
                 var (api, recorder) = parts(world, policy: policy, fileBaseURL: server.baseURL)
                 recorder.ownBucket = ownBucket
                 world.dependencies.hms = recorder

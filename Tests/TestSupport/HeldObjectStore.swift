@@ -3,11 +3,13 @@ import NIOCore
 import ObjectStorage
 
 /// A store whose uploads and prefix deletions a test can hold at a chosen point (`beforePut` runs
-/// before an upload reaches the store, `afterDeletePrefix` once a prefix is emptied but before
-/// the caller learns it), to force the order two concurrent jobs meet storage in.
+/// before an upload reaches the store, `afterPut` once it is stored but before the caller learns
+/// it, and may throw as a worker killed there would never learn it; `afterDeletePrefix` once a
+/// prefix is emptied), to force the order concurrent jobs meet storage in.
 package struct HeldObjectStore: ObjectStore {
     package let base: any ObjectStore
     package var beforePut: @Sendable (ObjectKey) async -> Void = { _ in }
+    package var afterPut: @Sendable (ObjectKey) async throws -> Void = { _ in }
     package var afterDeletePrefix: @Sendable (String) async -> Void = { _ in }
 
     package init(_ base: any ObjectStore) { self.base = base }
@@ -18,12 +20,16 @@ package struct HeldObjectStore: ObjectStore {
         _ key: ObjectKey, body: Body, contentType: String?
     ) async throws -> ObjectInfo where Body.Element == ByteBuffer {
         await beforePut(key)
-        return try await base.put(key, body: body, contentType: contentType)
+        let info = try await base.put(key, body: body, contentType: contentType)
+        try await afterPut(key)
+        return info
     }
 
     package func putFile(_ key: ObjectKey, path: String, contentType: String?, progress: ProgressHandler?) async throws -> ObjectInfo {
         await beforePut(key)
-        return try await base.putFile(key, path: path, contentType: contentType, progress: progress)
+        let info = try await base.putFile(key, path: path, contentType: contentType, progress: progress)
+        try await afterPut(key)
+        return info
     }
 
     package func get(_ key: ObjectKey, range: ByteRange?) async throws -> ObjectDownload { try await base.get(key, range: range) }

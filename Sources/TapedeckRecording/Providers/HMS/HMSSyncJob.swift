@@ -89,6 +89,13 @@ package struct HMSCopyJob: RecordingJob {
 
     package func run(_ job: Job, logger: Logger) async throws {
         let recording = try await job.recording(in: recorder.catalog)
+        if recording.status == .deleted {
+            // Failed and deleted before (or while) a run copied the file, which may have landed
+            // after the purge: it goes now, as nothing else would delete it.
+            try await PurgeRecordingObjectsJob(catalog: recorder.catalog, store: store).purge(
+                recording.id, under: recording.keyPrefix, unlisted: [Self.copyKey(of: recording)], logger: logger)
+            return
+        }
         guard let hmsID = recording.providerRecordingID, recording.status.isActive || recording.status == .processing else { return }
         let hms = try await recorder.api.recording(id: hmsID)
         guard hms.status == .completed else { return }
@@ -133,13 +140,18 @@ package struct HMSCopyJob: RecordingJob {
         }
         guard listed else {
             // The copy goes; a file 100ms wrote into Tapedeck's bucket (adopted, outside the
-            // folder) is 100ms' and stays where it was.
+            // folder) is 100ms' and stays where it was (the purge deletes only keys in the folder).
             try await PurgeRecordingObjectsJob(catalog: catalog, store: store).purge(
                 recording.id, under: recording.keyPrefix, unlisted: [key.rawValue], logger: logger)
             return
         }
         logger.info("copied a 100ms recording", metadata: ["recording": "\(recording.id)", "bytes": "\(stored)"])
         await HMSTranscriptCopy(recorder: recorder, http: http).copy(assets, into: recording, logger: logger)
+    }
+
+    /// Where the composite is copied to, in the recording's folder.
+    static func copyKey(of recording: Recording) -> String {
+        recording.keyPrefix + (recording.audioOnly ? "recording.m4a" : "recording.mp4")
     }
 
     /// Where the composite is kept: where 100ms wrote it when that is Tapedeck's own bucket and
@@ -157,7 +169,7 @@ package struct HMSCopyJob: RecordingJob {
                 "100ms' file in Tapedeck's bucket is not adopted; copying it instead",
                 metadata: ["key": "\(key)", "bytes": "\(found.size)", "expected": "\(composite.size ?? -1)", "named_elsewhere": "\(named)"])
         }
-        let key = try ObjectKey(recording.keyPrefix + (recording.audioOnly ? "recording.m4a" : "recording.mp4"))
+        let key = try ObjectKey(Self.copyKey(of: recording))
         return (key, try await HMSDownload(api: recorder.api, store: store, http: http).copy(composite, to: key))
     }
 }
