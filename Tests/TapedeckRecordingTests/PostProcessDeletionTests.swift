@@ -22,7 +22,7 @@ struct PostProcessDeletionTests {
     func aRecordingDeletedWhileItsOutputsAreMadeKeepsNone(database: TestDatabase, heldBefore: String?) async throws {
         let tools = try MediaTools.locate().get()
         try await HMSFlow.with(database: database) { flow in
-            let (recording, job) = try await Self.readyRecording(flow, room: "short", tools: tools)
+            let (recording, job) = try await Self.readyRecording(flow, room: "short")
             let reached = Gate(), held = Gate()
             var slow = HeldObjectStore(flow.store)
             slow.beforePut = { key in
@@ -58,15 +58,10 @@ struct PostProcessDeletionTests {
 
     /// A ready recording of a real 4 s MP4, and its post-processing job (queued at ready, waiting
     /// as the flow has no media tools).
-    static func readyRecording(_ flow: HMSFlow, room: String, tools: MediaTools) async throws -> (Recording, Job) {
+    static func readyRecording(_ flow: HMSFlow, room: String) async throws -> (Recording, Job) {
         let hmsID = try await flow.recordWhileAdaIsThere(room: room)
         let source = flow.files + "/\(room).mp4"
-        _ = try await tools.ffmpeg.run(
-            [
-                "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=15", "-f", "lavfi",
-                "-i", "sine=frequency=440", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-pix_fmt", "yuv420p",
-                "-c:a", "aac", source,
-            ], timeout: 120)
+        try FileManager.default.copyItem(atPath: try await TestMedia.shortMP4.value, toPath: source)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: source)[.size] as? NSNumber).int64Value
         flow.api.complete(hmsID, fileName: "\(room).mp4", size: size, duration: 4)
         try await flow.webhook("beam.recording.success", flow.beam(room, recordingID: hmsID))
@@ -92,7 +87,7 @@ struct PostProcessDeletionTests {
     func outputsOfARunKilledBeforeListingThemGoWhenTheRecordingIsDeleted(database: TestDatabase) async throws {
         let tools = try MediaTools.locate().get()
         try await HMSFlow.with(database: database) { flow in
-            let (recording, job) = try await Self.readyRecording(flow, room: "killed", tools: tools)
+            let (recording, job) = try await Self.readyRecording(flow, room: "killed")
             _ = try await RecordingLifecycle.markDeleted(
                 recording.id, actor: "test", cause: "test", catalog: flow.catalog, scheduler: flow.dependencies.scheduler)
             #expect(try await flow.runJobs().contains(PurgeRecordingObjectsJob.kind))

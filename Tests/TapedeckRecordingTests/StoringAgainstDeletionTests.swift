@@ -19,18 +19,6 @@ import TestSupport
 /// timing tests running beside them.
 @Suite("Storing jobs against a deletion, every order", .serialized)
 struct StoringAgainstDeletionTests {
-    /// A real 4 s MP4, made once for every case.
-    static let sourceMP4 = Task<String, any Error> {
-        let tools = try MediaTools.locate().get()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tapedeck-order-\(UUID().uuidString).mp4").path
-        _ = try await tools.ffmpeg.run(
-            [
-                "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=15", "-f",
-                "lavfi", "-i", "sine=frequency=440", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-pix_fmt",
-                "yuv420p", "-c:a", "aac", path,
-            ], timeout: 120)
-        return path
-    }
 
     enum StoringJob: CaseIterable { case copyIn, sideFiles, postProcess }
     enum Deletion: CaseIterable { case none, purgedWhileHeld, deletedWhileHeldPurgedAfter, deletedAtTheEnd }
@@ -59,7 +47,7 @@ struct StoringAgainstDeletionTests {
         try await HMSFlow.with(database: database, mediaTools: tools) { flow in
             let hmsID = try await flow.recordWhileAdaIsThere(room: "gen")
             let source = flow.files + "/gen.mp4"
-            try FileManager.default.copyItem(atPath: try await Self.sourceMP4.value, toPath: source)
+            try FileManager.default.copyItem(atPath: try await TestMedia.shortMP4.value, toPath: source)
             let size = try #require(try FileManager.default.attributesOfItem(atPath: source)[.size] as? NSNumber).int64Value
             flow.api.complete(hmsID, fileName: "gen.mp4", size: size, duration: 4)
             try await flow.webhook("beam.recording.success", flow.beam("gen", recordingID: hmsID))
