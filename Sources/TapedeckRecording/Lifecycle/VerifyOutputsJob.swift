@@ -18,6 +18,7 @@ package struct VerifyOutputsJob: RecordingJob {
         let id = recording.id
         guard recording.status == .processing else { return }
         var verified: [Asset] = []
+        var sized: [NewAsset] = []
         var missing: [String] = []
         for asset in recording.assets where [.hls, .mp4, .audio].contains(asset.kind) {
             if let info = try await store.head(try ObjectKey(asset.key)), info.size > 0 {
@@ -27,7 +28,7 @@ package struct VerifyOutputsJob: RecordingJob {
                         recordingID: id, kind: asset.kind, key: asset.key, contentType: asset.contentType,
                         sizeBytes: info.size, durationMs: asset.durationMs)
                     updated.sha256 = asset.sha256
-                    try await catalog.pool.assets.upsert(updated)
+                    sized.append(updated)
                 }
             } else {
                 missing.append(asset.key)
@@ -45,7 +46,11 @@ package struct VerifyOutputsJob: RecordingJob {
             }
             throw ObjectStoreError.notFound(missing.joined(separator: ", "))
         }
+        let sizes = sized
         _ = try await catalog.transaction { tx in
+            // Failed and deleted meanwhile: its purge dropped the rows, which must not come back.
+            guard try await tx.recordings.statusHoldingRow(id) == .processing else { return }
+            for asset in sizes { try await tx.assets.upsert(asset) }
             try await RecordingLifecycle.markReady(tx, id, actor: "system", cause: "outputs verified in storage")
         }
     }
