@@ -7,19 +7,29 @@ public final class StaticFileServer: @unchecked Sendable {
     public let baseURL: String
     private let process: Process
 
+    /// Started on a free port. Up when it serves a file of its own folder: a server another test
+    /// started on the same port meanwhile (the port was free when picked) answers 404 for it, and
+    /// this one, unable to bind, has exited; then another port is tried.
     public static func start(directory: String) async throws -> StaticFileServer {
-        let port = try FreePort.find()
         let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
             ?? "/usr/bin/env"
-        let arguments = (python == "/usr/bin/env" ? ["python3"] : [])
-            + ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory]
-        let process = try ProcessRunner.start(python, arguments, logPrefix: directory + "/.http-server")
-        let server = StaticFileServer(directory: directory, baseURL: "http://127.0.0.1:\(port)", process: process)
-        guard try await HTTPProbe.waitForStatus(404, url: server.baseURL + "/.absent", timeout: .seconds(10)) else {
+        let marker = ".served-\(UUID().uuidString)"
+        try Data().write(to: URL(fileURLWithPath: directory + "/" + marker))
+        defer { try? FileManager.default.removeItem(atPath: directory + "/" + marker) }
+        for _ in 0..<5 {
+            let port = try FreePort.find()
+            let arguments = (python == "/usr/bin/env" ? ["python3"] : [])
+                + ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", directory]
+            let process = try ProcessRunner.start(python, arguments, logPrefix: directory + "/.http-server")
+            let server = StaticFileServer(directory: directory, baseURL: "http://127.0.0.1:\(port)", process: process)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while process.isRunning, ContinuousClock.now < deadline {
+                if await HTTPProbe.status(url: server.baseURL + "/" + marker) == 200 { return server }
+                try await Task.sleep(for: .milliseconds(100))
+            }
             server.stop()
-            throw ServerDidNotStart(url: server.baseURL)
         }
-        return server
+        throw ServerDidNotStart(directory: directory)
     }
 
     private init(directory: String, baseURL: String, process: Process) {
@@ -37,7 +47,7 @@ public final class StaticFileServer: @unchecked Sendable {
     }
 
     struct ServerDidNotStart: Error, CustomStringConvertible {
-        var url: String
-        var description: String { "the file server at \(url) did not start" }
+        var directory: String
+        var description: String { "no file server for \(directory) started on any of five ports" }
     }
 }
