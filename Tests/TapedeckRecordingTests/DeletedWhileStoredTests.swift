@@ -60,14 +60,44 @@ struct DeletedWhileStoredTests {
             let reached = Gate(), held = Gate()
             let store = Self.holdingFirstUpload(flow.store, reached: reached, held: held)
             let run = Task { try await IngestFilesJob(catalog: flow.catalog, store: store, logger: TestLogger.make()).run(ingest, logger: TestLogger.make()) }
-            await reached.wait()
+            try await reached.wait(orEndOf: run)
             try await Self.failDeleteAndPurge(recording.id, catalog: flow.catalog, store: flow.store, scheduler: flow.dependencies.scheduler)
             held.open()
             try await run.value
             let left = try await flow.store.list(prefix: recording.keyPrefix, startAfter: nil, limit: 1000).objects.map(\.key)
             #expect(left.isEmpty, "\(left)")
             #expect(try await flow.catalog.pool.assets.list(recordingID: recording.id).isEmpty)
+            try Self.expectSourcesRemoved(ingest)
         }
+    }
+
+    /// Deleted before its files were ingested: none is stored, and the recorder's copies go.
+    @Test func egressFilesOfARecordingDeletedBeforeTheIngestAreNotStoredAndTheirSourcesGo() async throws {
+        try await RecordingFlow.with { flow in
+            flow.api.openRoom("gone")
+            try await flow.webhook("room_started", room: "gone")
+            try await flow.join("gone", "ada")
+            try await flow.runJobs()
+            let egressID = try #require(flow.api.startedEgressIDs.last)
+            try await flow.webhook("egress_started", room: "gone", egress: flow.api.info(egressID))
+            try await flow.leave("gone", "ada")
+            try await flow.runJobs()
+            try await flow.egressEnds(egressID, room: "gone")
+            let recording = try #require(try await flow.recordings("gone").only)
+            let ingest = try #require(try await Self.newestJob(flow.catalog, kind: IngestFilesJob.kind))
+            try await Self.failDeleteAndPurge(recording.id, catalog: flow.catalog, store: flow.store, scheduler: flow.dependencies.scheduler)
+            try await flow.runJobs()
+            #expect(try await flow.store.list(prefix: recording.keyPrefix, startAfter: nil, limit: 1000).objects.isEmpty)
+            #expect(try await flow.catalog.pool.assets.list(recordingID: recording.id).isEmpty)
+            try Self.expectSourcesRemoved(ingest)
+        }
+    }
+
+    /// The recorder's files of an ingest whose payload makes them Tapedeck's to delete are gone.
+    static func expectSourcesRemoved(_ ingest: Job) throws {
+        let payload = try ingest.decodedPayload(as: IngestFilesJob.Payload.self)
+        #expect(payload.deleteSources && !payload.items.isEmpty)
+        for item in payload.items { #expect(!FileManager.default.fileExists(atPath: item.sourcePath), "\(item.sourcePath)") }
     }
 
     @Test(arguments: TestDatabase.all) func a100msCopyLandingAfterThePurgeGoes(database: TestDatabase) async throws {
@@ -83,7 +113,7 @@ struct DeletedWhileStoredTests {
             let reached = Gate(), held = Gate()
             let store = Self.holdingFirstUpload(flow.store, reached: reached, held: held)
             let run = Task { try await HMSCopyJob(recorder: flow.recorder, store: store, http: flow.dependencies.http).run(copy, logger: TestLogger.make()) }
-            await reached.wait()
+            try await reached.wait(orEndOf: run)
             try await Self.failDeleteAndPurge(recording.id, catalog: flow.catalog, store: flow.store, scheduler: flow.dependencies.scheduler)
             held.open()
             try await run.value

@@ -256,7 +256,7 @@ struct HMSSideFilesTests {
                 await putHeld.wait()
             }
             let late = Task { try await HMSSideFilesJob(recorder: flow.recorder, store: slow, http: flow.dependencies.http).run(queued, logger: TestLogger.make()) }
-            await putReached.wait()
+            try await putReached.wait(orEndOf: late)
             // The other job copies and lists the chat while the late one's upload is held.
             try await HMSSideFilesJob(recorder: flow.recorder, store: flow.store, http: flow.dependencies.http).run(queued, logger: TestLogger.make())
             #expect(try await flow.catalog.pool.assets.list(recordingID: recording.id).contains { $0.kind == .chat })
@@ -271,7 +271,7 @@ struct HMSSideFilesTests {
             }
             let purgeJob = try #require(try await Self.queuedJob(flow, kind: PurgeRecordingObjectsJob.kind))
             let purge = Task { try await PurgeRecordingObjectsJob(catalog: flow.catalog, store: purging).run(purgeJob, logger: TestLogger.make()) }
-            await purgeReached.wait()
+            try await purgeReached.wait(orEndOf: purge)
             #expect(try await Self.sideFileKeys(flow, recording).isEmpty, "the purge emptied the folder")
             putHeld.open()
             // Its transaction finds the recording deleted (its copy still listed, for the purge has

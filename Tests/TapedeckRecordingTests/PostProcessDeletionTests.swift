@@ -44,7 +44,7 @@ struct PostProcessDeletionTests {
                 for asset in assets { #expect(stored.contains(asset.key), "\(asset.key)") }
                 return
             }
-            await reached.wait()
+            try await reached.wait(orEndOf: processing)
             _ = try await RecordingLifecycle.markDeleted(
                 recording.id, actor: "test", cause: "test", catalog: flow.catalog, scheduler: flow.dependencies.scheduler)
             #expect(try await flow.runJobs().contains(PurgeRecordingObjectsJob.kind))

@@ -81,10 +81,15 @@ public struct IngestFilesJob: JobHandler {
     }
 
     /// The files of a recording deleted while they were stored go again, with the asset rows
-    /// written for them: the purge may have come first.
+    /// written for them (the purge may have come first), and so do their sources when the
+    /// payload says they are Tapedeck's to delete.
     private func removeIngested(_ payload: Payload, of recording: Recording, logger: Logger) async throws {
         try await PurgeRecordingObjectsJob(catalog: catalog, store: ingestor.store).purge(
             recording.id, under: recording.keyPrefix, unlisted: payload.items.map(\.key), logger: logger)
+        // The recorder's own copies in the egress folder would otherwise stay there for good.
+        if payload.deleteSources {
+            for item in payload.items { unlink(item.sourcePath) }
+        }
         logger.info("recording deleted while its files were stored; they are deleted", metadata: ["recording": "\(recording.id)"])
     }
 }

@@ -45,10 +45,6 @@ public struct PurgeRecordingObjectsJob: JobHandler {
 
     public func run(_ job: Job, logger: Logger) async throws {
         let payload = try job.decodedPayload(as: Payload.self)
-        // A prefix must name a folder, never "everything".
-        guard !payload.keyPrefix.isEmpty, payload.keyPrefix.hasSuffix("/") else {
-            throw JobOutcome.permanentFailure("refusing to delete objects under unsafe prefix \"\(payload.keyPrefix)\"")
-        }
         try await purge(payload.recordingID, under: payload.keyPrefix, logger: logger)
     }
 
@@ -56,6 +52,10 @@ public struct PurgeRecordingObjectsJob: JobHandler {
     /// listed), then its asset rows. A job that finds its recording deleted after storing files
     /// for it runs this again: the purge may have run before those files landed.
     package func purge(_ recordingID: UUID, under prefix: String, unlisted: [String] = [], logger: Logger) async throws {
+        // A prefix must name a folder, never "everything".
+        guard !prefix.isEmpty, prefix.hasSuffix("/") else {
+            throw JobOutcome.permanentFailure("refusing to delete objects under unsafe prefix \"\(prefix)\"")
+        }
         let deleted = try await deleteObjects(of: recordingID, under: prefix, unlisted: unlisted, logger: logger)
         let adopted = try await deleteAdopted(recordingID: recordingID, outside: prefix)
         try await catalog.pool.assets.deleteAll(recordingID: recordingID)

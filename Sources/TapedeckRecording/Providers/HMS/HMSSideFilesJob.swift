@@ -96,7 +96,7 @@ package struct HMSSideFilesJob: JobHandler {
             // Deleted meanwhile: a copy stored before a crash (its row never written) must not
             // stay in the folder. The keys are known from 100ms' assets; a failed delete is retried.
             guard let hmsID = recording.providerRecordingID else { return }
-            try await removeUnlisted(Self.keysWritable(for: try await assets(of: hmsID), prefix: recording.keyPrefix), of: recording.id)
+            try await removeUnlisted(Self.keysWritable(for: try await assets(of: hmsID), prefix: recording.keyPrefix), of: recording, logger: logger)
             return
         }
         guard let hmsID = recording.providerRecordingID else { return }
@@ -117,7 +117,7 @@ package struct HMSSideFilesJob: JobHandler {
             }
         }
         // Copies of older versions (and a copy a crash left unlisted) go; what is listed stays.
-        try await removeUnlisted(writable, of: recording.id)
+        try await removeUnlisted(writable, of: recording, logger: logger)
         if !failures.isEmpty { throw HMSError(status: 0, message: failures.joined(separator: "; ")) }
     }
 
@@ -171,9 +171,9 @@ package struct HMSSideFilesJob: JobHandler {
         switch listing {
         case .recordingGone, .newerListed:
             // Deleted (or replaced) while the file was copied: this copy may not stay.
-            try await removeUnlisted([key.rawValue], of: recording.id)
+            try await removeUnlisted([key.rawValue], of: recording, logger: logger)
         case .listed(let replaced):
-            try await removeUnlisted(Set(replaced), of: recording.id)
+            try await removeUnlisted(Set(replaced), of: recording, logger: logger)
             logger.info("copied a 100ms \(kind.rawValue)", metadata: ["recording": "\(recording.id)", "bytes": "\(size)"])
         }
     }
@@ -182,10 +182,11 @@ package struct HMSSideFilesJob: JobHandler {
     /// recording's row held so no copy is listed meanwhile (a copy listed later finds its object
     /// gone and is retried). A failed delete throws: the queue retries.
     ///
-    /// Of a deleted recording every one goes, listed or not: its purge may have emptied the folder
-    /// already, and a copy that landed after that (a second job copying the same file) is still
-    /// listed until the purge drops the rows, after which nothing would delete it.
-    private func removeUnlisted(_ keys: Set<String>, of recordingID: UUID) async throws {
+    /// Of a deleted recording the purge runs again with them all, listed or not: it may have
+    /// emptied the folder already, and a copy that landed after that (a second job copying the
+    /// same file) is still listed until the purge drops the rows, after which nothing would
+    /// delete it. (The purge keeps what another recording of a shared folder names.)
+    private func removeUnlisted(_ keys: Set<String>, of recording: Recording, logger: Logger) async throws {
         var present: [ObjectKey] = []
         for key in keys.sorted() {
             let objectKey = try ObjectKey(key)
@@ -193,10 +194,15 @@ package struct HMSSideFilesJob: JobHandler {
         }
         guard !present.isEmpty else { return }
         let store = store, candidates = present
-        try await recorder.catalog.transaction { tx in
-            let deleted = try await tx.recordings.statusHoldingRow(recordingID).map { $0 == .deleted } ?? true
-            let listed = deleted ? [] : Set(try await tx.assets.list(recordingID: recordingID).map(\.key))
+        let deleted = try await recorder.catalog.transaction { tx -> Bool in
+            guard try await tx.recordings.statusHoldingRow(recording.id).map({ $0 != .deleted }) ?? false else { return true }
+            let listed = Set(try await tx.assets.list(recordingID: recording.id).map(\.key))
             for key in candidates where !listed.contains(key.rawValue) { try await store.delete(key) }
+            return false
+        }
+        if deleted {
+            try await PurgeRecordingObjectsJob(catalog: recorder.catalog, store: store).purge(
+                recording.id, under: recording.keyPrefix, unlisted: candidates.map(\.rawValue), logger: logger)
         }
     }
 }
